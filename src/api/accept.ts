@@ -1,0 +1,128 @@
+import { isoAt } from "../clock.js";
+import { canonicalEvent, type CanonicalEvent, type NormalizedEvent } from "../domain/event.js";
+import { ID_PREFIX, newId } from "../domain/ids.js";
+import type { Webhook } from "../domain/webhook.js";
+import { renderFailure } from "../delivery/attempt.js";
+import { planDeliveries, renderDraft, type DeliveryDraft } from "../delivery/plan.js";
+import { isDuplicateEvent, type IngestBatch } from "../store/events.js";
+import type { DeliveryRow, EventRow } from "../store/schema.js";
+import type { Source } from "../store/sources.js";
+import type { AppDeps } from "./deps.js";
+
+export interface Accepted {
+  event_id: string;
+  deliveries: number;
+  /** True when this PBX event was already stored: the first event's id is answered. */
+  duplicate: boolean;
+}
+
+function eventRow(event: CanonicalEvent, dedupeKey: string, receivedAt: string): EventRow {
+  const { event_id, type, source, source_id, raw, ...fields } = event;
+  return {
+    id: event_id,
+    source_id,
+    source,
+    type,
+    uniqueid: fields.uniqueid,
+    direction: fields.direction,
+    occurred_at: fields.occurred_at,
+    dedupe_key: dedupeKey,
+    fields,
+    raw: raw ?? null,
+    received_at: receivedAt,
+  };
+}
+
+function deliveryRow(draft: DeliveryDraft, eventId: string, nowMs: number): DeliveryRow {
+  const failed = draft.request === null;
+  return {
+    id: newId(ID_PREFIX.delivery, nowMs),
+    event_id: eventId,
+    webhook_id: draft.webhook.id,
+    status: failed ? "failed" : "pending",
+    request: draft.request,
+    max_attempts: draft.webhook.retries + 1,
+    attempt_count: failed ? 1 : 0,
+    next_attempt_at: nowMs + draft.webhook.delay_seconds * 1000,
+    lease_until: null,
+    last_status_code: null,
+    last_error: failed ? `render failed: ${draft.error}` : null,
+    created_at: isoAt(nowMs),
+    updated_at: isoAt(nowMs),
+    delivered_at: null,
+  };
+}
+
+/** Adds an event and one delivery per draft to the batch; rendering failures are recorded as failed attempts. */
+function addToBatch(batch: IngestBatch, event: CanonicalEvent, key: string, drafts: DeliveryDraft[], nowMs: number) {
+  batch.events.push(eventRow(event, key, isoAt(nowMs)));
+  for (const draft of drafts) {
+    const row = deliveryRow(draft, event.event_id, nowMs);
+    batch.deliveries.push(row);
+    if (draft.error !== null) batch.attempts.push(renderFailure(row.id, draft.error, nowMs));
+  }
+}
+
+/** Commits, then hands the deliveries due now to the queue; the caller acknowledges only after this resolves. */
+async function commitAndEnqueue(deps: AppDeps, batch: IngestBatch, nowMs: number): Promise<void> {
+  await deps.store.events.commit(batch);
+  const due = batch.deliveries.filter((row) => row.status === "pending" && row.next_attempt_at <= nowMs);
+  if (due.length) await deps.queue.enqueue(due.map((row) => row.id));
+  for (const row of batch.events) {
+    deps.log.info("event accepted", { event_id: row.id, source_id: row.source_id, type: row.type, uniqueid: row.uniqueid });
+  }
+}
+
+/**
+ * Stores a source's normalized events and their deliveries in one transaction. A PBX event already stored
+ * (the PBX retried) is answered with the first event's id and creates nothing.
+ */
+export async function acceptEvents(deps: AppDeps, source: Source, items: NormalizedEvent[]): Promise<Accepted[]> {
+  try {
+    return await acceptOnce(deps, source, items);
+  } catch (error) {
+    // A PBX retry raced the original into the same commit: now the first is stored, answer with it.
+    if (!isDuplicateEvent(error)) throw error;
+    return acceptOnce(deps, source, items);
+  }
+}
+
+async function acceptOnce(deps: AppDeps, source: Source, items: NormalizedEvent[]): Promise<Accepted[]> {
+  const { store, clock, partials } = deps;
+  const nowMs = clock.now();
+  const keys = [...new Set(items.map((item) => item.dedupe_key))];
+  const stored = await store.events.idsByDedupeKey(source.id, keys);
+  const counts = await store.events.deliveryCounts([...stored.values()]);
+  const webhooks: Webhook[] = stored.size < keys.length ? await store.webhooks.enabled() : [];
+
+  const batch: IngestBatch = { events: [], deliveries: [], attempts: [] };
+  const seen = new Map<string, Accepted>();
+  const results: Accepted[] = [];
+  for (const item of items) {
+    const known = stored.get(item.dedupe_key);
+    const earlier = seen.get(item.dedupe_key);
+    if (known !== undefined || earlier) {
+      const first = earlier ?? { event_id: known!, deliveries: counts.get(known!) ?? 0 };
+      results.push({ event_id: first.event_id, deliveries: first.deliveries, duplicate: true });
+      continue;
+    }
+    const event = canonicalEvent(item, { event_id: newId(ID_PREFIX.event, nowMs), source: source.kind, source_id: source.id });
+    const drafts = await planDeliveries(event, webhooks, partials);
+    addToBatch(batch, event, item.dedupe_key, drafts, nowMs);
+    const accepted = { event_id: event.event_id, deliveries: drafts.length, duplicate: false };
+    seen.set(item.dedupe_key, accepted);
+    results.push(accepted);
+  }
+  if (batch.events.length) await commitAndEnqueue(deps, batch, nowMs);
+  return results;
+}
+
+/** One event for one rule, whatever its filters say: `POST /api/webhooks/:id/test`. Returns the delivery id. */
+export async function acceptTestEvent(deps: AppDeps, webhook: Webhook, event: CanonicalEvent): Promise<string> {
+  const nowMs = deps.clock.now();
+  const draft = await renderDraft(webhook, event, deps.partials);
+  const batch: IngestBatch = { events: [], deliveries: [], attempts: [] };
+  addToBatch(batch, event, `test:${event.event_id}`, [draft], nowMs);
+  await commitAndEnqueue(deps, batch, nowMs);
+  return batch.deliveries[0].id;
+}

@@ -1,0 +1,41 @@
+import { sha256Hex, timingSafeEqual } from "../domain/crypto.js";
+import { newSecret } from "../domain/ids.js";
+import type { Store } from "../store/index.js";
+
+const SETTING = "admin_token_sha256";
+
+export interface AdminAuth {
+  verify(token: string): Promise<boolean>;
+}
+
+/**
+ * The admin token: `ADMIN_TOKEN` when configured; otherwise the one generated on first start, of which
+ * only the hash is stored. `generated` is the new token, to be shown once.
+ */
+export async function resolveAdminAuth(
+  store: Store,
+  configured: string | undefined,
+): Promise<{ auth: AdminAuth; generated: string | null }> {
+  let hash: string;
+  let generated: string | null = null;
+  if (configured) {
+    hash = await sha256Hex(configured);
+  } else {
+    const stored = await store.settings.get(SETTING);
+    if (stored) {
+      hash = stored;
+    } else {
+      generated = newSecret("adm_");
+      hash = await sha256Hex(generated);
+      await store.settings.set(SETTING, hash);
+    }
+  }
+  return { auth: { verify: async (token) => timingSafeEqual(await sha256Hex(token), hash) }, generated };
+}
+
+/** Replaces the stored admin token with a new one and returns it (for `npm run admin-token`). */
+export async function rotateAdminToken(store: Store): Promise<string> {
+  const token = newSecret("adm_");
+  await store.settings.set(SETTING, await sha256Hex(token));
+  return token;
+}

@@ -1,0 +1,70 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { isoAt } from "../clock.js";
+import { DELIVERY_STATUSES } from "../domain/delivery.js";
+import { found, GatewayError } from "../domain/errors.js";
+import { renderDraft } from "../delivery/plan.js";
+import { canonicalOf } from "../store/events.js";
+import type { DeliveryRow } from "../store/schema.js";
+import type { AppDeps } from "./deps.js";
+import { filterOf, pageOf } from "./http.js";
+import { deliveryView } from "./views.js";
+
+const deliveryFilterSchema = z.object({
+  webhook_id: z.string().max(64).optional(),
+  event_id: z.string().max(64).optional(),
+  status: z.enum(DELIVERY_STATUSES).optional(),
+  limit: z.unknown(),
+  cursor: z.unknown(),
+}).strict();
+
+export function deliveryRoutes(deps: AppDeps) {
+  const { store, clock, queue } = deps;
+  const app = new Hono();
+  const load = async (id: string) => found(await store.deliveries.get(id), "delivery", id);
+
+  app.get("/", async (c) => {
+    const filter = filterOf(c, deliveryFilterSchema);
+    const page = await store.deliveries.list(filter, pageOf(c));
+    return c.json({ data: page.data.map(deliveryView), next_cursor: page.next_cursor });
+  });
+
+  app.get("/:id", async (c) => {
+    const row = await load(c.req.param("id"));
+    const attempts = await store.deliveries.attempts(row.id);
+    return c.json({ ...deliveryView(row), attempts });
+  });
+
+  /**
+   * Sends a finished delivery again now, with a fresh retry budget: the same bytes when it was rendered,
+   * or rendered anew from the current rule when rendering had failed (say, after fixing the template).
+   */
+  app.post("/:id/retry", async (c) => {
+    const row = await load(c.req.param("id"));
+    if (row.status === "pending" || row.status === "delivering") {
+      throw new GatewayError(409, "conflict", `Delivery ${row.id} is already ${row.status}`);
+    }
+    const webhook = found(await store.webhooks.get(row.webhook_id), "webhook", row.webhook_id);
+    let request = row.request;
+    if (request === null) {
+      const event = canonicalOf(found(await store.events.get(row.event_id), "event", row.event_id));
+      const draft = await renderDraft(webhook, event, deps.partials);
+      if (draft.request === null) throw new GatewayError(422, "render_failed", draft.error);
+      request = draft.request;
+    }
+    const now = clock.now();
+    const changes: Partial<DeliveryRow> = {
+      status: "pending",
+      request,
+      next_attempt_at: now,
+      max_attempts: row.attempt_count + webhook.retries + 1,
+      last_error: null,
+      updated_at: isoAt(now),
+    };
+    const updated = (await store.deliveries.update(row.id, changes))!;
+    await queue.enqueue([row.id]);
+    return c.json(deliveryView(updated), 202);
+  });
+
+  return app;
+}

@@ -1,0 +1,17 @@
+import type { Clock } from "../clock.js";
+import type { DeliveryQueue } from "../delivery/queue.js";
+import type { Logger } from "../log.js";
+import type { Store } from "../store/index.js";
+import type { AdminAuth } from "./admin-token.js";
+
+/** What the app is built from; each runtime supplies its own. */
+export interface AppDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  /** Told about each committed delivery, after the commit. */
+  queue: DeliveryQueue;
+  adminAuth: AdminAuth;
+  /** Handlebars partials by name, from `templates/partials/`. */
+  partials: Record<string, string>;
+}

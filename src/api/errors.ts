@@ -1,0 +1,26 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { GatewayError } from "../domain/errors.js";
+import type { Logger } from "../log.js";
+
+export function errorBody(code: string, message: string, details?: unknown) {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/** Every error leaves as `{"error": {code, message, details}}` with its status; an unexpected one is a logged 500. */
+export function errorHandler(log: Logger) {
+  return (error: Error, c: Context) => {
+    if (error instanceof GatewayError) {
+      return c.json(errorBody(error.code, error.message, error.details), error.status);
+    }
+    if (error instanceof HTTPException) {
+      return c.json(errorBody("http_error", error.message || "Request failed"), error.status);
+    }
+    log.error("unhandled error", { method: c.req.method, path: c.req.path, error: error.stack ?? String(error) });
+    return c.json(errorBody("internal", "Internal error"), 500);
+  };
+}
+
+export function notFoundHandler(c: Context) {
+  return c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404);
+}

@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { found } from "../domain/errors.js";
+import type { AppDeps } from "./deps.js";
+import { filterOf, pageOf } from "./http.js";
+import { deliveryView, eventDetail, eventSummary } from "./views.js";
+
+const eventFilterSchema = z.object({
+  type: z.string().max(64).optional(),
+  source_id: z.string().max(64).optional(),
+  uniqueid: z.string().max(256).optional(),
+  limit: z.unknown(),
+  cursor: z.unknown(),
+}).strict();
+
+export function eventRoutes({ store }: AppDeps) {
+  const app = new Hono();
+
+  app.get("/", async (c) => {
+    const { type, source_id, uniqueid } = filterOf(c, eventFilterSchema);
+    const page = await store.events.list({ type, source_id, uniqueid }, pageOf(c));
+    return c.json({ data: page.data.map(eventSummary), next_cursor: page.next_cursor });
+  });
+
+  app.get("/:id", async (c) => {
+    const id = c.req.param("id");
+    const row = found(await store.events.get(id), "event", id);
+    const deliveries = await store.deliveries.ofEvent(id);
+    return c.json({ ...eventDetail(row), deliveries: deliveries.map(deliveryView) });
+  });
+
+  return app;
+}

@@ -1,0 +1,66 @@
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { GatewayError, parseWith } from "../domain/errors.js";
+
+/** Admin request bodies are small; templates included. */
+export const ADMIN_BODY_LIMIT = 512 * 1024;
+/** A PBX payload, or a batch of up to 1,000 canonical events. */
+export const INGEST_BODY_LIMIT = 2 * 1024 * 1024;
+
+export function limitBody(maxSize: number) {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new GatewayError(413, "payload_too_large", `The request body is larger than ${maxSize} bytes`);
+    },
+  });
+}
+
+export function isJsonContentType(value: string | undefined): boolean {
+  const type = (value ?? "").split(";")[0].trim().toLowerCase();
+  return type === "application/json" || type === "text/json" || /^application\/[\w.+-]+\+json$/.test(type);
+}
+
+/** Parses JSON text, or throws a 400 that says where it broke. */
+export function parseJson(text: string): unknown {
+  if (!text.trim()) throw new GatewayError(400, "invalid_json", "The request body is empty; send a JSON document");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new GatewayError(400, "invalid_json", `The request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function requireJsonContentType(c: Context): void {
+  const type = c.req.header("content-type");
+  if (!isJsonContentType(type)) {
+    throw new GatewayError(415, "unsupported_media_type", `Send Content-Type: application/json (got ${type ?? "none"})`);
+  }
+}
+
+/** A JSON request body: 415 for another content type, 400 saying where the JSON broke. */
+export async function readJson(c: Context): Promise<unknown> {
+  requireJsonContentType(c);
+  return parseJson(await c.req.text());
+}
+
+/** A JSON request body validated by a schema; a 400 names each invalid field. */
+export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  return parseWith(schema, await readJson(c));
+}
+
+const pageSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(64).optional(),
+});
+
+/** `?limit=&cursor=` for list endpoints; other query parameters are filters the caller picks out. */
+export function pageOf(c: Context) {
+  return parseWith(pageSchema, { limit: c.req.query("limit"), cursor: c.req.query("cursor") || undefined });
+}
+
+export function filterOf<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  const query = Object.fromEntries(Object.entries(c.req.query()).filter(([, value]) => value !== ""));
+  return parseWith(schema, query);
+}

@@ -1,0 +1,79 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { canonicalEvent, EVENT_TYPES, type CanonicalEvent } from "../domain/event.js";
+import { found, GatewayError } from "../domain/errors.js";
+import { isTruthy, ruleApplies } from "../domain/match.js";
+import { maskHeaders } from "../domain/mask.js";
+import { SAMPLE_EVENT } from "../domain/sample-event.js";
+import type { Webhook } from "../domain/webhook.js";
+import { signatureHeaders } from "../delivery/signing.js";
+import { evaluationContext } from "../render/context.js";
+import { evaluateExpression, ExpressionError } from "../render/jsonata.js";
+import { RenderError, renderRequest } from "../render/request.js";
+import { canonicalSource } from "../sources/canonical.js";
+import { canonicalOf } from "../store/events.js";
+import type { AppDeps } from "./deps.js";
+import { readBody } from "./http.js";
+import { ruleFromInput } from "./rules.js";
+
+/** Which event to preview against: one given inline, a stored one, or the built-in sample. */
+export const previewEventSchema = z.object({
+  event: z.unknown().optional(),
+  event_id: z.string().max(64).optional(),
+});
+
+/** The canonical event of an inline payload, as if the canonical source had received it. */
+export function eventFromPayload(payload: unknown, nowIso: string, origin: { event_id: string; source_id: string }) {
+  if (Array.isArray(payload)) throw new GatewayError(400, "invalid_request", "event: give one event, not an array");
+  const [normalized] = canonicalSource.normalize(payload, nowIso);
+  return canonicalEvent(normalized, { ...origin, source: "canonical" });
+}
+
+export async function previewEvent(
+  deps: AppDeps,
+  input: z.output<typeof previewEventSchema>,
+): Promise<CanonicalEvent> {
+  if (input.event_id) return canonicalOf(found(await deps.store.events.get(input.event_id), "event", input.event_id));
+  const now = new Date(deps.clock.now()).toISOString();
+  return eventFromPayload(input.event ?? SAMPLE_EVENT, now, { event_id: "evt_preview", source_id: "preview" });
+}
+
+async function filterPasses(webhook: Webhook, event: CanonicalEvent): Promise<boolean> {
+  if (webhook.filter === null) return true;
+  return isTruthy(await evaluateExpression(webhook.filter, evaluationContext(event, webhook.hangup_causes)));
+}
+
+/** The exact request the rule would send for the event, with the headers of an attempt; secrets masked. */
+export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalEvent) {
+  try {
+    const request = await renderRequest(webhook, event, deps.partials);
+    const signature = await signatureHeaders({
+      signing: webhook.signing,
+      secret: webhook.secret,
+      messageId: "dlv_preview",
+      timestampSeconds: Math.floor(deps.clock.now() / 1000),
+      body: request.body ?? "",
+    });
+    const matches = ruleApplies({ ...webhook, enabled: true }, event) && (await filterPasses(webhook, event));
+    return { ...request, headers: maskHeaders({ ...request.headers, ...signature }), matches, event_id: event.event_id };
+  } catch (error) {
+    const field = error instanceof RenderError ? error.field : error instanceof ExpressionError ? "filter" : null;
+    if (field === null) throw error;
+    const message = (error as Error).message;
+    throw new GatewayError(422, "render_failed", message, [{ field, message }]);
+  }
+}
+
+const previewSchema = previewEventSchema.extend({ webhook: z.record(z.string(), z.unknown()) }).strict();
+
+/** `POST /api/preview`: a rule that is not saved yet, rendered against an event. */
+export function previewRoutes(deps: AppDeps) {
+  const app = new Hono();
+  app.post("/", async (c) => {
+    const input = await readBody(c, previewSchema);
+    // A rule being drafted need not name its events yet: it then previews as matching every type.
+    const webhook = await ruleFromInput(deps, { name: "preview", events: [...EVENT_TYPES], ...input.webhook });
+    return c.json(await preview(deps, webhook, await previewEvent(deps, input)));
+  });
+  return app;
+}

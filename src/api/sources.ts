@@ -1,0 +1,68 @@
+import { Hono } from "hono";
+import { isoAt } from "../clock.js";
+import { found, GatewayError, notFound } from "../domain/errors.js";
+import { ID_PREFIX, newId, newSecret } from "../domain/ids.js";
+import { keepUnlessChanged, maskSecret } from "../domain/mask.js";
+import { createSourceSchema, patchSourceSchema } from "../domain/source.js";
+import { adapterFor, supportedKinds } from "../sources/registry.js";
+import type { Source } from "../store/sources.js";
+import type { AppDeps } from "./deps.js";
+import { readBody } from "./http.js";
+
+/** A source as shown: the secret masked unless this is the response that created it. */
+function sourceView(source: Source, origin: string, revealSecret = false) {
+  return {
+    ...source,
+    secret: revealSecret ? source.secret : maskSecret(source.secret),
+    ingest_url: `${origin}/ingest/${source.id}`,
+  };
+}
+
+export function sourceRoutes({ store, clock }: AppDeps) {
+  const app = new Hono();
+  const origin = (url: string) => new URL(url).origin;
+  const load = async (id: string) => found(await store.sources.get(id), "source", id);
+
+  app.get("/", async (c) => {
+    const rows = await store.sources.list();
+    return c.json({ data: rows.map((row) => sourceView(row, origin(c.req.url))), next_cursor: null });
+  });
+
+  app.post("/", async (c) => {
+    const input = await readBody(c, createSourceSchema);
+    if (!adapterFor(input.kind)) {
+      throw new GatewayError(400, "invalid_request", `kind: "${input.kind}" is not available yet`, [
+        { field: "kind", message: `supported kinds: ${supportedKinds().join(", ")}` },
+      ]);
+    }
+    const now = isoAt(clock.now());
+    const source: Source = {
+      id: newId(ID_PREFIX.source, clock.now()),
+      name: input.name,
+      kind: input.kind,
+      secret: input.secret ?? newSecret("sk_"),
+      enabled: input.enabled,
+      created_at: now,
+      updated_at: now,
+    };
+    await store.sources.insert(source);
+    return c.json(sourceView(source, origin(c.req.url), true), 201);
+  });
+
+  app.get("/:id", async (c) => c.json(sourceView(await load(c.req.param("id")), origin(c.req.url))));
+
+  app.patch("/:id", async (c) => {
+    const patch = await readBody(c, patchSourceSchema);
+    const current = await load(c.req.param("id"));
+    const secret = patch.secret === undefined ? current.secret : keepUnlessChanged(patch.secret, current.secret);
+    const updated = await store.sources.update(current.id, { ...patch, secret, updated_at: isoAt(clock.now()) });
+    return c.json(sourceView(updated!, origin(c.req.url), secret !== current.secret));
+  });
+
+  app.delete("/:id", async (c) => {
+    if (!(await store.sources.delete(c.req.param("id")))) throw notFound("source", c.req.param("id"));
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,62 @@
+import { Hono } from "hono";
+import { isoAt } from "../clock.js";
+import { found } from "../domain/errors.js";
+import { ID_PREFIX, newId } from "../domain/ids.js";
+import type { Webhook } from "../domain/webhook.js";
+import { acceptTestEvent } from "./accept.js";
+import type { AppDeps } from "./deps.js";
+import { readBody, readJson } from "./http.js";
+import { preview, previewEvent, previewEventSchema } from "./preview.js";
+import { ruleFromInput, ruleWithPatch } from "./rules.js";
+import { deliveryView, webhookView } from "./views.js";
+
+export function webhookRoutes(deps: AppDeps) {
+  const { store, clock } = deps;
+  const app = new Hono();
+  const load = async (id: string): Promise<Webhook> => found(await store.webhooks.get(id), "webhook", id);
+
+  app.get("/", async (c) => {
+    const rows = await store.webhooks.list();
+    return c.json({ data: rows.map((row) => webhookView(row)), next_cursor: null });
+  });
+
+  app.post("/", async (c) => {
+    const webhook = await ruleFromInput(deps, await readJson(c));
+    await store.webhooks.insert(webhook);
+    return c.json(webhookView(webhook, true), 201);
+  });
+
+  app.get("/:id", async (c) => c.json(webhookView(await load(c.req.param("id")))));
+
+  app.patch("/:id", async (c) => {
+    const current = await load(c.req.param("id"));
+    const updated = await ruleWithPatch(deps, current, await readJson(c));
+    await store.webhooks.replace(updated);
+    return c.json(webhookView(updated, updated.secret !== current.secret));
+  });
+
+  app.delete("/:id", async (c) => {
+    const id = c.req.param("id");
+    found(await store.webhooks.delete(id, isoAt(clock.now())) || null, "webhook", id);
+    return c.body(null, 204);
+  });
+
+  app.post("/:id/preview", async (c) => {
+    const webhook = await load(c.req.param("id"));
+    const input = await readBody(c, previewEventSchema.strict());
+    return c.json(await preview(deps, webhook, await previewEvent(deps, input)));
+  });
+
+  /** Sends an event (the sample unless one is given) through this rule now, whatever its filters say. */
+  app.post("/:id/test", async (c) => {
+    const webhook = await load(c.req.param("id"));
+    const hasBody = Boolean(c.req.header("content-type")) || Number(c.req.header("content-length") ?? 0) > 0;
+    const input = hasBody ? await readBody(c, previewEventSchema.strict()) : {};
+    const event = await previewEvent(deps, input);
+    const testEvent = { ...event, event_id: newId(ID_PREFIX.event, clock.now()), source_id: "test" };
+    const deliveryId = await acceptTestEvent(deps, webhook, testEvent);
+    return c.json(deliveryView((await store.deliveries.get(deliveryId))!), 202);
+  });
+
+  return app;
+}

@@ -1,0 +1,39 @@
+import { Hono } from "hono";
+import { requireAdmin } from "./api/auth.js";
+import { deliveryRoutes } from "./api/deliveries.js";
+import type { AppDeps } from "./api/deps.js";
+import { errorHandler, notFoundHandler } from "./api/errors.js";
+import { eventRoutes } from "./api/events.js";
+import { ADMIN_BODY_LIMIT, limitBody } from "./api/http.js";
+import { ingestRoutes } from "./api/ingest.js";
+import { previewRoutes } from "./api/preview.js";
+import { sourceRoutes } from "./api/sources.js";
+import { webhookRoutes } from "./api/webhooks.js";
+
+export type { AppDeps } from "./api/deps.js";
+
+/** The whole gateway as a web-standard Hono app; each runtime builds it from its own dependencies. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError(errorHandler(deps.log));
+  app.notFound(notFoundHandler);
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.route("/ingest", ingestRoutes(deps));
+
+  app.use("/api/*", requireAdmin(deps.adminAuth), limitBody(ADMIN_BODY_LIMIT));
+  app.route("/api/sources", sourceRoutes(deps));
+  app.route("/api/webhooks", webhookRoutes(deps));
+  app.route("/api/preview", previewRoutes(deps));
+  app.route("/api/events", eventRoutes(deps));
+  app.route("/api/deliveries", deliveryRoutes(deps));
+
+  app.get("/", (c) =>
+    c.html(
+      `<!doctype html><meta charset="utf-8"><title>Call-event gateway</title>` +
+        `<h1>Call-event gateway</h1><p>The API is at <code>/api</code> (Authorization: Bearer &lt;admin token&gt;); ` +
+        `PBXs post to <code>/ingest/:sourceId</code>. See the README for the quick start.</p>`,
+    ),
+  );
+  return app;
+}

@@ -1,0 +1,54 @@
+import type { CanonicalEvent } from "../domain/event.js";
+import type { RenderedRequest } from "../domain/delivery.js";
+import { isTruthy, ruleApplies } from "../domain/match.js";
+import type { Webhook } from "../domain/webhook.js";
+import { evaluationContext } from "../render/context.js";
+import { evaluateExpression } from "../render/jsonata.js";
+import { renderRequest } from "../render/request.js";
+
+/** A delivery about to be created: its rendered request, or why it could not be rendered. */
+export type DeliveryDraft =
+  | { webhook: Webhook; request: RenderedRequest; error: null }
+  | { webhook: Webhook; request: null; error: string };
+
+/** Whether the rule's JSONata filter passes; a filter that fails to evaluate is reported, not swallowed. */
+async function filterVerdict(webhook: Webhook, event: CanonicalEvent): Promise<boolean | string> {
+  if (webhook.filter === null) return true;
+  try {
+    return isTruthy(await evaluateExpression(webhook.filter, evaluationContext(event, webhook.hangup_causes)));
+  } catch (error) {
+    return `filter: ${(error as Error).message}`;
+  }
+}
+
+/** The rule's request for the event, or the reason it could not be rendered. */
+export async function renderDraft(
+  webhook: Webhook,
+  event: CanonicalEvent,
+  partials: Record<string, string>,
+): Promise<DeliveryDraft> {
+  try {
+    return { webhook, request: await renderRequest(webhook, event, partials), error: null };
+  } catch (error) {
+    return { webhook, request: null, error: (error as Error).message };
+  }
+}
+
+async function draftFor(webhook: Webhook, event: CanonicalEvent, partials: Record<string, string>) {
+  const verdict = await filterVerdict(webhook, event);
+  if (verdict === false) return null;
+  if (typeof verdict === "string") return { webhook, request: null, error: verdict } satisfies DeliveryDraft;
+  return renderDraft(webhook, event, partials);
+}
+
+/** Matches an event against the rules and renders one delivery per matching rule. */
+export async function planDeliveries(
+  event: CanonicalEvent,
+  webhooks: Webhook[],
+  partials: Record<string, string>,
+): Promise<DeliveryDraft[]> {
+  const drafts = await Promise.all(
+    webhooks.filter((webhook) => ruleApplies(webhook, event)).map((webhook) => draftFor(webhook, event, partials)),
+  );
+  return drafts.filter((draft): draft is DeliveryDraft => draft !== null);
+}

@@ -1,0 +1,31 @@
+import { fromBase64, hmacSha256, toBase64, toHex } from "../domain/crypto.js";
+import type { Signing } from "../domain/webhook.js";
+
+export interface SigningInput {
+  signing: Signing;
+  secret: string;
+  /** The idempotency key: the delivery id, the same on every retry. */
+  messageId: string;
+  timestampSeconds: number;
+  body: string;
+}
+
+/** Standard Webhooks keys with the bytes after `whsec_`; any other secret is used as its UTF-8 bytes. */
+function standardKey(secret: string): Uint8Array | string {
+  if (!secret.startsWith("whsec_")) return secret;
+  return fromBase64(secret.slice("whsec_".length)) ?? secret;
+}
+
+/** The headers that identify and sign one attempt. Every request carries `webhook-id`, whatever the signing. */
+export async function signatureHeaders(input: SigningInput): Promise<Record<string, string>> {
+  const headers: Record<string, string> = { "webhook-id": input.messageId };
+  if (input.signing === "standard") {
+    const timestamp = String(input.timestampSeconds);
+    const signed = `${input.messageId}.${timestamp}.${input.body}`;
+    headers["webhook-timestamp"] = timestamp;
+    headers["webhook-signature"] = `v1,${toBase64(await hmacSha256(standardKey(input.secret), signed))}`;
+  } else if (input.signing === "hmac-hex") {
+    headers["x-signature"] = toHex(await hmacSha256(input.secret, input.body));
+  }
+  return headers;
+}

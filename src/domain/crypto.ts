@@ -1,0 +1,53 @@
+// Web Crypto only, so that signing and verification run unchanged on Node and in workerd.
+
+const encoder = new TextEncoder();
+
+export type KeyMaterial = string | Uint8Array;
+
+function bytesOf(data: KeyMaterial): Uint8Array<ArrayBuffer> {
+  return typeof data === "string" ? encoder.encode(data) : new Uint8Array(data);
+}
+
+export async function hmacSha256(key: KeyMaterial, message: KeyMaterial): Promise<Uint8Array> {
+  const cryptoKey = await crypto.subtle.importKey("raw", bytesOf(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, bytesOf(message)));
+}
+
+export async function sha256Hex(data: KeyMaterial): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytesOf(data))));
+}
+
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+/** Decodes standard or URL-safe base64; null when the text is not base64. */
+export function fromBase64(text: string): Uint8Array | null {
+  try {
+    const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+export function randomBytes(length: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(length));
+}
+
+/** Compares in time that depends only on the lengths, so a signature cannot be guessed byte by byte. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const left = encoder.encode(a);
+  const right = encoder.encode(b);
+  let diff = left.length ^ right.length;
+  for (let i = 0; i < Math.max(left.length, right.length); i++) diff |= (left[i] ?? 0) ^ (right[i] ?? 0);
+  return diff === 0;
+}

@@ -1,0 +1,12 @@
+/** pending -> delivering -> delivered | failed (retries exhausted or not retryable: the dead-letter list). */
+export const DELIVERY_STATUSES = ["pending", "delivering", "delivered", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** The exact request a delivery sends, rendered once when the delivery is created. */
+export interface RenderedRequest {
+  method: "GET" | "POST" | "PUT" | "PATCH";
+  url: string;
+  headers: Record<string, string>;
+  /** The exact bytes sent, as text; null for GET. */
+  body: string | null;
+}

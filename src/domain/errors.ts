@@ -1,0 +1,52 @@
+import type { z } from "zod";
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** An error a caller can act on: it carries its HTTP status, a stable code and, where it helps, which field is wrong. */
+export class GatewayError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429,
+    readonly code: string,
+    message: string,
+    readonly details?: FieldProblem[] | Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "GatewayError";
+  }
+}
+
+export function fieldProblems(error: z.ZodError, prefix = ""): FieldProblem[] {
+  return error.issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
+    const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
+    if (keys.length) {
+      return { field: keys.map((k) => (path ? `${path}.${k}` : k)).join(", "), message: "unknown field" };
+    }
+    return { field: path || "(body)", message: issue.message };
+  });
+}
+
+/** 400 naming every invalid field. */
+export function invalidInput(error: z.ZodError, prefix = ""): GatewayError {
+  const details = fieldProblems(error, prefix);
+  const summary = details.map((d) => `${d.field}: ${d.message}`).join("; ");
+  return new GatewayError(400, "invalid_request", `Invalid request: ${summary}`, details);
+}
+
+export const notFound = (what: string, id: string) => new GatewayError(404, "not_found", `${what} ${id} not found`);
+
+/** Parses with a zod schema, or throws a 400 that names each invalid field. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix = ""): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw invalidInput(result.error, prefix);
+  return result.data;
+}
+
+/** The value, or a 404 naming what was looked for. */
+export function found<T>(value: T | null | undefined, what: string, id: string): T {
+  if (value === null || value === undefined) throw notFound(what, id);
+  return value;
+}

@@ -1,0 +1,54 @@
+import { randomBytes, toBase64 } from "./crypto.js";
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+export const ID_PREFIX = {
+  source: "src",
+  webhook: "wh",
+  event: "evt",
+  delivery: "dlv",
+  attempt: "att",
+} as const;
+
+let lastTime = -1;
+let lastRandom: number[] = [];
+
+/** 16 random base-32 digits, or the previous ones plus one when the millisecond has not changed. */
+function randomPart(time: number): number[] {
+  if (time === lastTime) {
+    const next = [...lastRandom];
+    for (let i = next.length - 1; i >= 0; i--) {
+      if (++next[i] < 32) break;
+      next[i] = 0;
+    }
+    return next;
+  }
+  return Array.from(randomBytes(16), (b) => b % 32);
+}
+
+/**
+ * A ULID-style id: 10 characters of millisecond time then 16 random ones, monotonic within a process, so
+ * ids sort by creation (the cursor of every list) and never collide across processes.
+ */
+export function newId(prefix: string, nowMs: number): string {
+  const time = Math.max(nowMs, lastTime);
+  lastRandom = randomPart(time);
+  lastTime = time;
+  let timeText = "";
+  let t = time;
+  for (let i = 0; i < 10; i++) {
+    timeText = CROCKFORD[t % 32] + timeText;
+    t = Math.floor(t / 32);
+  }
+  return `${prefix}_${timeText}${lastRandom.map((d) => CROCKFORD[d]).join("")}`;
+}
+
+/** A secret token: URL-safe, 32 random bytes. */
+export function newSecret(prefix = ""): string {
+  return prefix + toBase64(randomBytes(32)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** A Standard Webhooks signing secret: `whsec_` and base64 of 24 random bytes. */
+export function newWebhookSecret(): string {
+  return `whsec_${toBase64(randomBytes(24))}`;
+}

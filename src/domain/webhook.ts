@@ -1,0 +1,94 @@
+import { z } from "zod";
+import { type Direction, type EventType, directionSchema, eventTypeSchema, HANGUP_CAUSES } from "./event.js";
+
+type HangupCause = (typeof HANGUP_CAUSES)[number];
+
+export const METHODS = ["GET", "POST", "POST_JSON", "PUT", "PATCH"] as const;
+export const SIGNINGS = ["standard", "hmac-hex", "none"] as const;
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const expression = z.string().min(1).max(20_000);
+
+/** `params`: an object of JSONata expressions, or one JSONata expression that yields an object. */
+export const paramsSchema = z.union([z.record(z.string().min(1).max(256), expression), expression]);
+
+/** The fields of a webhook rule an integrator sets; each optional here, so that a PATCH changes only what it names. */
+export const webhookFieldsSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    enabled: z.boolean(),
+    events: z.array(eventTypeSchema).min(1).max(20),
+    call_types: z.array(directionSchema).max(3),
+    source_ids: z.array(z.string().min(1).max(64)).max(100),
+    filter: expression.nullable(),
+    preset: z.string().max(64).nullable(),
+    preset_config: z.record(z.string(), z.unknown()),
+    method: z.enum(METHODS),
+    url: z
+      .string()
+      .max(4096)
+      .regex(/^https?:\/\/\S/i, "must be an http:// or https:// URL (Handlebars expressions allowed)"),
+    headers: z.record(z.string().regex(HEADER_NAME, "is not a valid header name").max(256), z.string().max(8192)),
+    params: paramsSchema.nullable(),
+    body_template: z.string().min(1).max(100_000).nullable(),
+    content_type: z.string().min(1).max(200),
+    retries: z.number().int().min(0).max(20),
+    delay_seconds: z.number().int().min(0).max(7 * 86_400),
+    timeout_ms: z.number().int().min(100).max(60_000),
+    hangup_causes: z.partialRecord(z.enum(HANGUP_CAUSES), z.string().max(200)),
+    signing: z.enum(SIGNINGS),
+    secret: z.string().min(8).max(500),
+  })
+  .partial()
+  .strict();
+
+/** Defaults of a new rule: PBX Stats' where it has them (3 retries, no delay). */
+export const WEBHOOK_DEFAULTS = {
+  enabled: true,
+  call_types: [] as Direction[],
+  source_ids: [] as string[],
+  filter: null as string | null,
+  preset: null as string | null,
+  preset_config: {} as Record<string, unknown>,
+  method: "POST_JSON" as Method,
+  headers: {} as Record<string, string>,
+  params: null as Params | null,
+  body_template: null as string | null,
+  content_type: "application/json",
+  retries: 3,
+  delay_seconds: 0,
+  timeout_ms: 5_000,
+  hangup_causes: {} as Partial<Record<HangupCause, string>>,
+  signing: "standard" as Signing,
+};
+
+/** The payload is either `params` or `body_template`, never both. */
+export function onePayload(spec: { params?: unknown; body_template?: unknown }): boolean {
+  return spec.params == null || spec.body_template == null;
+}
+const onePayloadError = { message: "give either params or body_template, not both", path: ["body_template"] };
+
+export const patchWebhookSchema = webhookFieldsSchema.refine(onePayload, onePayloadError);
+export const createWebhookSchema = webhookFieldsSchema
+  .required({ name: true, events: true, url: true })
+  .refine(onePayload, onePayloadError);
+
+export type Method = (typeof METHODS)[number];
+export type Signing = (typeof SIGNINGS)[number];
+export type Params = z.output<typeof paramsSchema>;
+export type WebhookPatch = z.output<typeof patchWebhookSchema>;
+export type WebhookInput = z.output<typeof createWebhookSchema>;
+/** A complete rule: defaults filled in and a signing secret chosen. */
+export type WebhookSpec = typeof WEBHOOK_DEFAULTS & { name: string; events: EventType[]; url: string; secret: string };
+
+export interface Webhook extends WebhookSpec {
+  id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The HTTP verb a rule method sends with: `POST_JSON` is PBX Stats' "Raw Post (JSON)". */
+export function httpMethodOf(method: WebhookSpec["method"]): "GET" | "POST" | "PUT" | "PATCH" {
+  return method === "POST_JSON" ? "POST" : method;
+}
+

@@ -1,0 +1,143 @@
+import type { CanonicalEvent } from "../domain/event.js";
+import type { RenderedRequest } from "../domain/delivery.js";
+import { httpMethodOf, type Params, type WebhookSpec } from "../domain/webhook.js";
+import { evaluationContext } from "./context.js";
+import { evaluateExpression } from "./jsonata.js";
+import { renderTemplate, type EscapeMode } from "./handlebars/index.js";
+
+export const USER_AGENT = "call-event-gateway/0.1";
+
+export type RenderableRule = Pick<
+  WebhookSpec,
+  "method" | "url" | "headers" | "params" | "body_template" | "content_type" | "hangup_causes"
+>;
+
+/** A rule that could not be rendered for an event; `field` says which part of the rule failed. */
+export class RenderError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = "RenderError";
+  }
+}
+
+async function attempt<T>(field: string, work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw error instanceof RenderError ? error : new RenderError(field, (error as Error).message);
+  }
+}
+
+/**
+ * How `{{value}}` is escaped in a body template, chosen from its content type so that the common case
+ * yields a valid document: inside JSON strings, in form fields, or in HTML/XML. `{{{value}}}` is never escaped.
+ */
+export function escapeModeFor(contentType: string): EscapeMode {
+  if (/json/i.test(contentType)) return "json";
+  if (/x-www-form-urlencoded/i.test(contentType)) return "url";
+  if (/html|xml/i.test(contentType)) return "html";
+  return "none";
+}
+
+/** A param value as sent in a query string or form: objects and arrays as JSON, null as empty. */
+function paramText(value: unknown): string {
+  if (value === null) return "";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+async function evaluateParams(params: Params, context: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if (typeof params === "string") {
+    const value = await attempt("params", () => evaluateExpression(params, context));
+    if (value === undefined) return {};
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new RenderError("params", "the expression must yield an object of parameters");
+    }
+    return value as Record<string, unknown>;
+  }
+  const entries = await Promise.all(
+    Object.entries(params).map(async ([name, expr]) => {
+      const value = await attempt(`params.${name}`, () => evaluateExpression(expr, context));
+      return [name, value] as const;
+    }),
+  );
+  // A path that matches nothing leaves the parameter out rather than sending "undefined".
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
+}
+
+function withoutRaw(event: CanonicalEvent): Record<string, unknown> {
+  const { raw: _raw, ...fields } = event;
+  return fields;
+}
+
+function renderHeaders(
+  headers: Record<string, string>,
+  context: Record<string, unknown>,
+  partials: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, template] of Object.entries(headers)) {
+    const value = renderTemplate(template, context, { partials, escape: "none" });
+    if (/[\r\n\0]/.test(value)) throw new RenderError(`headers.${name}`, "rendered value contains a line break");
+    out[name] = value;
+  }
+  return out;
+}
+
+function renderUrl(template: string, context: Record<string, unknown>, partials: Record<string, string>): URL {
+  const text = renderTemplate(template, context, { partials, escape: "url" });
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RenderError("url", `rendered URL is not valid: ${text.slice(0, 200)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new RenderError("url", `rendered URL must be http or https: ${text.slice(0, 200)}`);
+  }
+  return url;
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  return Object.keys(headers).some((key) => key.toLowerCase() === name);
+}
+
+/** Webhook rule + canonical event -> the exact request to send. Throws RenderError naming the failing field. */
+export async function renderRequest(
+  rule: RenderableRule,
+  event: CanonicalEvent,
+  partials: Record<string, string> = {},
+): Promise<RenderedRequest> {
+  const context = evaluationContext(event, rule.hangup_causes);
+  const method = httpMethodOf(rule.method);
+  const url = await attempt("url", () => renderUrl(rule.url, context, partials));
+  const headers = await attempt("headers", () => renderHeaders(rule.headers, context, partials));
+  if (!hasHeader(headers, "user-agent")) headers["user-agent"] = USER_AGENT;
+
+  let body: string | null = null;
+  let contentType: string | null = null;
+  if (rule.body_template !== null) {
+    const template = rule.body_template;
+    const escape = escapeModeFor(rule.content_type);
+    body = await attempt("body_template", () => renderTemplate(template, context, { partials, escape }));
+    contentType = rule.content_type;
+  } else {
+    const params =
+      rule.params !== null ? await evaluateParams(rule.params, context) : method === "GET" ? {} : withoutRaw(event);
+    if (method === "GET") {
+      for (const [name, value] of Object.entries(params)) url.searchParams.append(name, paramText(value));
+    } else if (rule.method === "POST") {
+      body = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, paramText(v)])).toString();
+      contentType = "application/x-www-form-urlencoded";
+    } else {
+      body = JSON.stringify(params);
+      contentType = "application/json";
+    }
+  }
+  if (method === "GET") body = null;
+  if (contentType && body !== null && !hasHeader(headers, "content-type")) headers["content-type"] = contentType;
+  return { method, url: url.toString(), headers, body };
+}

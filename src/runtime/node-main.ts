@@ -1,0 +1,33 @@
+import { configFromEnv } from "../config.js";
+import { GatewayError } from "../domain/errors.js";
+import { startNodeGateway } from "./node.js";
+
+// `npm start`: the gateway on Node with the embedded libSQL file unless DATABASE_URL says otherwise.
+
+function adminTokenLine(configured: boolean, generated: string | null): string {
+  if (configured) return "Admin token: the value of ADMIN_TOKEN";
+  if (generated) return `Admin token (shown once; keep it): ${generated}`;
+  return "Admin token: the one printed at first start (run `npm run admin-token` to issue a new one)";
+}
+
+async function main() {
+  const config = configFromEnv(process.env);
+  const gateway = await startNodeGateway(config);
+  console.log(
+    [
+      `Call-event gateway listening on ${gateway.url}`,
+      `Console:  ${gateway.url}/`,
+      `Database: ${config.databaseUrl}`,
+      adminTokenLine(Boolean(config.adminToken), gateway.generatedAdminToken),
+      `Use it as:  curl -H "Authorization: Bearer <token>" ${gateway.url}/api/webhooks`,
+    ].join("\n"),
+  );
+  const shutdown = () => gateway.close().then(() => process.exit(0));
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+}
+
+main().catch((error) => {
+  console.error(error instanceof GatewayError ? `Configuration error: ${error.message}` : error);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
+import { resolveAdminAuth } from "../api/admin-token.js";
+import { createApp } from "../app.js";
+import { systemClock, type Clock } from "../clock.js";
+import type { GatewayConfig } from "../config.js";
+import { Dispatcher } from "../delivery/dispatcher.js";
+import type { RetrySchedule } from "../delivery/policy.js";
+import { createLogger, type Logger } from "../log.js";
+import { createStore, type Store } from "../store/index.js";
+import { openDatabase } from "./node-database.js";
+import { loadPartials } from "./node-partials.js";
+import { createNodeTransport } from "./node-transport.js";
+
+export interface NodeGatewayOptions extends GatewayConfig {
+  clock?: Clock;
+  log?: Logger;
+  schedule?: RetrySchedule;
+  /** How often the outbox is swept for delayed, parked and left-over deliveries. */
+  sweepIntervalMs?: number;
+  holdInMemoryMs?: number;
+}
+
+export interface NodeGateway {
+  url: string;
+  store: Store;
+  dispatcher: Dispatcher;
+  /** The admin token generated on this first start, to be shown once; null otherwise. */
+  generatedAdminToken: string | null;
+  close(): Promise<void>;
+}
+
+function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(server));
+    server.once("error", reject);
+  });
+}
+
+/** The gateway on Node: libSQL store, pooled undici transport, in-process dispatcher, HTTP server. */
+export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger(options.logLevel);
+  const { db, client } = await openDatabase(options.databaseUrl, options.databaseAuthToken);
+  const store = createStore(db);
+  const transport = createNodeTransport();
+  const dispatcher = new Dispatcher({
+    store,
+    transport,
+    clock,
+    log,
+    schedule: options.schedule,
+    holdInMemoryMs: options.holdInMemoryMs,
+  });
+  const { auth, generated } = await resolveAdminAuth(store, options.adminToken);
+  const app = createApp({ store, clock, log, queue: dispatcher, adminAuth: auth, partials: loadPartials() });
+
+  // One dispatcher per database: whatever it held when the process stopped is due again now.
+  await store.deliveries.releaseLeases(clock.now());
+  const server = await listen(app, options.host, options.port);
+  dispatcher.start(options.sweepIntervalMs ?? 1_000);
+
+  const { port } = server.address() as AddressInfo;
+  const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
+  return {
+    url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`,
+    store,
+    dispatcher,
+    generatedAdminToken: generated,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dispatcher.stop();
+      await transport.close();
+      client.close();
+    },
+  };
+}

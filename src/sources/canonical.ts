@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { callFieldsSchema, EVENT_TYPES, type NormalizedEvent, type StoredEventType } from "../domain/event.js";
+import { GatewayError, parseWith } from "../domain/errors.js";
+import type { SourceAdapter } from "./adapter.js";
+import { hasBearerOrSignature } from "./verify.js";
+
+/** At most this many events in one canonical ingest request. */
+export const MAX_BATCH_EVENTS = 1_000;
+
+/** A canonical event as a PBX or script posts it: the canonical fields, an optional own id, extra fields kept in `raw`. */
+const canonicalInputSchema = callFieldsSchema
+  .extend({
+    id: z.string().min(1).max(256).optional(),
+    type: z.string().min(1).max(64),
+    occurred_at: callFieldsSchema.shape.occurred_at.optional(),
+  })
+  .loose();
+
+const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
+
+function normalizeOne(item: unknown, receivedAt: string, path: string): NormalizedEvent {
+  const { id, type, ...fields } = parseWith(canonicalInputSchema, item, path);
+  const occurredAt = fields.occurred_at ?? fields.end_at ?? fields.answer_at ?? fields.start_at ?? receivedAt;
+  const storedType: StoredEventType = KNOWN_TYPES.has(type) ? (type as StoredEventType) : "unmapped";
+  // The PBX's own id when it gives one; otherwise what makes a call event unique.
+  const dedupeKey = id !== undefined ? `id:${id}` : `${type}|${fields.uniqueid}|${occurredAt}`;
+  const call = callFieldsSchema.parse({ ...fields, occurred_at: occurredAt });
+  return { ...call, type: storedType, dedupe_key: dedupeKey, raw: item };
+}
+
+export const canonicalSource: SourceAdapter = {
+  kind: "canonical",
+  verify: hasBearerOrSignature,
+  normalize(payload, receivedAt) {
+    if (!Array.isArray(payload)) return [normalizeOne(payload, receivedAt, "")];
+    if (payload.length === 0) throw new GatewayError(400, "invalid_request", "The array of events is empty");
+    if (payload.length > MAX_BATCH_EVENTS) {
+      throw new GatewayError(413, "too_many_events", `At most ${MAX_BATCH_EVENTS} events per request`);
+    }
+    return payload.map((item, index) => normalizeOne(item, receivedAt, `[${index}]`));
+  },
+};

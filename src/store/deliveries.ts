@@ -1,0 +1,92 @@
+import { and, asc, desc, eq, inArray, lt, lte, or } from "drizzle-orm";
+import { chunked, pageOf, type Database, type Page } from "./database.js";
+import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
+import type { DeliveryStatus } from "../domain/delivery.js";
+
+export interface DeliveryFilter {
+  webhook_id?: string;
+  event_id?: string;
+  status?: DeliveryStatus;
+}
+
+/** Due to be sent: pending and its time has come, or claimed by a dispatcher whose lease ran out (it crashed). */
+const isDue = (nowMs: number) =>
+  or(
+    and(eq(deliveries.status, "pending"), lte(deliveries.next_attempt_at, nowMs)),
+    and(eq(deliveries.status, "delivering"), lte(deliveries.lease_until, nowMs)),
+  );
+
+export function deliveryQueries(db: Database) {
+  return {
+    async get(id: string): Promise<DeliveryRow | null> {
+      const [row] = await db.select().from(deliveries).where(eq(deliveries.id, id));
+      return row ?? null;
+    },
+    async list(filter: DeliveryFilter, page: Page) {
+      const rows = await db
+        .select()
+        .from(deliveries)
+        .where(
+          and(
+            filter.webhook_id ? eq(deliveries.webhook_id, filter.webhook_id) : undefined,
+            filter.event_id ? eq(deliveries.event_id, filter.event_id) : undefined,
+            filter.status ? eq(deliveries.status, filter.status) : undefined,
+            page.cursor ? lt(deliveries.id, page.cursor) : undefined,
+          ),
+        )
+        .orderBy(desc(deliveries.id))
+        .limit(page.limit + 1);
+      return pageOf(rows, page.limit);
+    },
+    ofEvent(eventId: string): Promise<DeliveryRow[]> {
+      return db.select().from(deliveries).where(eq(deliveries.event_id, eventId)).orderBy(asc(deliveries.id));
+    },
+    attempts(deliveryId: string): Promise<AttemptRow[]> {
+      return db.select().from(attempts).where(eq(attempts.delivery_id, deliveryId)).orderBy(asc(attempts.number));
+    },
+    /** Claims these deliveries if they are due; the rows returned are this dispatcher's to send until `leaseUntil`. */
+    async claim(ids: string[], nowMs: number, leaseUntil: number): Promise<DeliveryRow[]> {
+      const claimed: DeliveryRow[] = [];
+      for (const part of chunked(ids, 1, 8)) {
+        claimed.push(
+          ...(await db
+            .update(deliveries)
+            .set({ status: "delivering", lease_until: leaseUntil })
+            .where(and(inArray(deliveries.id, part), isDue(nowMs)))
+            .returning()),
+        );
+      }
+      return claimed;
+    },
+    /** Up to `limit` due deliveries, oldest first. */
+    async dueIds(nowMs: number, limit: number): Promise<string[]> {
+      const rows = await db
+        .select({ id: deliveries.id })
+        .from(deliveries)
+        .where(isDue(nowMs))
+        .orderBy(asc(deliveries.next_attempt_at))
+        .limit(limit);
+      return rows.map((row) => row.id);
+    },
+    /** Records an attempt and the delivery's new state together. */
+    async record(attempt: AttemptRow, changes: Partial<DeliveryRow>): Promise<void> {
+      await db.batch([
+        db.insert(attempts).values(attempt),
+        db.update(deliveries).set(changes).where(eq(deliveries.id, attempt.delivery_id)),
+      ]);
+    },
+    async update(id: string, changes: Partial<DeliveryRow>): Promise<DeliveryRow | null> {
+      const [row] = await db.update(deliveries).set(changes).where(eq(deliveries.id, id)).returning();
+      return row ?? null;
+    },
+    /** At start-up, a single dispatcher takes back what it held when it stopped. */
+    async releaseLeases(nowMs: number): Promise<number> {
+      const rows = await db
+        .update(deliveries)
+        .set({ status: "pending", lease_until: null, next_attempt_at: nowMs })
+        .where(eq(deliveries.status, "delivering"))
+        .returning({ id: deliveries.id });
+      return rows.length;
+    },
+  };
+}

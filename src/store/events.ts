@@ -1,0 +1,85 @@
+import { and, count, desc, eq, inArray, lt } from "drizzle-orm";
+import type { CanonicalEvent } from "../domain/event.js";
+import { chunked, insertChunks, pageOf, type Database, type Page } from "./database.js";
+import { attempts, deliveries, events, type AttemptRow, type DeliveryRow, type EventRow } from "./schema.js";
+
+export interface EventFilter {
+  type?: string;
+  source_id?: string;
+  uniqueid?: string;
+}
+
+export function canonicalOf(row: EventRow): CanonicalEvent {
+  return { event_id: row.id, type: row.type, source: row.source, source_id: row.source_id, ...row.fields, raw: row.raw };
+}
+
+/** What one ingest commits in a single transaction: its events, their deliveries and any render failures. */
+export interface IngestBatch {
+  events: EventRow[];
+  deliveries: DeliveryRow[];
+  attempts: AttemptRow[];
+}
+
+/** The commit failed because another request stored the same PBX event first. */
+export function isDuplicateEvent(error: unknown): boolean {
+  const text = `${String(error)} ${String((error as { cause?: unknown })?.cause ?? "")}`;
+  return text.includes("UNIQUE constraint failed: events.source_id");
+}
+
+export function eventQueries(db: Database) {
+  return {
+    /** All or nothing: an acknowledged event always has all its deliveries. */
+    async commit(batch: IngestBatch): Promise<void> {
+      const statements = [
+        ...insertChunks(events, batch.events).map((rows) => db.insert(events).values(rows)),
+        ...insertChunks(deliveries, batch.deliveries).map((rows) => db.insert(deliveries).values(rows)),
+        ...insertChunks(attempts, batch.attempts).map((rows) => db.insert(attempts).values(rows)),
+      ];
+      if (statements.length) await db.batch(statements as [(typeof statements)[number]]);
+    },
+    /** Events already stored for these dedupe keys of a source, by key. */
+    async idsByDedupeKey(sourceId: string, keys: string[]): Promise<Map<string, string>> {
+      const found = new Map<string, string>();
+      for (const part of chunked(keys, 1, 1)) {
+        const rows = await db
+          .select({ id: events.id, key: events.dedupe_key })
+          .from(events)
+          .where(and(eq(events.source_id, sourceId), inArray(events.dedupe_key, part)));
+        for (const row of rows) found.set(row.key, row.id);
+      }
+      return found;
+    },
+    async deliveryCounts(eventIds: string[]): Promise<Map<string, number>> {
+      const counts = new Map<string, number>();
+      for (const part of chunked(eventIds, 1)) {
+        const rows = await db
+          .select({ id: deliveries.event_id, n: count() })
+          .from(deliveries)
+          .where(inArray(deliveries.event_id, part))
+          .groupBy(deliveries.event_id);
+        for (const row of rows) counts.set(row.id, row.n);
+      }
+      return counts;
+    },
+    async get(id: string): Promise<EventRow | null> {
+      const [row] = await db.select().from(events).where(eq(events.id, id));
+      return row ?? null;
+    },
+    async list(filter: EventFilter, page: Page) {
+      const rows = await db
+        .select()
+        .from(events)
+        .where(
+          and(
+            filter.type ? eq(events.type, filter.type as EventRow["type"]) : undefined,
+            filter.source_id ? eq(events.source_id, filter.source_id) : undefined,
+            filter.uniqueid ? eq(events.uniqueid, filter.uniqueid) : undefined,
+            page.cursor ? lt(events.id, page.cursor) : undefined,
+          ),
+        )
+        .orderBy(desc(events.id))
+        .limit(page.limit + 1);
+      return pageOf(rows, page.limit);
+    },
+  };
+}

@@ -1,0 +1,248 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { callEvent } from "./support/events.js";
+import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { Receiver } from "./support/receiver.js";
+
+let gw: TestGateway;
+let receiver: Receiver;
+
+beforeEach(async () => {
+  gw = await startGateway();
+  receiver = await new Receiver().start();
+});
+afterEach(async () => {
+  await gw.stop();
+  await receiver.stop();
+});
+
+describe("authentication", () => {
+  it("requires the admin bearer token on /api", async () => {
+    const none = await gw.send("/api/webhooks", {});
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toContain("Bearer");
+    const wrong = await gw.send("/api/webhooks", { headers: { authorization: "Bearer nope" } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error.code).toBe("unauthorized");
+    expect((await gw.api("GET", "/api/webhooks")).status).toBe(200);
+    expect((await gw.send("/health", {})).body).toEqual({ status: "ok" });
+  });
+});
+
+describe("sources", () => {
+  it("creates, lists, updates and deletes; the secret is shown once, then masked", async () => {
+    const created = await gw.api("POST", "/api/sources", { name: "Office PBX", kind: "canonical" });
+    expect(created.status).toBe(201);
+    expect(created.body.secret).toMatch(/^sk_.{40,}/);
+    expect(created.body.ingest_url).toBe(`${gw.url}/ingest/${created.body.id}`);
+
+    const listed = await gw.api("GET", "/api/sources");
+    expect(listed.body.data[0].secret).toBe(`****${created.body.secret.slice(-4)}`);
+
+    const pasted = await gw.api("POST", "/api/sources", { name: "Wildix-like", kind: "canonical", secret: "pasted-secret-123" });
+    expect(pasted.body.secret).toBe("pasted-secret-123");
+
+    const renamed = await gw.api("PATCH", `/api/sources/${created.body.id}`, { name: "Renamed", secret: listed.body.data[0].secret });
+    expect(renamed.body.name).toBe("Renamed");
+    // The masked secret sent back keeps the stored one.
+    const still = await ingest(gw, { id: created.body.id, secret: created.body.secret }, callEvent());
+    expect(still.status).toBe(202);
+
+    expect((await gw.api("DELETE", `/api/sources/${created.body.id}`)).status).toBe(204);
+    expect((await gw.api("GET", `/api/sources/${created.body.id}`)).status).toBe(404);
+  });
+
+  it("names every invalid field and refuses kinds without an adapter", async () => {
+    const bad = await gw.api("POST", "/api/sources", { kind: "fax", secret: "short", extra: 1 });
+    expect(bad.status).toBe(400);
+    const fields = bad.body.error.details.map((d: { field: string }) => d.field).sort();
+    expect(fields).toEqual(["extra", "kind", "name", "secret"]);
+    const notYet = await gw.api("POST", "/api/sources", { name: "W", kind: "wildix" });
+    expect(notYet.status).toBe(400);
+    expect(notYet.body.error.details[0].field).toBe("kind");
+  });
+});
+
+describe("webhooks", () => {
+  it("creates with PBX Stats defaults, masks secrets after creation, and patches only what is named", async () => {
+    const created = await createWebhook(gw, { url: `${receiver.url}/x`, headers: { "X-Api-Key": "key-1234567890abcdef" } });
+    expect(created).toMatchObject({
+      enabled: true,
+      method: "POST_JSON",
+      retries: 3,
+      delay_seconds: 0,
+      timeout_ms: 5000,
+      signing: "standard",
+      call_types: [],
+      source_ids: [],
+      filter: null,
+    });
+    expect(created.secret).toMatch(/^whsec_/);
+    expect(created.headers["X-Api-Key"]).toBe("****cdef");
+
+    const shown = (await gw.api("GET", `/api/webhooks/${created.id}`)).body;
+    expect(shown.secret).toBe(`****${created.secret.slice(-4)}`);
+
+    const patched = await gw.api("PATCH", `/api/webhooks/${created.id}`, { enabled: false, headers: shown.headers });
+    expect(patched.status).toBe(200);
+    expect(patched.body.enabled).toBe(false);
+    expect(patched.body.retries).toBe(3);
+
+    // The masked header came back unchanged: the real key is still what gets sent.
+    await gw.api("PATCH", `/api/webhooks/${created.id}`, { enabled: true });
+    const source = await createSource(gw);
+    await ingest(gw, source, callEvent());
+    await gw.settle();
+    expect(receiver.requests[0].headers["x-api-key"]).toBe("key-1234567890abcdef");
+
+    expect((await gw.api("DELETE", `/api/webhooks/${created.id}`)).status).toBe(204);
+    expect((await gw.api("GET", `/api/webhooks/${created.id}`)).status).toBe(404);
+    expect((await gw.api("DELETE", `/api/webhooks/${created.id}`)).status).toBe(404);
+  });
+
+  it("answers an invalid rule with 400 naming each field", async () => {
+    const bad = await gw.api("POST", "/api/webhooks", {
+      name: "",
+      events: ["call.exploded"],
+      method: "DELETE",
+      url: "ftp://example.com",
+      retries: -1,
+      params: { a: "src" },
+      body_template: "{}",
+      headers: { "Bad Header": "x" },
+    });
+    expect(bad.status).toBe(400);
+    const fields = bad.body.error.details.map((d: { field: string }) => d.field);
+    for (const field of ["name", "events.0", "method", "url", "retries", "headers.Bad Header"]) {
+      expect(fields).toContain(field);
+    }
+    const both = await gw.api("POST", "/api/webhooks", {
+      name: "x", events: ["call.end"], url: "https://example.com", params: { a: "src" }, body_template: "{}",
+    });
+    expect(both.status).toBe(400);
+    expect(both.body.error.details[0].field).toBe("body_template");
+    const unknownSource = await gw.api("POST", "/api/webhooks", {
+      name: "x", events: ["call.end"], url: "https://example.com", source_ids: ["src_missing"],
+    });
+    expect(unknownSource.status).toBe(400);
+    expect(unknownSource.body.error.details[0].field).toBe("source_ids.0");
+  });
+
+  it("answers a JSONata or Handlebars syntax error with 422 saying where", async () => {
+    const jsonata = await gw.api("POST", "/api/webhooks", {
+      name: "x", events: ["call.end"], url: "https://example.com", filter: "bill_duration >", params: { a: "$round(" },
+    });
+    expect(jsonata.status).toBe(422);
+    expect(jsonata.body.error.code).toBe("invalid_rule");
+    const fields = jsonata.body.error.details.map((d: { field: string }) => d.field);
+    expect(fields).toEqual(["filter", "params.a"]);
+    expect(jsonata.body.error.details[0].message).toMatch(/position \d+/);
+
+    const handlebars = await gw.api("POST", "/api/webhooks", {
+      name: "x", events: ["call.end"], url: "https://example.com/{{#if x}}", body_template: '{\n  "a": {{src}\n}',
+    });
+    expect(handlebars.status).toBe(422);
+    const details = handlebars.body.error.details;
+    expect(details.map((d: { field: string }) => d.field)).toEqual(["body_template", "url"]);
+    expect(details[0].message).toMatch(/line 2/);
+  });
+
+  it("answers malformed JSON, a wrong content type and unknown ids clearly", async () => {
+    const malformed = await gw.send("/api/webhooks", {
+      method: "POST", headers: { authorization: "Bearer test-admin-token-0123456789", "content-type": "application/json" }, body: "{nope",
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.code).toBe("invalid_json");
+    const text = await gw.send("/api/webhooks", {
+      method: "POST", headers: { authorization: "Bearer test-admin-token-0123456789", "content-type": "text/plain" }, body: "{}",
+    });
+    expect(text.status).toBe(415);
+    expect((await gw.api("PATCH", "/api/webhooks/wh_nope", { enabled: false })).status).toBe(404);
+    expect((await gw.api("GET", "/api/deliveries/dlv_nope")).status).toBe(404);
+    expect((await gw.api("POST", "/api/deliveries/dlv_nope/retry")).status).toBe(404);
+    expect((await gw.api("GET", "/api/events/evt_nope")).status).toBe(404);
+    expect((await gw.api("GET", "/api/nothing")).status).toBe(404);
+    expect((await gw.api("GET", "/api/deliveries?status=lost")).status).toBe(400);
+  });
+});
+
+describe("preview", () => {
+  it("renders an unsaved rule against an inline event, the sample, or a stored event", async () => {
+    const rule = {
+      method: "GET",
+      url: `${receiver.url}/p/{{agent.extension}}`,
+      params: { phone: "src" },
+      headers: { Authorization: "Bearer crm-secret-token-123456" },
+    };
+    const inline = await gw.api("POST", "/api/preview", { webhook: rule, event: callEvent({ src: "+4420" }) });
+    expect(inline.status).toBe(200);
+    expect(inline.body).toMatchObject({ method: "GET", url: `${receiver.url}/p/201?phone=%2B4420`, body: null, matches: true });
+    expect(inline.body.headers.Authorization).toBe("****3456");
+    expect(inline.body.headers["webhook-signature"]).toMatch(/^\*\*\*\*/);
+    expect(inline.body.headers["webhook-id"]).toBe("dlv_preview");
+
+    const sample = await gw.api("POST", "/api/preview", { webhook: rule });
+    expect(sample.body.url).toContain("phone=%2B15551234567");
+
+    const source = await createSource(gw);
+    const stored = await ingest(gw, source, callEvent({ src: "+3312" }));
+    const fromStore = await gw.api("POST", "/api/preview", { webhook: rule, event_id: stored.body.event_id });
+    expect(fromStore.body.url).toContain("phone=%2B3312");
+    expect(fromStore.body.event_id).toBe(stored.body.event_id);
+
+    const notMatching = await gw.api("POST", "/api/preview", { webhook: { ...rule, events: ["call.start"] } });
+    expect(notMatching.body.matches).toBe(false);
+  });
+
+  it("reports a render error as 422 with the failing field", async () => {
+    const broken = await gw.api("POST", "/api/preview", {
+      webhook: { url: `${receiver.url}/p`, params: "src" },
+    });
+    expect(broken.status).toBe(422);
+    expect(broken.body.error.details[0].field).toBe("params");
+    const invalid = await gw.api("POST", "/api/preview", { webhook: { url: "nope" } });
+    expect(invalid.status).toBe(400);
+  });
+});
+
+describe("events and deliveries listing", () => {
+  it("filters and pages with next_cursor", async () => {
+    const source = await createSource(gw);
+    const hook = await createWebhook(gw, { url: `${receiver.url}/l`, events: ["call.end", "call.start"] });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await ingest(gw, source, callEvent({ type: i % 2 ? "call.start" : "call.end" }))).body.event_id);
+    }
+    await gw.settle();
+
+    const first = await gw.api("GET", "/api/events?limit=2");
+    expect(first.body.data.map((e: { event_id: string }) => e.event_id)).toEqual([ids[4], ids[3]]);
+    const second = await gw.api("GET", `/api/events?limit=2&cursor=${first.body.next_cursor}`);
+    expect(second.body.data.map((e: { event_id: string }) => e.event_id)).toEqual([ids[2], ids[1]]);
+    const last = await gw.api("GET", `/api/events?limit=2&cursor=${second.body.next_cursor}`);
+    expect(last.body.data.map((e: { event_id: string }) => e.event_id)).toEqual([ids[0]]);
+    expect(last.body.next_cursor).toBeNull();
+    expect(first.body.data[0].raw).toBeUndefined();
+
+    const starts = await gw.api("GET", "/api/events?type=call.start");
+    expect(starts.body.data).toHaveLength(2);
+
+    const delivered = await gw.api("GET", `/api/deliveries?webhook_id=${hook.id}&status=delivered&limit=3`);
+    expect(delivered.body.data).toHaveLength(3);
+    expect(delivered.body.next_cursor).not.toBeNull();
+    const ofEvent = await gw.api("GET", `/api/deliveries?event_id=${ids[0]}`);
+    expect(ofEvent.body.data).toHaveLength(1);
+    expect(ofEvent.body.data[0].request.method).toBe("POST");
+  });
+});
+
+describe("test send", () => {
+  it("sends the sample event through a rule now and returns the delivery", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/t`, events: ["call.start"], filter: "false" });
+    const sent = await gw.api("POST", `/api/webhooks/${hook.id}/test`);
+    expect(sent.status).toBe(202);
+    expect(sent.body.webhook_id).toBe(hook.id);
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(1);
+    expect(JSON.parse(receiver.requests[0].body).uniqueid).toBe("10000000.1000");
+  });
+});

@@ -1,0 +1,337 @@
+import { createHmac } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { callEvent } from "./support/events.js";
+import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { Receiver } from "./support/receiver.js";
+
+let gw: TestGateway;
+let receiver: Receiver;
+let source: { id: string; secret: string };
+
+beforeEach(async () => {
+  gw = await startGateway();
+  receiver = await new Receiver().start();
+  source = await createSource(gw);
+});
+afterEach(async () => {
+  await gw.stop();
+  await receiver.stop();
+});
+
+/** Ingests one event and waits until the dispatcher is done with it. */
+async function deliverOne(event = callEvent()) {
+  const answer = await ingest(gw, source, event);
+  expect(answer.status).toBe(202);
+  await gw.settle();
+  return answer.body.event_id as string;
+}
+
+async function deliveriesOf(eventId: string) {
+  const { body } = await gw.api("GET", `/api/events/${eventId}`);
+  return Promise.all(body.deliveries.map(async (d: { id: string }) => (await gw.api("GET", `/api/deliveries/${d.id}`)).body));
+}
+
+describe("rendering each method and payload kind", () => {
+  it("GET sends params as the query string, with Handlebars in the URL and headers", async () => {
+    await createWebhook(gw, {
+      method: "GET",
+      url: `${receiver.url}/calls/{{agent.extension}}?token=abc`,
+      headers: { "X-Call": "{{uniqueid}}" },
+      params: { phone: "src", minutes: "$round(bill_duration / 60)", agent: "agent", missing: "nothing.here" },
+    });
+    await deliverOne(callEvent({ uniqueid: "42.1" }));
+    const [request] = receiver.requests;
+    expect(request.method).toBe("GET");
+    expect(request.path).toBe("/calls/201");
+    expect(Object.fromEntries(request.query)).toEqual({
+      token: "abc",
+      phone: "+15551234567",
+      minutes: "5",
+      agent: JSON.stringify({ name: "Alex Agent", extension: "201", email: "alex@example.com" }),
+    });
+    expect(request.headers["x-call"]).toBe("42.1");
+    expect(request.body).toBe("");
+  });
+
+  it("POST sends params as a form body", async () => {
+    await createWebhook(gw, { method: "POST", url: `${receiver.url}/form`, params: { phone: "src", name: "caller_name" } });
+    await deliverOne();
+    const [request] = receiver.requests;
+    expect(request.method).toBe("POST");
+    expect(request.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(request.body).toBe("phone=%2B15551234567&name=Jane+Customer");
+  });
+
+  it("POST_JSON, PUT and PATCH send params as a JSON object; one expression may build the whole object", async () => {
+    await createWebhook(gw, { method: "POST_JSON", url: `${receiver.url}/json`, params: { phone: "src", talk: "bill_duration" } });
+    await createWebhook(gw, { method: "PUT", url: `${receiver.url}/put`, params: '{"call": uniqueid, "who": agent.name}' });
+    await createWebhook(gw, { method: "PATCH", url: `${receiver.url}/patch`, params: { ok: "bridged" } });
+    await deliverOne(callEvent({ uniqueid: "7.7" }));
+    const byPath = Object.fromEntries(receiver.requests.map((r) => [r.path, r]));
+    expect(byPath["/json"].method).toBe("POST");
+    expect(JSON.parse(byPath["/json"].body)).toEqual({ phone: "+15551234567", talk: 328 });
+    expect(byPath["/put"].method).toBe("PUT");
+    expect(JSON.parse(byPath["/put"].body)).toEqual({ call: "7.7", who: "Alex Agent" });
+    expect(byPath["/patch"].method).toBe("PATCH");
+    expect(byPath["/patch"].headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(byPath["/patch"].body)).toEqual({ ok: true });
+  });
+
+  it("a body template is the raw body, sent with its content type, JSON-safe inside strings", async () => {
+    await createWebhook(gw, {
+      method: "POST_JSON",
+      url: `${receiver.url}/tpl`,
+      content_type: "application/vnd.crm+json",
+      body_template: '{"note": "{{caller_name}} called", "agent": {{json agent}}, "cause": "{{hangup_cause}}"}',
+      hangup_causes: { ANSWERED: "Talked" },
+    });
+    await deliverOne(callEvent({ caller_name: 'Jane "JJ" O\'Neil\nSr.' }));
+    const [request] = receiver.requests;
+    expect(request.headers["content-type"]).toBe("application/vnd.crm+json");
+    expect(JSON.parse(request.body)).toEqual({
+      note: 'Jane "JJ" O\'Neil\nSr. called',
+      agent: { name: "Alex Agent", extension: "201", email: "alex@example.com" },
+      cause: "Talked",
+    });
+  });
+
+  it("without params or template, a JSON rule sends the canonical event", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/all` });
+    const eventId = await deliverOne();
+    const body = JSON.parse(receiver.requests[0].body);
+    expect(body.event_id).toBe(eventId);
+    expect(body.uniqueid).toBeDefined();
+    expect(body.raw).toBeUndefined();
+  });
+
+  it("sends exactly the bytes the preview showed", async () => {
+    const hook = await createWebhook(gw, {
+      url: `${receiver.url}/same?x={{src}}`,
+      body_template: '{"n": {{json caller_name}}, "d": {{bill_duration}}}',
+    });
+    const event = callEvent();
+    const preview = await gw.api("POST", `/api/webhooks/${hook.id}/preview`, { event });
+    expect(preview.status).toBe(200);
+    await deliverOne(event);
+    const [request] = receiver.requests;
+    expect(request.body).toBe(preview.body.body);
+    expect(`${receiver.url}${request.path}?${request.query}`).toBe(preview.body.url);
+    expect(preview.body.matches).toBe(true);
+  });
+});
+
+describe("matching", () => {
+  it("sends only to enabled rules whose event, call type, source and filter match", async () => {
+    const other = await createSource(gw, "Other PBX");
+    await createWebhook(gw, { url: `${receiver.url}/all` });
+    await createWebhook(gw, { url: `${receiver.url}/inbound`, call_types: ["inbound"] });
+    await createWebhook(gw, { url: `${receiver.url}/outbound`, call_types: ["outbound"] });
+    await createWebhook(gw, { url: `${receiver.url}/start`, events: ["call.start"] });
+    await createWebhook(gw, { url: `${receiver.url}/other-source`, source_ids: [other.id] });
+    await createWebhook(gw, { url: `${receiver.url}/long`, filter: "bill_duration > 300" });
+    await createWebhook(gw, { url: `${receiver.url}/short`, filter: "bill_duration < 10" });
+    await createWebhook(gw, { url: `${receiver.url}/disabled`, enabled: false });
+    await deliverOne();
+    expect(receiver.requests.map((r) => r.path).sort()).toEqual(["/all", "/inbound", "/long"]);
+  });
+});
+
+describe("signing and idempotency", () => {
+  it("signs with Standard Webhooks by default, with a webhook-id stable across retries", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/signed` });
+    receiver.replyWith({ status: 503 });
+    await deliverOne();
+    expect(receiver.requests).toHaveLength(2);
+    const [first, second] = receiver.requests;
+    expect(first.headers["webhook-id"]).toMatch(/^dlv_/);
+    expect(second.headers["webhook-id"]).toBe(first.headers["webhook-id"]);
+    for (const request of receiver.requests) {
+      const key = Buffer.from(hook.secret.slice("whsec_".length), "base64");
+      const signed = `${request.headers["webhook-id"]}.${request.headers["webhook-timestamp"]}.${request.body}`;
+      const expected = createHmac("sha256", key).update(signed).digest("base64");
+      expect(request.headers["webhook-signature"]).toBe(`v1,${expected}`);
+    }
+  });
+
+  it("signs hmac-hex with x-signature over the body, and none with only webhook-id", async () => {
+    const hex = await createWebhook(gw, { url: `${receiver.url}/hex`, signing: "hmac-hex", secret: "wildix-style-secret" });
+    await createWebhook(gw, { url: `${receiver.url}/none`, signing: "none" });
+    await deliverOne();
+    const byPath = Object.fromEntries(receiver.requests.map((r) => [r.path, r]));
+    const expected = createHmac("sha256", "wildix-style-secret").update(byPath["/hex"].body).digest("hex");
+    expect(hex.secret).toBe("wildix-style-secret");
+    expect(byPath["/hex"].headers["x-signature"]).toBe(expected);
+    expect(byPath["/none"].headers["webhook-id"]).toMatch(/^dlv_/);
+    expect(byPath["/none"].headers["webhook-signature"]).toBeUndefined();
+    expect(byPath["/none"].headers["x-signature"]).toBeUndefined();
+  });
+});
+
+describe("retries", () => {
+  it("retries a receiver failing twice, then succeeding, with backoff between attempts", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/flaky`, retries: 3 });
+    receiver.replyWith({ status: 500, body: "boom" }, { status: 502 });
+    const [delivery] = await deliveriesOf(await deliverOne());
+    expect(receiver.requests).toHaveLength(3);
+    expect(delivery.status).toBe("delivered");
+    expect(delivery.attempt_count).toBe(3);
+    expect(delivery.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([500, 502, 200]);
+    expect(delivery.attempts[0].response_body).toBe("boom");
+    const times = delivery.attempts.map((a: { started_at: string }) => Date.parse(a.started_at));
+    // TEST_SCHEDULE: 1 s, then 2 s.
+    expect([times[1] - times[0], times[2] - times[1]]).toEqual([1_000, 2_000]);
+  });
+
+  it("gives up after retries + 1 attempts and lists the delivery as failed", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/down`, retries: 2 });
+    receiver.replyWith({ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 });
+    const [delivery] = await deliveriesOf(await deliverOne());
+    expect(receiver.requests).toHaveLength(3);
+    expect(delivery.status).toBe("failed");
+    expect(delivery.last_error).toContain("retries exhausted");
+    const failed = await gw.api("GET", `/api/deliveries?status=failed&webhook_id=${hook.id}`);
+    expect(failed.body.data.map((d: { id: string }) => d.id)).toEqual([delivery.id]);
+  });
+
+  it("does not retry a 4xx other than 408/409/425/429, and does retry those", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/bad`, retries: 3 });
+    receiver.replyWith({ status: 422 });
+    const [rejected] = await deliveriesOf(await deliverOne());
+    expect(rejected.status).toBe("failed");
+    expect(rejected.attempt_count).toBe(1);
+
+    receiver.replyWith({ status: 429 }, { status: 408 });
+    const [retried] = await deliveriesOf(await deliverOne());
+    expect(retried.status).toBe("delivered");
+    expect(retried.attempt_count).toBe(3);
+  });
+
+  it("honours Retry-After, parking a long wait in the outbox until it is due", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/busy`, retries: 3 });
+    receiver.replyWith({ status: 503, headers: { "retry-after": "7" } });
+    const [quick] = await deliveriesOf(await deliverOne());
+    const times = quick.attempts.map((a: { started_at: string }) => Date.parse(a.started_at));
+    expect(times[1] - times[0]).toBe(7_000);
+
+    // Longer than the dispatcher holds in memory (30 s): parked as pending, sent by a later sweep.
+    receiver.replyWith({ status: 429, headers: { "retry-after": "120" } });
+    const [parked] = await deliveriesOf(await deliverOne());
+    expect(parked.status).toBe("pending");
+    expect(Date.parse(parked.next_attempt_at) - Date.parse(parked.attempts[0].started_at)).toBe(120_000);
+    await gw.sweep();
+    expect((await gw.api("GET", `/api/deliveries/${parked.id}`)).body.status).toBe("pending");
+    gw.clock.advance(120_000);
+    await gw.sweep();
+    const done = (await gw.api("GET", `/api/deliveries/${parked.id}`)).body;
+    expect(done.status).toBe("delivered");
+    expect(done.attempts).toHaveLength(2);
+  });
+
+  it("on 410 Gone fails the delivery and disables the webhook", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/gone` });
+    receiver.replyWith({ status: 410 });
+    const [delivery] = await deliveriesOf(await deliverOne());
+    expect(delivery.status).toBe("failed");
+    expect(delivery.last_error).toContain("410");
+    expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body.enabled).toBe(false);
+    const next = await ingest(gw, source, callEvent());
+    expect(next.body.deliveries).toBe(0);
+  });
+
+  it("enforces timeout_ms and retries a receiver that did not answer in time", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/slow`, timeout_ms: 150, retries: 1 });
+    receiver.replyWith({ delayMs: 2_000 });
+    const [delivery] = await deliveriesOf(await deliverOne());
+    expect(delivery.attempts[0].error).toBe("timed out after 150 ms");
+    expect(delivery.attempts[0].status_code).toBeNull();
+    expect(delivery.status).toBe("delivered");
+  });
+
+  it("records a connection failure as an attempt error", async () => {
+    await createWebhook(gw, { url: "http://127.0.0.1:9/nothing-listens", retries: 0 });
+    const [delivery] = await deliveriesOf(await deliverOne());
+    expect(delivery.status).toBe("failed");
+    expect(delivery.attempts[0].error).toMatch(/ECONNREFUSED|fetch failed/);
+  });
+
+  it("a manual retry sends a failed delivery again with the same webhook-id", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/later`, retries: 0 });
+    receiver.replyWith({ status: 500 });
+    const [failed] = await deliveriesOf(await deliverOne());
+    expect(failed.status).toBe("failed");
+    const retry = await gw.api("POST", `/api/deliveries/${failed.id}/retry`);
+    expect(retry.status).toBe(202);
+    await gw.settle();
+    const after = (await gw.api("GET", `/api/deliveries/${failed.id}`)).body;
+    expect(after.status).toBe("delivered");
+    expect(receiver.requests[1].headers["webhook-id"]).toBe(receiver.requests[0].headers["webhook-id"]);
+    expect(receiver.requests[1].body).toBe(receiver.requests[0].body);
+    expect((await gw.api("POST", `/api/deliveries/${failed.id}/retry`)).status).toBe(202);
+    await gw.settle();
+  });
+});
+
+describe("delay and durability", () => {
+  it("holds the first attempt back for delay_seconds, durably", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/delayed`, delay_seconds: 60 });
+    const eventId = await deliverOne();
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(0);
+    const [pending] = await deliveriesOf(eventId);
+    expect(pending.status).toBe("pending");
+    gw.clock.advance(59_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(0);
+    gw.clock.advance(1_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it("sends after a restart what was pending when the gateway stopped", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/after-restart`, delay_seconds: 30 });
+    const eventId = await deliverOne();
+    const { dir, clock } = gw;
+    await gw.stop(false);
+
+    clock.advance(30_000);
+    gw = await startGateway({ dir, clock });
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(1);
+    const [delivery] = await deliveriesOf(eventId);
+    expect(delivery.status).toBe("delivered");
+  });
+
+  it("sends again after a restart a delivery that was in flight when the gateway stopped", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/in-flight`, timeout_ms: 30_000 });
+    receiver.replyWith({ delayMs: 20_000 });
+    const answer = await ingest(gw, source, callEvent());
+    await receiver.waitFor(1);
+    const { dir, clock } = gw;
+    await gw.stop(false);
+
+    gw = await startGateway({ dir, clock });
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(2);
+    expect(receiver.requests[1].headers["webhook-id"]).toBe(receiver.requests[0].headers["webhook-id"]);
+    const [delivery] = await deliveriesOf(answer.body.event_id);
+    expect(delivery.status).toBe("delivered");
+  });
+});
+
+describe("render failures", () => {
+  it("fail that delivery visibly; the event and the other deliveries are unaffected", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/fine` });
+    await createWebhook(gw, { url: `${receiver.url}/broken`, body_template: "{{> missing_partial}}" });
+    await createWebhook(gw, { url: `${receiver.url}/slow-expr`, params: { x: "($f := function($n){ $f($n + 1) }; $f(0))" } });
+    const eventId = await deliverOne();
+    expect(receiver.requests.map((r) => r.path)).toEqual(["/fine"]);
+    const deliveries = await deliveriesOf(eventId);
+    const byStatus = deliveries.map((d: { status: string }) => d.status).sort();
+    expect(byStatus).toEqual(["delivered", "failed", "failed"]);
+    for (const failed of deliveries.filter((d: { status: string }) => d.status === "failed")) {
+      expect(failed.request).toBeNull();
+      expect(failed.attempts).toHaveLength(1);
+      expect(failed.attempts[0].error).toMatch(/^render failed: (body_template|params\.x):/);
+    }
+  });
+});

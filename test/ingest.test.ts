@@ -1,0 +1,159 @@
+import { createHmac } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { callEvent } from "./support/events.js";
+import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { Receiver } from "./support/receiver.js";
+
+let gw: TestGateway;
+let receiver: Receiver;
+let source: { id: string; secret: string };
+
+beforeEach(async () => {
+  gw = await startGateway();
+  receiver = await new Receiver().start();
+  source = await createSource(gw);
+});
+afterEach(async () => {
+  await gw.stop();
+  await receiver.stop();
+});
+
+const eventCount = async () => (await gw.api("GET", "/api/events")).body.data.length;
+
+describe("POST /ingest/:sourceId", () => {
+  it("acknowledges a canonical event only once it and its deliveries are stored", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/hook` });
+    const answer = await ingest(gw, source, callEvent());
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual({ event_id: expect.stringMatching(/^evt_/), deliveries: 1 });
+
+    const stored = await gw.api("GET", `/api/events/${answer.body.event_id}`);
+    expect(stored.body.type).toBe("call.end");
+    expect(stored.body.deliveries).toHaveLength(1);
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it("accepts an x-signature HMAC of the raw body instead of the bearer secret", async () => {
+    const body = JSON.stringify(callEvent());
+    const signature = createHmac("sha256", source.secret).update(body).digest("hex");
+    const answer = await gw.send(`/ingest/${source.id}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-signature": signature },
+      body,
+    });
+    expect(answer.status).toBe(202);
+  });
+
+  it("refuses a wrong secret or signature with 401 and stores nothing", async () => {
+    const body = JSON.stringify(callEvent());
+    for (const headers of [
+      { authorization: "Bearer wrong-secret" },
+      { "x-signature": createHmac("sha256", "other").update(body).digest("hex") },
+      {},
+    ]) {
+      const answer = await gw.send(`/ingest/${source.id}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+      });
+      expect(answer.status).toBe(401);
+      expect(answer.body.error.code).toBe("unauthorized");
+    }
+    expect(await eventCount()).toBe(0);
+  });
+
+  it("answers bad input with a clear JSON error and stores nothing", async () => {
+    const post = (body: string, contentType = "application/json") =>
+      gw.send(`/ingest/${source.id}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${source.secret}`, "content-type": contentType },
+        body,
+      });
+
+    const malformed = await post('{"type": "call.end",');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.code).toBe("invalid_json");
+
+    const wrongType = await post("type=call.end", "application/x-www-form-urlencoded");
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.body.error.message).toContain("application/json");
+
+    const badField = await post(JSON.stringify(callEvent({ duration: "long", direction: "sideways" })));
+    expect(badField.status).toBe(400);
+    expect(badField.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(["direction", "duration"]);
+
+    const missing = await post(JSON.stringify({ type: "call.end" }));
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.message).toContain("uniqueid");
+
+    const oversize = await post(JSON.stringify(callEvent({ caller_name: "x".repeat(3 * 1024 * 1024) })));
+    expect(oversize.status).toBe(413);
+    expect(oversize.body.error.code).toBe("payload_too_large");
+
+    const badInBatch = await post(JSON.stringify([callEvent(), callEvent({ bill_duration: -1 })]));
+    expect(badInBatch.status).toBe(400);
+    expect(badInBatch.body.error.details[0].field).toBe("[1].bill_duration");
+
+    expect(await eventCount()).toBe(0);
+  });
+
+  it("answers an unknown source with 404", async () => {
+    const answer = await ingest(gw, { id: "src_nope", secret: source.secret }, callEvent());
+    expect(answer.status).toBe(404);
+    expect(answer.body.error.code).toBe("not_found");
+  });
+
+  it("accepts an array of events and answers each id", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/hook` });
+    const answer = await ingest(gw, source, [callEvent(), callEvent({ type: "call.start" }), callEvent()]);
+    expect(answer.status).toBe(202);
+    expect(answer.body.events).toHaveLength(3);
+    expect(answer.body.events.map((e: { deliveries: number }) => e.deliveries)).toEqual([1, 0, 1]);
+    expect(await eventCount()).toBe(3);
+  });
+
+  it("stores the same event once and answers a PBX retry with the first id", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/hook` });
+    const withId = callEvent({ id: "pbx-event-1" });
+    const first = await ingest(gw, source, withId);
+    const again = await ingest(gw, source, { ...withId, caller_name: "changed on retry" });
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ event_id: first.body.event_id, deliveries: 1, duplicate: true });
+
+    // Without an id: type + uniqueid + occurred_at identify it.
+    const plain = callEvent({ occurred_at: "2026-11-20T14:08:40Z" });
+    const a = await ingest(gw, source, plain);
+    const b = await ingest(gw, source, plain);
+    expect(b.body.event_id).toBe(a.body.event_id);
+    // The same call's next event is a new event.
+    const c = await ingest(gw, source, { ...plain, type: "call.report" });
+    expect(c.body.event_id).not.toBe(a.body.event_id);
+
+    // Concurrent retries race into the same commit: still one event.
+    const racing = callEvent({ id: "pbx-event-2" });
+    const answers = await Promise.all([1, 2, 3, 4].map(() => ingest(gw, source, racing)));
+    expect(new Set(answers.map((r) => r.body.event_id)).size).toBe(1);
+
+    expect(await eventCount()).toBe(4);
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(3);
+  });
+
+  it("stores an unknown event type as unmapped, with no delivery", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/hook`, events: ["call.end", "call.start"] });
+    const answer = await ingest(gw, source, callEvent({ type: "call.teleported" }));
+    expect(answer.status).toBe(202);
+    expect(answer.body.deliveries).toBe(0);
+    const stored = await gw.api("GET", `/api/events/${answer.body.event_id}`);
+    expect(stored.body.type).toBe("unmapped");
+    expect(stored.body.raw.type).toBe("call.teleported");
+  });
+
+  it("refuses events on a disabled source", async () => {
+    await gw.api("PATCH", `/api/sources/${source.id}`, { enabled: false });
+    const answer = await ingest(gw, source, callEvent());
+    expect(answer.status).toBe(403);
+    expect(await eventCount()).toBe(0);
+  });
+});

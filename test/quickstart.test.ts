@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callEvent } from "./support/events.js";
+import { Receiver } from "./support/receiver.js";
+
+// The README's quick start, as a new user runs it: `npm start`, then curl.
+
+const ROOT = new URL("..", import.meta.url).pathname;
+let dir: string;
+let receiver: Receiver;
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+/** `npm start` in its own process group; resolves once the banner is printed. */
+function npmStart(): Promise<Started> {
+  const child = spawn("npm", ["start", "--silent"], {
+    cwd: ROOT,
+    detached: true,
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: `file:${join(dir, "gateway.db")}`, ADMIN_TOKEN: "" },
+  });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match && /Admin token.*\n/.test(output)) resolve({ child, url: match[1], output: () => output });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+  });
+}
+
+function stop(started: Started): Promise<void> {
+  return new Promise((resolve) => {
+    started.child.once("exit", () => resolve());
+    process.kill(-started.child.pid!, "SIGTERM");
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "gateway-quickstart-"));
+  receiver = await new Receiver().start();
+});
+afterAll(async () => {
+  await receiver.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("quick start", () => {
+  it("npm start creates the database, prints the admin token once, and delivers a posted event", async () => {
+    const first = await npmStart();
+    const token = /Admin token \(shown once; keep it\): (adm_\S+)/.exec(first.output())?.[1];
+    expect(token).toBeDefined();
+    expect(first.output()).toContain(`Console:  ${first.url}/`);
+    const api = (path: string, body: unknown) =>
+      fetch(first.url + path, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then((r) => r.json());
+
+    const source = await api("/api/sources", { name: "My PBX", kind: "canonical" });
+    await api("/api/webhooks", {
+      name: "CRM",
+      events: ["call.end"],
+      method: "GET",
+      url: `${receiver.url}/crm`,
+      params: { phone: "src", talk: "bill_duration" },
+    });
+    const ingested = await fetch(source.ingest_url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
+      body: JSON.stringify(callEvent()),
+    });
+    expect(ingested.status).toBe(202);
+    await receiver.waitFor(1);
+    expect(Object.fromEntries(receiver.requests[0].query)).toEqual({ phone: "+15551234567", talk: "328" });
+    await stop(first);
+
+    // Second start: same database, the token is not printed again and still works.
+    const second = await npmStart();
+    expect(second.output()).not.toContain(token!);
+    expect(second.output()).toContain("printed at first start");
+    const listed = await fetch(`${second.url}/api/sources`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await listed.json()).data).toHaveLength(1);
+    await stop(second);
+  });
+});
