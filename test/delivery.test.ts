@@ -95,6 +95,19 @@ describe("rendering each method and payload kind", () => {
     });
   });
 
+  it("a template can use the partials in templates/partials/", async () => {
+    await createWebhook(gw, {
+      url: `${receiver.url}/partial`,
+      content_type: "text/plain",
+      body_template: "{{> call_summary}}",
+      hangup_causes: { ANSWERED: "Talked" },
+    });
+    await deliverOne();
+    expect(receiver.requests[0].body).toBe(
+      "Call from Jane Customer to +15557654321, handled by Alex Agent (201): talked, talk time 328 s",
+    );
+  });
+
   it("without params or template, a JSON rule sends the canonical event", async () => {
     await createWebhook(gw, { url: `${receiver.url}/all` });
     const eventId = await deliverOne();
@@ -107,7 +120,7 @@ describe("rendering each method and payload kind", () => {
   it("sends exactly the bytes the preview showed", async () => {
     const hook = await createWebhook(gw, {
       url: `${receiver.url}/same?x={{src}}`,
-      body_template: '{"n": {{json caller_name}}, "d": {{bill_duration}}}',
+      body_template: '{"n": {{json caller_name}}, "d": {{bill_duration}} }',
     });
     const event = callEvent();
     const preview = await gw.api("POST", `/api/webhooks/${hook.id}/preview`, { event });
@@ -213,7 +226,7 @@ describe("retries", () => {
     const times = quick.attempts.map((a: { started_at: string }) => Date.parse(a.started_at));
     expect(times[1] - times[0]).toBe(7_000);
 
-    // Longer than the dispatcher holds in memory (30 s): parked as pending, sent by a later sweep.
+    // Longer than the dispatcher holds in memory (10 s): parked as pending, sent by a later sweep.
     receiver.replyWith({ status: 429, headers: { "retry-after": "120" } });
     const [parked] = await deliveriesOf(await deliverOne());
     expect(parked.status).toBe("pending");

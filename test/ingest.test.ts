@@ -47,11 +47,12 @@ describe("POST /ingest/:sourceId", () => {
 
   it("refuses a wrong secret or signature with 401 and stores nothing", async () => {
     const body = JSON.stringify(callEvent());
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       { authorization: "Bearer wrong-secret" },
       { "x-signature": createHmac("sha256", "other").update(body).digest("hex") },
       {},
-    ]) {
+    ];
+    for (const headers of attempts) {
       const answer = await gw.send(`/ingest/${source.id}`, {
         method: "POST",
         headers: { "content-type": "application/json", ...headers },

@@ -14,8 +14,6 @@ const deliveryFilterSchema = z.object({
   webhook_id: z.string().max(64).optional(),
   event_id: z.string().max(64).optional(),
   status: z.enum(DELIVERY_STATUSES).optional(),
-  limit: z.unknown(),
-  cursor: z.unknown(),
 }).strict();
 
 export function deliveryRoutes(deps: AppDeps) {

@@ -9,8 +9,6 @@ const eventFilterSchema = z.object({
   type: z.string().max(64).optional(),
   source_id: z.string().max(64).optional(),
   uniqueid: z.string().max(256).optional(),
-  limit: z.unknown(),
-  cursor: z.unknown(),
 }).strict();
 
 export function eventRoutes({ store }: AppDeps) {

@@ -11,7 +11,9 @@ export const INGEST_BODY_LIMIT = 2 * 1024 * 1024;
 export function limitBody(maxSize: number) {
   return bodyLimit({
     maxSize,
-    onError: () => {
+    onError: (c) => {
+      // The unread rest of the body is drained and the connection dropped: tell the client not to reuse it.
+      c.header("Connection", "close");
       throw new GatewayError(413, "payload_too_large", `The request body is larger than ${maxSize} bytes`);
     },
   });
@@ -60,7 +62,8 @@ export function pageOf(c: Context) {
   return parseWith(pageSchema, { limit: c.req.query("limit"), cursor: c.req.query("cursor") || undefined });
 }
 
+/** The filters of a list request: every query parameter but the paging ones, validated by a strict schema. */
 export function filterOf<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
-  const query = Object.fromEntries(Object.entries(c.req.query()).filter(([, value]) => value !== ""));
-  return parseWith(schema, query);
+  const filters = Object.entries(c.req.query()).filter(([name, value]) => value !== "" && name !== "limit" && name !== "cursor");
+  return parseWith(schema, Object.fromEntries(filters));
 }

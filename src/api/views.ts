@@ -7,8 +7,11 @@ import type { DeliveryRow, EventRow } from "../store/schema.js";
 // How stored records are shown: secrets masked (DESIGN.md: write-only after creation), times as ISO text.
 
 export function webhookView(webhook: Webhook, revealSecret = false) {
+  const { id, name, ...rule } = webhook;
   return {
-    ...webhook,
+    id,
+    name,
+    ...rule,
     headers: maskHeaders(webhook.headers),
     secret: revealSecret ? webhook.secret : maskSecret(webhook.secret),
   };

@@ -13,7 +13,7 @@ export interface DispatcherOptions {
   clock: Clock;
   log: Logger;
   schedule?: RetrySchedule;
-  /** Deliveries sent at once. */
+  /** Deliveries handled at once; a delivery waiting in memory for its next retry holds its place. */
   concurrency?: number;
   /** Retries due within this wait in memory; later ones are parked in the outbox for a sweep to pick up. */
   holdInMemoryMs?: number;
@@ -54,8 +54,8 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {
     this.schedule = options.schedule ?? DEFAULT_SCHEDULE;
-    this.concurrency = options.concurrency ?? 16;
-    this.holdInMemoryMs = options.holdInMemoryMs ?? 30_000;
+    this.concurrency = options.concurrency ?? 64;
+    this.holdInMemoryMs = options.holdInMemoryMs ?? 10_000;
     this.sweepBatch = options.sweepBatch ?? 200;
     this.random = options.random ?? Math.random;
   }

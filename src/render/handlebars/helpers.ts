@@ -1,0 +1,66 @@
+/** The built-in helper table: Handlebars' own helpers plus the gateway's. */
+import { dateHelper } from "./helper-date.js";
+import { phoneHelper } from "./helper-phone.js";
+import { eachHelper, ifHelper, logHelper, lookupHelper, unlessHelper, withHelper } from "./helpers-core.js";
+import { defaultHelper, jsonHelper, lowerHelper, mathHelper, upperHelper } from "./helpers-format.js";
+import {
+  andHelper,
+  eqHelper,
+  gteHelper,
+  gtHelper,
+  lteHelper,
+  ltHelper,
+  neHelper,
+  notHelper,
+  orHelper,
+} from "./helpers-logic.js";
+import type { HelperFunction } from "./ir.js";
+
+/**
+ * The gateway's own helpers, written with Handlebars' calling convention
+ * (`helper.call(this, ...params, options)`), so the same functions can be registered in real
+ * Handlebars (`Handlebars.registerHelper(gatewayHelpers)`) and behave identically.
+ */
+export const gatewayHelpers: Readonly<Record<string, HelperFunction>> = Object.freeze({
+  json: jsonHelper,
+  default: defaultHelper,
+  eq: eqHelper,
+  ne: neHelper,
+  gt: gtHelper,
+  gte: gteHelper,
+  lt: ltHelper,
+  lte: lteHelper,
+  and: andHelper,
+  or: orHelper,
+  not: notHelper,
+  date: dateHelper,
+  upper: upperHelper,
+  lower: lowerHelper,
+  math: mathHelper,
+  phone: phoneHelper,
+});
+
+/** Handlebars' built-ins, re-implemented (see helpers-core.ts). */
+const handlebarsHelpers: Readonly<Record<string, HelperFunction>> = {
+  if: ifHelper,
+  unless: unlessHelper,
+  each: eachHelper,
+  with: withHelper,
+  lookup: lookupHelper,
+  log: logHelper,
+};
+
+// Null-prototype table: a template can never reach a "helper" named constructor or hasOwnProperty.
+const BUILTINS: Record<string, HelperFunction> = Object.assign(
+  Object.create(null) as Record<string, HelperFunction>,
+  handlebarsHelpers,
+  gatewayHelpers,
+);
+
+/** Names of the built-in helpers, for documentation. */
+export const helperNames: readonly string[] = Object.freeze(Object.keys(BUILTINS));
+
+/** The built-in helper of that name, if any. */
+export function builtinHelper(name: string): HelperFunction | undefined {
+  return BUILTINS[name];
+}
