@@ -7,7 +7,7 @@ import { renderDraft } from "../delivery/plan.js";
 import { canonicalOf } from "../store/events.js";
 import type { DeliveryRow } from "../store/schema.js";
 import type { AppDeps } from "./deps.js";
-import { filterOf, pageOf } from "./http.js";
+import { filterOf, pageQuery } from "./http.js";
 import { deliveryView } from "./views.js";
 
 const deliveryFilterSchema = z.object({
@@ -23,7 +23,7 @@ export function deliveryRoutes(deps: AppDeps) {
 
   app.get("/", async (c) => {
     const filter = filterOf(c, deliveryFilterSchema);
-    const page = await store.deliveries.list(filter, pageOf(c));
+    const page = await store.deliveries.list(filter, pageQuery(c));
     return c.json({ data: page.data.map(deliveryView), next_cursor: page.next_cursor });
   });
 

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { found } from "../domain/errors.js";
 import type { AppDeps } from "./deps.js";
-import { filterOf, pageOf } from "./http.js";
+import { filterOf, pageQuery } from "./http.js";
 import { deliveryView, eventDetail, eventSummary } from "./views.js";
 
 const eventFilterSchema = z.object({
@@ -16,7 +16,7 @@ export function eventRoutes({ store }: AppDeps) {
 
   app.get("/", async (c) => {
     const { type, source_id, uniqueid } = filterOf(c, eventFilterSchema);
-    const page = await store.events.list({ type, source_id, uniqueid }, pageOf(c));
+    const page = await store.events.list({ type, source_id, uniqueid }, pageQuery(c));
     return c.json({ data: page.data.map(eventSummary), next_cursor: page.next_cursor });
   });
 

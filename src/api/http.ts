@@ -58,7 +58,7 @@ const pageSchema = z.object({
 });
 
 /** `?limit=&cursor=` for list endpoints; other query parameters are filters the caller picks out. */
-export function pageOf(c: Context) {
+export function pageQuery(c: Context) {
   return parseWith(pageSchema, { limit: c.req.query("limit"), cursor: c.req.query("cursor") || undefined });
 }
 

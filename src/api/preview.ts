@@ -2,13 +2,13 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { canonicalEvent, EVENT_TYPES, type CanonicalEvent } from "../domain/event.js";
 import { found, GatewayError } from "../domain/errors.js";
-import { isTruthy, ruleApplies } from "../domain/match.js";
+import { ruleApplies } from "../domain/match.js";
 import { maskHeaders } from "../domain/mask.js";
 import { SAMPLE_EVENT } from "../domain/sample-event.js";
 import type { Webhook } from "../domain/webhook.js";
+import { filterPasses } from "../delivery/plan.js";
 import { signatureHeaders } from "../delivery/signing.js";
-import { evaluationContext } from "../render/context.js";
-import { evaluateExpression, ExpressionError } from "../render/jsonata.js";
+import { ExpressionError } from "../render/jsonata.js";
 import { RenderError, renderRequest } from "../render/request.js";
 import { canonicalSource } from "../sources/canonical.js";
 import { canonicalOf } from "../store/events.js";
@@ -36,11 +36,6 @@ export async function previewEvent(
   if (input.event_id) return canonicalOf(found(await deps.store.events.get(input.event_id), "event", input.event_id));
   const now = new Date(deps.clock.now()).toISOString();
   return eventFromPayload(input.event ?? SAMPLE_EVENT, now, { event_id: "evt_preview", source_id: "preview" });
-}
-
-async function filterPasses(webhook: Webhook, event: CanonicalEvent): Promise<boolean> {
-  if (webhook.filter === null) return true;
-  return isTruthy(await evaluateExpression(webhook.filter, evaluationContext(event, webhook.hangup_causes)));
 }
 
 /** The exact request the rule would send for the event, with the headers of an attempt; secrets masked. */

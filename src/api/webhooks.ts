@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { isoAt } from "../clock.js";
-import { found } from "../domain/errors.js";
+import { found, notFound } from "../domain/errors.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
 import type { Webhook } from "../domain/webhook.js";
 import { acceptTestEvent } from "./accept.js";
@@ -37,7 +37,7 @@ export function webhookRoutes(deps: AppDeps) {
 
   app.delete("/:id", async (c) => {
     const id = c.req.param("id");
-    found(await store.webhooks.delete(id, isoAt(clock.now())) || null, "webhook", id);
+    if (!(await store.webhooks.delete(id, isoAt(clock.now())))) throw notFound("webhook", id);
     return c.body(null, 204);
   });
 

@@ -11,11 +11,16 @@ export type DeliveryDraft =
   | { webhook: Webhook; request: RenderedRequest; error: null }
   | { webhook: Webhook; request: null; error: string };
 
-/** Whether the rule's JSONata filter passes; a filter that fails to evaluate is reported, not swallowed. */
-async function filterVerdict(webhook: Webhook, event: CanonicalEvent): Promise<boolean | string> {
+/** Whether the rule's JSONata filter passes for the event; throws ExpressionError when it cannot be evaluated. */
+export async function filterPasses(webhook: Webhook, event: CanonicalEvent): Promise<boolean> {
   if (webhook.filter === null) return true;
+  return isTruthy(await evaluateExpression(webhook.filter, evaluationContext(event, webhook.hangup_causes)));
+}
+
+/** The filter's verdict, or why it failed: reported as a failed delivery, not swallowed. */
+async function filterVerdict(webhook: Webhook, event: CanonicalEvent): Promise<boolean | string> {
   try {
-    return isTruthy(await evaluateExpression(webhook.filter, evaluationContext(event, webhook.hangup_causes)));
+    return await filterPasses(webhook, event);
   } catch (error) {
     return `filter: ${(error as Error).message}`;
   }
