@@ -51,14 +51,12 @@ describe("sources", () => {
     expect((await gw.api("GET", `/api/sources/${created.body.id}`)).status).toBe(404);
   });
 
-  it("names every invalid field and refuses kinds without an adapter", async () => {
+  it("names every invalid field", async () => {
     const bad = await gw.api("POST", "/api/sources", { kind: "fax", secret: "short", extra: 1 });
     expect(bad.status).toBe(400);
     const fields = bad.body.error.details.map((d: { field: string }) => d.field).sort();
     expect(fields).toEqual(["extra", "kind", "name", "secret"]);
-    const notYet = await gw.api("POST", "/api/sources", { name: "W", kind: "wildix" });
-    expect(notYet.status).toBe(400);
-    expect(notYet.body.error.details[0].field).toBe("kind");
+    expect(bad.body.error.details.find((d: { field: string }) => d.field === "kind").message).toContain("wildix");
   });
 });
 

@@ -53,6 +53,8 @@ function deliveryRow(draft: DeliveryDraft, eventId: string, nowMs: number): Deli
   };
 }
 
+const emptyBatch = (): IngestBatch => ({ events: [], deliveries: [], attempts: [], calls: [] });
+
 /** Adds an event and one delivery per draft to the batch; rendering failures are recorded as failed attempts. */
 function addToBatch(batch: IngestBatch, event: CanonicalEvent, key: string, drafts: DeliveryDraft[], nowMs: number) {
   batch.events.push(eventRow(event, key, isoAt(nowMs)));
@@ -95,7 +97,8 @@ async function acceptOnce(deps: AppDeps, source: Source, items: NormalizedEvent[
   const counts = await store.events.deliveryCounts([...stored.values()]);
   const webhooks: Webhook[] = stored.size < keys.length ? await store.webhooks.enabled() : [];
 
-  const batch: IngestBatch = { events: [], deliveries: [], attempts: [] };
+  const batch = emptyBatch();
+  const callStates = new Map<string, IngestBatch["calls"][number]>();
   const seen = new Map<string, Accepted>();
   const results: Accepted[] = [];
   for (const item of items) {
@@ -109,10 +112,15 @@ async function acceptOnce(deps: AppDeps, source: Source, items: NormalizedEvent[
     const event = canonicalEvent(item, { event_id: newId(ID_PREFIX.event, nowMs), source: source.kind, source_id: source.id });
     const drafts = await planDeliveries(event, webhooks, partials);
     addToBatch(batch, event, item.dedupe_key, drafts, nowMs);
+    if (item.call_state) {
+      // The latest event of a call in this batch sets what is remembered of it.
+      callStates.set(item.uniqueid, { source_id: source.id, uniqueid: item.uniqueid, state: item.call_state, updated_at: isoAt(nowMs) });
+    }
     const accepted = { event_id: event.event_id, deliveries: drafts.length, duplicate: false };
     seen.set(item.dedupe_key, accepted);
     results.push(accepted);
   }
+  batch.calls.push(...callStates.values());
   if (batch.events.length) await commitAndEnqueue(deps, batch, nowMs);
   return results;
 }
@@ -121,7 +129,7 @@ async function acceptOnce(deps: AppDeps, source: Source, items: NormalizedEvent[
 export async function acceptTestEvent(deps: AppDeps, webhook: Webhook, event: CanonicalEvent): Promise<string> {
   const nowMs = deps.clock.now();
   const draft = await renderDraft(webhook, event, deps.partials);
-  const batch: IngestBatch = { events: [], deliveries: [], attempts: [] };
+  const batch = emptyBatch();
   addToBatch(batch, event, `test:${event.event_id}`, [draft], nowMs);
   await commitAndEnqueue(deps, batch, nowMs);
   return batch.deliveries[0].id;

@@ -1,29 +1,44 @@
 import { Hono } from "hono";
 import { found, GatewayError } from "../domain/errors.js";
 import { adapterFor } from "../sources/registry.js";
+import type { Source } from "../store/sources.js";
 import { acceptEvents } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { INGEST_BODY_LIMIT, limitBody, parseJson, requireJsonContentType } from "./http.js";
+import { KeyedLock } from "./keyed-lock.js";
 
 /** `POST /ingest/:sourceId`: verify, normalize, commit, then answer 202 with the event ids. */
 export function ingestRoutes(deps: AppDeps) {
   const app = new Hono();
+  const callLock = new KeyedLock();
+
+  /** Normalizes with the stored state of the payload's calls and commits, one call's events at a time. */
+  async function normalizeAndAccept(source: Source, payload: unknown, query: Record<string, string>) {
+    const adapter = adapterFor(source.kind);
+    const callIds = adapter.callIds?.(payload) ?? [];
+    return callLock.run(
+      callIds.map((id) => `${source.id}:${id}`),
+      async () => {
+        const calls = callIds.length ? await deps.store.events.callStates(source.id, callIds) : new Map();
+        const receivedAt = new Date(deps.clock.now()).toISOString();
+        return acceptEvents(deps, source, adapter.normalize(payload, { receivedAt, query, calls }));
+      },
+    );
+  }
 
   app.post("/:sourceId", limitBody(INGEST_BODY_LIMIT), async (c) => {
     const id = c.req.param("sourceId");
     const source = found(await deps.store.sources.get(id), "source", id);
     if (!source.enabled) throw new GatewayError(403, "source_disabled", `Source ${id} is disabled`);
-    const adapter = adapterFor(source.kind);
-    if (!adapter) throw new GatewayError(404, "not_found", `Source ${id} has no adapter for kind ${source.kind}`);
 
     const body = new Uint8Array(await c.req.arrayBuffer());
-    if (!(await adapter.verify({ headers: c.req.raw.headers, body }, source.secret))) {
+    const query = c.req.query();
+    if (!(await adapterFor(source.kind).verify({ headers: c.req.raw.headers, body, query }, source.secret))) {
       throw new GatewayError(401, "unauthorized", "The request is not signed with this source's secret");
     }
     requireJsonContentType(c);
     const payload = parseJson(new TextDecoder().decode(body));
-    const receivedAt = new Date(deps.clock.now()).toISOString();
-    const accepted = await acceptEvents(deps, source, adapter.normalize(payload, receivedAt));
+    const accepted = await normalizeAndAccept(source, payload, query);
 
     const answer = ({ event_id, deliveries, duplicate }: (typeof accepted)[number]) =>
       duplicate ? { event_id, deliveries, duplicate } : { event_id, deliveries };

@@ -25,7 +25,7 @@ export const previewEventSchema = z.object({
 /** The canonical event of an inline payload, as if the canonical source had received it. */
 export function eventFromPayload(payload: unknown, nowIso: string, origin: { event_id: string; source_id: string }) {
   if (Array.isArray(payload)) throw new GatewayError(400, "invalid_request", "event: give one event, not an array");
-  const [normalized] = canonicalSource.normalize(payload, nowIso);
+  const [normalized] = canonicalSource.normalize(payload, { receivedAt: nowIso, query: {}, calls: new Map() });
   return canonicalEvent(normalized, { ...origin, source: "canonical" });
 }
 

@@ -1,10 +1,9 @@
 import { Hono } from "hono";
 import { isoAt } from "../clock.js";
-import { found, GatewayError, notFound } from "../domain/errors.js";
+import { found, notFound } from "../domain/errors.js";
 import { ID_PREFIX, newId, newSecret } from "../domain/ids.js";
 import { keepUnlessChanged, maskSecret } from "../domain/mask.js";
 import { createSourceSchema, patchSourceSchema } from "../domain/source.js";
-import { adapterFor, supportedKinds } from "../sources/registry.js";
 import type { Source } from "../store/sources.js";
 import type { AppDeps } from "./deps.js";
 import { readBody } from "./http.js";
@@ -30,11 +29,6 @@ export function sourceRoutes({ store, clock }: AppDeps) {
 
   app.post("/", async (c) => {
     const input = await readBody(c, createSourceSchema);
-    if (!adapterFor(input.kind)) {
-      throw new GatewayError(400, "invalid_request", `kind: "${input.kind}" is not available yet`, [
-        { field: "kind", message: `supported kinds: ${supportedKinds().join(", ")}` },
-      ]);
-    }
     const now = isoAt(clock.now());
     const source: Source = {
       id: newId(ID_PREFIX.source, clock.now()),

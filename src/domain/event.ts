@@ -75,6 +75,15 @@ export interface NormalizedEvent extends CallFields {
   dedupe_key: string;
   /** The PBX payload of this event exactly as received. */
   raw: unknown;
+  /** The new state of this event's call, for adapters that keep some between events. */
+  call_state?: CallState;
+}
+
+/** What the gateway remembers of a call between its events, for PBXs that send times piecemeal (Wildix). */
+export interface CallState {
+  start_at?: string | null;
+  answer_at?: string | null;
+  direction?: Direction | null;
 }
 
 /** The canonical call event (DESIGN.md): the evaluation context of filters, params and templates. */
@@ -91,6 +100,6 @@ export function canonicalEvent(
   normalized: NormalizedEvent,
   origin: { event_id: string; source: SourceKind; source_id: string },
 ): CanonicalEvent {
-  const { dedupe_key: _key, raw, type, ...fields } = normalized;
+  const { dedupe_key: _key, call_state: _state, raw, type, ...fields } = normalized;
   return { event_id: origin.event_id, type, source: origin.source, source_id: origin.source_id, ...fields, raw };
 }

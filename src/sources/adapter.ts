@@ -1,9 +1,20 @@
-import type { NormalizedEvent, SourceKind } from "../domain/event.js";
+import type { CallState, NormalizedEvent, SourceKind } from "../domain/event.js";
+
+export type { CallState };
 
 /** An inbound PBX request, with the raw bytes its signature covers. */
 export interface InboundRequest {
   headers: Headers;
   body: Uint8Array;
+  /** Query parameters of the ingest URL: some PBXs can configure only a URL (VoIPAppz). */
+  query: Record<string, string>;
+}
+
+export interface NormalizeContext {
+  receivedAt: string;
+  query: Record<string, string>;
+  /** The stored state of the calls named by `callIds(payload)`, by uniqueid. */
+  calls: ReadonlyMap<string, CallState>;
 }
 
 /** One PBX: how its requests are authenticated and how its payloads become canonical call facts. Pure. */
@@ -11,9 +22,12 @@ export interface SourceAdapter {
   kind: SourceKind;
   /** True when the request proves it knows the source's secret. */
   verify(request: InboundRequest, secret: string): Promise<boolean>;
+  /** The calls whose stored state `normalize` needs (for adapters that keep per-call state). */
+  callIds?(payload: unknown): string[];
   /**
    * The payload as canonical events; an event type the adapter does not know becomes `unmapped` (stored,
-   * never delivered). Throws a 400 GatewayError naming each invalid field.
+   * never delivered). An event may carry the new state of its call in `call_state`. Throws a 400
+   * GatewayError naming each invalid field.
    */
-  normalize(payload: unknown, receivedAt: string): NormalizedEvent[];
+  normalize(payload: unknown, context: NormalizeContext): NormalizedEvent[];
 }

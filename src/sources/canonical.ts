@@ -31,7 +31,7 @@ function normalizeOne(item: unknown, receivedAt: string, path: string): Normaliz
 export const canonicalSource: SourceAdapter = {
   kind: "canonical",
   verify: hasBearerOrSignature,
-  normalize(payload, receivedAt) {
+  normalize(payload, { receivedAt }) {
     if (!Array.isArray(payload)) return [normalizeOne(payload, receivedAt, "")];
     if (payload.length === 0) throw new GatewayError(400, "invalid_request", "The array of events is empty");
     if (payload.length > MAX_BATCH_EVENTS) {

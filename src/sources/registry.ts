@@ -1,16 +1,18 @@
 import type { SourceKind } from "../domain/event.js";
 import type { SourceAdapter } from "./adapter.js";
 import { canonicalSource } from "./canonical.js";
+import { voipappzSource } from "./voipappz.js";
+import { voipcloudSource } from "./voipcloud.js";
+import { wildixSource } from "./wildix.js";
 
-/** The adapters by source kind; a kind without one cannot be configured yet. */
-const ADAPTERS: Partial<Record<SourceKind, SourceAdapter>> = {
+/** The adapter of each source kind. */
+const ADAPTERS: Record<SourceKind, SourceAdapter> = {
   canonical: canonicalSource,
+  wildix: wildixSource,
+  voipcloud: voipcloudSource,
+  voipappz: voipappzSource,
 };
 
-export function adapterFor(kind: SourceKind): SourceAdapter | undefined {
+export function adapterFor(kind: SourceKind): SourceAdapter {
   return ADAPTERS[kind];
-}
-
-export function supportedKinds(): SourceKind[] {
-  return Object.keys(ADAPTERS) as SourceKind[];
 }

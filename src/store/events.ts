@@ -1,7 +1,8 @@
-import { and, count, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import type { CallState } from "../domain/event.js";
 import type { CanonicalEvent } from "../domain/event.js";
 import { chunked, insertChunks, pageOf, type Database, type Page } from "./database.js";
-import { attempts, deliveries, events, type AttemptRow, type DeliveryRow, type EventRow } from "./schema.js";
+import { attempts, calls, deliveries, events, type AttemptRow, type CallRow, type DeliveryRow, type EventRow } from "./schema.js";
 
 export interface EventFilter {
   type?: string;
@@ -18,6 +19,7 @@ export interface IngestBatch {
   events: EventRow[];
   deliveries: DeliveryRow[];
   attempts: AttemptRow[];
+  calls: CallRow[];
 }
 
 /** The commit failed because another request stored the same PBX event first. */
@@ -34,6 +36,15 @@ export function eventQueries(db: Database) {
         ...insertChunks(events, batch.events).map((rows) => db.insert(events).values(rows)),
         ...insertChunks(deliveries, batch.deliveries).map((rows) => db.insert(deliveries).values(rows)),
         ...insertChunks(attempts, batch.attempts).map((rows) => db.insert(attempts).values(rows)),
+        ...insertChunks(calls, batch.calls).map((rows) =>
+          db
+            .insert(calls)
+            .values(rows)
+            .onConflictDoUpdate({
+              target: [calls.source_id, calls.uniqueid],
+              set: { state: sql`excluded.state`, updated_at: sql`excluded.updated_at` },
+            }),
+        ),
       ];
       if (statements.length) await db.batch(statements as [(typeof statements)[number]]);
     },
@@ -48,6 +59,18 @@ export function eventQueries(db: Database) {
         for (const row of rows) found.set(row.key, row.id);
       }
       return found;
+    },
+    /** The remembered state of these calls of a source, by uniqueid. */
+    async callStates(sourceId: string, uniqueids: string[]): Promise<Map<string, CallState>> {
+      const states = new Map<string, CallState>();
+      for (const part of chunked(uniqueids, 1, 1)) {
+        const rows = await db
+          .select({ uniqueid: calls.uniqueid, state: calls.state })
+          .from(calls)
+          .where(and(eq(calls.source_id, sourceId), inArray(calls.uniqueid, part)));
+        for (const row of rows) states.set(row.uniqueid, row.state);
+      }
+      return states;
     },
     async deliveryCounts(eventIds: string[]): Promise<Map<string, number>> {
       const counts = new Map<string, number>();

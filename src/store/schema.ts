@@ -1,5 +1,5 @@
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import type { CallFields, SourceKind, StoredEventType } from "../domain/event.js";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { CallFields, CallState, SourceKind, StoredEventType } from "../domain/event.js";
 import type { DeliveryStatus, RenderedRequest } from "../domain/delivery.js";
 import type { WebhookSpec } from "../domain/webhook.js";
 
@@ -73,6 +73,18 @@ export const events = sqliteTable(
   ],
 );
 
+/** Per-call memory between a PBX's events (start and answer times), for sources that send them piecemeal. */
+export const calls = sqliteTable(
+  "calls",
+  {
+    source_id: text("source_id").notNull(),
+    uniqueid: text("uniqueid").notNull(),
+    state: text("state", { mode: "json" }).$type<CallState>().notNull(),
+    updated_at: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source_id, t.uniqueid] })],
+);
+
 export const deliveries = sqliteTable(
   "deliveries",
   {
@@ -119,5 +131,6 @@ export const attempts = sqliteTable(
 export type SourceRow = typeof sources.$inferSelect;
 export type WebhookRow = typeof webhooks.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+export type CallRow = typeof calls.$inferSelect;
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type AttemptRow = typeof attempts.$inferSelect;

@@ -81,9 +81,14 @@ export async function startGateway(options: { dir?: string; clock?: ManualClock;
   return test;
 }
 
-/** Creates a canonical source and returns its id and secret. */
-export async function createSource(gw: TestGateway, name = "PBX"): Promise<{ id: string; secret: string }> {
-  const { status, body } = await gw.api("POST", "/api/sources", { name, kind: "canonical" });
+/** Creates a source (canonical unless `kind` says otherwise) and returns its id and secret. */
+export async function createSource(
+  gw: TestGateway,
+  name = "PBX",
+  kind = "canonical",
+  secret?: string,
+): Promise<{ id: string; secret: string }> {
+  const { status, body } = await gw.api("POST", "/api/sources", { name, kind, ...(secret ? { secret } : {}) });
   if (status !== 201) throw new Error(`source not created: ${JSON.stringify(body)}`);
   return { id: body.id, secret: body.secret };
 }

@@ -1,0 +1,174 @@
+import { timingSafeEqual } from "../domain/crypto.js";
+import type { Agent, CallFields, Direction, EventType, NormalizedEvent } from "../domain/event.js";
+import { GatewayError } from "../domain/errors.js";
+import type { NormalizeContext, SourceAdapter } from "./adapter.js";
+import { mappedEvent, unmappedEvent } from "./normalized.js";
+import { httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
+
+// VoIPcloud global webhooks (seeds/voipcloud-global-webhooks.txt): one flat JSON object per event, its `type`
+// naming the event, the secret token sent verbatim in `X-Pbx-Token`. Times are ISO 8601 with an offset.
+
+/** What an event says about its call, which decides status, times and occurred_at. */
+type Kind = "ringing" | "start" | "answered" | "completed" | "summary" | "voicemail" | "recording" | "component";
+
+interface Mapping {
+  type: EventType;
+  kind: Kind;
+  direction: Direction;
+}
+
+const TYPES: Record<string, Mapping> = {
+  user_inbound: { type: "call.ringing", kind: "ringing", direction: "inbound" },
+  user_inbound_answered: { type: "call.answer", kind: "answered", direction: "inbound" },
+  user_inbound_completed: { type: "call.end", kind: "completed", direction: "inbound" },
+  user_outbound: { type: "call.start", kind: "start", direction: "outbound" },
+  user_outbound_answered: { type: "call.answer", kind: "answered", direction: "outbound" },
+  user_outbound_completed: { type: "call.end", kind: "completed", direction: "outbound" },
+  queue_call: { type: "call.report", kind: "summary", direction: "inbound" },
+  ring_group_call: { type: "call.report", kind: "summary", direction: "inbound" },
+  voicemail: { type: "voicemail", kind: "voicemail", direction: "inbound" },
+  recording_inbound: { type: "recording", kind: "recording", direction: "inbound" },
+  recording_outbound: { type: "recording", kind: "recording", direction: "outbound" },
+  webhook_component_event: { type: "call.update", kind: "component", direction: "inbound" },
+};
+
+/** Names seen in the wild for the same event (research/crm-apis.md): deduplicated as the event they alias. */
+const ALIASES: Record<string, string> = { user_user_inbound_answered: "user_inbound_answered" };
+
+type Outcome = Pick<CallFields, "status" | "hangup_cause" | "bridged" | "hangup_initiator">;
+
+const ANSWERED: Outcome = { status: "answered", hangup_cause: "ANSWERED", bridged: true, hangup_initiator: null };
+const NOT_ANSWERED: Outcome = { status: "no_answer", hangup_cause: "NO_ANSWER", bridged: false, hangup_initiator: null };
+
+/** `status` of a queue or ring group summary. Abandoned: the caller hung up waiting; timed out: the PBX gave up. */
+const SUMMARY_OUTCOMES: Record<string, Outcome> = {
+  answered: ANSWERED,
+  abandoned: { status: "canceled", hangup_cause: "CANCELED", bridged: false, hangup_initiator: "caller" },
+  timedout: { status: "no_answer", hangup_cause: "NO_ANSWER", bridged: false, hangup_initiator: "system" },
+};
+SUMMARY_OUTCOMES.timed_out = SUMMARY_OUTCOMES.timeout = SUMMARY_OUTCOMES.timedout;
+
+/** The PBX's own name of the event, aliases resolved; null when the payload has none. */
+function typeOf(payload: Record<string, unknown>): string | null {
+  const name = text(payload.type)?.toLowerCase() ?? null;
+  return name === null ? null : (ALIASES[name] ?? name);
+}
+
+/**
+ * What makes a VoIPcloud event unique, so that a retry is stored once: its type and call id; the user for
+ * user events (a queue or ring group rings several users on one call, each with its own user_inbound);
+ * the recording time for recordings and voicemail. Without a call id, the payload itself.
+ */
+function dedupeKeyOf(type: string | null, payload: Record<string, unknown>): string {
+  const callId = text(payload.unique_call_id);
+  if (type === null || callId === null) return `json:${JSON.stringify(payload)}`;
+  const parts = [type, callId];
+  const user = text(payload.user_number);
+  if (user !== null) parts.push(user);
+  const recordedAt = text(payload.recorded_at);
+  if (recordedAt !== null) parts.push(recordedAt);
+  return parts.join("|");
+}
+
+/** A time the canonical schema accepts (four-digit years), or null. */
+function time(value: unknown): string | null {
+  const iso = isoTime(value);
+  return iso !== null && /^\d{4}-/.test(iso) ? iso : null;
+}
+
+function outcomeOf(kind: Kind, payload: Record<string, unknown>, answered: boolean): Outcome {
+  switch (kind) {
+    case "ringing":
+    case "start":
+      return { status: "ringing", hangup_cause: null, bridged: null, hangup_initiator: null };
+    case "answered":
+      return { status: "answered", hangup_cause: null, bridged: true, hangup_initiator: null };
+    case "summary":
+      return SUMMARY_OUTCOMES[text(payload.status)?.toLowerCase() ?? ""] ?? (answered ? ANSWERED : NOT_ANSWERED);
+    case "completed":
+      return answered ? ANSWERED : NOT_ANSWERED;
+    case "voicemail":
+      return { status: "voicemail", hangup_cause: null, bridged: false, hangup_initiator: null };
+    case "recording":
+    case "component":
+      return { status: null, hangup_cause: null, bridged: null, hangup_initiator: null };
+  }
+}
+
+function normalizeEvent(payload: Record<string, unknown>, context: NormalizeContext): NormalizedEvent {
+  const type = typeOf(payload);
+  const mapping = type === null ? undefined : TYPES[type];
+  const uniqueid = text(payload.unique_call_id)?.slice(0, 256) ?? "unknown";
+  const dedupe_key = dedupeKeyOf(type, payload);
+  if (!mapping) return unmappedEvent({ uniqueid, occurred_at: context.receivedAt, dedupe_key, raw: payload });
+
+  const { kind, direction } = mapping;
+  const callerId = text(payload.caller_id);
+  const destNumber = text(payload.dest_number);
+  const userName = text(payload.user_name);
+  const userNumber = text(payload.user_number);
+  const startAt = time(payload.call_start_at);
+  const connectedAt = time(payload.connected_at);
+  const recordedAt = time(payload.recorded_at);
+  const duration = seconds(payload.call_duration);
+  const talk = seconds(payload.conversation_duration);
+  const endAt = startAt !== null && duration !== null ? plusSeconds(startAt, duration) : null;
+  const answered = connectedAt !== null || (talk ?? 0) > 0;
+
+  // The webhook component sends the caller in user_name (CNAM) and user_number (CLI): there is no user yet.
+  const component = kind === "component";
+  const callerNumber = component ? (callerId ?? userNumber) : callerId;
+  const callerName = component ? (text(payload.caller_name) ?? userName) : text(payload.caller_name);
+  const agent: Agent | null =
+    !component && (userName !== null || userNumber !== null) ? { name: userName, extension: userNumber, email: null } : null;
+  const componentName = component ? text(payload.component_name) : null;
+
+  const occurredAt =
+    (kind === "voicemail" || kind === "recording"
+      ? recordedAt
+      : kind === "completed" || kind === "summary"
+        ? endAt
+        : kind === "answered"
+          ? connectedAt
+          : startAt) ?? context.receivedAt;
+
+  const fields = {
+    direction,
+    ...outcomeOf(kind, payload, answered),
+    src: direction === "outbound" ? (userNumber ?? callerId) : callerNumber,
+    dst: destNumber,
+    caller_id_number: callerNumber,
+    caller_name: callerName,
+    did: direction === "inbound" ? destNumber : null,
+    start_at: startAt,
+    answer_at: connectedAt,
+    end_at: endAt,
+    duration,
+    bill_duration: talk,
+    public_recording: httpUrl(payload.call_recording_link),
+    queue_name: text(payload.queue_name),
+    ring_group_name: text(payload.ring_group_name),
+    agent,
+    tags: componentName !== null ? [`component:${componentName}`] : [],
+  };
+  return mappedEvent(mapping.type, fields, { uniqueid, occurred_at: occurredAt, dedupe_key, raw: payload });
+}
+
+export const voipcloudSource: SourceAdapter = {
+  kind: "voipcloud",
+  async verify(request, secret) {
+    const token = request.headers.get("x-pbx-token");
+    return token !== null && timingSafeEqual(token.trim(), secret);
+  },
+  normalize(payload, context) {
+    if (!isRecord(payload)) {
+      const got = Array.isArray(payload) ? "an array" : payload === null ? "null" : `a ${typeof payload}`;
+      throw new GatewayError(
+        400,
+        "invalid_request",
+        `A VoIPcloud webhook event is one JSON object with a "type" (e.g. user_inbound_completed); got ${got}`,
+      );
+    }
+    return [normalizeEvent(payload, context)];
+  },
+};

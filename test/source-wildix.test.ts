@@ -1,0 +1,224 @@
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createSource, createWebhook, startGateway, type TestGateway } from "./support/gateway.js";
+import { Receiver } from "./support/receiver.js";
+
+const SECRET = "wildix-generated-secret-5f2a";
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(new URL(`./fixtures/wildix/${name}.json`, import.meta.url), "utf8"));
+
+let gw: TestGateway;
+let receiver: Receiver;
+let source: { id: string; secret: string };
+
+beforeEach(async () => {
+  gw = await startGateway();
+  receiver = await new Receiver().start();
+  source = await createSource(gw, "Wildix PBX", "wildix", SECRET);
+});
+afterEach(async () => {
+  await gw.stop();
+  await receiver.stop();
+});
+
+/** Posts the exact bytes Wildix would, with `x-signature` = hex HMAC-SHA256 of them keyed by the secret. */
+function post(payload: unknown, secret = SECRET) {
+  const body = JSON.stringify(payload);
+  return gw.send(`/ingest/${source.id}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-signature": createHmac("sha256", secret).update(body).digest("hex") },
+    body,
+  });
+}
+
+async function stored(eventId: string) {
+  return (await gw.api("GET", `/api/events/${eventId}`)).body;
+}
+
+/** A call from a remote number to extension 201, in Wildix's shape. */
+function inboundCall(type: string, time: number, data: Record<string, unknown> = {}) {
+  return {
+    id: "it_w118741_1700000000.42",
+    pbx: "221100001bab",
+    time,
+    company: "it_w118741",
+    type,
+    integrationId: "8qkmnq",
+    data: {
+      status: "CONNECTING",
+      caller: { type: "REMOTE", phone: "+15551234567", name: "Jane Customer", email: null, userExtension: null },
+      callee: { type: "LOCAL", phone: "201", name: "Alex Agent", email: "alex@example.com", userExtension: "201" },
+      destination: "+15557654321",
+      queueName: "Sales",
+      tags: ["vip"],
+      endCause: null,
+      endBy: null,
+      ...data,
+    },
+  };
+}
+
+describe("Wildix source", () => {
+  it("maps the documented start, update and end payloads, computing durations from the call's events", async () => {
+    const start = await post(fixture("call-start"));
+    const update = await post(fixture("call-update"));
+    const end = await post(fixture("call-end"));
+    expect([start.status, update.status, end.status]).toEqual([202, 202, 202]);
+
+    const started = await stored(start.body.event_id);
+    expect(started).toMatchObject({
+      type: "call.start",
+      source: "wildix",
+      uniqueid: "it_w118741_1693389850.110",
+      occurred_at: "2023-08-30T10:04:10.810Z",
+      direction: "internal",
+      status: "ringing",
+      src: "1001",
+      dst: "10020",
+      caller_name: "admin",
+      agent: { name: "admin", extension: "1001", email: "vladimir.gorobets@wildix.com" },
+      start_at: "2023-08-30T10:04:10.810Z",
+    });
+    expect(started.raw).toEqual(fixture("call-start"));
+
+    expect((await stored(update.body.event_id)).type).toBe("call.update");
+
+    const ended = await stored(end.body.event_id);
+    expect(ended).toMatchObject({
+      type: "call.end",
+      direction: "internal",
+      status: "canceled",
+      hangup_cause: "CANCELED",
+      hangup_cause_code: "21",
+      hangup_initiator: "caller",
+      start_at: "2023-08-30T10:04:10.810Z",
+      answer_at: null,
+      end_at: "2023-08-30T10:04:13.611Z",
+      duration: 3,
+      bill_duration: 0,
+      bridged: false,
+    });
+  });
+
+  it("turns the first talking update into call.answer and bills from it", async () => {
+    const t0 = Date.parse("2026-11-20T14:03:00Z");
+    await post(inboundCall("call:start", t0));
+    const answered = await post(inboundCall("call:update", t0 + 12_000, { status: "TALKING" }));
+    const held = await post(inboundCall("call:update", t0 + 60_000, { status: "HOLD" }));
+    const end = await post(inboundCall("call:end", t0 + 340_000, { status: "TALKING", endCause: "16", endBy: "CALLEE" }));
+
+    expect((await stored(answered.body.event_id)).type).toBe("call.answer");
+    expect((await stored(held.body.event_id)).type).toBe("call.update");
+    expect(await stored(end.body.event_id)).toMatchObject({
+      type: "call.end",
+      direction: "inbound",
+      status: "answered",
+      hangup_cause: "ANSWERED",
+      hangup_initiator: "callee",
+      src: "+15551234567",
+      dst: "201",
+      did: "+15557654321",
+      queue_name: "Sales",
+      tags: ["vip"],
+      agent: { name: "Alex Agent", extension: "201", email: "alex@example.com" },
+      answer_at: "2026-11-20T14:03:12.000Z",
+      duration: 340,
+      bill_duration: 328,
+      bridged: true,
+    });
+  });
+
+  it("maps unanswered end causes to the PBX Stats vocabulary", async () => {
+    const t0 = Date.parse("2026-11-21T09:00:00Z");
+    const causes: Array<[string, string, string]> = [["17", "busy", "BUSY"], ["19", "no_answer", "NO_ANSWER"], ["34", "failed", "FAILED"]];
+    for (const [index, [code, status, cause]] of causes.entries()) {
+      const call = { ...inboundCall("call:end", t0 + index, { endCause: code, endBy: null }), id: `call-${code}` };
+      const answer = await post(call);
+      expect(await stored(answer.body.event_id)).toMatchObject({ status, hangup_cause: cause, hangup_initiator: "system" });
+    }
+  });
+
+  it("maps the live envelopes from their latest flow", async () => {
+    const live = {
+      id: "it_w118741_1700000099.1",
+      time: Date.parse("2026-11-21T10:00:30Z"),
+      type: "call:live:completed",
+      data: {
+        flows: [
+          { status: "CONNECTING", caller: { type: "LOCAL", phone: "202", name: "Tom", userExtension: "202" }, callee: null, destination: "+442071234567" },
+          { status: "TALKING", caller: { type: "LOCAL", phone: "202", name: "Tom", userExtension: "202" }, callee: { type: "REMOTE", phone: "+442071234567" }, endCause: "16", endBy: "CALLER" },
+        ],
+      },
+    };
+    const answer = await post(live);
+    expect(await stored(answer.body.event_id)).toMatchObject({
+      type: "call.end",
+      direction: "outbound",
+      status: "answered",
+      dst: "+442071234567",
+      agent: { name: "Tom", extension: "202" },
+      hangup_initiator: "caller",
+    });
+  });
+
+  it("sends what a matching webhook renders from a Wildix call", async () => {
+    await createWebhook(gw, {
+      method: "GET",
+      url: `${receiver.url}/crm`,
+      call_types: ["inbound"],
+      params: { phone: "src", agent: "agent.extension", talk: "bill_duration", result: "hangup_cause" },
+      hangup_causes: { ANSWERED: "Answered" },
+    });
+    const t0 = Date.parse("2026-11-20T14:03:00Z");
+    await post(inboundCall("call:start", t0));
+    await post(inboundCall("call:update", t0 + 12_000, { status: "TALKING" }));
+    const end = await post(inboundCall("call:end", t0 + 340_000, { status: "TALKING", endCause: "16", endBy: "CALLER" }));
+    expect(end.body.deliveries).toBe(1);
+    await gw.settle();
+    expect(Object.fromEntries(receiver.requests[0].query)).toEqual({
+      phone: "+15551234567",
+      agent: "201",
+      talk: "328",
+      result: "Answered",
+    });
+  });
+
+  it("refuses a wrong or missing signature with 401 and stores nothing", async () => {
+    expect((await post(fixture("call-start"), "not-the-secret")).status).toBe(401);
+    const unsigned = await gw.send(`/ingest/${source.id}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${SECRET}` },
+      body: JSON.stringify(fixture("call-start")),
+    });
+    expect(unsigned.status).toBe(401);
+    expect((await gw.api("GET", "/api/events")).body.data).toEqual([]);
+  });
+
+  it("stores a retried event once and keeps an unknown type as unmapped", async () => {
+    const first = await post(fixture("call-end"));
+    const retry = await post(fixture("call-end"));
+    expect(retry.body).toEqual({ event_id: first.body.event_id, deliveries: 0, duplicate: true });
+
+    await createWebhook(gw, { url: `${receiver.url}/all`, events: ["call.start", "call.update", "call.end"] });
+    const unknown = await post({ ...fixture("call-update"), type: "call:transfer" });
+    expect(unknown.status).toBe(202);
+    expect(unknown.body.deliveries).toBe(0);
+    const unmapped = await gw.api("GET", "/api/events?type=unmapped");
+    expect(unmapped.body.data.map((e: { event_id: string }) => e.event_id)).toEqual([unknown.body.event_id]);
+    expect((await stored(unknown.body.event_id)).raw.type).toBe("call:transfer");
+  });
+
+  it("answers a body that is not JSON with 400", async () => {
+    const body = "call:start it_w118741";
+    const answer = await gw.send(`/ingest/${source.id}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-signature": createHmac("sha256", SECRET).update(body).digest("hex") },
+      body,
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe("invalid_json");
+    const array = await post([fixture("call-start")]);
+    expect(array.status).toBe(400);
+  });
+});
