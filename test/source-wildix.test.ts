@@ -209,6 +209,16 @@ describe("Wildix source", () => {
     expect((await stored(unknown.body.event_id)).raw.type).toBe("call:transfer");
   });
 
+  it("keeps absurd values without failing: an overlong id, a time past year 9999, a huge duration", async () => {
+    const longId = await post({ ...fixture("call-start"), id: "x".repeat(300) });
+    expect(longId.status).toBe(202);
+    expect(await stored(longId.body.event_id)).toMatchObject({ type: "unmapped", uniqueid: "x".repeat(256) });
+
+    const farFuture = await post({ ...fixture("call-start"), id: "far-future", time: 1e20 });
+    expect(farFuture.status).toBe(202);
+    expect((await stored(farFuture.body.event_id)).occurred_at).toBe(new Date(gw.clock.now()).toISOString());
+  });
+
   it("answers a body that is not JSON with 400", async () => {
     const body = "call:start it_w118741";
     const answer = await gw.send(`/ingest/${source.id}`, {

@@ -31,12 +31,13 @@ export function ingestRoutes(deps: AppDeps) {
     const source = found(await deps.store.sources.get(id), "source", id);
     if (!source.enabled) throw new GatewayError(403, "source_disabled", `Source ${id} is disabled`);
 
+    const adapter = adapterFor(source.kind);
     const body = new Uint8Array(await c.req.arrayBuffer());
     const query = c.req.query();
-    if (!(await adapterFor(source.kind).verify({ headers: c.req.raw.headers, body, query }, source.secret))) {
+    if (!(await adapter.verify({ headers: c.req.raw.headers, body, query }, source.secret))) {
       throw new GatewayError(401, "unauthorized", "The request is not signed with this source's secret");
     }
-    requireJsonContentType(c);
+    if (!adapter.anyContentType) requireJsonContentType(c);
     const payload = parseJson(new TextDecoder().decode(body));
     const accepted = await normalizeAndAccept(source, payload, query);
 

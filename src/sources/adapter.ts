@@ -20,6 +20,8 @@ export interface NormalizeContext {
 /** One PBX: how its requests are authenticated and how its payloads become canonical call facts. Pure. */
 export interface SourceAdapter {
   kind: SourceKind;
+  /** The PBX cannot set a Content-Type: accept any, as long as the body is JSON. */
+  anyContentType?: boolean;
   /** True when the request proves it knows the source's secret. */
   verify(request: InboundRequest, secret: string): Promise<boolean>;
   /** The calls whose stored state `normalize` needs (for adapters that keep per-call state). */

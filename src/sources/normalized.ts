@@ -10,7 +10,7 @@ interface Identity {
 
 /** A payload no mapping applies to: stored with its raw payload, never delivered, so a PBX upgrade loses nothing. */
 export function unmappedEvent(identity: Identity, note?: string): NormalizedEvent {
-  const fields = callFieldsSchema.parse({ uniqueid: identity.uniqueid, occurred_at: identity.occurred_at });
+  const fields = callFieldsSchema.parse({ uniqueid: identity.uniqueid.slice(0, 256) || "unknown", occurred_at: identity.occurred_at });
   return { ...fields, tags: note ? [note] : [], type: "unmapped", dedupe_key: identity.dedupe_key, raw: identity.raw };
 }
 

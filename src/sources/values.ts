@@ -11,16 +11,18 @@ export function text(value: unknown): string | null {
 export function seconds(value: unknown): number | null {
   const s = text(value);
   if (s === null || !/^\d+(\.\d+)?$/.test(s)) return null;
-  return Math.round(Number(s));
+  const n = Math.round(Number(s));
+  return Number.isSafeInteger(n) ? n : null;
 }
+
+/** Years 1 to 9999: what ISO 8601 without an expanded year can say. */
+const MIN_TIME = Date.parse("0001-01-01T00:00:00Z");
+const MAX_TIME = Date.parse("9999-12-31T23:59:59.999Z");
 
 /** An ISO 8601 time in UTC from a date string or epoch milliseconds, or null when absent or unreadable. */
 export function isoTime(value: unknown): string | null {
-  if (typeof value === "number") return Number.isFinite(value) ? new Date(value).toISOString() : null;
-  const s = text(value);
-  if (s === null) return null;
-  const ms = Date.parse(s);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  const ms = typeof value === "number" ? value : Date.parse(text(value) ?? "");
+  return Number.isFinite(ms) && ms >= MIN_TIME && ms <= MAX_TIME ? new Date(ms).toISOString() : null;
 }
 
 /** Whole seconds from one ISO time to another, or null. */
@@ -29,9 +31,9 @@ export function secondsBetween(from: string | null | undefined, to: string | nul
   return Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
 }
 
-/** The ISO time `s` seconds after `iso`. */
-export function plusSeconds(iso: string, s: number): string {
-  return new Date(Date.parse(iso) + s * 1000).toISOString();
+/** The ISO time `s` seconds after `iso`, or null when that is beyond what a date can say. */
+export function plusSeconds(iso: string, s: number): string | null {
+  return isoTime(Date.parse(iso) + s * 1000);
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -56,4 +58,20 @@ export function httpUrl(value: unknown): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A short, stable fingerprint of a payload that carries no id of its own, for its dedupe key: two
+ * independent 32-bit FNV-1a hashes and the length, so that distinct payloads practically never collide.
+ */
+export function fingerprint(payload: unknown): string {
+  const json = JSON.stringify(payload) ?? "";
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ json.length;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return `${(a >>> 0).toString(16).padStart(8, "0")}${(b >>> 0).toString(16).padStart(8, "0")}:${json.length}`;
 }

@@ -4,7 +4,7 @@ import { GatewayError } from "../domain/errors.js";
 import type { InboundRequest, NormalizeContext, SourceAdapter } from "./adapter.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
 import { hasBearerOrSignature } from "./verify.js";
-import { hmsSeconds, httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
+import { fingerprint, hmsSeconds, httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
 
 // VoIPAppz webhooks (seeds/voipappz-webhooks.txt): each webhook object is bound to one event and sends a
 // JSON body the integrator fills in; the screen has only URL, method and body, so no custom headers.
@@ -146,7 +146,7 @@ function normalizeEvent(payload: Record<string, unknown>, context: NormalizeCont
   const eventKey = mapping?.name ?? eventName ?? "";
   const dedupe_key =
     uuid === null || eventName === null
-      ? `json:${eventKey}|${JSON.stringify(payload)}`
+      ? `json:${eventKey}|${fingerprint(payload)}`
       : [eventKey, uuid, ...(mapping?.kind.startsWith("ivr") && ivrName !== null ? [ivrName] : [])].join("|");
   if (!mapping) return unmappedEvent({ uniqueid, occurred_at: context.receivedAt, dedupe_key, raw: payload });
 
@@ -214,6 +214,8 @@ function hasTokenParameter(request: InboundRequest, secret: string): boolean {
 
 export const voipappzSource: SourceAdapter = {
   kind: "voipappz",
+  // Its webhook screen sets no headers, so whatever Content-Type it sends, a JSON body is accepted.
+  anyContentType: true,
   async verify(request, secret) {
     return hasTokenParameter(request, secret) || (await hasBearerOrSignature(request, secret));
   },

@@ -3,7 +3,7 @@ import type { Agent, CallFields, Direction, EventType, NormalizedEvent } from ".
 import { GatewayError } from "../domain/errors.js";
 import type { NormalizeContext, SourceAdapter } from "./adapter.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
-import { httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
+import { fingerprint, httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
 
 // VoIPcloud global webhooks (seeds/voipcloud-global-webhooks.txt): one flat JSON object per event, its `type`
 // naming the event, the secret token sent verbatim in `X-Pbx-Token`. Times are ISO 8601 with an offset.
@@ -61,7 +61,7 @@ function typeOf(payload: Record<string, unknown>): string | null {
  */
 function dedupeKeyOf(type: string | null, payload: Record<string, unknown>): string {
   const callId = text(payload.unique_call_id);
-  if (type === null || callId === null) return `json:${JSON.stringify(payload)}`;
+  if (type === null || callId === null) return `json:${fingerprint(payload)}`;
   const parts = [type, callId];
   const user = text(payload.user_number);
   if (user !== null) parts.push(user);
