@@ -6,6 +6,7 @@ import { errorHandler, notFoundHandler } from "./api/errors.js";
 import { eventRoutes } from "./api/events.js";
 import { ADMIN_BODY_LIMIT, limitBody } from "./api/http.js";
 import { ingestRoutes } from "./api/ingest.js";
+import { presetRoutes } from "./api/presets.js";
 import { previewRoutes } from "./api/preview.js";
 import { sourceRoutes } from "./api/sources.js";
 import { webhookRoutes } from "./api/webhooks.js";
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/api/sources", sourceRoutes(deps));
   app.route("/api/webhooks", webhookRoutes(deps));
   app.route("/api/preview", previewRoutes(deps));
+  app.route("/api/presets", presetRoutes());
   app.route("/api/events", eventRoutes(deps));
   app.route("/api/deliveries", deliveryRoutes(deps));
 

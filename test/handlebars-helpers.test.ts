@@ -38,12 +38,26 @@ function renderError(fn: () => unknown): TemplateError {
   throw new Error("expected a TemplateError");
 }
 
+describe("uuid5", () => {
+  it("derives the RFC 9562 UUIDv5, in the gateway's call namespace unless one is given", () => {
+    // The RFC's own example: www.example.com in the DNS namespace.
+    expect(r('{{uuid5 host "6ba7b810-9dad-11d1-80b4-00c04fd430c8"}}', { host: "www.example.com" })).toBe(
+      "2ed6657d-e927-568b-95e1-2665a8aea6a2",
+    );
+    const id = r("{{uuid5 uniqueid}}", { uniqueid: "10000000.1000" });
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(r("{{uuid5 uniqueid}}", { uniqueid: "10000000.1000" })).toBe(id);
+    expect(r("{{uuid5 uniqueid}}", { uniqueid: "10000000.1001" })).not.toBe(id);
+    expect(r("{{uuid5 missing}}", {})).toBe("");
+  });
+});
+
 describe("helperNames", () => {
   it("lists Handlebars' built-ins and the gateway's helpers", () => {
     for (const name of ["if", "unless", "each", "with", "lookup", "log"]) expect(helperNames).toContain(name);
     for (const name of Object.keys(gatewayHelpers)) expect(helperNames).toContain(name);
     expect(Object.keys(gatewayHelpers).sort()).toEqual(
-      ["and", "date", "default", "eq", "gt", "gte", "json", "lower", "lt", "lte", "math", "ne", "not", "or", "phone", "upper"].sort(),
+      ["and", "date", "default", "eq", "gt", "gte", "json", "lower", "lt", "lte", "math", "ne", "not", "or", "phone", "upper", "uuid5"].sort(),
     );
   });
 

@@ -3,18 +3,20 @@ import { z } from "zod";
 import { canonicalEvent, EVENT_TYPES, type CanonicalEvent } from "../domain/event.js";
 import { found, GatewayError } from "../domain/errors.js";
 import { ruleApplies } from "../domain/match.js";
-import { maskHeaders } from "../domain/mask.js";
 import { SAMPLE_EVENT } from "../domain/sample-event.js";
 import type { Webhook } from "../domain/webhook.js";
-import { filterPasses } from "../delivery/plan.js";
+import { filterPasses, renderRuleRequest } from "../delivery/plan.js";
 import { signatureHeaders } from "../delivery/signing.js";
 import { ExpressionError } from "../render/jsonata.js";
-import { RenderError, renderRequest } from "../render/request.js";
+import { RenderError } from "../render/request.js";
+import { authOf } from "../presets/auth.js";
+import { presetById } from "../presets/registry.js";
 import { canonicalSource } from "../sources/canonical.js";
 import { canonicalOf } from "../store/events.js";
 import type { AppDeps } from "./deps.js";
 import { readBody } from "./http.js";
 import { ruleFromInput } from "./rules.js";
+import { requestView } from "./views.js";
 
 /** Which event to preview against: one given inline, a stored one, or the built-in sample. */
 export const previewEventSchema = z.object({
@@ -41,7 +43,8 @@ export async function previewEvent(
 /** The exact request the rule would send for the event, with the headers of an attempt; secrets masked. */
 export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalEvent) {
   try {
-    const request = await renderRequest(webhook, event, deps.partials);
+    const request = await renderRuleRequest(webhook, event, deps.partials);
+    const presetHeaders = authOf(webhook.preset ? presetById(webhook.preset) : undefined).previewHeaders;
     const signature = await signatureHeaders({
       signing: webhook.signing,
       secret: webhook.secret,
@@ -50,7 +53,8 @@ export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalE
       body: request.body ?? "",
     });
     const matches = ruleApplies({ ...webhook, enabled: true }, event) && (await filterPasses(webhook, event));
-    return { ...request, headers: maskHeaders({ ...request.headers, ...signature }), matches, event_id: event.event_id };
+    const shown = requestView({ ...request, headers: { ...request.headers, ...presetHeaders, ...signature } });
+    return { ...shown, matches, event_id: event.event_id };
   } catch (error) {
     const field = error instanceof RenderError ? error.field : error instanceof ExpressionError ? "filter" : null;
     if (field === null) throw error;

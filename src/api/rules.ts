@@ -7,9 +7,13 @@ import {
   onePayload,
   patchWebhookSchema,
   WEBHOOK_DEFAULTS,
+  webhookFieldsSchema,
   type Webhook,
   type WebhookPatch,
 } from "../domain/webhook.js";
+import { resolveConfig } from "../presets/config.js";
+import { allPresets, presetById } from "../presets/registry.js";
+import type { Preset } from "../presets/schema.js";
 import { checkRule } from "../render/check.js";
 import type { AppDeps } from "./deps.js";
 
@@ -25,9 +29,9 @@ async function validated(deps: AppDeps, webhook: Webhook): Promise<Webhook> {
       { field: "body_template", message: "a GET request has no body; use params for the query string" },
     ]);
   }
-  if (webhook.preset !== null) {
-    throw new GatewayError(400, "invalid_request", `preset: unknown preset "${webhook.preset}"`, [
-      { field: "preset", message: "no presets are installed" },
+  if (webhook.preset === null && Object.keys(webhook.preset_config).length) {
+    throw new GatewayError(400, "invalid_request", "preset_config: only a preset rule has settings", [
+      { field: "preset_config", message: "set preset, or leave preset_config empty" },
     ]);
   }
   for (const [index, id] of webhook.source_ids.entries()) {
@@ -41,9 +45,34 @@ async function validated(deps: AppDeps, webhook: Webhook): Promise<Webhook> {
   return webhook;
 }
 
-/** A new rule from a create request: defaults filled in, a signing secret generated if none was given. */
+function presetNamed(id: string): Preset {
+  const preset = presetById(id);
+  if (preset) return preset;
+  const known = allPresets().map((p) => p.id).join(", ");
+  throw new GatewayError(400, "invalid_request", `preset: no preset "${id}"`, [{ field: "preset", message: `one of ${known}` }]);
+}
+
+/**
+ * The rule a preset fills in, under what the integrator gave: any field may be overridden, and a payload
+ * the integrator gives (params or body_template) replaces the preset's.
+ */
+function withPreset(input: WebhookPatch): WebhookPatch {
+  if (!input.preset) return input;
+  const preset = presetNamed(input.preset);
+  const { params, body_template, ...presetRule } = preset.webhook;
+  const ownPayload = input.params != null || input.body_template != null;
+  const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
+  return {
+    ...presetRule,
+    ...(ownPayload ? {} : { params, body_template }),
+    ...given,
+    preset_config: resolveConfig(preset, input.preset_config ?? {}),
+  };
+}
+
+/** A new rule from a create request: the preset's fields and defaults filled in, a signing secret generated. */
 export async function ruleFromInput(deps: AppDeps, body: unknown): Promise<Webhook> {
-  const input = parseWith(createWebhookSchema, body);
+  const input = parseWith(createWebhookSchema, withPreset(parseWith(webhookFieldsSchema, body)));
   const now = deps.clock.now();
   return validated(deps, {
     ...WEBHOOK_DEFAULTS,
@@ -58,9 +87,17 @@ export async function ruleFromInput(deps: AppDeps, body: unknown): Promise<Webho
 /** A rule with a PATCH applied; masked secrets sent back unchanged keep their stored values. */
 export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unknown): Promise<Webhook> {
   const patch: WebhookPatch = parseWith(patchWebhookSchema, body);
+  if (patch.preset !== undefined && patch.preset !== current.preset) {
+    throw new GatewayError(400, "invalid_request", "preset: a rule's preset cannot change; create a new webhook", [
+      { field: "preset", message: "cannot change" },
+    ]);
+  }
+  const preset = current.preset ? presetNamed(current.preset) : undefined;
   return validated(deps, {
     ...current,
     ...patch,
+    preset_config:
+      preset && patch.preset_config ? resolveConfig(preset, patch.preset_config, current.preset_config) : (patch.preset_config ?? current.preset_config),
     headers: patch.headers ? mergeHeaders(patch.headers, current.headers) : current.headers,
     secret: patch.secret ? keepUnlessChanged(patch.secret, current.secret) : current.secret,
     updated_at: isoAt(deps.clock.now()),

@@ -2,6 +2,10 @@ import { isoAt, type Clock } from "../clock.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
 import type { Webhook } from "../domain/webhook.js";
+import { authOf, PrepareError, type PresetAuth, type SendContext } from "../presets/auth.js";
+import { secretValues } from "../presets/config.js";
+import { presetById } from "../presets/registry.js";
+import { revealSecrets } from "../presets/secrets.js";
 import type { AttemptRow } from "../store/schema.js";
 import { retryAfterMs, verdictFor, type Verdict } from "./policy.js";
 import { signatureHeaders } from "./signing.js";
@@ -20,85 +24,124 @@ export interface AttemptDeps {
   signal?: AbortSignal;
 }
 
-type SigningRule = Pick<Webhook, "signing" | "secret" | "timeout_ms">;
+type SendingRule = Pick<Webhook, "id" | "updated_at" | "signing" | "secret" | "timeout_ms" | "preset" | "preset_config">;
 
-function describeFailure(error: unknown, timeoutMs: number, signal?: AbortSignal): string {
+interface Reply {
+  status: number;
+  headers: Headers;
+  excerpt: string;
+}
+
+function describeFailure(error: unknown, timeoutMs: number, stopping?: AbortSignal): string {
   const e = error as Error & { cause?: { code?: string; message?: string } };
-  if (signal?.aborted) return "interrupted: the gateway stopped during the attempt";
+  if (stopping?.aborted) return "interrupted: the gateway stopped during the attempt";
+  if (e instanceof PrepareError) return e.message;
   if (e.name === "TimeoutError" || e.name === "AbortError") return `timed out after ${timeoutMs} ms`;
   const cause = e.cause?.code ?? e.cause?.message;
   return cause ? `${e.message}: ${cause}` : e.message;
 }
 
-/** The attempt row for a delivery that never got as far as sending: its rule could not be rendered. */
-export function renderFailure(deliveryId: string, error: string, nowMs: number): AttemptRow {
+function attemptRow(deliveryId: string, number: number, startedMs: number): AttemptRow {
   return {
-    id: newId(ID_PREFIX.attempt, nowMs),
+    id: newId(ID_PREFIX.attempt, startedMs),
     delivery_id: deliveryId,
-    number: 1,
-    started_at: isoAt(nowMs),
+    number,
+    started_at: isoAt(startedMs),
     duration_ms: 0,
     status_code: null,
     response_headers: null,
     response_body: null,
-    error: `render failed: ${error}`,
+    error: null,
+    note: null,
   };
 }
 
-/** Sends the stored request once, signed for this attempt, within the rule's timeout; never throws. */
+/** The attempt row for a delivery that never got as far as sending: its rule could not be rendered. */
+export function renderFailure(deliveryId: string, error: string, nowMs: number): AttemptRow {
+  return { ...attemptRow(deliveryId, 1, nowMs), error: `render failed: ${error}` };
+}
+
+/** One send: the preset's preparation, this attempt's signature, the request, the start of the reply. */
+async function sendOnce(
+  request: RenderedRequest,
+  messageId: string,
+  rule: SendingRule,
+  auth: PresetAuth,
+  context: SendContext,
+  notes: string[],
+  nowMs: number,
+): Promise<Reply> {
+  const prepared = auth.prepare ? await auth.prepare(request, context) : { request, notes: [] };
+  notes.push(...prepared.notes);
+  const { method, url, headers, body } = prepared.request;
+  const signature = await signatureHeaders({
+    signing: rule.signing,
+    secret: rule.secret,
+    messageId,
+    timestampSeconds: Math.floor(nowMs / 1000),
+    body: body ?? "",
+  });
+  const response = await context.transport.fetch(url, {
+    method,
+    headers: { ...headers, ...signature },
+    body,
+    redirect: "manual",
+    signal: context.signal,
+  });
+  return { status: response.status, headers: response.headers, excerpt: await readExcerpt(response) };
+}
+
+/**
+ * Sends the stored request once, within the rule's timeout: secrets filled in, the preset's credentials
+ * added (and renewed once if the reply says they expired), signed for this attempt. Never throws.
+ */
 export async function sendAttempt(
   delivery: { id: string; request: RenderedRequest },
   number: number,
-  rule: SigningRule,
+  rule: SendingRule,
   deps: AttemptDeps,
 ): Promise<AttemptOutcome> {
   const started = deps.clock.now();
   // Durations are measured, not scheduled: real monotonic time even when the clock is a test's.
   const t0 = performance.now();
   const elapsed = () => Math.round(performance.now() - t0);
-  const { method, url, headers, body } = delivery.request;
-  const base: AttemptRow = {
-    id: newId(ID_PREFIX.attempt, started),
-    delivery_id: delivery.id,
-    number,
-    started_at: isoAt(started),
-    duration_ms: 0,
-    status_code: null,
-    response_headers: null,
-    response_body: null,
-    error: null,
+  const row = attemptRow(delivery.id, number, started);
+  const preset = rule.preset ? presetById(rule.preset) : undefined;
+  const auth = authOf(preset);
+  const timeout = AbortSignal.timeout(rule.timeout_ms);
+  const context: SendContext = {
+    cacheKey: `${rule.id}@${rule.updated_at}`,
+    config: rule.preset_config,
+    transport: deps.transport,
+    signal: deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout,
   };
+  const notes: string[] = [];
+  const note = () => (notes.length ? notes.join("; ") : null);
   try {
-    const signature = await signatureHeaders({
-      signing: rule.signing,
-      secret: rule.secret,
-      messageId: delivery.id,
-      timestampSeconds: Math.floor(started / 1000),
-      body: body ?? "",
-    });
-    const response = await deps.transport.fetch(url, {
-      method,
-      headers: { ...headers, ...signature },
-      body,
-      redirect: "manual",
-      signal: deps.signal ? AbortSignal.any([deps.signal, AbortSignal.timeout(rule.timeout_ms)]) : AbortSignal.timeout(rule.timeout_ms),
-    });
-    const excerpt = await readExcerpt(response);
-    const row: AttemptRow = {
-      ...base,
-      duration_ms: elapsed(),
-      status_code: response.status,
-      response_headers: Object.fromEntries(response.headers),
-      response_body: excerpt,
-      error: response.ok ? null : `HTTP ${response.status}`,
-    };
+    const request = revealSecrets(delivery.request, secretValues(preset, rule.preset_config));
+    let reply = await sendOnce(request, delivery.id, rule, auth, context, notes, started);
+    if (auth.expired?.(reply.status, reply.excerpt, context)) {
+      notes.push(`credentials expired (HTTP ${reply.status}): renewed and sent again`);
+      reply = await sendOnce(request, delivery.id, rule, auth, context, notes, deps.clock.now());
+    }
+    const judged = auth.judge?.(reply.status, reply.excerpt) ?? { verdict: verdictFor(reply.status) };
+    const ok = judged.verdict === "delivered";
     return {
-      row,
-      verdict: verdictFor(response.status),
-      retryAfterMs: retryAfterMs(response.headers.get("retry-after"), deps.clock.now()),
+      row: {
+        ...row,
+        duration_ms: elapsed(),
+        status_code: reply.status,
+        response_headers: Object.fromEntries(reply.headers),
+        response_body: reply.excerpt,
+        error: ok ? null : (judged.error ?? `HTTP ${reply.status}`),
+        note: note(),
+      },
+      verdict: judged.verdict,
+      retryAfterMs: judged.retryAfterMs ?? retryAfterMs(reply.headers.get("retry-after"), deps.clock.now()),
     };
   } catch (error) {
-    const row = { ...base, duration_ms: elapsed(), error: describeFailure(error, rule.timeout_ms, deps.signal) };
-    return { row, verdict: "retry", retryAfterMs: null };
+    const verdict = error instanceof PrepareError && !error.retryable ? "fail" : "retry";
+    const failed = { ...row, duration_ms: elapsed(), error: describeFailure(error, rule.timeout_ms, deps.signal), note: note() };
+    return { row: failed, verdict, retryAfterMs: null };
   }
 }

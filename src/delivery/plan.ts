@@ -4,7 +4,9 @@ import { isTruthy, ruleApplies } from "../domain/match.js";
 import type { Webhook } from "../domain/webhook.js";
 import { evaluationContext } from "../render/context.js";
 import { evaluateExpression } from "../render/jsonata.js";
-import { renderRequest } from "../render/request.js";
+import { RenderError, renderRequest, renderTexts } from "../render/request.js";
+import { templateConfig } from "../presets/config.js";
+import { presetById } from "../presets/registry.js";
 
 /** A delivery about to be created: its rendered request, or why it could not be rendered. */
 export type DeliveryDraft =
@@ -14,7 +16,9 @@ export type DeliveryDraft =
 /** Whether the rule's JSONata filter passes for the event; throws ExpressionError when it cannot be evaluated. */
 export async function filterPasses(webhook: Webhook, event: CanonicalEvent): Promise<boolean> {
   if (webhook.filter === null) return true;
-  return isTruthy(await evaluateExpression(webhook.filter, evaluationContext(event, webhook.hangup_causes)));
+  const preset = webhook.preset ? presetById(webhook.preset) : undefined;
+  const context = evaluationContext(event, webhook.hangup_causes, templateConfig(preset, webhook.preset_config));
+  return isTruthy(await evaluateExpression(webhook.filter, context));
 }
 
 /** The filter's verdict, or why it failed: reported as a failed delivery, not swallowed. */
@@ -26,6 +30,23 @@ async function filterVerdict(webhook: Webhook, event: CanonicalEvent): Promise<b
   }
 }
 
+/** The rule's request for the event, with its preset's settings and meta; throws RenderError. */
+export async function renderRuleRequest(
+  webhook: Webhook,
+  event: CanonicalEvent,
+  partials: Record<string, string>,
+): Promise<RenderedRequest> {
+  const preset = webhook.preset ? presetById(webhook.preset) : undefined;
+  const config = templateConfig(preset, webhook.preset_config);
+  const request = await renderRequest(webhook, event, partials, config);
+  if (!preset || Object.keys(preset.meta).length === 0) return request;
+  try {
+    return { ...request, meta: renderTexts(preset.meta, event, partials, config) };
+  } catch (error) {
+    throw new RenderError("preset meta", (error as Error).message);
+  }
+}
+
 /** The rule's request for the event, or the reason it could not be rendered. */
 export async function renderDraft(
   webhook: Webhook,
@@ -33,7 +54,7 @@ export async function renderDraft(
   partials: Record<string, string>,
 ): Promise<DeliveryDraft> {
   try {
-    return { webhook, request: await renderRequest(webhook, event, partials), error: null };
+    return { webhook, request: await renderRuleRequest(webhook, event, partials), error: null };
   } catch (error) {
     return { webhook, request: null, error: (error as Error).message };
   }

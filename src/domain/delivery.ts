@@ -9,4 +9,6 @@ export interface RenderedRequest {
   headers: Record<string, string>;
   /** The exact bytes sent, as text; null for GET. */
   body: string | null;
+  /** Facts a preset needs when sending (e.g. the phone to look the caller up by); never sent as such. */
+  meta?: Record<string, string>;
 }

@@ -27,7 +27,8 @@ export const webhookFieldsSchema = z
     url: z
       .string()
       .max(4096)
-      .regex(/^https?:\/\/\S/i, "must be an http:// or https:// URL (Handlebars expressions allowed)"),
+      // A URL may start with an expression ({{{config.base_url}}}); what it renders to is checked to be http(s).
+      .regex(/^(https?:\/\/\S|\{\{)/i, "must be an http:// or https:// URL (Handlebars expressions allowed)"),
     headers: z.record(z.string().regex(HEADER_NAME, "is not a valid header name").max(256), z.string().max(8192)),
     params: paramsSchema.nullable(),
     body_template: z.string().min(1).max(100_000).nullable(),

@@ -68,6 +68,19 @@ async function evaluateParams(params: Params, context: Record<string, unknown>):
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
 }
 
+/** Templates that are rendered like headers (unescaped), e.g. a preset's `meta`. */
+export function renderTexts(
+  templates: Record<string, string>,
+  event: CanonicalEvent,
+  partials: Record<string, string>,
+  config: Record<string, unknown>,
+): Record<string, string> {
+  const context = evaluationContext(event, {}, config);
+  return Object.fromEntries(
+    Object.entries(templates).map(([name, template]) => [name, renderTemplate(template, context, { partials, escape: "none" })]),
+  );
+}
+
 function withoutRaw(event: CanonicalEvent): Record<string, unknown> {
   const { raw: _raw, ...fields } = event;
   return fields;
@@ -105,13 +118,17 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
 
-/** Webhook rule + canonical event -> the exact request to send. Throws RenderError naming the failing field. */
+/**
+ * Webhook rule + canonical event -> the exact request to send. `config` is what templates see as `config`
+ * (a preset's settings, secrets as placeholders). Throws RenderError naming the failing field.
+ */
 export async function renderRequest(
   rule: RenderableRule,
   event: CanonicalEvent,
   partials: Record<string, string> = {},
+  config: Record<string, unknown> = {},
 ): Promise<RenderedRequest> {
-  const context = evaluationContext(event, rule.hangup_causes);
+  const context = evaluationContext(event, rule.hangup_causes, config);
   const method = httpMethodOf(rule.method);
   const url = await attempt("url", () => renderUrl(rule.url, context, partials));
   const headers = await attempt("headers", () => renderHeaders(rule.headers, context, partials));

@@ -124,6 +124,8 @@ export const attempts = sqliteTable(
     response_headers: text("response_headers", { mode: "json" }).$type<Record<string, string>>(),
     response_body: text("response_body"),
     error: text("error"),
+    /** What a preset did around the send (token fetched, caller found...). */
+    note: text("note"),
   },
   (t) => [index("attempts_delivery").on(t.delivery_id, t.number)],
 );

@@ -15,6 +15,13 @@ import {
   orHelper,
 } from "./helpers-logic.js";
 import type { HelperFunction } from "./ir.js";
+import { uuidV5 } from "../../domain/uuid.js";
+
+/** `{{uuid5 uniqueid}}`: a stable UUID for a non-UUID id (VoIP Cloud wants UUID-shaped call ids). */
+function uuid5Helper(value: unknown, ...rest: unknown[]): string {
+  const namespace = rest.length > 1 && typeof rest[0] === "string" ? rest[0] : undefined;
+  return value === null || value === undefined ? "" : uuidV5(String(value), namespace);
+}
 
 /**
  * The gateway's own helpers, written with Handlebars' calling convention
@@ -38,6 +45,7 @@ export const gatewayHelpers: Readonly<Record<string, HelperFunction>> = Object.f
   lower: lowerHelper,
   math: mathHelper,
   phone: phoneHelper,
+  uuid5: uuid5Helper,
 });
 
 /** Handlebars' built-ins, re-implemented (see helpers-core.ts). */

@@ -4,7 +4,7 @@
  * Pure: no Node imports, only web-standard globals.
  */
 export { TemplateError, type TemplateErrorKind } from "./errors.js";
-export type { EscapeMode } from "./escape.js";
+export { escaperFor, type EscapeMode } from "./escape.js";
 export { parseTemplate, type TemplateAst } from "./parse.js";
 export { renderTemplate, checkTemplate, type RenderOptions } from "./render.js";
 export { LIMITS, type Limits } from "./limits.js";

@@ -1,0 +1,78 @@
+import { GatewayError, type FieldProblem } from "../domain/errors.js";
+import { keepUnlessChanged, maskSecret } from "../domain/mask.js";
+import type { Preset, PresetField } from "./schema.js";
+import { secretPlaceholder } from "./secrets.js";
+
+export type PresetConfig = Record<string, string | boolean>;
+
+function checkedValue(name: string, field: PresetField, value: unknown): { value?: string | boolean; problem?: string } {
+  if (field.type === "boolean") return typeof value === "boolean" ? { value } : { problem: "must be true or false" };
+  if (typeof value !== "string") return { problem: "must be a string" };
+  if (value.length > 4096) return { problem: "is longer than 4096 characters" };
+  if (field.type !== "url") return { value };
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "https:" && url.protocol !== "http:") return { problem: "must be an http(s) URL" };
+  } catch {
+    return { problem: `must be a full URL with scheme, e.g. ${field.example ?? "https://example.com"}` };
+  }
+  // Templates append paths to it: one form, without a trailing slash.
+  return { value: value.replace(/\/+$/, "") };
+}
+
+/**
+ * A rule's `preset_config`: the preset's settings validated, defaults filled in, and (on an update) stored
+ * secrets kept where the caller sent back their masked form. A 400 names each wrong setting.
+ */
+export function resolveConfig(preset: Preset, input: Record<string, unknown>, stored: Record<string, unknown> = {}): PresetConfig {
+  const problems: FieldProblem[] = [];
+  for (const name of Object.keys(input)) {
+    if (!(name in preset.config)) problems.push({ field: `preset_config.${name}`, message: `not a setting of ${preset.id}` });
+  }
+  const config: PresetConfig = {};
+  for (const [name, field] of Object.entries(preset.config)) {
+    let value = input[name] ?? stored[name] ?? field.default;
+    if (field.secret && typeof value === "string" && typeof stored[name] === "string") {
+      value = keepUnlessChanged(value, stored[name] as string);
+    }
+    if (value === undefined || value === "") {
+      if (field.required) problems.push({ field: `preset_config.${name}`, message: `required: ${field.description}` });
+      continue;
+    }
+    const checked = checkedValue(name, field, value);
+    if (checked.problem) problems.push({ field: `preset_config.${name}`, message: checked.problem });
+    else config[name] = checked.value!;
+  }
+  if (problems.length) {
+    const summary = problems.map((p) => `${p.field}: ${p.message}`).join("; ");
+    throw new GatewayError(400, "invalid_request", `Invalid preset settings: ${summary}`, problems);
+  }
+  return config;
+}
+
+/** The settings as shown in responses: secrets masked. */
+export function maskedConfig(preset: Preset | undefined, config: Record<string, unknown>): Record<string, unknown> {
+  if (!preset) return config;
+  return Object.fromEntries(
+    Object.entries(config).map(([name, value]) => [
+      name,
+      preset.config[name]?.secret && typeof value === "string" ? maskSecret(value) : value,
+    ]),
+  );
+}
+
+/** The settings as templates see them (`config.*`): a secret is a placeholder, filled in only when sending. */
+export function templateConfig(preset: Preset | undefined, config: Record<string, unknown>): Record<string, unknown> {
+  if (!preset) return config;
+  return Object.fromEntries(
+    Object.entries(config).map(([name, value]) => [name, preset.config[name]?.secret ? secretPlaceholder(name) : value]),
+  );
+}
+
+/** The secret settings' real values, by name, for the send. */
+export function secretValues(preset: Preset | undefined, config: Record<string, unknown>): Record<string, string> {
+  if (!preset) return {};
+  return Object.fromEntries(
+    Object.entries(config).filter(([name, value]) => preset.config[name]?.secret && typeof value === "string") as [string, string][],
+  );
+}

@@ -1,0 +1,159 @@
+import type { RenderedRequest } from "../domain/delivery.js";
+import { verdictFor } from "../delivery/policy.js";
+import { PrepareError, type Judgement, type Prepared, type PresetAuth, type SendContext } from "./auth.js";
+
+// Salesforce REST (research/crm-apis.md): OAuth 2.0 token from {My Domain}/services/oauth2/token, a Task
+// per call, SOSL to find the caller. Tokens are cached per rule in this process and dropped when Salesforce
+// answers 401 INVALID_SESSION_ID.
+
+/** REQUEST_LIMIT_EXCEEDED means the org's daily API allowance is spent: wait long before trying again. */
+const LIMIT_BACKOFF_MS = 3_600_000;
+
+const tokens = new Map<string, Promise<string>>();
+
+interface SalesforceError {
+  errorCode?: string;
+  message?: string;
+  fields?: string[];
+}
+
+function setting(context: SendContext, name: string): string {
+  return String(context.config[name] ?? "");
+}
+
+/** `errorCode: message (fields)` from Salesforce's JSON error array, or the start of the text. */
+export function describeErrors(body: string): string {
+  try {
+    const errors = JSON.parse(body) as SalesforceError[];
+    if (Array.isArray(errors) && errors.length) {
+      return errors
+        .map((e) => `${e.errorCode ?? "ERROR"}: ${e.message ?? ""}${e.fields?.length ? ` (${e.fields.join(", ")})` : ""}`)
+        .join("; ");
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return body.slice(0, 300);
+}
+
+async function fetchToken(context: SendContext): Promise<string> {
+  const refreshToken = setting(context, "refresh_token");
+  const form = new URLSearchParams(
+    refreshToken
+      ? { grant_type: "refresh_token", refresh_token: refreshToken }
+      : { grant_type: "client_credentials" },
+  );
+  form.set("client_id", setting(context, "client_id"));
+  form.set("client_secret", setting(context, "client_secret"));
+  let response: Response;
+  try {
+    response = await context.transport.fetch(`${setting(context, "instance_url")}/services/oauth2/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: form.toString(),
+      signal: context.signal,
+    });
+  } catch (error) {
+    throw new PrepareError(`Salesforce token request failed: ${(error as Error).message}`, true);
+  }
+  const text = await response.text();
+  let reply: { access_token?: string; error?: string; error_description?: string } = {};
+  try {
+    reply = JSON.parse(text);
+  } catch {
+    // handled below
+  }
+  if (!response.ok || !reply.access_token) {
+    const reason = reply.error ? `${reply.error}: ${reply.error_description ?? ""}` : text.slice(0, 200);
+    // Wrong credentials do not fix themselves; a server error may.
+    throw new PrepareError(`Salesforce token request failed: ${response.status} ${reason}`, response.status >= 500);
+  }
+  return reply.access_token;
+}
+
+function tokenFor(context: SendContext): Promise<string> {
+  let token = tokens.get(context.cacheKey);
+  if (!token) {
+    token = fetchToken(context);
+    tokens.set(context.cacheKey, token);
+    token.catch(() => tokens.delete(context.cacheKey));
+  }
+  return token;
+}
+
+/** SOSL reserves these characters; a phone number's `+` among them. */
+function soslEscape(text: string): string {
+  return text.replace(/[?&|!{}[\]()^~*:\\"'+-]/g, (ch) => `\\${ch}`);
+}
+
+/** The Contact (else Lead) whose phone matches, by SOSL; null when none does. */
+async function findCaller(phone: string, token: string, context: SendContext) {
+  const sosl = `FIND {${soslEscape(phone)}} IN PHONE FIELDS RETURNING Contact(Id), Lead(Id)`;
+  const url = `${setting(context, "instance_url")}/services/data/v${setting(context, "api_version")}/search/?q=${encodeURIComponent(sosl)}`;
+  const response = await context.transport.fetch(url, {
+    headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+    signal: context.signal,
+  });
+  const text = await response.text();
+  if (!response.ok) return { status: response.status, error: describeErrors(text) };
+  const records = (JSON.parse(text) as { searchRecords?: Array<{ Id: string; attributes?: { type?: string } }> }).searchRecords ?? [];
+  const match = records.find((r) => r.attributes?.type === "Contact") ?? records.find((r) => r.attributes?.type === "Lead");
+  return { status: response.status, match: match ? { id: match.Id, type: match.attributes?.type ?? "record" } : null };
+}
+
+function withWhoId(request: RenderedRequest, whoId: string): RenderedRequest {
+  const task = JSON.parse(request.body ?? "{}") as Record<string, unknown>;
+  if (task.WhoId) return request;
+  return { ...request, body: JSON.stringify({ ...task, WhoId: whoId }) };
+}
+
+async function prepare(request: RenderedRequest, context: SendContext, renewed = false): Promise<Prepared> {
+  const notes: string[] = [];
+  const cached = tokens.has(context.cacheKey);
+  const token = await tokenFor(context);
+  if (!cached) notes.push("access token fetched");
+  let prepared: RenderedRequest = { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } };
+
+  const phone = request.meta?.caller_phone;
+  if (context.config.find_caller !== false && phone) {
+    try {
+      const found = await findCaller(phone, token, context);
+      if (found.status === 401) {
+        // The cached session expired: once, fetch a new token and start again.
+        tokens.delete(context.cacheKey);
+        if (!renewed) return prepare(request, context, true);
+        throw new PrepareError("Salesforce search: 401 even with a new token", true);
+      }
+      if (found.error) notes.push(`caller lookup failed (${found.status}): ${found.error}`);
+      else if (found.match) {
+        prepared = withWhoId(prepared, found.match.id);
+        notes.push(`WhoId ${found.match.id} (${found.match.type} with phone ${phone})`);
+      } else notes.push(`no Contact or Lead with phone ${phone}`);
+    } catch (error) {
+      if (error instanceof PrepareError) throw error;
+      notes.push(`caller lookup failed: ${(error as Error).message}`);
+    }
+  }
+  return { request: prepared, notes };
+}
+
+/** Errors explained from Salesforce's error array; the daily API limit waits an hour. */
+function judge(status: number, body: string): Judgement | null {
+  if (status < 400) return null;
+  const error = `HTTP ${status} ${describeErrors(body)}`;
+  if (status === 403 && body.includes("REQUEST_LIMIT_EXCEEDED")) {
+    return { verdict: "retry", retryAfterMs: LIMIT_BACKOFF_MS, error };
+  }
+  return { verdict: verdictFor(status), error };
+}
+
+export const salesforceAuth: PresetAuth = {
+  prepare,
+  expired(status, body, context) {
+    const expired = status === 401 && body.includes("INVALID_SESSION_ID");
+    if (expired) tokens.delete(context.cacheKey);
+    return expired;
+  },
+  judge,
+  previewHeaders: { authorization: "Bearer ****" },
+};

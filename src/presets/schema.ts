@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { eventTypeSchema } from "../domain/event.js";
+import { webhookFieldsSchema } from "../domain/webhook.js";
+
+/** One setting a preset asks for (`preset_config`): shown in the console, validated on save, masked if secret. */
+export const presetFieldSchema = z
+  .object({
+    label: z.string(),
+    description: z.string(),
+    type: z.enum(["string", "url", "boolean"]).default("string"),
+    secret: z.boolean().default(false),
+    required: z.boolean().default(false),
+    default: z.union([z.string(), z.boolean()]).optional(),
+    example: z.string().optional(),
+  })
+  .strict();
+
+/**
+ * A CRM preset, as data in `presets/<id>.json`: what it needs, the rule it fills in (any field of which the
+ * integrator may override) and the per-attempt behaviour (`auth`) the CRM's API calls for.
+ */
+export const presetSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    name: z.string(),
+    description: z.string(),
+    docs: z.string().optional(),
+    config: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), presetFieldSchema),
+    webhook: webhookFieldsSchema.omit({ name: true, preset: true, preset_config: true, secret: true }).extend({
+      events: z.array(eventTypeSchema).min(1),
+    }),
+    /** Templates rendered with the request but not sent: facts the preset's auth needs at send time. */
+    meta: z.record(z.string(), z.string()).default({}),
+    auth: z.enum(["none", "salesforce", "tradersoft", "voipcloud"]),
+  })
+  .strict();
+
+export type PresetField = z.output<typeof presetFieldSchema>;
+export type Preset = z.output<typeof presetSchema>;
