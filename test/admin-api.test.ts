@@ -62,7 +62,10 @@ describe("sources", () => {
 
 describe("webhooks", () => {
   it("creates with PBX Stats defaults, masks secrets after creation, and patches only what is named", async () => {
-    const created = await createWebhook(gw, { url: `${receiver.url}/x`, headers: { "X-Api-Key": "key-1234567890abcdef" } });
+    const created = await createWebhook(gw, {
+      url: `${receiver.url}/x`,
+      headers: { "X-Api-Key": "key-1234567890abcdef", Authorization: "Bearer crm-token-0123456789" },
+    });
     expect(created).toMatchObject({
       enabled: true,
       method: "POST_JSON",
@@ -91,6 +94,7 @@ describe("webhooks", () => {
     await ingest(gw, source, callEvent());
     await gw.settle();
     expect(receiver.requests[0].headers["x-api-key"]).toBe("key-1234567890abcdef");
+    expect(receiver.requests[0].headers.authorization).toBe("Bearer crm-token-0123456789");
 
     expect((await gw.api("DELETE", `/api/webhooks/${created.id}`)).status).toBe(204);
     expect((await gw.api("GET", `/api/webhooks/${created.id}`)).status).toBe(404);
@@ -174,7 +178,7 @@ describe("preview", () => {
     const inline = await gw.api("POST", "/api/preview", { webhook: rule, event: callEvent({ src: "+4420" }) });
     expect(inline.status).toBe(200);
     expect(inline.body).toMatchObject({ method: "GET", url: `${receiver.url}/p/201?phone=%2B4420`, body: null, matches: true });
-    expect(inline.body.headers.Authorization).toBe("****3456");
+    expect(inline.body.headers.Authorization).toBe("Bearer ****3456");
     expect(inline.body.headers["webhook-signature"]).toMatch(/^\*\*\*\*/);
     expect(inline.body.headers["webhook-id"]).toBe("dlv_preview");
 

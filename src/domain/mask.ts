@@ -11,9 +11,15 @@ export function isSensitiveHeader(name: string): boolean {
   return SENSITIVE_HEADER.test(name);
 }
 
+/** A credential header masked, keeping its scheme (`Bearer ****abcd`) so that people see what kind it is. */
+function maskHeaderValue(value: string): string {
+  const [, scheme = "", credential] = /^((?:Bearer|Basic|Token|Digest)\s+)?(.*)$/is.exec(value)!;
+  return /^\**$/.test(credential) ? value : scheme + maskSecret(credential);
+}
+
 export function maskHeaders(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, isSensitiveHeader(name) ? maskSecret(value) : value]),
+    Object.entries(headers).map(([name, value]) => [name, isSensitiveHeader(name) ? maskHeaderValue(value) : value]),
   );
 }
 
@@ -27,7 +33,7 @@ export function mergeHeaders(incoming: Record<string, string>, stored: Record<st
   return Object.fromEntries(
     Object.entries(incoming).map(([name, value]) => [
       name,
-      stored[name] !== undefined && isSensitiveHeader(name) ? keepUnlessChanged(value, stored[name]) : value,
+      stored[name] !== undefined && isSensitiveHeader(name) && value === maskHeaderValue(stored[name]) ? stored[name] : value,
     ]),
   );
 }

@@ -27,6 +27,8 @@ export class Receiver {
   private waiters: Array<{ count: number; resolve: () => void }> = [];
   private server: Server | undefined;
   url = "";
+  /** Computes a reply when none is scripted: a stand-in for an API that behaves like the real one. */
+  handler: ((request: Received) => Reply) | undefined;
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -34,14 +36,15 @@ export class Receiver {
       req.on("data", (chunk) => chunks.push(chunk));
       req.on("end", () => {
         const url = new URL(req.url ?? "/", "http://127.0.0.1");
-        this.requests.push({
+        const received: Received = {
           method: req.method ?? "",
           path: url.pathname,
           query: url.searchParams,
           headers: req.headers,
           body: Buffer.concat(chunks).toString("utf8"),
-        });
-        const reply = this.replies.shift() ?? {};
+        };
+        this.requests.push(received);
+        const reply = this.replies.shift() ?? this.handler?.(received) ?? {};
         const send = () => {
           if (res.destroyed) return;
           res.writeHead(reply.status ?? 200, { "content-type": "text/plain", ...reply.headers });

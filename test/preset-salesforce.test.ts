@@ -1,0 +1,194 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { callEvent } from "./support/events.js";
+import { createSource, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { SalesforceStandIn } from "./support/salesforce-standin.js";
+
+let gw: TestGateway;
+let sf: SalesforceStandIn;
+let source: { id: string; secret: string };
+
+beforeEach(async () => {
+  gw = await startGateway();
+  sf = await new SalesforceStandIn().start();
+  source = await createSource(gw);
+});
+afterEach(async () => {
+  await gw.stop();
+  await sf.stop();
+});
+
+async function salesforceRule(config: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}) {
+  const created = await gw.api("POST", "/api/webhooks", {
+    name: "Salesforce calls",
+    preset: "salesforce",
+    preset_config: { instance_url: `${sf.url}/`, client_id: sf.clientId, client_secret: sf.clientSecret, ...config },
+    ...overrides,
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created.body;
+}
+
+/** Ingests a call and returns its delivery, with attempts, once the dispatcher is done. */
+async function deliver(event = callEvent()) {
+  const answer = await ingest(gw, source, event);
+  await gw.settle();
+  const [summary] = (await gw.api("GET", `/api/events/${answer.body.event_id}`)).body.deliveries;
+  return (await gw.api("GET", `/api/deliveries/${summary.id}`)).body;
+}
+
+describe("Salesforce preset", () => {
+  it("is listed with the settings it needs, secrets marked", async () => {
+    const { body } = await gw.api("GET", "/api/presets");
+    expect(body.data.map((p: { id: string }) => p.id).sort()).toEqual(["salesforce", "tradersoft", "voipcloud"]);
+    const { body: salesforce } = await gw.api("GET", "/api/presets/salesforce");
+    expect(salesforce.config.client_secret).toMatchObject({ secret: true, required: true });
+    expect(salesforce.config.instance_url).toMatchObject({ type: "url", required: true });
+    expect(salesforce.config.api_version.default).toBe("66.0");
+    expect((await gw.api("GET", "/api/presets/hubspot")).status).toBe(404);
+  });
+
+  it("logs a call as a Task linked to the Contact found by phone, via client credentials", async () => {
+    const rule = await salesforceRule();
+    expect(rule.url).toContain("/sobjects/Task");
+    expect(rule.preset_config.client_secret).toBe("****1f2a");
+    expect(rule.preset_config.instance_url).toBe(sf.url);
+
+    const delivery = await deliver(callEvent({ uniqueid: "10000000.1000" }));
+    expect(delivery.status).toBe("delivered");
+
+    const [tokenRequest] = sf.requestsTo("/services/oauth2/token");
+    expect(Object.fromEntries(new URLSearchParams(tokenRequest.body))).toEqual({
+      grant_type: "client_credentials",
+      client_id: sf.clientId,
+      client_secret: sf.clientSecret,
+    });
+    const [search] = sf.requestsTo("/services/data/v66.0/search/");
+    expect(search.query.get("q")).toBe("FIND {\\+15551234567} IN PHONE FIELDS RETURNING Contact(Id), Lead(Id)");
+
+    const [task] = sf.requestsTo("/services/data/v66.0/sobjects/Task");
+    expect(task.headers.authorization).toBe("Bearer 00D5g000004SfAb!AQ4AQ.session-1");
+    expect(task.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(task.body)).toEqual({
+      Subject: "Inbound call from Jane Customer",
+      TaskSubtype: "Call",
+      CallType: "Inbound",
+      CallDurationInSeconds: 328,
+      CallObject: "10000000.1000",
+      CallDisposition: "ANSWERED",
+      Status: "Completed",
+      ActivityDate: "2026-11-20",
+      Description:
+        "From +15551234567 to +15557654321, agent Alex Agent (201). Talk time 328 s of 340 s. Recording: https://recordings.example.com/10000000.1000.mp3",
+      WhoId: "0035g00000AbCdEAAA",
+    });
+    expect(delivery.attempts[0].note).toBe("access token fetched; WhoId 0035g00000AbCdEAAA (Contact with phone +15551234567)");
+  });
+
+  it("reuses the cached token, links Leads, and skips the lookup when told to", async () => {
+    await salesforceRule();
+    await deliver(callEvent({ src: "+15550000001" }));
+    await deliver(callEvent({ src: "+15559999999" }));
+    expect(sf.requestsTo("/services/oauth2/token")).toHaveLength(1);
+    const tasks = sf.requestsTo("/services/data/v66.0/sobjects/Task").map((r) => JSON.parse(r.body));
+    expect(tasks[0].WhoId).toBe("00Q5g00000XyZwVUAA");
+    expect(tasks[1].WhoId).toBeUndefined();
+
+    const rule = (await gw.api("GET", "/api/webhooks")).body.data[0];
+    await gw.api("PATCH", `/api/webhooks/${rule.id}`, { preset_config: { find_caller: false, api_version: "67.0" } });
+    const delivery = await deliver(callEvent());
+    expect(delivery.status).toBe("delivered");
+    expect(sf.requestsTo("/services/data/v67.0/search/")).toHaveLength(0);
+    expect(sf.requestsTo("/services/data/v67.0/sobjects/Task")).toHaveLength(1);
+  });
+
+  it("uses the refresh-token flow when a refresh token is set", async () => {
+    await salesforceRule({ refresh_token: sf.refreshToken });
+    expect((await deliver()).status).toBe("delivered");
+    const form = new URLSearchParams(sf.requestsTo("/services/oauth2/token")[0].body);
+    expect(form.get("grant_type")).toBe("refresh_token");
+    expect(form.get("refresh_token")).toBe(sf.refreshToken);
+  });
+
+  it("fetches a new token once when Salesforce answers 401 INVALID_SESSION_ID, in the same attempt", async () => {
+    await salesforceRule({ find_caller: false });
+    await deliver();
+    sf.expireSessions();
+    const delivery = await deliver();
+    expect(delivery.status).toBe("delivered");
+    expect(delivery.attempts).toHaveLength(1);
+    expect(delivery.attempts[0].note).toContain("credentials expired (HTTP 401): renewed and sent again");
+    const tasks = sf.requestsTo("/services/data/v66.0/sobjects/Task");
+    expect(tasks.map((t) => t.headers.authorization)).toEqual([
+      "Bearer 00D5g000004SfAb!AQ4AQ.session-1",
+      "Bearer 00D5g000004SfAb!AQ4AQ.session-1",
+      "Bearer 00D5g000004SfAb!AQ4AQ.session-2",
+    ]);
+  });
+
+  it("does not retry a 400 validation error, and explains it", async () => {
+    await salesforceRule({ task_status: "Done-ish" });
+    const delivery = await deliver();
+    expect(delivery.status).toBe("failed");
+    expect(delivery.attempts).toHaveLength(1);
+    expect(delivery.attempts[0].error).toBe(
+      "HTTP 400 INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: Status: bad value for restricted picklist field: Done-ish (Status)",
+    );
+  });
+
+  it("backs off an hour on REQUEST_LIMIT_EXCEEDED", async () => {
+    await salesforceRule({ find_caller: false });
+    sf.limitExceeded = true;
+    const delivery = await deliver();
+    expect(delivery.status).toBe("pending");
+    expect(delivery.attempts[0].error).toContain("REQUEST_LIMIT_EXCEEDED");
+    expect(Date.parse(delivery.next_attempt_at) - Date.parse(delivery.attempts[0].started_at)).toBe(3_600_000);
+    sf.limitExceeded = false;
+    gw.clock.advance(3_600_000);
+    await gw.sweep();
+    expect((await gw.api("GET", `/api/deliveries/${delivery.id}`)).body.status).toBe("delivered");
+  });
+
+  it("fails without retrying when the credentials are refused", async () => {
+    await salesforceRule({ client_secret: "wrong-secret-value" });
+    const delivery = await deliver();
+    expect(delivery.status).toBe("failed");
+    expect(delivery.attempts).toHaveLength(1);
+    expect(delivery.attempts[0].error).toBe("Salesforce token request failed: 400 invalid_client: invalid client credentials");
+  });
+
+  it("never shows the secrets: not in the rule, the preview or the delivery log", async () => {
+    const rule = await salesforceRule({ refresh_token: sf.refreshToken });
+    const preview = await gw.api("POST", `/api/webhooks/${rule.id}/preview`, { event: callEvent() });
+    expect(preview.body.headers.authorization).toBe("Bearer ****");
+    expect(JSON.parse(preview.body.body).Subject).toBe("Inbound call from Jane Customer");
+    await deliver();
+    const shown = JSON.stringify([
+      (await gw.api("GET", `/api/webhooks/${rule.id}`)).body,
+      preview.body,
+      (await gw.api("GET", "/api/deliveries")).body,
+    ]);
+    for (const secret of [sf.clientSecret, sf.refreshToken, "session-1"]) expect(shown).not.toContain(secret);
+  });
+
+  it("lets any field be overridden, and names missing or wrong settings", async () => {
+    const rule = await salesforceRule({}, { events: ["call.end", "call.report"], retries: 1, call_types: ["inbound"] });
+    expect(rule).toMatchObject({ events: ["call.end", "call.report"], retries: 1, call_types: ["inbound"], method: "POST_JSON" });
+
+    const bad = await gw.api("POST", "/api/webhooks", {
+      name: "x",
+      preset: "salesforce",
+      preset_config: { instance_url: "acme.my.salesforce.com", find_caller: "yes", colour: "red" },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual([
+      "preset_config.client_id",
+      "preset_config.client_secret",
+      "preset_config.colour",
+      "preset_config.find_caller",
+      "preset_config.instance_url",
+    ]);
+    const unknown = await gw.api("POST", "/api/webhooks", { name: "x", preset: "zoho" });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.details[0]).toMatchObject({ field: "preset" });
+  });
+});
