@@ -64,7 +64,7 @@ function withPreset(input: WebhookPatch): WebhookPatch {
   const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
   return {
     ...presetRule,
-    ...(ownPayload ? {} : { params, body_template }),
+    ...(ownPayload ? {} : { params: params ?? null, body_template: body_template ?? null }),
     ...given,
     preset_config: resolveConfig(preset, input.preset_config ?? {}),
   };

@@ -13,8 +13,9 @@ export function isSensitiveHeader(name: string): boolean {
 
 /** A credential header masked, keeping its scheme (`Bearer ****abcd`) so that people see what kind it is. */
 function maskHeaderValue(value: string): string {
+  if (value.includes("****")) return value;
   const [, scheme = "", credential] = /^((?:Bearer|Basic|Token|Digest)\s+)?(.*)$/is.exec(value)!;
-  return /^\**$/.test(credential) ? value : scheme + maskSecret(credential);
+  return scheme + maskSecret(credential);
 }
 
 export function maskHeaders(headers: Record<string, string>): Record<string, string> {

@@ -1,0 +1,180 @@
+import { createHmac } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { uuidV5 } from "../src/domain/uuid.js";
+import { callEvent } from "./support/events.js";
+import { createSource, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { Receiver, type Received, type Reply } from "./support/receiver.js";
+
+let gw: TestGateway;
+let crm: Receiver;
+let source: { id: string; secret: string };
+
+beforeEach(async () => {
+  gw = await startGateway();
+  crm = await new Receiver().start();
+  source = await createSource(gw);
+});
+afterEach(async () => {
+  await gw.stop();
+  await crm.stop();
+});
+
+async function createRule(body: Record<string, unknown>) {
+  const created = await gw.api("POST", "/api/webhooks", { name: "preset rule", ...body });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created.body;
+}
+
+async function deliver(event = callEvent()) {
+  const answer = await ingest(gw, source, event);
+  await gw.settle();
+  const deliveries = (await gw.api("GET", `/api/events/${answer.body.event_id}`)).body.deliveries;
+  return Promise.all(deliveries.map(async (d: { id: string }) => (await gw.api("GET", `/api/deliveries/${d.id}`)).body));
+}
+
+const json = (body: unknown): Reply => ({ status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+describe("Tradersoft preset", () => {
+  // The interlayer as documented: form fields, secretKey in the body, a numeric `code` in a 200 reply.
+  const SECRET_KEY = "ts&key=+/%20 secret";
+  function tradersoft(request: Received): Reply {
+    const form = new URLSearchParams(request.body);
+    if (form.get("secretKey") !== SECRET_KEY) return json({ code: 8, message: "Token invalid" });
+    if (!form.get("phone")) return json({ code: 2, message: "Required field missing: phone" });
+    return json({ code: 0, message: "OK", result: { callLogId: 991 } });
+  }
+
+  it("posts the call as a form with secretKey and checks the reply code", async () => {
+    crm.handler = tradersoft;
+    await createRule({ preset: "tradersoft", preset_config: { base_url: crm.url, secret_key: SECRET_KEY } });
+    const [delivery] = await deliver(callEvent({ uniqueid: "777.1" }));
+    expect(delivery.status).toBe("delivered");
+    const [request] = crm.requests;
+    expect(request.path).toBe("/api/addCallLog/");
+    expect(request.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({
+      secretKey: SECRET_KEY,
+      leadId: "1234",
+      phone: "+15551234567",
+      direction: "inbound",
+      status: "answered",
+      startTime: "2026-11-20T14:03:00Z",
+      answerTime: "2026-11-20T14:03:12Z",
+      endTime: "2026-11-20T14:08:40Z",
+      duration: "340",
+      billDuration: "328",
+      agentExtension: "201",
+      agentName: "Alex Agent",
+      callId: "777.1",
+      recordingUrl: "https://recordings.example.com/10000000.1000.mp3",
+      hangupCause: "ANSWERED",
+    });
+    // The delivery log shows the form with the secret masked.
+    expect(delivery.request.body).toContain("secretKey=****");
+    expect(JSON.stringify(delivery)).not.toContain("ts%26key");
+  });
+
+  it("treats a 200 with a non-zero code as a failed attempt, explained; code 100 is retried", async () => {
+    crm.handler = tradersoft;
+    await createRule({ preset: "tradersoft", preset_config: { base_url: crm.url, secret_key: "wrong-secret-key" } });
+    const [rejected] = await deliver();
+    expect(rejected.status).toBe("failed");
+    expect(rejected.attempts).toHaveLength(1);
+    expect(rejected.attempts[0]).toMatchObject({ status_code: 200, error: "Tradersoft code 8: token invalid" });
+
+    crm.replyWith(json({ code: 100 }));
+    crm.handler = () => json({ code: 0 });
+    const rules = (await gw.api("GET", "/api/webhooks")).body.data;
+    await gw.api("PATCH", `/api/webhooks/${rules[0].id}`, { preset_config: { secret_key: SECRET_KEY } });
+    const [retried] = await deliver();
+    expect(retried.status).toBe("delivered");
+    expect(retried.attempts.map((a: { error: string | null }) => a.error)).toEqual(["Tradersoft code 100: unspecified error", null]);
+  });
+
+  it("lets the path and the field names be changed", async () => {
+    crm.handler = () => json({ code: 0 });
+    await createRule({
+      preset: "tradersoft",
+      preset_config: { base_url: crm.url, secret_key: SECRET_KEY, path: "/api/v2/calls/" },
+      params: { secretKey: "config.secret_key", account: "leadid", msisdn: "src" },
+    });
+    await deliver();
+    expect(crm.requests[0].path).toBe("/api/v2/calls/");
+    expect(Object.fromEntries(new URLSearchParams(crm.requests[0].body))).toEqual({
+      secretKey: SECRET_KEY,
+      account: "1234",
+      msisdn: "+15551234567",
+    });
+  });
+});
+
+describe("VoIP Cloud preset", () => {
+  const SIGNING_SECRET = "leverate-shared-secret-42";
+
+  /** Verifies `ms-signature` as VoIP Cloud does, and refuses an unsigned or wrongly signed request. */
+  function voipCloud(request: Received): Reply {
+    const expected = `sha256=${createHmac("sha256", SIGNING_SECRET).update(request.body).digest("hex")}`;
+    if (request.headers["ms-signature"] !== expected) return { status: 401, body: "bad signature" };
+    return { status: 200, body: "" };
+  }
+
+  it("reports each stage of a call as the matching VoIP Cloud event, signed, with a stable UUID callId", async () => {
+    crm.handler = voipCloud;
+    await createRule({
+      preset: "voipcloud",
+      preset_config: { base_url: crm.url, provider_user: "pbx-acme", api_code: "ACME-01", signing_secret: SIGNING_SECRET },
+    });
+    const call = { uniqueid: "10000000.1000", leadid: "1234" };
+    await deliver(callEvent({ ...call, type: "call.start", status: "ringing", occurred_at: "2026-11-20T14:03:00Z" }));
+    await deliver(callEvent({ ...call, type: "call.answer", status: "answered", occurred_at: "2026-11-20T14:03:12Z" }));
+    await deliver(callEvent({ ...call, type: "call.end", occurred_at: "2026-11-20T14:08:40Z" }));
+    await deliver(callEvent({ ...call, type: "recording", occurred_at: "2026-11-20T14:09:00Z" }));
+    await deliver(callEvent({ uniqueid: "10000000.2000", type: "call.end", status: "no_answer", occurred_at: "2026-11-20T15:00:00Z" }));
+
+    expect(crm.requests.every((r) => r.path === "/api/webhooks/incoming/voip/pbx-acme")).toBe(true);
+    const bodies = crm.requests.map((r) => JSON.parse(r.body));
+    const callId = uuidV5("10000000.1000");
+    const common = { apiCode: "ACME-01", callId };
+    expect(bodies[0]).toEqual({
+      event: "CallStarted", state: "started", ...common, timestamp: 1795183380, actualTime: "2026-11-20T14:03:00.000Z",
+      from: "+15551234567", to: "+15557654321", direction: "incoming",
+      metadata: { uniqueid: "10000000.1000", leadId: "1234", agentExtension: "201" },
+    });
+    expect(bodies[1]).toMatchObject({ event: "CallStarted", state: "answered", ...common, actualTime: "2026-11-20T14:03:12.000Z" });
+    expect(bodies[2]).toEqual({
+      event: "CallCompleted", state: "completed", ...common, timestamp: 1795183720, actualTime: "2026-11-20T14:08:40.000Z", duration: 328,
+    });
+    expect(bodies[3]).toMatchObject({
+      event: "CallRecordingReady", state: "recording-available", ...common,
+      recordingUri: "https://recordings.example.com/10000000.1000.mp3",
+    });
+    expect(bodies[4]).toMatchObject({ event: "CallAborted", state: "no-answer", callId: uuidV5("10000000.2000") });
+    expect(callId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const statuses = (await gw.api("GET", "/api/deliveries?status=delivered")).body.data;
+    expect(statuses).toHaveLength(5);
+  });
+
+  it("a request the service cannot verify fails without retries", async () => {
+    crm.handler = voipCloud;
+    await createRule({
+      preset: "voipcloud",
+      preset_config: { base_url: crm.url, provider_user: "pbx-acme", api_code: "ACME-01", signing_secret: "not-the-shared-one" },
+    });
+    const [delivery] = await deliver(callEvent({ type: "call.end" }));
+    expect(delivery.status).toBe("failed");
+    expect(delivery.attempts).toHaveLength(1);
+    expect(delivery.attempts[0].status_code).toBe(401);
+  });
+
+  it("previews the body with the signature masked", async () => {
+    const rule = await createRule({
+      preset: "voipcloud",
+      preset_config: { base_url: crm.url, provider_user: "pbx-acme", api_code: "ACME-01", signing_secret: SIGNING_SECRET },
+    });
+    const preview = await gw.api("POST", `/api/webhooks/${rule.id}/preview`, { event: callEvent({ type: "call.start" }) });
+    expect(preview.status).toBe(200);
+    expect(preview.body.headers["ms-signature"]).toBe("sha256=****");
+    expect(JSON.parse(preview.body.body).event).toBe("CallStarted");
+    expect(JSON.stringify(preview.body)).not.toContain(SIGNING_SECRET);
+  });
+});
