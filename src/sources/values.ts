@@ -75,3 +75,8 @@ export function fingerprint(payload: unknown): string {
   }
   return `${(a >>> 0).toString(16).padStart(8, "0")}${(b >>> 0).toString(16).padStart(8, "0")}:${json.length}`;
 }
+
+/** The call's agent from whatever the PBX gave of them; null when it gave nothing. */
+export function agentOf(name: string | null, extension: string | null, email: string | null = null) {
+  return name === null && extension === null && email === null ? null : { name, extension, email };
+}

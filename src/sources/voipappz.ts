@@ -4,7 +4,7 @@ import { GatewayError } from "../domain/errors.js";
 import type { InboundRequest, NormalizeContext, SourceAdapter } from "./adapter.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
 import { hasBearerOrSignature } from "./verify.js";
-import { fingerprint, hmsSeconds, httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
+import { agentOf, fingerprint, hmsSeconds, httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
 
 // VoIPAppz webhooks (seeds/voipappz-webhooks.txt): each webhook object is bound to one event and sends a
 // JSON body the integrator fills in; the screen has only URL, method and body, so no custom headers.
@@ -175,10 +175,7 @@ function normalizeEvent(payload: Record<string, unknown>, context: NormalizeCont
   const didNumber = text(payload.did_number);
   const userFullname = text(payload.user_fullname);
   const userName = text(payload.user_name);
-  const agent: Agent | null =
-    userFullname !== null || userName !== null || extension !== null
-      ? { name: userFullname ?? userName, extension, email: null }
-      : null;
+  const agent: Agent | null = agentOf(userFullname ?? userName, extension);
   const code = text(payload.hangup_cause_code);
 
   const occurredAt =

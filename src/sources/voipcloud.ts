@@ -3,7 +3,7 @@ import type { Agent, CallFields, Direction, EventType, NormalizedEvent } from ".
 import { GatewayError } from "../domain/errors.js";
 import type { NormalizeContext, SourceAdapter } from "./adapter.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
-import { fingerprint, httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
+import { agentOf, fingerprint, httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
 
 // VoIPcloud global webhooks (seeds/voipcloud-global-webhooks.txt): one flat JSON object per event, its `type`
 // naming the event, the secret token sent verbatim in `X-Pbx-Token`. Times are ISO 8601 with an offset.
@@ -119,8 +119,7 @@ function normalizeEvent(payload: Record<string, unknown>, context: NormalizeCont
   const component = kind === "component";
   const callerNumber = component ? (callerId ?? userNumber) : callerId;
   const callerName = component ? (text(payload.caller_name) ?? userName) : text(payload.caller_name);
-  const agent: Agent | null =
-    !component && (userName !== null || userNumber !== null) ? { name: userName, extension: userNumber, email: null } : null;
+  const agent: Agent | null = component ? null : agentOf(userName, userNumber);
   const componentName = component ? text(payload.component_name) : null;
 
   const occurredAt =
