@@ -1,5 +1,5 @@
 import { isoAt } from "../clock.js";
-import { GatewayError, parseWith } from "../domain/errors.js";
+import { invalidField, parseWith } from "../domain/errors.js";
 import { ID_PREFIX, newId, newWebhookSecret } from "../domain/ids.js";
 import { keepUnlessChanged, mergeHeaders } from "../domain/mask.js";
 import {
@@ -20,26 +20,16 @@ import type { AppDeps } from "./deps.js";
 /** Checks what the schema cannot: cross-field rules, referenced sources, and that every expression compiles. */
 async function validated(deps: AppDeps, webhook: Webhook): Promise<Webhook> {
   if (!onePayload(webhook)) {
-    throw new GatewayError(400, "invalid_request", "body_template: give either params or body_template, not both", [
-      { field: "body_template", message: "give either params or body_template, not both; set the other to null" },
-    ]);
+    throw invalidField("body_template", "give either params or body_template, not both; set the other to null");
   }
   if (webhook.method === "GET" && webhook.body_template !== null) {
-    throw new GatewayError(400, "invalid_request", "body_template: a GET request has no body; use params", [
-      { field: "body_template", message: "a GET request has no body; use params for the query string" },
-    ]);
+    throw invalidField("body_template", "a GET request has no body; use params for the query string");
   }
   if (webhook.preset === null && Object.keys(webhook.preset_config).length) {
-    throw new GatewayError(400, "invalid_request", "preset_config: only a preset rule has settings", [
-      { field: "preset_config", message: "set preset, or leave preset_config empty" },
-    ]);
+    throw invalidField("preset_config", "only a preset rule has settings: set preset, or leave preset_config empty");
   }
   for (const [index, id] of webhook.source_ids.entries()) {
-    if (!(await deps.store.sources.get(id))) {
-      throw new GatewayError(400, "invalid_request", `source_ids.${index}: no source ${id}`, [
-        { field: `source_ids.${index}`, message: `no source ${id}` },
-      ]);
-    }
+    if (!(await deps.store.sources.get(id))) throw invalidField(`source_ids.${index}`, `no source ${id}`);
   }
   checkRule(webhook, deps.partials);
   return webhook;
@@ -48,8 +38,7 @@ async function validated(deps: AppDeps, webhook: Webhook): Promise<Webhook> {
 function presetNamed(id: string): Preset {
   const preset = presetById(id);
   if (preset) return preset;
-  const known = allPresets().map((p) => p.id).join(", ");
-  throw new GatewayError(400, "invalid_request", `preset: no preset "${id}"`, [{ field: "preset", message: `one of ${known}` }]);
+  throw invalidField("preset", `no preset "${id}"; one of ${allPresets().map((p) => p.id).join(", ")}`);
 }
 
 /**
@@ -88,9 +77,7 @@ export async function ruleFromInput(deps: AppDeps, body: unknown): Promise<Webho
 export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unknown): Promise<Webhook> {
   const patch: WebhookPatch = parseWith(patchWebhookSchema, body);
   if (patch.preset !== undefined && patch.preset !== current.preset) {
-    throw new GatewayError(400, "invalid_request", "preset: a rule's preset cannot change; create a new webhook", [
-      { field: "preset", message: "cannot change" },
-    ]);
+    throw invalidField("preset", "a rule's preset cannot change; create a new webhook");
   }
   const preset = current.preset ? presetNamed(current.preset) : undefined;
   return validated(deps, {

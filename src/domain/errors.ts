@@ -50,3 +50,8 @@ export function found<T>(value: T | null | undefined, what: string, id: string):
   if (value === null || value === undefined) throw notFound(what, id);
   return value;
 }
+
+/** 400 for one invalid field. */
+export function invalidField(field: string, message: string): GatewayError {
+  return new GatewayError(400, "invalid_request", `${field}: ${message}`, [{ field, message }]);
+}
