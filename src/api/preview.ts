@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { canonicalEvent, EVENT_TYPES, type CanonicalEvent } from "../domain/event.js";
-import { found, GatewayError } from "../domain/errors.js";
+import { found, GatewayError, invalidField } from "../domain/errors.js";
 import { ruleApplies } from "../domain/match.js";
 import { SAMPLE_EVENT } from "../domain/sample-event.js";
 import type { Webhook } from "../domain/webhook.js";
@@ -26,7 +26,7 @@ export const previewEventSchema = z.object({
 
 /** The canonical event of an inline payload, as if the canonical source had received it. */
 export function eventFromPayload(payload: unknown, nowIso: string, origin: { event_id: string; source_id: string }) {
-  if (Array.isArray(payload)) throw new GatewayError(400, "invalid_request", "event: give one event, not an array");
+  if (Array.isArray(payload)) throw invalidField("event", "give one event, not an array");
   const [normalized] = canonicalSource.normalize(payload, { receivedAt: nowIso, query: {}, calls: new Map() });
   return canonicalEvent(normalized, { ...origin, source: "canonical" });
 }

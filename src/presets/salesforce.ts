@@ -9,7 +9,9 @@ import { PrepareError, type Judgement, type Prepared, type PresetAuth, type Send
 /** REQUEST_LIMIT_EXCEEDED means the org's daily API allowance is spent: wait long before trying again. */
 const LIMIT_BACKOFF_MS = 3_600_000;
 
+/** Tokens by rule and settings version; a settings change makes a new key, so old ones are let go. */
 const tokens = new Map<string, Promise<string>>();
+const MAX_CACHED_TOKENS = 500;
 
 interface SalesforceError {
   errorCode?: string;
@@ -75,6 +77,7 @@ function tokenFor(context: SendContext): Promise<string> {
   let token = tokens.get(context.cacheKey);
   if (!token) {
     token = fetchToken(context);
+    if (tokens.size >= MAX_CACHED_TOKENS) tokens.delete(tokens.keys().next().value!);
     tokens.set(context.cacheKey, token);
     token.catch(() => tokens.delete(context.cacheKey));
   }
