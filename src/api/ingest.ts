@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { found, GatewayError } from "../domain/errors.js";
+import type { SourceAdapter } from "../sources/adapter.js";
 import { adapterFor } from "../sources/registry.js";
 import type { Source } from "../store/sources.js";
 import { acceptEvents } from "./accept.js";
@@ -13,8 +14,7 @@ export function ingestRoutes(deps: AppDeps) {
   const callLock = new KeyedLock();
 
   /** Normalizes with the stored state of the payload's calls and commits, one call's events at a time. */
-  async function normalizeAndAccept(source: Source, payload: unknown, query: Record<string, string>) {
-    const adapter = adapterFor(source.kind);
+  async function normalizeAndAccept(adapter: SourceAdapter, source: Source, payload: unknown, query: Record<string, string>) {
     const callIds = adapter.callIds?.(payload) ?? [];
     return callLock.run(
       callIds.map((id) => `${source.id}:${id}`),
@@ -39,7 +39,7 @@ export function ingestRoutes(deps: AppDeps) {
     }
     if (!adapter.anyContentType) requireJsonContentType(c);
     const payload = parseJson(new TextDecoder().decode(body));
-    const accepted = await normalizeAndAccept(source, payload, query);
+    const accepted = await normalizeAndAccept(adapter, source, payload, query);
 
     const answer = ({ event_id, deliveries, duplicate }: (typeof accepted)[number]) =>
       duplicate ? { event_id, deliveries, duplicate } : { event_id, deliveries };

@@ -1,7 +1,8 @@
 import { timingSafeEqual } from "../domain/crypto.js";
-import type { Agent, CallFields, Direction, EventType, NormalizedEvent } from "../domain/event.js";
+import type { Agent, Direction, EventType, NormalizedEvent } from "../domain/event.js";
 import { GatewayError } from "../domain/errors.js";
 import type { InboundRequest, NormalizeContext, SourceAdapter } from "./adapter.js";
+import { OUTCOMES, type Outcome } from "./hangup.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
 import { hasBearerOrSignature } from "./verify.js";
 import { agentOf, fingerprint, hmsSeconds, httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
@@ -26,19 +27,6 @@ const EVENTS: Record<string, { name: string; type: EventType; kind: Kind }> = {
 const EPOCH_LIKE_SECONDS = 1_000_000_000;
 const DAY_SECONDS = 86_400;
 
-type Outcome = Pick<CallFields, "status" | "hangup_cause" | "bridged" | "hangup_initiator">;
-
-const OUTCOMES: Record<string, Outcome> = {
-  answered: { status: "answered", hangup_cause: "ANSWERED", bridged: true, hangup_initiator: null },
-  busy: { status: "busy", hangup_cause: "BUSY", bridged: false, hangup_initiator: null },
-  no_answer: { status: "no_answer", hangup_cause: "NO_ANSWER", bridged: false, hangup_initiator: null },
-  // queue_disposition of an unanswered queue call: the caller hung up waiting, or the queue timed out.
-  abandoned: { status: "canceled", hangup_cause: "CANCELED", bridged: false, hangup_initiator: "caller" },
-  timeout: { status: "no_answer", hangup_cause: "NO_ANSWER", bridged: false, hangup_initiator: "system" },
-  canceled: { status: "canceled", hangup_cause: "CANCELED", bridged: false, hangup_initiator: null },
-  failed: { status: "failed", hangup_cause: "FAILED", bridged: false, hangup_initiator: null },
-};
-
 /** `cause` values (the seed: answer/busy/no_answer; the rest are spellings a PBX might plausibly use). */
 const CAUSES: Record<string, keyof typeof OUTCOMES> = {
   answer: "answered",
@@ -60,9 +48,9 @@ const DISPOSITIONS: Record<string, keyof typeof OUTCOMES> = {
   answered: "answered",
   abandoned: "abandoned",
   abandon: "abandoned",
-  timeout: "timeout",
-  timedout: "timeout",
-  timed_out: "timeout",
+  timeout: "timed_out",
+  timedout: "timed_out",
+  timed_out: "timed_out",
 };
 
 function word(value: unknown): string {
@@ -98,12 +86,6 @@ function directionOf(payload: Record<string, unknown>): Direction | null {
   if (direction === "outgoing" || direction === "outbound") return "outbound";
   if (direction === "internal") return "internal";
   return null;
-}
-
-/** A time the canonical schema accepts (four-digit years), or null. */
-function time(value: unknown): string | null {
-  const iso = isoTime(value);
-  return iso !== null && /^\d{4}-/.test(iso) ? iso : null;
 }
 
 /**
@@ -152,7 +134,7 @@ function normalizeEvent(payload: Record<string, unknown>, context: NormalizeCont
 
   const { kind } = mapping;
   const direction = directionOf(payload);
-  const startAt = time(payload.created_at);
+  const startAt = isoTime(payload.created_at);
   const duration = seconds(payload.duration) ?? hmsSeconds(payload.duration_time);
   const ring = ringSeconds(payload);
   const ending = kind === "end";

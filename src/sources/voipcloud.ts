@@ -1,7 +1,8 @@
 import { timingSafeEqual } from "../domain/crypto.js";
-import type { Agent, CallFields, Direction, EventType, NormalizedEvent } from "../domain/event.js";
+import type { Agent, Direction, EventType, NormalizedEvent } from "../domain/event.js";
 import { GatewayError } from "../domain/errors.js";
 import type { NormalizeContext, SourceAdapter } from "./adapter.js";
+import { OUTCOMES, type Outcome } from "./hangup.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
 import { agentOf, fingerprint, httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
 
@@ -35,18 +36,14 @@ const TYPES: Record<string, Mapping> = {
 /** Names seen in the wild for the same event (research/crm-apis.md): deduplicated as the event they alias. */
 const ALIASES: Record<string, string> = { user_user_inbound_answered: "user_inbound_answered" };
 
-type Outcome = Pick<CallFields, "status" | "hangup_cause" | "bridged" | "hangup_initiator">;
-
-const ANSWERED: Outcome = { status: "answered", hangup_cause: "ANSWERED", bridged: true, hangup_initiator: null };
-const NOT_ANSWERED: Outcome = { status: "no_answer", hangup_cause: "NO_ANSWER", bridged: false, hangup_initiator: null };
-
 /** `status` of a queue or ring group summary. Abandoned: the caller hung up waiting; timed out: the PBX gave up. */
 const SUMMARY_OUTCOMES: Record<string, Outcome> = {
-  answered: ANSWERED,
-  abandoned: { status: "canceled", hangup_cause: "CANCELED", bridged: false, hangup_initiator: "caller" },
-  timedout: { status: "no_answer", hangup_cause: "NO_ANSWER", bridged: false, hangup_initiator: "system" },
+  answered: OUTCOMES.answered,
+  abandoned: OUTCOMES.abandoned,
+  timedout: OUTCOMES.timed_out,
+  timed_out: OUTCOMES.timed_out,
+  timeout: OUTCOMES.timed_out,
 };
-SUMMARY_OUTCOMES.timed_out = SUMMARY_OUTCOMES.timeout = SUMMARY_OUTCOMES.timedout;
 
 /** The PBX's own name of the event, aliases resolved; null when the payload has none. */
 function typeOf(payload: Record<string, unknown>): string | null {
@@ -70,12 +67,6 @@ function dedupeKeyOf(type: string | null, payload: Record<string, unknown>): str
   return parts.join("|");
 }
 
-/** A time the canonical schema accepts (four-digit years), or null. */
-function time(value: unknown): string | null {
-  const iso = isoTime(value);
-  return iso !== null && /^\d{4}-/.test(iso) ? iso : null;
-}
-
 function outcomeOf(kind: Kind, payload: Record<string, unknown>, answered: boolean): Outcome {
   switch (kind) {
     case "ringing":
@@ -84,9 +75,9 @@ function outcomeOf(kind: Kind, payload: Record<string, unknown>, answered: boole
     case "answered":
       return { status: "answered", hangup_cause: null, bridged: true, hangup_initiator: null };
     case "summary":
-      return SUMMARY_OUTCOMES[text(payload.status)?.toLowerCase() ?? ""] ?? (answered ? ANSWERED : NOT_ANSWERED);
+      return SUMMARY_OUTCOMES[text(payload.status)?.toLowerCase() ?? ""] ?? (answered ? OUTCOMES.answered : OUTCOMES.no_answer);
     case "completed":
-      return answered ? ANSWERED : NOT_ANSWERED;
+      return answered ? OUTCOMES.answered : OUTCOMES.no_answer;
     case "voicemail":
       return { status: "voicemail", hangup_cause: null, bridged: false, hangup_initiator: null };
     case "recording":
@@ -107,9 +98,9 @@ function normalizeEvent(payload: Record<string, unknown>, context: NormalizeCont
   const destNumber = text(payload.dest_number);
   const userName = text(payload.user_name);
   const userNumber = text(payload.user_number);
-  const startAt = time(payload.call_start_at);
-  const connectedAt = time(payload.connected_at);
-  const recordedAt = time(payload.recorded_at);
+  const startAt = isoTime(payload.call_start_at);
+  const connectedAt = isoTime(payload.connected_at);
+  const recordedAt = isoTime(payload.recorded_at);
   const duration = seconds(payload.call_duration);
   const talk = seconds(payload.conversation_duration);
   const endAt = startAt !== null && duration !== null ? plusSeconds(startAt, duration) : null;
