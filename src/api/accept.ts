@@ -68,8 +68,8 @@ function addToBatch(batch: IngestBatch, event: CanonicalEvent, key: string, draf
 /** Commits, then hands the deliveries due now to the queue; the caller acknowledges only after this resolves. */
 async function commitAndEnqueue(deps: AppDeps, batch: IngestBatch, nowMs: number): Promise<void> {
   await deps.store.events.commit(batch);
-  const due = batch.deliveries.filter((row) => row.status === "pending" && row.next_attempt_at <= nowMs);
-  if (due.length) await deps.queue.enqueue(due.map((row) => row.id));
+  const pending = batch.deliveries.filter((row) => row.status === "pending");
+  if (pending.length) await deps.queue.enqueue(pending.map((row) => ({ id: row.id, dueAt: row.next_attempt_at })));
   for (const row of batch.events) {
     deps.log.info("event accepted", { event_id: row.id, source_id: row.source_id, type: row.type, uniqueid: row.uniqueid });
   }

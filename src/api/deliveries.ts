@@ -60,7 +60,7 @@ export function deliveryRoutes(deps: AppDeps) {
       updated_at: isoAt(now),
     };
     const updated = (await store.deliveries.update(row.id, changes))!;
-    await queue.enqueue([row.id]);
+    await queue.enqueue([{ id: row.id, dueAt: now }]);
     return c.json(deliveryView(updated), 202);
   });
 

@@ -1,10 +1,11 @@
 import pRetry, { AbortError } from "p-retry";
-import { isoAt, type Clock } from "../clock.js";
+import type { Clock } from "../clock.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/index.js";
 import type { DeliveryRow } from "../store/schema.js";
-import { sendAttempt, type AttemptOutcome } from "./attempt.js";
-import { DEFAULT_SCHEDULE, nextStep, type NextStep, type RetrySchedule } from "./policy.js";
+import { attemptDelivery, LEASE_MARGIN_MS, sendableOf } from "./deliver.js";
+import { DEFAULT_SCHEDULE, type RetrySchedule } from "./policy.js";
+import type { QueuedDelivery } from "./queue.js";
 import type { Transport } from "./transport.js";
 
 export interface DispatcherOptions {
@@ -29,8 +30,6 @@ class RetryLater extends Error {
   }
 }
 
-/** Extra lease beyond the attempt itself, so that a slow database write does not let a sweep steal the delivery. */
-const LEASE_MARGIN_MS = 30_000;
 /** Notifications beyond this many wait in the outbox for the next sweep instead of in memory. */
 const MAX_WAITING = 10_000;
 
@@ -60,8 +59,13 @@ export class Dispatcher {
     this.random = options.random ?? Math.random;
   }
 
-  /** Deliveries just committed: send now if they are due (delayed ones wait for their sweep). */
-  enqueue(ids: string[]): void {
+  /** Deliveries just committed: sent now if they are due; delayed ones wait for their sweep. */
+  enqueue(deliveries: QueuedDelivery[]): void {
+    const now = this.options.clock.now();
+    this.take(deliveries.filter((delivery) => delivery.dueAt <= now).map((delivery) => delivery.id));
+  }
+
+  private take(ids: string[]): void {
     if (this.stopping.signal.aborted) return;
     for (const id of ids) {
       if (this.waiting.length >= MAX_WAITING) break;
@@ -73,7 +77,7 @@ export class Dispatcher {
   /** Picks up everything due in the outbox. Resolves once it is claimed, not sent: `idle()` waits for that. */
   async sweep(): Promise<void> {
     const due = await this.options.store.deliveries.dueIds(this.options.clock.now(), this.sweepBatch);
-    this.enqueue(due.filter((id) => !this.inflight.has(id) && !this.waiting.includes(id)));
+    this.take(due.filter((id) => !this.inflight.has(id) && !this.waiting.includes(id)));
   }
 
   /** Resolves when nothing is being sent or waiting to be. */
@@ -138,22 +142,14 @@ export class Dispatcher {
 
   /** Attempts a claimed delivery until it is delivered, fails, or waits too long to hold in memory. */
   private async deliver(row: DeliveryRow): Promise<void> {
-    const { store, clock } = this.options;
-    const webhook = await store.webhooks.get(row.webhook_id);
-    if (!webhook || !row.request) {
-      const reason = webhook ? "nothing to send: the request was never rendered" : "webhook deleted";
-      await store.deliveries.update(row.id, { status: "failed", last_error: reason, lease_until: null, updated_at: isoAt(clock.now()) });
-      return;
-    }
-    const request = row.request;
+    const deps = { ...this.options, schedule: this.schedule, random: this.random, signal: this.stopping.signal };
+    const sendable = await sendableOf(row, deps);
+    if (!sendable) return;
     let attempts = row.attempt_count;
-    const signal = this.stopping.signal;
     const attemptOnce = async () => {
-      if (signal.aborted) throw new AbortError("gateway stopping");
+      if (deps.signal.aborted) throw new AbortError("gateway stopping");
       attempts += 1;
-      const outcome = await sendAttempt({ id: row.id, request }, attempts, webhook, { ...this.options, signal });
-      const step = nextStep(outcome.verdict, attempts, row.max_attempts, outcome.retryAfterMs, this.schedule, this.random());
-      await this.record(row, outcome, step, webhook.timeout_ms);
+      const { outcome, step } = await attemptDelivery(row, sendable, attempts, deps, this.holdInMemoryMs);
       if (step.kind === "retry" && step.delayMs <= this.holdInMemoryMs) throw new RetryLater(step.delayMs);
       if (step.kind !== "delivered") throw new AbortError(outcome.row.error ?? step.kind);
     };
@@ -162,49 +158,10 @@ export class Dispatcher {
       minTimeout: 0,
       factor: 1,
       onFailedAttempt: async ({ error }) => {
-        if (error instanceof RetryLater) await clock.sleep(error.delayMs, signal);
+        if (error instanceof RetryLater) await this.options.clock.sleep(error.delayMs, deps.signal);
       },
     }).catch((error) => {
       if (!(error instanceof AbortError) && !(error instanceof RetryLater)) throw error;
     });
-  }
-
-  /** Stores the attempt and the delivery's next state in one write. */
-  private async record(row: DeliveryRow, outcome: AttemptOutcome, step: NextStep, timeoutMs: number): Promise<void> {
-    const { store, clock, log } = this.options;
-    const now = clock.now();
-    const common = {
-      attempt_count: outcome.row.number,
-      last_status_code: outcome.row.status_code,
-      last_error: outcome.row.error,
-      updated_at: isoAt(now),
-    };
-    const ids = { delivery_id: row.id, event_id: row.event_id, webhook_id: row.webhook_id };
-    switch (step.kind) {
-      case "delivered":
-        await store.deliveries.record(outcome.row, { ...common, status: "delivered", lease_until: null, delivered_at: isoAt(now) });
-        log.info("delivered", { ...ids, attempt: outcome.row.number, status_code: outcome.row.status_code });
-        return;
-      case "retry": {
-        const next = now + step.delayMs;
-        // Held in memory: keep the lease past the wait and the attempt. Parked: back to the outbox until due.
-        const held = step.delayMs <= this.holdInMemoryMs;
-        await store.deliveries.record(outcome.row, {
-          ...common,
-          status: held ? "delivering" : "pending",
-          next_attempt_at: next,
-          lease_until: held ? next + timeoutMs + LEASE_MARGIN_MS : null,
-        });
-        log.info("attempt failed, will retry", { ...ids, attempt: outcome.row.number, error: outcome.row.error, retry_in_ms: step.delayMs });
-        return;
-      }
-      case "gone":
-      case "failed": {
-        const reason = step.kind === "gone" ? "410 Gone: webhook disabled" : `${outcome.row.error} (${step.reason})`;
-        await store.deliveries.record(outcome.row, { ...common, status: "failed", lease_until: null, last_error: reason });
-        if (step.kind === "gone") await store.webhooks.disable(row.webhook_id, isoAt(now));
-        log.warn("delivery failed", { ...ids, attempt: outcome.row.number, error: reason });
-      }
-    }
   }
 }
