@@ -79,6 +79,15 @@ export function deliveryQueries(db: Database) {
       const [row] = await db.update(deliveries).set(changes).where(eq(deliveries.id, id)).returning();
       return row ?? null;
     },
+    /** Fails a delivery still pending or in flight; false if it had already settled. */
+    async abandon(id: string, reason: string, nowIso: string): Promise<boolean> {
+      const rows = await db
+        .update(deliveries)
+        .set({ status: "failed", lease_until: null, last_error: reason, updated_at: nowIso })
+        .where(and(eq(deliveries.id, id), inArray(deliveries.status, ["pending", "delivering"])))
+        .returning({ id: deliveries.id });
+      return rows.length > 0;
+    },
     /** At start-up, a single dispatcher takes back what it held when it stopped. */
     async releaseLeases(nowMs: number): Promise<number> {
       const rows = await db

@@ -1,0 +1,83 @@
+import type { Message, MessageBatch } from "@cloudflare/workers-types";
+import { isoAt } from "../clock.js";
+import { attemptDelivery, LEASE_MARGIN_MS, sendableOf, type DeliverDeps } from "../delivery/deliver.js";
+import type { DeliveryQueue } from "../delivery/queue.js";
+import type { DeliveryMessage } from "./worker-env.js";
+
+/** How long a consumer holds a claimed delivery: the longest attempt (timeout_ms is at most 60 s) and a margin. */
+const LEASE_MS = 60_000 + LEASE_MARGIN_MS;
+/** Deliveries the cron sweep re-queues per run. */
+const SWEEP_BATCH = 1_000;
+/** The cron sweep leaves deliveries this recently due to the message already on its way to them. */
+export const SWEEP_GRACE_MS = 60_000;
+
+/** Seconds before the queue redelivers a message the consumer failed on: 5 s doubling, at most 5 minutes. */
+function consumerBackoffSeconds(attempts: number): number {
+  return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * The Queues side of delivery. A message only says "look at this delivery": D1 holds its state, so a
+ * duplicate, early or lost message costs a look-up, never a double send or a lost delivery.
+ */
+export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
+  const { store, clock, log } = deps;
+
+  /** One attempt if the delivery is due; returns when it next needs looking at, or null when it is settled. */
+  async function attemptIfDue(id: string): Promise<number | null> {
+    const now = clock.now();
+    const [row] = await store.deliveries.claim([id], now, now + LEASE_MS);
+    if (!row) return wakeTimeOf(id);
+    const sendable = await sendableOf(row, deps);
+    if (!sendable) return null;
+    const { step } = await attemptDelivery(row, sendable, row.attempt_count + 1, deps, 0);
+    return step.kind === "retry" ? clock.now() + step.delayMs : null;
+  }
+
+  /** Not claimable now: not due yet, held by another consumer (look again when its lease ends), or settled. */
+  async function wakeTimeOf(id: string): Promise<number | null> {
+    const row = await store.deliveries.get(id);
+    if (row?.status === "pending") return row.next_attempt_at;
+    if (row?.status === "delivering" && row.lease_until !== null) return row.lease_until;
+    return null;
+  }
+
+  async function handle(message: Message<DeliveryMessage>): Promise<void> {
+    const id = message.body.delivery_id;
+    try {
+      const wakeAt = await attemptIfDue(id);
+      // The next message is sent before this one is acknowledged: a crash in between repeats, never loses.
+      if (wakeAt !== null) await queue.enqueue([{ id, dueAt: wakeAt }]);
+      message.ack();
+    } catch (error) {
+      log.error("queue consumer failed", { delivery_id: id, queue_attempts: message.attempts, error: String(error) });
+      message.retry({ delaySeconds: consumerBackoffSeconds(message.attempts) });
+    }
+  }
+
+  return {
+    async consume(batch: MessageBatch<DeliveryMessage>): Promise<void> {
+      await Promise.all(batch.messages.map(handle));
+    },
+
+    /** Messages the queue gave up on: their deliveries fail visibly, to be retried from the API once fixed. */
+    async deadLetters(batch: MessageBatch<DeliveryMessage>): Promise<void> {
+      for (const message of batch.messages) {
+        const id = message.body.delivery_id;
+        const reason = `the queue consumer failed on this delivery ${message.attempts} times; see the logs, then retry it`;
+        if (await store.deliveries.abandon(id, reason, isoAt(clock.now()))) log.error("delivery dead-lettered", { delivery_id: id });
+        message.ack();
+      }
+    },
+
+    /** The cron trigger: re-queues deliveries whose message was lost (overdue by more than the grace). */
+    async sweep(): Promise<number> {
+      const now = clock.now();
+      const ids = await store.deliveries.dueIds(now - SWEEP_GRACE_MS, SWEEP_BATCH);
+      if (ids.length) await queue.enqueue(ids.map((id) => ({ id, dueAt: now })));
+      return ids.length;
+    },
+  };
+}
+
+export type QueueConsumer = ReturnType<typeof queueConsumer>;

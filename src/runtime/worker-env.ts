@@ -1,0 +1,22 @@
+import type { D1Database, Queue } from "@cloudflare/workers-types";
+
+/** A queue message: a wake-up call for one delivery. The delivery itself (and its schedule) lives in D1. */
+export interface DeliveryMessage {
+  delivery_id: string;
+}
+
+/** The Worker's bindings (wrangler.toml) and its vars and secrets (the names of DESIGN.md's configuration). */
+export interface WorkerEnv {
+  DB: D1Database;
+  DELIVERIES: Queue<DeliveryMessage>;
+  ADMIN_TOKEN?: string;
+  LOG_LEVEL?: string;
+}
+
+/** Where messages go once the consumer has failed on them `max_retries` times (wrangler.toml). */
+export const DEAD_LETTER_QUEUE = "call-event-deliveries-dlq";
+
+/** The string-valued part of the env, for the configuration schema shared with Node. */
+export function varsOf(env: WorkerEnv): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => typeof value === "string"));
+}

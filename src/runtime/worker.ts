@@ -1,0 +1,96 @@
+import type { ExecutionContext, MessageBatch, ScheduledController } from "@cloudflare/workers-types";
+import { drizzle } from "drizzle-orm/d1";
+import type { Hono } from "hono";
+import { resolveAdminAuth } from "../api/admin-token.js";
+import { createApp } from "../app.js";
+import { systemClock, type Clock } from "../clock.js";
+import { configFromEnv } from "../config.js";
+import type { DeliverDeps } from "../delivery/deliver.js";
+import { DEFAULT_SCHEDULE, type RetrySchedule } from "../delivery/policy.js";
+import { createLogger } from "../log.js";
+import type { Database } from "../store/database.js";
+import { createStore } from "../store/index.js";
+import * as schema from "../store/schema.js";
+import { queueConsumer, type QueueConsumer } from "./worker-consumer.js";
+import { DEAD_LETTER_QUEUE, varsOf, type DeliveryMessage, type WorkerEnv } from "./worker-env.js";
+import { WORKER_PARTIALS } from "./worker-partials.js";
+import { cloudflareQueue } from "./worker-queue.js";
+
+/** What tests may replace; a deployment uses the defaults. */
+export interface WorkerOptions {
+  clock?: Clock;
+  schedule?: RetrySchedule;
+  random?: () => number;
+}
+
+interface WorkerGateway {
+  app: Hono;
+  consumer: QueueConsumer;
+}
+
+const NO_ADMIN_TOKEN =
+  "ADMIN_TOKEN is not set: `wrangler secret put ADMIN_TOKEN` (or ADMIN_TOKEN=... in .dev.vars for wrangler dev)";
+
+/** The gateway over one env's bindings: D1 through drizzle, Queues for delivery, `fetch` for outbound HTTP. */
+async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<WorkerGateway> {
+  const config = configFromEnv(varsOf(env));
+  if (!config.adminToken) throw new Error(NO_ADMIN_TOKEN);
+  const clock = options.clock ?? systemClock;
+  const log = createLogger(config.logLevel);
+  const store = createStore(drizzle(env.DB as never, { schema }) as unknown as Database);
+  const queue = cloudflareQueue(env.DELIVERIES, clock);
+  const { auth } = await resolveAdminAuth(store, config.adminToken);
+  const deps: DeliverDeps = {
+    store,
+    clock,
+    log,
+    transport: { fetch: (url, init) => fetch(url, init) },
+    schedule: options.schedule ?? DEFAULT_SCHEDULE,
+    random: options.random ?? Math.random,
+  };
+  const app = createApp({ store, clock, log, queue, adminAuth: auth, partials: WORKER_PARTIALS });
+  return { app, consumer: queueConsumer(deps, queue) };
+}
+
+function configurationFailure(error: unknown): Response {
+  const message = error instanceof Error ? error.message : String(error);
+  return Response.json({ error: { code: "not_configured", message: `Configuration error: ${message}` } }, { status: 500 });
+}
+
+/** The Worker's handlers: HTTP (API, ingest, console), the delivery queue and its dead letters, and the cron sweep. */
+export function createWorker(options: WorkerOptions = {}) {
+  // Built once per isolate and env; a failed build (bad configuration) is retried on the next request.
+  const gateways = new WeakMap<WorkerEnv, Promise<WorkerGateway>>();
+  const gatewayFor = (env: WorkerEnv) => {
+    let gateway = gateways.get(env);
+    if (!gateway) {
+      gateway = gatewayOf(env, options);
+      gateways.set(env, gateway);
+      gateway.catch(() => gateways.delete(env));
+    }
+    return gateway;
+  };
+
+  return {
+    async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+      let gateway: WorkerGateway;
+      try {
+        gateway = await gatewayFor(env);
+      } catch (error) {
+        return configurationFailure(error);
+      }
+      return gateway.app.fetch(request, env, ctx as never);
+    },
+
+    async queue(batch: MessageBatch<DeliveryMessage>, env: WorkerEnv): Promise<void> {
+      const { consumer } = await gatewayFor(env);
+      await (batch.queue === DEAD_LETTER_QUEUE ? consumer.deadLetters(batch) : consumer.consume(batch));
+    },
+
+    async scheduled(_controller: ScheduledController, env: WorkerEnv): Promise<void> {
+      await (await gatewayFor(env)).consumer.sweep();
+    },
+  };
+}
+
+export default createWorker();
