@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { projectJson } from "./support/files.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { callFieldsSchema } from "../src/domain/event.js";
 import { GatewayError } from "../src/domain/errors.js";
@@ -8,7 +8,7 @@ import { createSource, createWebhook, startGateway, type TestGateway } from "./s
 import { Receiver } from "./support/receiver.js";
 
 const fixture = (name: string): Record<string, any> =>
-  JSON.parse(readFileSync(new URL(`./fixtures/voipappz/${name}.json`, import.meta.url), "utf8"));
+  projectJson(`test/fixtures/voipappz/${name}.json`);
 
 const RECEIVED_AT = "2026-11-20T12:00:00.000Z";
 const normalize = (payload: unknown, query: Record<string, string> = {}) =>

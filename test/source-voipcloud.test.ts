@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { projectJson } from "./support/files.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { callFieldsSchema } from "../src/domain/event.js";
 import { GatewayError } from "../src/domain/errors.js";
@@ -7,7 +7,7 @@ import { createSource, createWebhook, startGateway, type TestGateway } from "./s
 import { Receiver } from "./support/receiver.js";
 
 const fixture = (name: string): Record<string, any> =>
-  JSON.parse(readFileSync(new URL(`./fixtures/voipcloud/${name}.json`, import.meta.url), "utf8"));
+  projectJson(`test/fixtures/voipcloud/${name}.json`);
 
 const FIXTURES = ["user_inbound", "user_inbound_answered", "user_inbound_completed", "user_outbound_completed", "queue_call", "voicemail"];
 

@@ -1,12 +1,12 @@
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { projectJson } from "./support/files.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSource, createWebhook, startGateway, type TestGateway } from "./support/gateway.js";
 import { Receiver } from "./support/receiver.js";
 
 const SECRET = "wildix-generated-secret-5f2a";
 const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`./fixtures/wildix/${name}.json`, import.meta.url), "utf8"));
+  projectJson(`test/fixtures/wildix/${name}.json`);
 
 let gw: TestGateway;
 let receiver: Receiver;

@@ -1,9 +1,7 @@
-import { readFileSync } from "node:fs";
+import { projectJson } from "./files.js";
 
 /** The canonical fixture (copied from shared/fixtures): an answered inbound call that ended. */
-export const CALL_END: Record<string, any> = JSON.parse(
-  readFileSync(new URL("../fixtures/canonical/call-end-inbound.json", import.meta.url), "utf8"),
-);
+export const CALL_END: Record<string, any> = projectJson("test/fixtures/canonical/call-end-inbound.json");
 
 let counter = 0;
 /** The fixture as a new call (its own uniqueid), with overrides. */

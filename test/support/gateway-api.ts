@@ -1,0 +1,80 @@
+import type { RetrySchedule } from "../../src/delivery/policy.js";
+import type { ManualClock } from "./clock.js";
+
+/** What tests use of a running gateway, on Node (`gateway.ts`) or in workerd (`test/workerd/gateway.ts`). */
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+
+/** Short, jitter-free backoff: with the manual clock, retries take no real time. */
+export const TEST_SCHEDULE: RetrySchedule = { baseDelayMs: 1_000, factor: 2, maxDelayMs: 3_600_000, jitter: 0 };
+
+/** Retries due within this wait are sent at once (the clock moved on); later ones wait for a `sweep`. */
+export const TEST_HOLD_MS = 10_000;
+
+export interface Answer<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface GatewayUnderTest {
+  url: string;
+  clock: ManualClock;
+  api<T = any>(method: string, path: string, body?: unknown): Promise<Answer<T>>;
+  send(path: string, init: RequestInit): Promise<Answer>;
+  /** Waits until everything due has been sent, including retries due within `TEST_HOLD_MS`. */
+  settle(): Promise<void>;
+  /** Picks up what is due now (as the sweep timer or the queue would) and waits for it. */
+  sweep(): Promise<void>;
+  stop(remove?: boolean): Promise<void>;
+}
+
+export async function answerOf(response: Response): Promise<Answer> {
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, body, headers: response.headers };
+}
+
+/** `api` and `send` over any fetch that reaches the gateway. */
+export function clientOf(fetcher: (path: string, init: RequestInit) => Promise<Response>) {
+  const send = async (path: string, init: RequestInit) => answerOf(await fetcher(path, init));
+  const api = (method: string, path: string, body?: unknown) =>
+    send(path, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  return { send, api };
+}
+
+/** Creates a source (canonical unless `kind` says otherwise) and returns its id and secret. */
+export async function createSource(
+  gw: GatewayUnderTest,
+  name = "PBX",
+  kind = "canonical",
+  secret?: string,
+): Promise<{ id: string; secret: string }> {
+  const { status, body } = await gw.api("POST", "/api/sources", { name, kind, ...(secret ? { secret } : {}) });
+  if (status !== 201) throw new Error(`source not created: ${JSON.stringify(body)}`);
+  return { id: body.id, secret: body.secret };
+}
+
+export async function createWebhook(gw: GatewayUnderTest, rule: Record<string, unknown>): Promise<any> {
+  const { status, body } = await gw.api("POST", "/api/webhooks", { name: "test rule", events: ["call.end"], ...rule });
+  if (status !== 201) throw new Error(`webhook not created: ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Posts events to a source the way a PBX does, with its bearer secret. */
+export function ingest(gw: GatewayUnderTest, source: { id: string; secret: string }, payload: unknown): Promise<Answer> {
+  return gw.send(`/ingest/${source.id}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
+    body: JSON.stringify(payload),
+  });
+}

@@ -1,0 +1,128 @@
+import {
+  applyD1Migrations,
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  reset,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { createWorker } from "../../src/runtime/worker.js";
+import type { DeliveryMessage, WorkerEnv } from "../../src/runtime/worker-env.js";
+import { ManualClock } from "../support/clock.js";
+import { ADMIN_TOKEN, clientOf, TEST_HOLD_MS, TEST_SCHEDULE, type GatewayUnderTest } from "../support/gateway-api.js";
+
+export * from "../support/gateway-api.js";
+
+/**
+ * The workerd twin of `test/support/gateway.ts`: the Worker's own handlers (`fetch`, `queue`,
+ * `scheduled`) over the real D1 binding, each test on freshly migrated storage. The Queue producer
+ * is a recorder, and `settle`/`sweep` hand its messages to the Worker's consumer as the queue would
+ * once they are due on the manual clock, so retries and delays take no real time.
+ * (`queue-e2e.test.ts` runs the same Worker through real Cloudflare Queues instead.)
+ */
+
+export type TestGateway = GatewayUnderTest;
+
+const QUEUE = "call-event-deliveries";
+
+interface Message {
+  id: string;
+  body: DeliveryMessage;
+  dueAt: number;
+  attempts: number;
+  /** Sent by the consumer for a retry due within TEST_HOLD_MS: Node holds such a wait in memory. */
+  held: boolean;
+}
+
+export async function startGateway(options: { clock?: ManualClock } = {}): Promise<TestGateway> {
+  await reset();
+  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+  const clock = options.clock ?? new ManualClock();
+  const worker = createWorker({ clock, schedule: TEST_SCHEDULE });
+  let messages: Message[] = [];
+  let sequence = 0;
+  let consuming = false;
+
+  const record = (delivery: DeliveryMessage, delaySeconds = 0, attempts = 1) =>
+    messages.push({
+      id: `msg-${++sequence}`,
+      body: delivery,
+      dueAt: clock.now() + delaySeconds * 1000,
+      attempts,
+      held: consuming && delaySeconds * 1000 <= TEST_HOLD_MS,
+    });
+  const producer = {
+    async send(body: DeliveryMessage, options?: { delaySeconds?: number }) {
+      record(body, options?.delaySeconds);
+    },
+    async sendBatch(batch: Array<{ body: DeliveryMessage; delaySeconds?: number }>) {
+      for (const message of batch) record(message.body, message.delaySeconds);
+    },
+  };
+  const workerEnv = { ...env, DELIVERIES: producer, ADMIN_TOKEN, LOG_LEVEL: "silent" } as unknown as WorkerEnv;
+
+  const url = "http://gateway.test";
+  const fetcher = async (path: string, init: RequestInit) => {
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(new Request(url + path, init), workerEnv, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+
+  /** Hands messages to the Worker's consumer as one batch; those it retries come back later. */
+  async function consume(due: Message[]): Promise<void> {
+    const batch = createMessageBatch<DeliveryMessage>(
+      QUEUE,
+      due.map((m) => ({ id: m.id, timestamp: new Date(clock.now()), attempts: m.attempts, body: m.body })),
+    );
+    const ctx = createExecutionContext();
+    consuming = true;
+    try {
+      await worker.queue(batch, workerEnv);
+    } finally {
+      consuming = false;
+    }
+    const result = await getQueueResult(batch, ctx);
+    for (const retry of result.retryMessages) {
+      const message = due.find((m) => m.id === retry.msgId)!;
+      record(message.body, retry.delaySeconds ?? 0, message.attempts + 1);
+    }
+  }
+
+  const takeDue = () => {
+    const now = clock.now();
+    const due = messages.filter((m) => m.dueAt <= now);
+    messages = messages.filter((m) => m.dueAt > now);
+    return due;
+  };
+
+  async function settle(): Promise<void> {
+    for (;;) {
+      const due = takeDue();
+      if (due.length) {
+        await consume(due);
+        continue;
+      }
+      const held = messages.filter((m) => m.held).sort((a, b) => a.dueAt - b.dueAt)[0];
+      if (!held) return;
+      clock.advance(held.dueAt - clock.now());
+    }
+  }
+
+  return {
+    url,
+    clock,
+    ...clientOf(fetcher),
+    settle,
+    async sweep() {
+      const controller = createScheduledController({ scheduledTime: clock.now(), cron: "* * * * *" });
+      await worker.scheduled(controller, workerEnv);
+      await settle();
+    },
+    async stop() {
+      messages = [];
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { fileURLToPath } from "node:url";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineProject, type Plugin } from "vitest/config";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+/** Test files shared with the Node suite: they run here unchanged, on the Worker instead of the Node gateway. */
+export const SHARED_TESTS = [
+  "test/admin-api.test.ts",
+  "test/delivery.test.ts",
+  "test/ingest.test.ts",
+];
+
+/** `.hbs` files as text, as wrangler's `Text` rule bundles them for a deployment. */
+function textModules(): Plugin {
+  return {
+    name: "hbs-as-text",
+    transform(code, id) {
+      return id.endsWith(".hbs") ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
+    },
+  };
+}
+
+const migrations = await readD1Migrations(here("../../src/store/migrations"));
+
+export default defineProject({
+
+  plugins: [
+    textModules(),
+    cloudflareTest(({ inject }) => ({
+      main: here("./queue-worker.ts"),
+      wrangler: { configPath: here("../../wrangler.toml") },
+      miniflare: {
+        // Tests (not the Worker) use node:crypto to sign fixtures as a PBX would.
+        compatibilityFlags: ["nodejs_compat"],
+        bindings: { TEST_MIGRATIONS: migrations, RECEIVER_HUB: inject("receiverHub") },
+        queueConsumers: { "call-event-deliveries": { maxBatchTimeout: 0.05 }, "call-event-deliveries-dlq": { maxBatchTimeout: 0.05 } },
+      },
+    })),
+  ],
+  resolve: {
+    // The shared test files import the Node harness; here they get its workerd twin.
+    alias: [
+      { find: /^\.\/support\/gateway\.js$/, replacement: here("./gateway.ts") },
+      { find: /^\.\/support\/receiver\.js$/, replacement: here("./receiver.ts") },
+      { find: /^\.\/receiver\.js$/, replacement: here("./receiver.ts") },
+    ],
+  },
+  test: {
+    name: "workerd",
+    root,
+    include: [...SHARED_TESTS, "test/workerd/**/*.test.ts"],
+    globalSetup: [here("./receiver-hub.ts")],
+    // One D1 per project: test files take turns, each resetting it.
+    fileParallelism: false,
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
