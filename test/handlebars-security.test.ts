@@ -3,9 +3,8 @@
  * no code is generated or evaluated, recursion and output are bounded, and syntax errors are
  * reported with a location.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { projectFile, projectFiles } from "./support/files.js";
 import {
   checkTemplate,
   LIMITS,
@@ -173,7 +172,6 @@ describe("prototype properties are unreachable", () => {
   });
 
   it("the renderer's source is pure: no Node APIs, no code generation", () => {
-    const dir = fileURLToPath(new URL("../src/render/handlebars/", import.meta.url));
     const forbidden = [
       /from\s+["']node:/,
       /from\s+["'](fs|path|crypto|buffer|process|child_process|vm|os)["']/,
@@ -184,10 +182,10 @@ describe("prototype properties are unreachable", () => {
       /new\s+Function\b/,
       /\.(compile|precompile|template)\s*\(/,
     ];
-    const files = readdirSync(dir).filter((f) => f.endsWith(".ts"));
+    const files = projectFiles("src/render/handlebars").filter((f) => f.endsWith(".ts"));
     expect(files.length).toBeGreaterThan(5);
     for (const file of files) {
-      const text = readFileSync(dir + file, "utf8")
+      const text = projectFile(file)
         .replace(/\/\*[\s\S]*?\*\//g, "")
         .replace(/\/\/.*$/gm, "");
       for (const re of forbidden) expect(re.test(text), `${file} matches ${re}`).toBe(false);

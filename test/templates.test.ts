@@ -3,9 +3,6 @@
  * (template.json), a sample canonical event and the exact output expected for it. Folders are discovered,
  * so a new template is tested without touching this file.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALL_STATUSES, DIRECTIONS, EVENT_TYPES, HANGUP_CAUSES, callFieldsSchema } from "../src/domain/event.js";
 import type { CanonicalEvent } from "../src/domain/event.js";
@@ -13,11 +10,10 @@ import { evaluationContext } from "../src/render/context.js";
 import { renderTemplate } from "../src/render/handlebars/index.js";
 import { compileExpression, evaluateExpression } from "../src/render/jsonata.js";
 import { escapeModeFor } from "../src/render/request.js";
-import { loadPartials } from "../src/runtime/node-partials.js";
+import { projectFile, projectFiles, projectJson } from "./support/files.js";
 import { startGateway, type TestGateway } from "./support/gateway.js";
 
-const TEMPLATES_DIR = fileURLToPath(new URL("../templates/", import.meta.url));
-const PARTIALS_DIR = join(TEMPLATES_DIR, "partials");
+const TEMPLATES_DIR = "templates";
 const BODY_METHODS = ["POST_JSON", "POST", "PUT", "PATCH"];
 
 /** Every field of the canonical event (README, "The canonical call event"). */
@@ -63,30 +59,34 @@ function kindOf(contentType: string): Kind {
 
 const EXTENSION: Record<Kind, string> = { json: "json", form: "txt", html: "html", xml: "xml" };
 
-const readJson = (path: string) => JSON.parse(readFileSync(path, "utf8"));
-
-const templateIds = readdirSync(TEMPLATES_DIR, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory() && entry.name !== "partials")
-  .map((entry) => entry.name)
+/** Folders of templates/ (other than partials/) that hold a template.hbs. */
+const templateIds = projectFiles(TEMPLATES_DIR)
+  .map((path) => /^templates\/([^/]+)\/template\.hbs$/.exec(path)?.[1])
+  .filter((id): id is string => id !== undefined)
   .sort();
 
 function load(id: string): Template {
-  const dir = join(TEMPLATES_DIR, id);
-  const expectedFiles = readdirSync(dir).filter((file) => file.startsWith("expected."));
+  const dir = `${TEMPLATES_DIR}/${id}`;
+  const expectedFiles = projectFiles(dir)
+    .map((path) => path.slice(dir.length + 1))
+    .filter((file) => file.startsWith("expected."));
   if (expectedFiles.length !== 1) throw new Error(`${id}: want exactly one expected.* file, found ${expectedFiles.join(", ") || "none"}`);
   const expectedFile = expectedFiles[0]!;
   return {
     id,
     dir,
-    source: readFileSync(join(dir, "template.hbs"), "utf8"),
-    meta: readJson(join(dir, "template.json")),
-    sample: readJson(join(dir, "sample-event.json")),
+    source: projectFile(`${dir}/template.hbs`),
+    meta: projectJson(`${dir}/template.json`),
+    sample: projectJson(`${dir}/sample-event.json`),
     expectedFile,
-    expected: readFileSync(join(dir, expectedFile), "utf8"),
+    expected: projectFile(`${dir}/${expectedFile}`),
   };
 }
 
-const partials = loadPartials(PARTIALS_DIR);
+/** templates/partials/<name>.hbs, by name. */
+const partials = Object.fromEntries(
+  projectFiles(`${TEMPLATES_DIR}/partials`).map((path) => [path.slice(path.lastIndexOf("/") + 1, -".hbs".length), projectFile(path)]),
+);
 
 /** Exactly what renderRequest does for a body template. */
 function render(t: Template, event: CanonicalEvent): string {
@@ -213,7 +213,7 @@ function checkValid(contentType: string, text: string): string[] {
 describe("templates/", () => {
   it("holds at least eight templates, each listed in templates/README.md", () => {
     expect(templateIds.length).toBeGreaterThanOrEqual(8);
-    const readme = readFileSync(join(TEMPLATES_DIR, "README.md"), "utf8");
+    const readme = projectFile(`${TEMPLATES_DIR}/README.md`);
     for (const id of templateIds) expect(readme, `README.md lists ${id}`).toContain(`\`${id}\``);
   });
 
@@ -293,7 +293,7 @@ describe.each(templateIds)("template %s", (id) => {
 
 /** Templates that do not depend on the gateway-assigned fields (event_id, source, source_id, raw) preview identically. */
 const GATEWAY_FIELDS = /\{\{[^}]*\b(?:event_id|source_id|source|raw)\b[^}]*\}\}/;
-const e2eIds = templateIds.filter((id) => !GATEWAY_FIELDS.test(readFileSync(join(TEMPLATES_DIR, id, "template.hbs"), "utf8")));
+const e2eIds = templateIds.filter((id) => !GATEWAY_FIELDS.test(projectFile(`${TEMPLATES_DIR}/${id}/template.hbs`)));
 
 describe("templates through POST /api/preview", () => {
   let gw: TestGateway;

@@ -9,7 +9,16 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 export const SHARED_TESTS = [
   "test/admin-api.test.ts",
   "test/delivery.test.ts",
+  "test/handlebars-helpers.test.ts",
+  "test/handlebars-security.test.ts",
   "test/ingest.test.ts",
+  "test/policy.test.ts",
+  "test/preset-salesforce.test.ts",
+  "test/preset-tradersoft-voipcloud.test.ts",
+  "test/source-voipappz.test.ts",
+  "test/source-voipcloud.test.ts",
+  "test/source-wildix.test.ts",
+  "test/templates.test.ts",
 ];
 
 /** `.hbs` files as text, as wrangler's `Text` rule bundles them for a deployment. */
