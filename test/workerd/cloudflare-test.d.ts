@@ -22,4 +22,6 @@ declare module "cloudflare:test" {
   export function createScheduledController(options?: { scheduledTime?: number; cron?: string }): any;
   export function applyD1Migrations(db: unknown, migrations: unknown[], tableName?: string): Promise<void>;
   export function reset(): Promise<void>;
+  /** The `main` Worker (vitest config), in this isolate, as the runtime invokes it. */
+  export const SELF: { fetch(input: Request | string, init?: RequestInit): Promise<Response> };
 }

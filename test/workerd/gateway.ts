@@ -1,4 +1,5 @@
 import {
+  type QueueResult,
   applyD1Migrations,
   createExecutionContext,
   createMessageBatch,
@@ -9,7 +10,7 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createWorker } from "../../src/runtime/worker.js";
-import type { DeliveryMessage, WorkerEnv } from "../../src/runtime/worker-env.js";
+import { DEAD_LETTER_QUEUE, type DeliveryMessage, type WorkerEnv } from "../../src/runtime/worker-env.js";
 import { ManualClock } from "../support/clock.js";
 import { ADMIN_TOKEN, clientOf, TEST_HOLD_MS, TEST_SCHEDULE, type GatewayUnderTest } from "../support/gateway-api.js";
 
@@ -23,7 +24,16 @@ export * from "../support/gateway-api.js";
  * (`queue-e2e.test.ts` runs the same Worker through real Cloudflare Queues instead.)
  */
 
-export type TestGateway = GatewayUnderTest;
+export interface TestGateway extends GatewayUnderTest {
+  /** The bindings the Worker sees: the real D1, the recording producer. */
+  env: WorkerEnv;
+  /** Messages waiting in the queue: which delivery, and in how long (ms on the manual clock) it is due. */
+  queued(): Array<{ delivery_id: string; inMs: number; attempts: number }>;
+  /** Drops every waiting message, as a lost message or a crashed consumer would. */
+  loseMessages(): void;
+  /** Hands these deliveries' messages to the dead-letter consumer, as the queue does after `max_retries`. */
+  deadLetter(deliveryIds: string[], attempts: number): Promise<QueueResult>;
+}
 
 const QUEUE = "call-event-deliveries";
 
@@ -71,12 +81,21 @@ export async function startGateway(options: { clock?: ManualClock } = {}): Promi
     return response;
   };
 
-  /** Hands messages to the Worker's consumer as one batch; those it retries come back later. */
-  async function consume(due: Message[]): Promise<void> {
+  /** Hands messages to the Worker's consumer as one batch, as the queue named would. */
+  async function deliverBatch(queue: string, due: Message[]): Promise<QueueResult> {
     const batch = createMessageBatch<DeliveryMessage>(
-      QUEUE,
+      queue,
       due.map((m) => ({ id: m.id, timestamp: new Date(clock.now()), attempts: m.attempts, body: m.body })),
     );
+    // getQueueResult reports which messages were retried but not their delay: note it on the way.
+    const delays = new Map<string, number | undefined>();
+    for (const message of batch.messages) {
+      const retry = message.retry.bind(message);
+      message.retry = (options?: { delaySeconds?: number }) => {
+        delays.set(message.id, options?.delaySeconds);
+        retry(options);
+      };
+    }
     const ctx = createExecutionContext();
     consuming = true;
     try {
@@ -85,6 +104,12 @@ export async function startGateway(options: { clock?: ManualClock } = {}): Promi
       consuming = false;
     }
     const result = await getQueueResult(batch, ctx);
+    return { ...result, retryMessages: result.retryMessages.map((r) => ({ ...r, delaySeconds: delays.get(r.msgId) })) };
+  }
+
+  /** The consumer's batch; the messages it retries come back later, as the queue does. */
+  async function consume(due: Message[]): Promise<void> {
+    const result = await deliverBatch(QUEUE, due);
     for (const retry of result.retryMessages) {
       const message = due.find((m) => m.id === retry.msgId)!;
       record(message.body, retry.delaySeconds ?? 0, message.attempts + 1);
@@ -123,6 +148,15 @@ export async function startGateway(options: { clock?: ManualClock } = {}): Promi
     },
     async stop() {
       messages = [];
+    },
+    env: workerEnv,
+    queued: () => messages.map((m) => ({ delivery_id: m.body.delivery_id, inMs: m.dueAt - clock.now(), attempts: m.attempts })),
+    loseMessages() {
+      messages = [];
+    },
+    deadLetter(deliveryIds, attempts) {
+      const dead = deliveryIds.map((delivery_id) => ({ id: `dead-${++sequence}`, body: { delivery_id }, dueAt: clock.now(), attempts, held: false }));
+      return deliverBatch(DEAD_LETTER_QUEUE, dead);
     },
   };
 }

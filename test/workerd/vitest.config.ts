@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineProject, type Plugin } from "vitest/config";
+import { ADMIN_TOKEN } from "../support/gateway-api.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -43,7 +44,13 @@ export default defineProject({
       miniflare: {
         // Tests (not the Worker) use node:crypto to sign fixtures as a PBX would.
         compatibilityFlags: ["nodejs_compat"],
-        bindings: { TEST_MIGRATIONS: migrations, RECEIVER_HUB: inject("receiverHub") },
+        bindings: {
+          TEST_MIGRATIONS: migrations,
+          RECEIVER_HUB: inject("receiverHub"),
+          // For queue-e2e.test.ts, where the Worker runs on the env of wrangler.toml and these.
+          ADMIN_TOKEN: ADMIN_TOKEN,
+          LOG_LEVEL: "silent",
+        },
         queueConsumers: { "call-event-deliveries": { maxBatchTimeout: 0.05 }, "call-event-deliveries-dlq": { maxBatchTimeout: 0.05 } },
       },
     })),

@@ -1,0 +1,37 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { newSecret } from "../domain/ids.js";
+
+// `npm run dev:worker`: the Workers build in local workerd (wrangler dev), offline, with local D1
+// migrations applied and an admin token in .dev.vars (generated and shown on first run).
+
+const DEV_VARS = ".dev.vars";
+// Offline: no telemetry, and no fetch of the `Request.cf` object from Cloudflare.
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+const wrangler = (args: string[]) => ["node_modules/.bin/wrangler", args] as const;
+
+function adminToken(): string {
+  const vars = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, "utf8") : "";
+  const existing = /^ADMIN_TOKEN=(.+)$/m.exec(vars)?.[1]?.trim();
+  if (existing) return existing;
+  const token = newSecret("adm_");
+  writeFileSync(DEV_VARS, `${vars}${vars && !vars.endsWith("\n") ? "\n" : ""}ADMIN_TOKEN=${token}\n`);
+  return token;
+}
+
+const token = adminToken();
+const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", "DB", "--local"]), { env, stdio: ["ignore", "inherit", "inherit"] });
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const port = process.env.PORT ?? "8787";
+console.log(
+  [
+    `Call-event gateway (Workers build) starting on http://localhost:${port}`,
+    `Admin token (from ${DEV_VARS}): ${token}`,
+    `Use it as:  curl -H "Authorization: Bearer ${token}" http://localhost:${port}/api/webhooks`,
+    `Cron sweep by hand:  curl "http://localhost:${port}/cdn-cgi/handler/scheduled"`,
+  ].join("\n"),
+);
+const dev = spawn(...wrangler(["dev", "--port", port, ...process.argv.slice(2)]), { env, stdio: "inherit" });
+dev.on("exit", (code) => process.exit(code ?? 0));
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => dev.kill(signal));

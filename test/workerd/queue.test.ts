@@ -1,0 +1,183 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createWorker } from "../../src/runtime/worker.js";
+import { WORKER_PARTIALS } from "../../src/runtime/worker-partials.js";
+import { callEvent } from "../support/events.js";
+import { projectFile, projectFiles } from "../support/files.js";
+import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./gateway.js";
+import { Receiver } from "./receiver.js";
+
+// What only the Workers runtime has: Queues messages as wake-up calls for deliveries kept in D1, the
+// dead-letter queue, and the cron sweep. (The behaviour shared with Node runs in the shared test files.)
+
+let gw: TestGateway;
+let receiver: Receiver;
+let source: { id: string; secret: string };
+
+beforeEach(async () => {
+  gw = await startGateway();
+  receiver = await new Receiver().start();
+  source = await createSource(gw);
+});
+afterEach(async () => {
+  await gw.stop();
+  await receiver.stop();
+});
+
+/** Ingests a call; returns its one delivery's id. Nothing is sent until the test lets the queue run. */
+async function ingestOne(): Promise<string> {
+  const answer = await ingest(gw, source, callEvent());
+  expect(answer.status).toBe(202);
+  const { body } = await gw.api("GET", `/api/events/${answer.body.event_id}`);
+  return body.deliveries[0].id;
+}
+
+const deliveryOf = async (id: string) => (await gw.api("GET", `/api/deliveries/${id}`)).body;
+
+describe("Queues", () => {
+  it("ingest sends a message per delivery, delayed by delay_seconds", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/now` });
+    await createWebhook(gw, { url: `${receiver.url}/later`, delay_seconds: 90 });
+    await ingest(gw, source, callEvent());
+    expect(gw.queued().map((m) => m.inMs).sort((a, b) => a - b)).toEqual([0, 90_000]);
+    await gw.settle();
+    expect(receiver.requests.map((r) => r.path)).toEqual(["/now"]);
+    gw.clock.advance(90_000);
+    await gw.sweep();
+    expect(receiver.requests.map((r) => r.path)).toEqual(["/now", "/later"]);
+  });
+
+  it("a delay beyond what Queues allow (12 h) is re-deferred when its message arrives early", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/tomorrow`, delay_seconds: 86_400 });
+    const id = await ingestOne();
+    expect(gw.queued()).toEqual([{ delivery_id: id, inMs: 43_200_000, attempts: 1 }]);
+    gw.clock.advance(43_200_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(0);
+    expect(gw.queued()).toEqual([{ delivery_id: id, inMs: 43_200_000, attempts: 1 }]);
+    gw.clock.advance(43_200_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(1);
+    expect((await deliveryOf(id)).status).toBe("delivered");
+  });
+
+  it("a retry is a new message delayed by the backoff, and every attempt is recorded in D1", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/busy` });
+    receiver.replyWith({ status: 503, headers: { "retry-after": "120" } });
+    const id = await ingestOne();
+    await gw.settle();
+    expect(gw.queued()).toEqual([{ delivery_id: id, inMs: 120_000, attempts: 1 }]);
+    expect((await deliveryOf(id)).status).toBe("pending");
+    gw.clock.advance(120_000);
+    await gw.sweep();
+    const delivery = await deliveryOf(id);
+    expect(delivery.status).toBe("delivered");
+    expect(delivery.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([503, 200]);
+    const rows = await gw.env.DB.prepare("SELECT number, status_code FROM attempts WHERE delivery_id = ? ORDER BY number").bind(id).all();
+    expect(rows.results).toEqual([{ number: 1, status_code: 503 }, { number: 2, status_code: 200 }]);
+  });
+
+  it("duplicate messages for one delivery send it once", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/once` });
+    const id = await ingestOne();
+    await gw.env.DELIVERIES.send({ delivery_id: id });
+    await gw.env.DELIVERIES.send({ delivery_id: id });
+    expect(gw.queued()).toHaveLength(3);
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(1);
+    expect((await deliveryOf(id)).attempt_count).toBe(1);
+    // The two that lost the claim look again when the winner's lease would end, and find it delivered.
+    expect(gw.queued().map((m) => m.inMs)).toEqual([90_000, 90_000]);
+    gw.clock.advance(90_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(1);
+    expect(gw.queued()).toEqual([]);
+  });
+
+  it("a delivery held by another consumer is looked at again when that consumer's lease ends", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/leased` });
+    const id = await ingestOne();
+    const leaseUntil = gw.clock.now() + 90_000;
+    await gw.env.DB.prepare("UPDATE deliveries SET status = 'delivering', lease_until = ? WHERE id = ?").bind(leaseUntil, id).run();
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(0);
+    expect(gw.queued()).toEqual([{ delivery_id: id, inMs: 90_000, attempts: 1 }]);
+    gw.clock.advance(90_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(1);
+    expect((await deliveryOf(id)).status).toBe("delivered");
+  });
+
+  it("a consumer that fails (D1 unavailable) has its message retried with backoff; nothing is lost", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/after-outage` });
+    const id = await ingestOne();
+    await gw.env.DB.exec("ALTER TABLE deliveries RENAME TO deliveries_offline");
+    await gw.settle();
+    await gw.env.DB.exec("ALTER TABLE deliveries_offline RENAME TO deliveries");
+    expect(receiver.requests).toHaveLength(0);
+    expect(gw.queued()).toEqual([{ delivery_id: id, inMs: 5_000, attempts: 2 }]);
+    gw.clock.advance(5_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(1);
+    expect((await deliveryOf(id)).status).toBe("delivered");
+  });
+});
+
+describe("dead letters and the cron sweep", () => {
+  it("a dead-lettered delivery fails visibly and can be retried from the API", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/dead` });
+    const id = await ingestOne();
+    gw.loseMessages();
+    const result = await gw.deadLetter([id], 6);
+    expect(result.explicitAcks).toHaveLength(1);
+    const failed = await deliveryOf(id);
+    expect(failed.status).toBe("failed");
+    expect(failed.last_error).toMatch(/queue consumer failed on this delivery 6 times/);
+    expect((await gw.api("POST", `/api/deliveries/${id}/retry`)).status).toBe(202);
+    await gw.settle();
+    expect((await deliveryOf(id)).status).toBe("delivered");
+  });
+
+  it("a dead letter for a delivery already delivered changes nothing", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/done` });
+    const id = await ingestOne();
+    await gw.settle();
+    await gw.deadLetter([id], 6);
+    expect((await deliveryOf(id)).status).toBe("delivered");
+  });
+
+  it("the cron sweep re-queues a delivery whose message was lost, once it is a minute overdue", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/lost` });
+    const id = await ingestOne();
+    gw.loseMessages();
+    gw.clock.advance(30_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(0);
+    gw.clock.advance(31_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(1);
+    expect((await deliveryOf(id)).status).toBe("delivered");
+  });
+});
+
+describe("the Worker", () => {
+  it("bundles exactly the partials of templates/partials/", () => {
+    const folder = Object.fromEntries(
+      projectFiles("templates/partials").map((path) => [path.slice("templates/partials/".length, -".hbs".length), projectFile(path)]),
+    );
+    expect(WORKER_PARTIALS).toEqual(folder);
+  });
+
+  it("answers a configuration error with a 500 naming the setting", async () => {
+    const worker = createWorker();
+    const ask = async (vars: Record<string, string>) => {
+      const response = await worker.fetch(new Request("http://gateway.test/health"), { ...gw.env, ADMIN_TOKEN: undefined, ...vars }, {} as never);
+      return { status: response.status, body: (await response.json()) as { error: { code: string; message: string } } };
+    };
+    const missing = await ask({});
+    expect(missing.status).toBe(500);
+    expect(missing.body.error.message).toMatch(/ADMIN_TOKEN is not set: `wrangler secret put ADMIN_TOKEN`/);
+    const badLevel = await ask({ ADMIN_TOKEN: "a-long-enough-admin-token", LOG_LEVEL: "loud" });
+    expect(badLevel.status).toBe(500);
+    expect(JSON.stringify(badLevel.body)).toMatch(/LOG_LEVEL/);
+  });
+});
