@@ -114,6 +114,26 @@ describe("POST /ingest/:sourceId", () => {
     expect(await eventCount()).toBe(3);
   });
 
+  it("stores a batch of 1,000 events with all their deliveries at once (D1 binds at most 100 parameters per statement)", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/a`, delay_seconds: 3_600 });
+    await createWebhook(gw, { url: `${receiver.url}/b`, delay_seconds: 3_600 });
+    const batch = Array.from({ length: 1_000 }, () => callEvent());
+    const answer = await ingest(gw, source, batch);
+    expect(answer.status).toBe(202);
+    expect(answer.body.events).toHaveLength(1_000);
+    expect(answer.body.events.filter((e: { deliveries: number }) => e.deliveries === 2)).toHaveLength(1_000);
+    const last = await gw.api("GET", `/api/events/${answer.body.events[999].event_id}`);
+    expect(last.body.deliveries).toHaveLength(2);
+
+    // The PBX resends the whole batch: every event is recognised, nothing new is stored.
+    const again = await ingest(gw, source, batch);
+    expect(again.status).toBe(202);
+    expect(again.body.events.map((e: { event_id: string }) => e.event_id)).toEqual(answer.body.events.map((e: { event_id: string }) => e.event_id));
+    expect(again.body.events.every((e: { duplicate?: boolean }) => e.duplicate === true)).toBe(true);
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(0);
+  });
+
   it("stores the same event once and answers a PBX retry with the first id", async () => {
     await createWebhook(gw, { url: `${receiver.url}/hook` });
     const withId = callEvent({ id: "pbx-event-1" });

@@ -10,7 +10,14 @@ const DEV_VARS = ".dev.vars";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 const wrangler = (args: string[]) => ["node_modules/.bin/wrangler", args] as const;
 
+/** `--persist-to DIR` (where wrangler keeps the local D1 and queues) applies to the migrations too. */
+const args = process.argv.slice(2);
+const persistAt = args.indexOf("--persist-to");
+const persist = persistAt >= 0 ? args.slice(persistAt, persistAt + 2) : [];
+
+/** ADMIN_TOKEN from the environment, else from .dev.vars, else a new one written there. */
 function adminToken(): string {
+  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
   const vars = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, "utf8") : "";
   const existing = /^ADMIN_TOKEN=(.+)$/m.exec(vars)?.[1]?.trim();
   if (existing) return existing;
@@ -20,18 +27,18 @@ function adminToken(): string {
 }
 
 const token = adminToken();
-const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", "DB", "--local"]), { env, stdio: ["ignore", "inherit", "inherit"] });
+const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", "DB", "--local", ...persist]), { env, stdio: ["ignore", "inherit", "inherit"] });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const port = process.env.PORT ?? "8787";
 console.log(
   [
     `Call-event gateway (Workers build) starting on http://localhost:${port}`,
-    `Admin token (from ${DEV_VARS}): ${token}`,
+    `Admin token${process.env.ADMIN_TOKEN ? " (ADMIN_TOKEN)" : ` (from ${DEV_VARS})`}: ${token}`,
     `Use it as:  curl -H "Authorization: Bearer ${token}" http://localhost:${port}/api/webhooks`,
     `Cron sweep by hand:  curl "http://localhost:${port}/cdn-cgi/handler/scheduled"`,
   ].join("\n"),
 );
-const dev = spawn(...wrangler(["dev", "--port", port, ...process.argv.slice(2)]), { env, stdio: "inherit" });
+const dev = spawn(...wrangler(["dev", "--port", port, "--var", `ADMIN_TOKEN:${token}`, ...args]), { env, stdio: "inherit" });
 dev.on("exit", (code) => process.exit(code ?? 0));
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => dev.kill(signal));
