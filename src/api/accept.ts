@@ -69,7 +69,12 @@ function addToBatch(batch: IngestBatch, event: CanonicalEvent, key: string, draf
 async function commitAndEnqueue(deps: AppDeps, batch: IngestBatch, nowMs: number): Promise<void> {
   await deps.store.events.commit(batch);
   const pending = batch.deliveries.filter((row) => row.status === "pending");
-  if (pending.length) await deps.queue.enqueue(pending.map((row) => ({ id: row.id, dueAt: row.next_attempt_at })));
+  // Committed is what counts: a queue that refuses the hand-over leaves the deliveries to the sweep.
+  if (pending.length) {
+    await Promise.resolve()
+      .then(() => deps.queue.enqueue(pending.map((row) => ({ id: row.id, dueAt: row.next_attempt_at }))))
+      .catch((error) => deps.log.error("queue hand-over failed; the sweep will send these", { deliveries: pending.length, error: String(error) }));
+  }
   for (const row of batch.events) {
     deps.log.info("event accepted", { event_id: row.id, source_id: row.source_id, type: row.type, uniqueid: row.uniqueid });
   }

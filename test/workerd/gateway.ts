@@ -31,6 +31,8 @@ export interface TestGateway extends GatewayUnderTest {
   queued(): Array<{ delivery_id: string; inMs: number; attempts: number }>;
   /** Drops every waiting message, as a lost message or a crashed consumer would. */
   loseMessages(): void;
+  /** The next `send`/`sendBatch` fails, as a Queues outage would. */
+  failNextSend(): void;
   /** Hands these deliveries' messages to the dead-letter consumer, as the queue does after `max_retries`. */
   deadLetter(deliveryIds: string[], attempts: number): Promise<QueueResult>;
 }
@@ -54,6 +56,12 @@ export async function startGateway(options: { clock?: ManualClock } = {}): Promi
   let messages: Message[] = [];
   let sequence = 0;
   let consuming = false;
+  let failNext = false;
+  const refuseIfAsked = () => {
+    if (!failNext) return;
+    failNext = false;
+    throw new Error("Queue send failed: service unavailable");
+  };
 
   const record = (delivery: DeliveryMessage, delaySeconds = 0, attempts = 1) =>
     messages.push({
@@ -65,9 +73,11 @@ export async function startGateway(options: { clock?: ManualClock } = {}): Promi
     });
   const producer = {
     async send(body: DeliveryMessage, options?: { delaySeconds?: number }) {
+      refuseIfAsked();
       record(body, options?.delaySeconds);
     },
     async sendBatch(batch: Array<{ body: DeliveryMessage; delaySeconds?: number }>) {
+      refuseIfAsked();
       for (const message of batch) record(message.body, message.delaySeconds);
     },
   };
@@ -153,6 +163,9 @@ export async function startGateway(options: { clock?: ManualClock } = {}): Promi
     queued: () => messages.map((m) => ({ delivery_id: m.body.delivery_id, inMs: m.dueAt - clock.now(), attempts: m.attempts })),
     loseMessages() {
       messages = [];
+    },
+    failNextSend() {
+      failNext = true;
     },
     deadLetter(deliveryIds, attempts) {
       const dead = deliveryIds.map((delivery_id) => ({ id: `dead-${++sequence}`, body: { delivery_id }, dueAt: clock.now(), attempts, held: false }));

@@ -145,6 +145,17 @@ describe("dead letters and the cron sweep", () => {
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 
+  it("a queue that refuses the message still gets the committed event acknowledged; the cron sweep sends it", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/queue-outage` });
+    gw.failNextSend();
+    const id = await ingestOne();
+    expect(gw.queued()).toEqual([]);
+    gw.clock.advance(61_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(1);
+    expect((await deliveryOf(id)).status).toBe("delivered");
+  });
+
   it("the cron sweep re-queues a delivery whose message was lost, once it is a minute overdue", async () => {
     await createWebhook(gw, { url: `${receiver.url}/lost` });
     const id = await ingestOne();
