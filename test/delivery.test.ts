@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
-import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { Receiver } from "./support/receiver.js";
 
 let gw: TestGateway;
@@ -24,11 +24,6 @@ async function deliverOne(event = callEvent()) {
   expect(answer.status).toBe(202);
   await gw.settle();
   return answer.body.event_id as string;
-}
-
-async function deliveriesOf(eventId: string) {
-  const { body } = await gw.api("GET", `/api/events/${eventId}`);
-  return Promise.all(body.deliveries.map(async (d: { id: string }) => (await gw.api("GET", `/api/deliveries/${d.id}`)).body));
 }
 
 describe("rendering each method and payload kind", () => {
@@ -184,7 +179,7 @@ describe("retries", () => {
   it("retries a receiver failing twice, then succeeding, with backoff between attempts", async () => {
     await createWebhook(gw, { url: `${receiver.url}/flaky`, retries: 3 });
     receiver.replyWith({ status: 500, body: "boom" }, { status: 502 });
-    const [delivery] = await deliveriesOf(await deliverOne());
+    const [delivery] = await deliveriesOf(gw, await deliverOne());
     expect(receiver.requests).toHaveLength(3);
     expect(delivery.status).toBe("delivered");
     expect(delivery.attempt_count).toBe(3);
@@ -198,7 +193,7 @@ describe("retries", () => {
   it("gives up after retries + 1 attempts and lists the delivery as failed", async () => {
     const hook = await createWebhook(gw, { url: `${receiver.url}/down`, retries: 2 });
     receiver.replyWith({ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 });
-    const [delivery] = await deliveriesOf(await deliverOne());
+    const [delivery] = await deliveriesOf(gw, await deliverOne());
     expect(receiver.requests).toHaveLength(3);
     expect(delivery.status).toBe("failed");
     expect(delivery.last_error).toContain("retries exhausted");
@@ -209,12 +204,12 @@ describe("retries", () => {
   it("does not retry a 4xx other than 408/409/425/429, and does retry those", async () => {
     await createWebhook(gw, { url: `${receiver.url}/bad`, retries: 3 });
     receiver.replyWith({ status: 422 });
-    const [rejected] = await deliveriesOf(await deliverOne());
+    const [rejected] = await deliveriesOf(gw, await deliverOne());
     expect(rejected.status).toBe("failed");
     expect(rejected.attempt_count).toBe(1);
 
     receiver.replyWith({ status: 429 }, { status: 408 });
-    const [retried] = await deliveriesOf(await deliverOne());
+    const [retried] = await deliveriesOf(gw, await deliverOne());
     expect(retried.status).toBe("delivered");
     expect(retried.attempt_count).toBe(3);
   });
@@ -222,13 +217,13 @@ describe("retries", () => {
   it("honours Retry-After, parking a long wait in the outbox until it is due", async () => {
     await createWebhook(gw, { url: `${receiver.url}/busy`, retries: 3 });
     receiver.replyWith({ status: 503, headers: { "retry-after": "7" } });
-    const [quick] = await deliveriesOf(await deliverOne());
+    const [quick] = await deliveriesOf(gw, await deliverOne());
     const times = quick.attempts.map((a: { started_at: string }) => Date.parse(a.started_at));
     expect(times[1] - times[0]).toBe(7_000);
 
     // Longer than the dispatcher holds in memory (10 s): parked as pending, sent by a later sweep.
     receiver.replyWith({ status: 429, headers: { "retry-after": "120" } });
-    const [parked] = await deliveriesOf(await deliverOne());
+    const [parked] = await deliveriesOf(gw, await deliverOne());
     expect(parked.status).toBe("pending");
     expect(Date.parse(parked.next_attempt_at) - Date.parse(parked.attempts[0].started_at)).toBe(120_000);
     await gw.sweep();
@@ -243,7 +238,7 @@ describe("retries", () => {
   it("on 410 Gone fails the delivery and disables the webhook", async () => {
     const hook = await createWebhook(gw, { url: `${receiver.url}/gone` });
     receiver.replyWith({ status: 410 });
-    const [delivery] = await deliveriesOf(await deliverOne());
+    const [delivery] = await deliveriesOf(gw, await deliverOne());
     expect(delivery.status).toBe("failed");
     expect(delivery.last_error).toContain("410");
     expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body.enabled).toBe(false);
@@ -254,7 +249,7 @@ describe("retries", () => {
   it("enforces timeout_ms and retries a receiver that did not answer in time", async () => {
     await createWebhook(gw, { url: `${receiver.url}/slow`, timeout_ms: 150, retries: 1 });
     receiver.replyWith({ delayMs: 2_000 });
-    const [delivery] = await deliveriesOf(await deliverOne());
+    const [delivery] = await deliveriesOf(gw, await deliverOne());
     expect(delivery.attempts[0].error).toBe("timed out after 150 ms");
     expect(delivery.attempts[0].status_code).toBeNull();
     expect(delivery.status).toBe("delivered");
@@ -262,7 +257,7 @@ describe("retries", () => {
 
   it("records a connection failure as an attempt error", async () => {
     await createWebhook(gw, { url: "http://127.0.0.1:9/nothing-listens", retries: 0 });
-    const [delivery] = await deliveriesOf(await deliverOne());
+    const [delivery] = await deliveriesOf(gw, await deliverOne());
     expect(delivery.status).toBe("failed");
     expect(delivery.attempts[0].error).toMatch(/ECONNREFUSED|fetch failed|connection/i);
   });
@@ -270,7 +265,7 @@ describe("retries", () => {
   it("a manual retry sends a failed delivery again with the same webhook-id", async () => {
     await createWebhook(gw, { url: `${receiver.url}/later`, retries: 0 });
     receiver.replyWith({ status: 500 });
-    const [failed] = await deliveriesOf(await deliverOne());
+    const [failed] = await deliveriesOf(gw, await deliverOne());
     expect(failed.status).toBe("failed");
     const retry = await gw.api("POST", `/api/deliveries/${failed.id}/retry`);
     expect(retry.status).toBe(202);
@@ -290,7 +285,7 @@ describe("delay and durability", () => {
     const eventId = await deliverOne();
     await gw.sweep();
     expect(receiver.requests).toHaveLength(0);
-    const [pending] = await deliveriesOf(eventId);
+    const [pending] = await deliveriesOf(gw, eventId);
     expect(pending.status).toBe("pending");
     gw.clock.advance(59_000);
     await gw.sweep();
@@ -308,7 +303,7 @@ describe("render failures", () => {
     await createWebhook(gw, { url: `${receiver.url}/slow-expr`, params: { x: "($f := function($n){ $f($n + 1) }; $f(0))" } });
     const eventId = await deliverOne();
     expect(receiver.requests.map((r) => r.path)).toEqual(["/fine"]);
-    const deliveries = await deliveriesOf(eventId);
+    const deliveries = await deliveriesOf(gw, eventId);
     const byStatus = deliveries.map((d: { status: string }) => d.status).sort();
     expect(byStatus).toEqual(["delivered", "failed", "failed"]);
     for (const failed of deliveries.filter((d: { status: string }) => d.status === "failed")) {

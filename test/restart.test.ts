@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
-import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { Receiver } from "./support/receiver.js";
 
 // The Node gateway stopping and starting again over the same database file. (On Workers there is no
@@ -27,11 +27,6 @@ async function deliverOne(event = callEvent()) {
   return answer.body.event_id as string;
 }
 
-async function deliveriesOf(eventId: string) {
-  const { body } = await gw.api("GET", `/api/events/${eventId}`);
-  return Promise.all(body.deliveries.map(async (d: { id: string }) => (await gw.api("GET", `/api/deliveries/${d.id}`)).body));
-}
-
 describe("restart", () => {
   it("sends after a restart what was pending when the gateway stopped", async () => {
     await createWebhook(gw, { url: `${receiver.url}/after-restart`, delay_seconds: 30 });
@@ -43,7 +38,7 @@ describe("restart", () => {
     gw = await startGateway({ dir, clock });
     await gw.sweep();
     expect(receiver.requests).toHaveLength(1);
-    const [delivery] = await deliveriesOf(eventId);
+    const [delivery] = await deliveriesOf(gw, eventId);
     expect(delivery.status).toBe("delivered");
   });
 
@@ -59,7 +54,7 @@ describe("restart", () => {
     await gw.sweep();
     expect(receiver.requests).toHaveLength(2);
     expect(receiver.requests[1].headers["webhook-id"]).toBe(receiver.requests[0].headers["webhook-id"]);
-    const [delivery] = await deliveriesOf(answer.body.event_id);
+    const [delivery] = await deliveriesOf(gw, answer.body.event_id);
     expect(delivery.status).toBe("delivered");
   });
 });

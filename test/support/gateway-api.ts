@@ -78,3 +78,9 @@ export function ingest(gw: GatewayUnderTest, source: { id: string; secret: strin
     body: JSON.stringify(payload),
   });
 }
+
+/** An event's deliveries, each with its attempts, as the API shows them. */
+export async function deliveriesOf(gw: GatewayUnderTest, eventId: string): Promise<any[]> {
+  const { body } = await gw.api("GET", `/api/events/${eventId}`);
+  return Promise.all(body.deliveries.map(async (d: { id: string }) => (await gw.api("GET", `/api/deliveries/${d.id}`)).body));
+}
