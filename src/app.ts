@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { requireAdmin } from "./api/auth.js";
+import { consoleRoutes } from "./console/routes.js";
 import { deliveryRoutes } from "./api/deliveries.js";
 import type { AppDeps } from "./api/deps.js";
 import { errorHandler, notFoundHandler } from "./api/errors.js";
@@ -30,12 +31,6 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/api/events", eventRoutes(deps));
   app.route("/api/deliveries", deliveryRoutes(deps));
 
-  app.get("/", (c) =>
-    c.html(
-      `<!doctype html><meta charset="utf-8"><title>Call-event gateway</title>` +
-        `<h1>Call-event gateway</h1><p>The API is at <code>/api</code> (Authorization: Bearer &lt;admin token&gt;); ` +
-        `PBXs post to <code>/ingest/:sourceId</code>. See the README for the quick start.</p>`,
-    ),
-  );
+  app.route("/", consoleRoutes(deps.console));
   return app;
 }

@@ -248,3 +248,21 @@ describe("test send", () => {
     expect(JSON.parse(receiver.requests[0].body).uniqueid).toBe("10000000.1000");
   });
 });
+
+describe("console", () => {
+  it("is served by the gateway itself, with a policy that allows nothing external", async () => {
+    const page = await gw.send("/", {});
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(page.body).toContain('<script type="module" src="/console/console.js"></script>');
+    expect(page.headers.get("content-security-policy")).toMatch(/^default-src 'self';/);
+    const script = await gw.send("/console/console.js", {});
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(script.body).toContain("export function h(");
+    const style = await gw.send("/console/console.css", {});
+    expect(style.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    // Every URL the console loads is the gateway's own.
+    for (const text of [page.body, script.body, style.body]) expect(text).not.toMatch(/(?:src|href)=["']?(?:https?:)?\/\//);
+    expect((await gw.send("/console/secrets.txt", {})).status).toBe(404);
+  });
+});

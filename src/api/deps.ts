@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import type { ConsoleAssets } from "../console/routes.js";
 import type { DeliveryQueue } from "../delivery/queue.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/index.js";
@@ -14,4 +15,6 @@ export interface AppDeps {
   adminAuth: AdminAuth;
   /** Handlebars partials by name, from `templates/partials/`. */
   partials: Record<string, string>;
+  /** The web console's files. */
+  console: ConsoleAssets;
 }

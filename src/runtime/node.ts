@@ -8,6 +8,7 @@ import { Dispatcher } from "../delivery/dispatcher.js";
 import type { RetrySchedule } from "../delivery/policy.js";
 import { createLogger, type Logger } from "../log.js";
 import { createStore, type Store } from "../store/index.js";
+import { loadConsoleAssets } from "./node-console.js";
 import { openDatabase } from "./node-database.js";
 import { loadPartials } from "./node-partials.js";
 import { createNodeTransport } from "./node-transport.js";
@@ -53,7 +54,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     holdInMemoryMs: options.holdInMemoryMs,
   });
   const { auth, generated } = await resolveAdminAuth(store, options.adminToken);
-  const app = createApp({ store, clock, log, queue: dispatcher, adminAuth: auth, partials: loadPartials() });
+  const app = createApp({ store, clock, log, queue: dispatcher, adminAuth: auth, partials: loadPartials(), console: loadConsoleAssets() });
 
   // One dispatcher per database: whatever it held when the process stopped is due again now.
   await store.deliveries.releaseLeases(clock.now());

@@ -1,5 +1,19 @@
-// Handlebars files imported as text: wrangler's `Text` rule, and the test config's plugin, bundle them.
+// Files imported as text: wrangler's `Text` rules, and the workerd test config's plugin, bundle them.
 declare module "*.hbs" {
+  const text: string;
+  export default text;
+}
+
+// The console's files, bundled as text on Workers.
+declare module "*/console/assets/console.js" {
+  const text: string;
+  export default text;
+}
+declare module "*.css" {
+  const text: string;
+  export default text;
+}
+declare module "*.html" {
   const text: string;
   export default text;
 }

@@ -11,6 +11,7 @@ import { createLogger } from "../log.js";
 import type { Database } from "../store/database.js";
 import { createStore } from "../store/index.js";
 import * as schema from "../store/schema.js";
+import { WORKER_CONSOLE } from "./worker-console.js";
 import { queueConsumer, type QueueConsumer } from "./worker-consumer.js";
 import { DEAD_LETTER_QUEUE, varsOf, type DeliveryMessage, type WorkerEnv } from "./worker-env.js";
 import { WORKER_PARTIALS } from "./worker-partials.js";
@@ -48,7 +49,7 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     schedule: options.schedule ?? DEFAULT_SCHEDULE,
     random: options.random ?? Math.random,
   };
-  const app = createApp({ store, clock, log, queue, adminAuth: auth, partials: WORKER_PARTIALS });
+  const app = createApp({ store, clock, log, queue, adminAuth: auth, partials: WORKER_PARTIALS, console: WORKER_CONSOLE });
   return { app, consumer: queueConsumer(deps, queue) };
 }
 

@@ -22,12 +22,14 @@ export const SHARED_TESTS = [
   "test/templates.test.ts",
 ];
 
-/** `.hbs` files as text, as wrangler's `Text` rule bundles them for a deployment. */
+/** Partials and the console's files as text, as wrangler's `Text` rules bundle them for a deployment. */
 function textModules(): Plugin {
+  const isText = (id: string) => id.endsWith(".hbs") || id.includes("/src/console/assets/");
   return {
-    name: "hbs-as-text",
+    name: "text-modules",
+    enforce: "pre",
     transform(code, id) {
-      return id.endsWith(".hbs") ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
+      return isText(id) ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
     },
   };
 }
