@@ -171,7 +171,7 @@ async function showWebhooks() {
       ? h(
           "table",
           { id: "webhooks" },
-          h("colgroup", {}, ["11%", "8%", "17%", "30%", "9%", "11%", "14%"].map((width) => h("col", { style: `width:${width}` }))),
+          h("colgroup", {}, ["created", "status", "name", "url", "method", "events", "actions"].map((name) => h("col", { class: `col-${name}` }))),
           h("thead", {}, h("tr", {}, ["Created", "Status", "Name", "URL", "Method", "Events", ""].map((t) => h("th", {}, t)))),
           h("tbody", {}, rows),
         )
