@@ -48,9 +48,10 @@ describe("console", () => {
   it("refuses a wrong token and signs in with the admin token", async () => {
     await signIn("not-the-admin-token-at-all");
     await expect.poll(() => page.getByRole("alert").textContent()).toBe("That token is not valid.");
+    expect(await page.getByRole("link", { name: "Webhooks" }).isVisible()).toBe(false);
+    await page.screenshot({ path: `${SCREENSHOTS}sign-in.png` });
     await signIn();
     await page.getByRole("heading", { name: "Webhooks" }).waitFor();
-    await page.screenshot({ path: `${SCREENSHOTS}sign-in.png` });
   });
 
   it("creates a source and shows its ingest URL and secret once", async () => {
