@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { type Direction, type EventType, directionSchema, eventTypeSchema, HANGUP_CAUSES } from "./event.js";
 
+/** The longest a rule may wait for its receiver's answer. */
+export const MAX_TIMEOUT_MS = 60_000;
+
 type HangupCause = (typeof HANGUP_CAUSES)[number];
 
 export const METHODS = ["GET", "POST", "POST_JSON", "PUT", "PATCH"] as const;
@@ -35,7 +38,7 @@ export const webhookFieldsSchema = z
     content_type: z.string().min(1).max(200),
     retries: z.number().int().min(0).max(20),
     delay_seconds: z.number().int().min(0).max(7 * 86_400),
-    timeout_ms: z.number().int().min(100).max(60_000),
+    timeout_ms: z.number().int().min(100).max(MAX_TIMEOUT_MS),
     hangup_causes: z.partialRecord(z.enum(HANGUP_CAUSES), z.string().max(200)),
     signing: z.enum(SIGNINGS),
     secret: z.string().min(8).max(500),

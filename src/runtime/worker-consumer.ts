@@ -2,10 +2,11 @@ import type { Message, MessageBatch } from "@cloudflare/workers-types";
 import { isoAt } from "../clock.js";
 import { attemptDelivery, LEASE_MARGIN_MS, sendableOf, type DeliverDeps } from "../delivery/deliver.js";
 import type { DeliveryQueue } from "../delivery/queue.js";
+import { MAX_TIMEOUT_MS } from "../domain/webhook.js";
 import type { DeliveryMessage } from "./worker-env.js";
 
-/** How long a consumer holds a claimed delivery: the longest attempt (timeout_ms is at most 60 s) and a margin. */
-const LEASE_MS = 60_000 + LEASE_MARGIN_MS;
+/** How long a consumer holds a claimed delivery: the longest attempt a rule allows, and a margin. */
+const LEASE_MS = MAX_TIMEOUT_MS + LEASE_MARGIN_MS;
 /** Deliveries the cron sweep re-queues per run. */
 const SWEEP_BATCH = 1_000;
 /** The cron sweep leaves deliveries this recently due to the message already on its way to them. */

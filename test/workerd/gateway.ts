@@ -126,6 +126,10 @@ export async function startGateway(options: { clock?: ManualClock } = {}): Promi
     }
   }
 
+  const loseMessages = () => {
+    messages = [];
+  };
+
   const takeDue = () => {
     const now = clock.now();
     const due = messages.filter((m) => m.dueAt <= now);
@@ -157,13 +161,11 @@ export async function startGateway(options: { clock?: ManualClock } = {}): Promi
       await settle();
     },
     async stop() {
-      messages = [];
+      loseMessages();
     },
     env: workerEnv,
     queued: () => messages.map((m) => ({ delivery_id: m.body.delivery_id, inMs: m.dueAt - clock.now(), attempts: m.attempts })),
-    loseMessages() {
-      messages = [];
-    },
+    loseMessages,
     failNextSend() {
       failNext = true;
     },
