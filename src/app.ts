@@ -9,6 +9,7 @@ import { ADMIN_BODY_LIMIT, limitBody } from "./api/http.js";
 import { ingestRoutes } from "./api/ingest.js";
 import { presetRoutes } from "./api/presets.js";
 import { previewRoutes } from "./api/preview.js";
+import { sampleRoutes } from "./api/samples.js";
 import { sourceRoutes } from "./api/sources.js";
 import { webhookRoutes } from "./api/webhooks.js";
 
@@ -28,6 +29,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/api/webhooks", webhookRoutes(deps));
   app.route("/api/preview", previewRoutes(deps));
   app.route("/api/presets", presetRoutes());
+  app.route("/api/samples", sampleRoutes(deps));
   app.route("/api/events", eventRoutes(deps));
   app.route("/api/deliveries", deliveryRoutes(deps));
 

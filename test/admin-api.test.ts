@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SAMPLE_PAYLOADS } from "../src/sources/samples.js";
 import { callEvent } from "./support/events.js";
+import { projectJson } from "./support/files.js";
 import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { Receiver } from "./support/receiver.js";
 
@@ -246,6 +248,136 @@ describe("test send", () => {
     await gw.settle();
     expect(receiver.requests).toHaveLength(1);
     expect(JSON.parse(receiver.requests[0].body).uniqueid).toBe("10000000.1000");
+  });
+});
+
+describe("samples", () => {
+  /** Every field of the canonical call event (DESIGN.md). */
+  const CANONICAL_FIELDS = [
+    "event_id", "type", "source", "source_id", "occurred_at", "uniqueid", "direction", "status", "src", "dst",
+    "caller_id_number", "caller_name", "did", "start_at", "answer_at", "end_at", "duration", "bill_duration",
+    "bridged", "hangup_cause", "hangup_cause_code", "hangup_initiator", "public_recording", "leadid",
+    "queue_name", "ring_group_name", "ivr_name", "agent", "tags", "raw",
+  ];
+
+  it("lists a sample event of each source kind, made by its adapter from the payload the PBX posts", async () => {
+    expect((await gw.send("/api/samples", {})).status).toBe(401);
+    const listed = await gw.api("GET", "/api/samples");
+    expect(listed.status).toBe(200);
+    expect(listed.body.next_cursor).toBeNull();
+    const byId = Object.fromEntries(listed.body.data.map((sample: any) => [sample.id, sample]));
+    expect(listed.body.data.map((sample: any) => sample.id)).toEqual(["canonical", "wildix", "voipcloud", "voipappz"]);
+
+    for (const sample of listed.body.data) {
+      expect(sample.source).toBe(sample.id);
+      expect(sample.label).toMatch(/^(Canonical|Wildix|VoIPcloud|VoIPAppz): .+, answered inbound call$/);
+      expect(Object.keys(sample.event).sort()).toEqual([...CANONICAL_FIELDS].sort());
+      expect(sample.event).toMatchObject({
+        event_id: `evt_sample_${sample.id}`,
+        source: sample.id,
+        source_id: "sample",
+        type: "call.end",
+        direction: "inbound",
+        status: "answered",
+        hangup_cause: "ANSWERED",
+        bridged: true,
+      });
+      expect(sample.event.caller_id_number).toMatch(/^\+?\d+$/);
+      expect(sample.event.agent.extension).toMatch(/^\d+$/);
+      expect(sample.event.raw).toEqual(SAMPLE_PAYLOADS[sample.id as keyof typeof SAMPLE_PAYLOADS].payload);
+    }
+    // The PBX payloads are the shared fixtures where those show an answered inbound call.
+    expect(byId.voipcloud.event.raw).toEqual(projectJson("test/fixtures/voipcloud/user_inbound_completed.json"));
+    expect(byId.voipappz.event.raw).toEqual(projectJson("test/fixtures/voipappz/call-hangup.json"));
+    expect(byId.wildix.event.raw).toMatchObject({ type: "call:end", data: { caller: { type: "REMOTE" }, callee: { type: "LOCAL" } } });
+
+    expect(byId.canonical.event).toMatchObject({ uniqueid: "10000000.1000", duration: 340, bill_duration: 328, leadid: "1234" });
+    expect(byId.wildix.event).toMatchObject({
+      uniqueid: "it_w118741_1795183380.2231",
+      occurred_at: "2026-11-20T14:08:40.512Z",
+      src: "+15551234567",
+      caller_name: "Jane Customer",
+      did: "+15557654321",
+      hangup_cause_code: "16",
+      hangup_initiator: "caller",
+      queue_name: "Sales",
+      agent: { name: "Alex Agent", extension: "201", email: "alex@example.com" },
+      tags: ["vip"],
+    });
+    expect(byId.voipcloud.event).toMatchObject({
+      uniqueid: "1700000000.5521",
+      caller_name: "ACME PTY LTD",
+      start_at: "2026-11-19T22:15:02.000Z",
+      answer_at: "2026-11-19T22:15:09.000Z",
+      end_at: "2026-11-19T22:18:09.000Z",
+      duration: 187,
+      bill_duration: 180,
+      agent: { name: "Jane Smith", extension: "201" },
+    });
+    expect(byId.voipappz.event).toMatchObject({
+      uniqueid: "bfd7e62a-5a55-4286-9453-b4b4cfc5cca8",
+      duration: 60,
+      bill_duration: 30,
+      public_recording: "https://cloud.voipappz.io/recordings/bfd7e62a-5a55-4286-9453-b4b4cfc5cca8",
+      queue_name: "Que1",
+      agent: { name: "Dana Levi", extension: "105" },
+    });
+  });
+
+  it("previews a rule against the sample of a source kind", async () => {
+    const rule = { method: "GET", url: `${receiver.url}/p/{{agent.extension}}`, params: { phone: "src", who: "caller_name", ext: "agent.extension" } };
+    const drafted = await gw.api("POST", "/api/preview", { webhook: rule, sample: "wildix" });
+    expect(drafted.status).toBe(200);
+    expect(drafted.body).toMatchObject({ method: "GET", body: null, matches: true, event_id: "evt_sample_wildix" });
+    const url = new URL(drafted.body.url);
+    expect(url.pathname).toBe("/p/201");
+    expect(Object.fromEntries(url.searchParams)).toEqual({ phone: "+15551234567", who: "Jane Customer", ext: "201" });
+
+    const hook = await createWebhook(gw, { url: `${receiver.url}/s`, body_template: "{{source}} {{uniqueid}} {{bill_duration}} {{public_recording}}" });
+    const saved = await gw.api("POST", `/api/webhooks/${hook.id}/preview`, { sample: "voipappz" });
+    expect(saved.status).toBe(200);
+    expect(saved.body.body).toBe(
+      "voipappz bfd7e62a-5a55-4286-9453-b4b4cfc5cca8 30 https://cloud.voipappz.io/recordings/bfd7e62a-5a55-4286-9453-b4b4cfc5cca8",
+    );
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it("sends the sample of a source kind through a rule now", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/t`, params: { call: "uniqueid", from: "source", talk: "bill_duration", agent: "agent.name" } });
+    const sent = await gw.api("POST", `/api/webhooks/${hook.id}/test`, { sample: "voipcloud" });
+    expect(sent.status).toBe(202);
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0].path).toBe("/t");
+    expect(JSON.parse(receiver.requests[0].body)).toEqual({ call: "1700000000.5521", from: "voipcloud", talk: 180, agent: "Jane Smith" });
+    const delivery = await gw.api("GET", `/api/deliveries/${sent.body.id}`);
+    expect(delivery.body.status).toBe("delivered");
+  });
+
+  it("takes one of event, event_id or sample, and only a known sample", async () => {
+    const rule = { url: `${receiver.url}/p`, params: { phone: "src" } };
+    const hook = await createWebhook(gw, { url: `${receiver.url}/t` });
+    const source = await createSource(gw);
+    const stored = (await ingest(gw, source, callEvent())).body.event_id;
+
+    const inlineAndSample = await gw.api("POST", "/api/preview", { webhook: rule, event: callEvent(), sample: "wildix" });
+    expect(inlineAndSample.status).toBe(400);
+    expect(inlineAndSample.body.error.details).toEqual([{ field: "sample", message: expect.stringContaining("only one of") }]);
+    const inlineAndStored = await gw.api("POST", `/api/webhooks/${hook.id}/preview`, { event: callEvent(), event_id: stored });
+    expect(inlineAndStored.status).toBe(400);
+    expect(inlineAndStored.body.error.details[0].field).toBe("event_id");
+    const storedAndSample = await gw.api("POST", `/api/webhooks/${hook.id}/test`, { event_id: stored, sample: "voipcloud" });
+    expect(storedAndSample.status).toBe(400);
+    expect(storedAndSample.body.error.details[0].field).toBe("sample");
+
+    const unknown = await gw.api("POST", "/api/preview", { webhook: rule, sample: "asterisk" });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.details[0].field).toBe("sample");
+    expect((await gw.api("POST", `/api/webhooks/${hook.id}/test`, { sample: "asterisk" })).status).toBe(400);
+
+    // Nothing was sent for the refused test sends; the stored event's own delivery is the only one.
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(1);
   });
 });
 

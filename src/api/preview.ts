@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { canonicalEvent, EVENT_TYPES, type CanonicalEvent } from "../domain/event.js";
+import { EVENT_TYPES, type CanonicalEvent } from "../domain/event.js";
 import { found, GatewayError, invalidField } from "../domain/errors.js";
 import { ruleApplies } from "../domain/match.js";
 import { SAMPLE_EVENT } from "../domain/sample-event.js";
@@ -11,32 +11,41 @@ import { ExpressionError } from "../render/jsonata.js";
 import { RenderError } from "../render/request.js";
 import { authOf } from "../presets/auth.js";
 import { presetById } from "../presets/registry.js";
-import { canonicalSource } from "../sources/canonical.js";
+import { eventOfPayload, SAMPLE_IDS, sampleEvent } from "../sources/samples.js";
 import { canonicalOf } from "../store/events.js";
 import type { AppDeps } from "./deps.js";
 import { readBody } from "./http.js";
 import { ruleFromInput } from "./rules.js";
 import { requestView } from "./views.js";
 
-/** Which event to preview against: one given inline, a stored one, or the built-in sample. */
+/**
+ * Which event to preview against: one given inline, a stored one, the sample of a source kind
+ * (`GET /api/samples`), or, when none is given, the built-in canonical sample.
+ */
 export const previewEventSchema = z.object({
   event: z.unknown().optional(),
   event_id: z.string().max(64).optional(),
+  sample: z.enum(SAMPLE_IDS).optional(),
 });
+
+/** The ways of naming the event; at most one may be given. */
+const EVENT_CHOICES = ["event", "event_id", "sample"] as const;
 
 /** The canonical event of an inline payload, as if the canonical source had received it. */
 export function eventFromPayload(payload: unknown, nowIso: string, origin: { event_id: string; source_id: string }) {
   if (Array.isArray(payload)) throw invalidField("event", "give one event, not an array");
-  const [normalized] = canonicalSource.normalize(payload, { receivedAt: nowIso, query: {}, calls: new Map() });
-  return canonicalEvent(normalized, { ...origin, source: "canonical" });
+  return eventOfPayload("canonical", payload, nowIso, origin);
 }
 
 export async function previewEvent(
   deps: AppDeps,
   input: z.output<typeof previewEventSchema>,
 ): Promise<CanonicalEvent> {
+  const given = EVENT_CHOICES.filter((name) => input[name] !== undefined && input[name] !== null && input[name] !== "");
+  if (given.length > 1) throw invalidField(given[1], `give only one of event, event_id or sample (got ${given.join(" and ")})`);
   if (input.event_id) return canonicalOf(found(await deps.store.events.get(input.event_id), "event", input.event_id));
   const now = new Date(deps.clock.now()).toISOString();
+  if (input.sample) return sampleEvent(input.sample, now).event;
   return eventFromPayload(input.event ?? SAMPLE_EVENT, now, { event_id: "evt_preview", source_id: "preview" });
 }
 
