@@ -386,15 +386,28 @@ describe("console", () => {
     const page = await gw.send("/", {});
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
-    expect(page.body).toContain('<script type="module" src="/console/console.js"></script>');
+    expect(page.body).toContain('<script type="module" src="/console/console.mjs"></script>');
     expect(page.headers.get("content-security-policy")).toMatch(/^default-src 'self';/);
-    const script = await gw.send("/console/console.js", {});
-    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
-    expect(script.body).toContain("export function h(");
     const style = await gw.send("/console/console.css", {});
     expect(style.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    // Every module the shell imports, directly or not, is served as JavaScript by the gateway itself.
+    const modules = new Map<string, string>();
+    const pending = ["console.mjs"];
+    while (pending.length) {
+      const name = pending.pop()!;
+      if (modules.has(name)) continue;
+      const script = await gw.send(`/console/${name}`, {});
+      expect([name, script.status, script.headers.get("content-type")]).toEqual([name, 200, "text/javascript; charset=utf-8"]);
+      modules.set(name, script.body);
+      for (const [, imported] of script.body.matchAll(/from "([^"]+)"/g)) {
+        expect(imported).toMatch(/^\.\/[a-z-]+\.mjs$/);
+        pending.push(imported.slice(2));
+      }
+    }
+    expect([...modules.keys()]).toEqual(expect.arrayContaining(["dom.mjs", "webhook-form.mjs", "preview.mjs", "deliveries.mjs", "events.mjs", "vocabulary.mjs"]));
+    expect(modules.get("vocabulary.mjs")).toContain('export const EVENT_TYPES = ["call.start"');
     // Every URL the console loads is the gateway's own.
-    for (const text of [page.body, script.body, style.body]) expect(text).not.toMatch(/(?:src|href)=["']?(?:https?:)?\/\//);
+    for (const text of [page.body, style.body]) expect(text).not.toMatch(/(?:src|href)=["']?(?:https?:)?\/\//);
     expect((await gw.send("/console/secrets.txt", {})).status).toBe(404);
   });
 });

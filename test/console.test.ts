@@ -1,18 +1,23 @@
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, createWebhook, startGateway, type TestGateway } from "./support/gateway.js";
+import { EVENT_TYPES } from "../src/domain/event.js";
+import { ADMIN_TOKEN, createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { projectJson } from "./support/files.js";
 import { Receiver } from "./support/receiver.js";
+import { SalesforceStandIn } from "./support/salesforce-standin.js";
 
-// The console in Debian's Chromium, driven by playwright-core, against the real gateway. Screenshots of the
-// main screens go to docs/screenshots/ (linked from the README).
+// The console in Debian's Chromium, driven by playwright-core, against the real gateway and real receivers.
+// Screenshots of the main screens go to docs/screenshots/ (linked from the README).
 
 const SCREENSHOTS = new URL("../docs/screenshots/", import.meta.url).pathname;
+const VIEWPORT = { width: 1366, height: 800 };
 let browser: Browser;
 let gw: TestGateway;
 let receiver: Receiver;
 let page: Page;
 let requested: string[];
+let pageErrors: string[];
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -26,16 +31,19 @@ afterAll(() => browser?.close());
 beforeEach(async () => {
   gw = await startGateway();
   receiver = await new Receiver().start();
-  page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
+  page = await browser.newPage({ viewport: VIEWPORT });
   requested = [];
+  pageErrors = [];
   page.on("request", (request) => requested.push(request.url()));
+  page.on("pageerror", (error) => pageErrors.push(error.message));
 });
 afterEach(async () => {
   await page.close();
   await gw.stop();
   await receiver.stop();
-  // Nothing but the gateway itself was asked for anything.
-  expect(requested.filter((url) => !url.startsWith(gw.url))).toEqual([]);
+  // Nothing but the gateway itself was asked for anything, and no script failed.
+  expect(requested.filter((url) => !url.startsWith(gw.url) && !url.startsWith("data:"))).toEqual([]);
+  expect(pageErrors).toEqual([]);
 });
 
 async function signIn(token = ADMIN_TOKEN) {
@@ -43,6 +51,13 @@ async function signIn(token = ADMIN_TOKEN) {
   await page.getByLabel("Admin token").fill(token);
   await page.keyboard.press("Enter");
 }
+
+/** Nothing is wider than the window: long URLs and bodies wrap or scroll inside their box. */
+async function expectNoHorizontalOverflow() {
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(VIEWPORT.width);
+}
+
+const previewLine = () => page.locator("#preview-request .request-line").textContent();
 
 describe("console", () => {
   it("refuses a wrong token and signs in with the admin token", async () => {
@@ -65,7 +80,7 @@ describe("console", () => {
     expect(body.data).toHaveLength(1);
     expect(secret).toMatch(/^sk_/);
     expect(body.data[0].secret).not.toBe(secret);
-    await expect.poll(() => page.locator("table").textContent()).toContain(`${gw.url}/ingest/${body.data[0].id}`);
+    await expect.poll(() => page.locator("#sources").textContent()).toContain(`${gw.url}/ingest/${body.data[0].id}`);
     await page.screenshot({ path: `${SCREENSHOTS}sources.png`, fullPage: true });
   });
 
@@ -80,9 +95,10 @@ describe("console", () => {
     expect(await row.textContent()).toContain("POST_JSON");
     // A long URL wraps inside its column instead of widening the table past the screen.
     const table = (await page.locator("#webhooks").boundingBox())!;
-    expect(table.x + table.width).toBeLessThanOrEqual(1366);
+    expect(table.x + table.width).toBeLessThanOrEqual(VIEWPORT.width);
     const deleteButton = (await row.getByRole("button", { name: "Delete" }).boundingBox())!;
     expect(deleteButton.x + deleteButton.width).toBeLessThanOrEqual(table.x + table.width);
+    await expectNoHorizontalOverflow();
     await page.screenshot({ path: `${SCREENSHOTS}webhooks.png`, fullPage: true });
 
     await row.getByRole("button", { name: "Deactivate" }).click();
@@ -92,6 +108,230 @@ describe("console", () => {
     page.once("dialog", (dialog) => dialog.accept());
     await page.locator(`tr[data-id="${crm.id}"]`).getByRole("button", { name: "Delete" }).click();
     await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).status).toBe(404);
-    await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
+    await expect.poll(() => page.locator("#webhooks tbody tr").count()).toBe(1);
+  });
+
+  it("creates a Salesforce webhook from the preset, previews it and delivers a test event", async () => {
+    const salesforce = await new SalesforceStandIn().start();
+    try {
+      await signIn();
+      await page.getByRole("link", { name: "New webhook" }).click();
+      await page.getByLabel("Preset").selectOption("salesforce");
+      // The preset's settings appear, and its rule fills the form.
+      await page.getByLabel("My Domain URL").fill(salesforce.url);
+      await page.getByLabel("Consumer key").fill(salesforce.clientId);
+      await page.getByLabel("Consumer secret").fill(salesforce.clientSecret);
+      expect(await page.getByLabel("Name", { exact: true }).inputValue()).toBe("Salesforce");
+      expect(await page.getByLabel("Method").inputValue()).toBe("POST_JSON");
+      expect(await page.getByRole("textbox", { name: "Body template" }).inputValue()).toContain('"TaskSubtype": "Call"');
+      await expect.poll(previewLine).toBe(`POST ${salesforce.url}/services/data/v66.0/sobjects/Task`);
+      // The preview is the exact body, with the preset's credentials masked.
+      const body = JSON.parse((await page.locator("#preview-request pre").textContent())!);
+      expect(body).toMatchObject({ Subject: "Inbound call from Jane Customer", CallType: "Inbound", CallDurationInSeconds: 328 });
+      expect(await page.locator("#preview-request").textContent()).toContain("Bearer ****");
+      expect(await page.locator("#preview-request").textContent()).not.toContain(salesforce.clientSecret);
+      // Another sample event: the preview follows.
+      await page.getByLabel("Event", { exact: true }).selectOption("sample:voipcloud");
+      await expect.poll(async () => (await page.locator("#preview-request pre").textContent()) ?? "").not.toContain("Jane Customer");
+      await expectNoHorizontalOverflow();
+      await page.screenshot({ path: `${SCREENSHOTS}webhook-preset.png` });
+
+      await page.getByRole("button", { name: "Create webhook" }).click();
+      await page.getByRole("heading", { name: "Edit “Salesforce”" }).waitFor();
+      const { body: list } = await gw.api("GET", "/api/webhooks");
+      expect(list.data).toHaveLength(1);
+      expect(list.data[0]).toMatchObject({ preset: "salesforce", preset_config: { instance_url: salesforce.url, client_id: salesforce.clientId } });
+      expect(list.data[0].preset_config.client_secret).toMatch(/^\*\*\*\*/);
+
+      await page.getByRole("button", { name: "Send test event" }).click();
+      await expect.poll(() => page.locator("h1 .badge").textContent(), { timeout: 10_000 }).toBe("delivered");
+      expect(await page.locator("#attempts tbody tr").count()).toBe(1);
+      expect(await page.locator("#attempts").textContent()).toContain("201");
+      expect(salesforce.requestsTo("/services/data/v66.0/sobjects/Task")).toHaveLength(1);
+      expect(JSON.parse(salesforce.requestsTo("/services/data/v66.0/sobjects/Task")[0].body)).toMatchObject({ Subject: "Inbound call from Jane Customer" });
+    } finally {
+      await salesforce.stop();
+    }
+  });
+
+  it("creates a custom GET webhook with a parameter map, shows errors where they are, and delivers a test event", async () => {
+    await signIn();
+    await page.getByRole("link", { name: "New webhook" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Legacy CRM");
+    await page.getByLabel("Method").selectOption("GET");
+    await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/crm/call`);
+    // The canonical fields are offered to expressions.
+    const offered = await page.locator("#canonical-fields option").evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+    expect(offered).toEqual(expect.arrayContaining(["src", "dst", "bill_duration", "agent.extension", "hangup_cause"]));
+    await page.getByRole("button", { name: "Add parameter" }).click();
+    await page.keyboard.type("phone");
+    await page.locator("#params .pair-value").last().fill("src");
+    await expect.poll(previewLine).toBe(`GET ${receiver.url}/crm/call?phone=%2B15551234567`);
+
+    // A broken expression: the message appears under its row and in the preview.
+    await page.getByRole("button", { name: "Add parameter" }).click();
+    await page.locator("#params .pair-name").last().fill("minutes");
+    await page.locator("#params .pair-value").last().fill("$round(bill_duration / 60");
+    await expect.poll(() => page.locator("#params .pair").last().locator(".field-error").textContent()).toContain('Expected ")"');
+    expect(await page.locator("#preview-error").textContent()).toContain("params.minutes");
+    expect(await page.locator("#params .pair-value").last().getAttribute("aria-invalid")).toBe("true");
+    await page.screenshot({ path: `${SCREENSHOTS}webhook-error.png` });
+
+    await page.locator("#params .pair-value").last().fill("$round(bill_duration / 60)");
+    await expect.poll(previewLine).toBe(`GET ${receiver.url}/crm/call?phone=%2B15551234567&minutes=5`);
+    expect(await page.locator("#params .field-error").allTextContents()).toEqual(["", "", ""]);
+    await page.getByLabel("Event", { exact: true }).selectOption("sample:wildix");
+    await expect.poll(previewLine).toMatch(/\?phone=%2B15551234567&minutes=0$/);
+    await page.screenshot({ path: `${SCREENSHOTS}webhook-custom.png` });
+
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await page.getByRole("heading", { name: "Edit “Legacy CRM”" }).waitFor();
+    // The generated signing secret is shown once, on the page after creation.
+    expect(await page.locator("#webhook-secret").textContent()).toMatch(/^whsec_/);
+    const { body: list } = await gw.api("GET", "/api/webhooks");
+    expect(list.data[0]).toMatchObject({ method: "GET", params: { phone: "src", minutes: "$round(bill_duration / 60)" }, body_template: null });
+
+    // The test sends the event chosen for the preview.
+    await page.getByLabel("Event", { exact: true }).selectOption("sample:wildix");
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await expect.poll(() => page.locator("h1 .badge").textContent(), { timeout: 10_000 }).toBe("delivered");
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0].method).toBe("GET");
+    expect(Object.fromEntries(receiver.requests[0].query)).toEqual({ phone: "+15551234567", minutes: "0" });
+    expect(await page.locator("#delivery-request .request-line").textContent()).toBe(`GET ${receiver.url}/crm/call?phone=%2B15551234567&minutes=0`);
+    const attempt = page.locator("#attempts tbody tr");
+    expect(await attempt.count()).toBe(1);
+    expect(await attempt.textContent()).toContain("200");
+    expect(await attempt.textContent()).toContain("ok");
+    expect(await page.locator("dl.facts").textContent()).toContain("Legacy CRM");
+    await expectNoHorizontalOverflow();
+    await page.screenshot({ path: `${SCREENSHOTS}delivery.png`, fullPage: true });
+  });
+
+  it("shows the API's validation errors on the fields when saving, and keeps masked secrets on edit", async () => {
+    await signIn();
+    await page.getByRole("link", { name: "New webhook" }).click();
+    await page.getByLabel("call.end").uncheck();
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await expect.poll(() => page.locator("#form-error").textContent()).toContain("Some fields need attention");
+    const errorOf = (label: string) => page.getByLabel(label, { exact: true }).evaluate((el) => document.getElementById(el.getAttribute("aria-describedby") ?? "")?.textContent);
+    expect(await errorOf("Name")).toBeTruthy();
+    expect(await errorOf("URL")).toBeTruthy();
+    expect(await page.getByRole("group", { name: "Events", exact: true }).locator(".field-error").textContent()).toContain("Too small");
+    // Focus lands on the first field in error, for keyboard users.
+    expect(await page.evaluate(() => document.activeElement?.closest(".field")?.querySelector("label")?.textContent)).toBe("Name");
+    expect((await gw.api("GET", "/api/webhooks")).body.data).toEqual([]);
+
+    const webhook = await createWebhook(gw, {
+      name: "Signed",
+      url: `${receiver.url}/signed`,
+      headers: { "X-Api-Key": "key-0123456789abcdef" },
+      signing: "hmac-hex",
+      secret: "a-shared-secret-of-some-length",
+    });
+    await page.goto(`${gw.url}/#/webhooks/${webhook.id}`);
+    await page.getByRole("heading", { name: "Edit “Signed”" }).waitFor();
+    expect(await page.getByLabel("Signing secret").inputValue()).toBe("****ngth");
+    expect(await page.locator("#headers .pair-value").inputValue()).toBe("****cdef");
+    await page.getByLabel("Retries").fill("7");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${webhook.id}`)).body.retries).toBe(7);
+    // The masked values sent back kept the stored secrets: the receiver sees the real ones.
+    await gw.api("POST", `/api/webhooks/${webhook.id}/test`);
+    await receiver.waitFor(1);
+    expect(receiver.requests[0].headers["x-api-key"]).toBe("key-0123456789abcdef");
+  });
+
+  it("filters the delivery log, shows attempts and retries a failed delivery", async () => {
+    const failing = await createWebhook(gw, { name: "Flaky CRM", url: `${receiver.url}/flaky`, retries: 0 });
+    const other = await createWebhook(gw, { name: "Other", url: `${receiver.url}/other` });
+    receiver.replyWith({ status: 500, body: "database is down" });
+    const failed = (await gw.api("POST", `/api/webhooks/${failing.id}/test`)).body;
+    await gw.settle();
+    await gw.api("POST", `/api/webhooks/${other.id}/test`);
+    await gw.settle();
+
+    await signIn();
+    await page.getByRole("link", { name: "Deliveries", exact: true }).click();
+    await expect.poll(() => page.locator("#deliveries tbody tr").count()).toBe(2);
+    await page.getByLabel("Webhook").selectOption(failing.id);
+    await expect.poll(() => page.locator("#deliveries tbody tr").count()).toBe(1);
+    await page.getByLabel("Status").selectOption("delivered");
+    await expect.poll(() => page.locator(".empty").textContent()).toBe("No delivery matches.");
+    await page.getByLabel("Status").selectOption("failed");
+    const row = page.locator(`#deliveries tr[data-id="${failed.id}"]`);
+    await expect.poll(() => row.textContent()).toContain("HTTP 500");
+    await page.screenshot({ path: `${SCREENSHOTS}deliveries.png`, fullPage: true });
+
+    await row.getByRole("link").first().click();
+    await expect.poll(() => page.locator("h1 .badge").textContent()).toBe("failed");
+    expect(await page.locator("#attempts tbody").textContent()).toContain("database is down");
+    await expectNoHorizontalOverflow();
+    await page.getByRole("button", { name: "Retry now" }).click();
+    await expect.poll(() => page.locator("h1 .badge").textContent(), { timeout: 10_000 }).toBe("delivered");
+    expect(await page.locator("#attempts tbody tr").count()).toBe(2);
+    expect(receiver.requests.filter((r) => r.path === "/flaky")).toHaveLength(2);
+  });
+
+  it("lists events and shows one in its canonical and raw forms", async () => {
+    const source = await createSource(gw, "Call centre", "voipappz");
+    const payload = projectJson<Record<string, unknown>>("test/fixtures/voipappz/call-hangup.json");
+    const accepted = await ingest(gw, source, payload);
+    expect(accepted.status).toBe(202);
+    await signIn();
+    await page.getByRole("link", { name: "Events" }).click();
+    const row = page.locator(`#events tr[data-id="${accepted.body.event_id}"]`);
+    await expect.poll(() => row.textContent()).toContain("call.end");
+    await row.getByRole("link").click();
+    const json = page.locator("#event-json");
+    await expect.poll(async () => JSON.parse((await json.textContent()) ?? "{}").event_id).toBe(accepted.body.event_id);
+    expect(JSON.parse((await json.textContent())!)).toMatchObject({ type: "call.end", source: "voipappz" });
+    // The tabs work with the keyboard: arrow right shows the payload as the PBX posted it.
+    await page.getByRole("tab", { name: "Canonical" }).focus();
+    await page.keyboard.press("ArrowRight");
+    expect(JSON.parse((await json.textContent())!)).toEqual(payload);
+    expect(await page.getByRole("tab", { name: "Raw payload" }).getAttribute("aria-selected")).toBe("true");
+    await expectNoHorizontalOverflow();
+    await page.screenshot({ path: `${SCREENSHOTS}event.png`, fullPage: true });
+  });
+
+  it("creates a webhook with the keyboard alone", async () => {
+    await signIn();
+    await page.getByRole("heading", { name: "Webhooks" }).waitFor();
+    // The focused element's name: its label's text for a form control, its text for a link or button.
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLInputElement | null;
+        return el?.labels?.[0]?.textContent || el?.textContent;
+      });
+    /** Presses Tab until the focused element is `name`, failing if it never comes. */
+    const tabTo = async (name: string, pressEnter = true) => {
+      for (let i = 0; i < 60 && (await focused()) !== name; i++) await page.keyboard.press("Tab");
+      expect(await focused()).toBe(name);
+      if (pressEnter) await page.keyboard.press("Enter");
+    };
+    await tabTo("New webhook");
+    await page.getByRole("heading", { name: "New webhook" }).waitFor();
+    await tabTo("Name", false);
+    await page.keyboard.type("Keyboard only");
+    expect(await page.getByLabel("Name", { exact: true }).inputValue()).toBe("Keyboard only");
+    await tabTo("call.start", false);
+    await page.keyboard.press("Space");
+    await tabTo("Create webhook");
+    await expect.poll(() => page.locator("#form-error").textContent()).toContain("Some fields need attention");
+    // Focus went to the field in error (the URL): type it and submit with Enter.
+    await page.keyboard.type(`${receiver.url}/keys`);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Edit “Keyboard only”" }).waitFor();
+    const { body } = await gw.api("GET", "/api/webhooks");
+    expect(body.data[0]).toMatchObject({ name: "Keyboard only", events: ["call.start", "call.end"] });
+  });
+
+  it("offers exactly the domain's event types", async () => {
+    await signIn();
+    await page.goto(`${gw.url}/#/webhooks/new`);
+    const boxes = page.locator('input[name="events"]');
+    await expect.poll(() => boxes.count()).toBe(EVENT_TYPES.length);
+    expect(await boxes.evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual([...EVENT_TYPES]);
   });
 });

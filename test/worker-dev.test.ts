@@ -73,6 +73,10 @@ describe("Cloudflare Workers", () => {
       expect(started.output()).toContain(`Admin token (ADMIN_TOKEN): ${TOKEN}`);
       const gw = clientOf((path, init) => fetch(`http://127.0.0.1:${port}${path}`, init)) as GatewayUnderTest;
       expect((await gw.send("/health", {})).body).toEqual({ status: "ok" });
+      // The console's modules are bundled as text by wrangler.toml's rule and served as JavaScript.
+      const form = await gw.send("/console/webhook-form.mjs", {});
+      expect(form.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+      expect(form.body).toContain("export async function showWebhookForm(");
       const source = await createSource(gw);
       await createWebhook(gw, { url: `${receiver.url}/from-workerd` });
       expect((await ingest(gw, source, callEvent())).status).toBe(202);

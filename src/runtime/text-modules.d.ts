@@ -4,8 +4,8 @@ declare module "*.hbs" {
   export default text;
 }
 
-// The console's files, bundled as text on Workers.
-declare module "*/console/assets/console.js" {
+// The console's files, bundled as text on Workers (its modules are .mjs so that no TypeScript import matches).
+declare module "*.mjs" {
   const text: string;
   export default text;
 }

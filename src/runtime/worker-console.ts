@@ -1,7 +1,29 @@
+import api from "../console/assets/api.mjs";
 import css from "../console/assets/console.css";
-import js from "../console/assets/console.js";
+import shell from "../console/assets/console.mjs";
+import deliveries from "../console/assets/deliveries.mjs";
+import dom from "../console/assets/dom.mjs";
+import events from "../console/assets/events.mjs";
+import fields from "../console/assets/fields.mjs";
 import html from "../console/assets/index.html";
+import preview from "../console/assets/preview.mjs";
+import sources from "../console/assets/sources.mjs";
+import webhookForm from "../console/assets/webhook-form.mjs";
+import webhooks from "../console/assets/webhooks.mjs";
 import type { ConsoleAssets } from "../console/routes.js";
 
 /** The console's files, bundled as text (wrangler.toml's Text rule; Workers have no file system). */
-export const WORKER_CONSOLE: ConsoleAssets = { "index.html": html, "console.js": js, "console.css": css };
+export const WORKER_CONSOLE: ConsoleAssets = {
+  "index.html": html,
+  "console.css": css,
+  "console.mjs": shell,
+  "api.mjs": api,
+  "dom.mjs": dom,
+  "fields.mjs": fields,
+  "sources.mjs": sources,
+  "webhooks.mjs": webhooks,
+  "webhook-form.mjs": webhookForm,
+  "preview.mjs": preview,
+  "deliveries.mjs": deliveries,
+  "events.mjs": events,
+};

@@ -1,0 +1,166 @@
+// The delivery log: every delivery with its status, each one's attempts, and a retry button.
+
+import { api, queryOf } from "./api.mjs";
+import { badge, h, moreButton, table, toast, when } from "./dom.mjs";
+import { DELIVERY_STATUSES } from "./vocabulary.mjs";
+
+const STATUS_KIND = { pending: "wait", delivering: "wait", delivered: "good", failed: "bad" };
+const REFRESH_MS = 1000;
+
+export function deliveryBadge(status) {
+  return badge(status, STATUS_KIND[status]);
+}
+
+/** Webhook names by id, for labelling rows. */
+async function webhookNames() {
+  const { data } = await api("GET", "/api/webhooks?limit=200");
+  return new Map(data.map((w) => [w.id, w.name]));
+}
+
+function lastResult(d) {
+  if (d.last_error) return h("span", { class: "error" }, d.last_error);
+  return d.last_status_code ? `HTTP ${d.last_status_code}` : "";
+}
+
+function deliveryRow(d, names) {
+  return h(
+    "tr",
+    { "data-id": d.id },
+    h("td", {}, h("a", { href: `#/deliveries/${d.id}` }, when(d.created_at))),
+    h("td", {}, names.get(d.webhook_id) ?? d.webhook_id),
+    h("td", { class: "mono" }, h("a", { href: `#/events/${d.event_id}` }, d.event_id)),
+    h("td", {}, deliveryBadge(d.status)),
+    h("td", {}, `${d.attempt_count} / ${d.max_attempts}`),
+    h("td", {}, lastResult(d)),
+  );
+}
+
+function filterBar(view, names) {
+  const choose = (name, value) => {
+    const query = Object.fromEntries(view.query);
+    location.hash = `#/deliveries${queryOf({ ...query, [name]: value })}`;
+  };
+  const webhook = h(
+    "select",
+    { id: "filter-webhook", onchange: (e) => choose("webhook_id", e.target.value) },
+    h("option", { value: "" }, "All webhooks"),
+    [...names].map(([id, name]) => h("option", { value: id, selected: view.query.get("webhook_id") === id }, name)),
+  );
+  const status = h(
+    "select",
+    { id: "filter-status", onchange: (e) => choose("status", e.target.value) },
+    h("option", { value: "" }, "Any status"),
+    DELIVERY_STATUSES.map((s) => h("option", { value: s, selected: view.query.get("status") === s }, s)),
+  );
+  return h(
+    "div",
+    { class: "filters" },
+    h("label", { for: "filter-webhook" }, "Webhook"),
+    webhook,
+    h("label", { for: "filter-status" }, "Status"),
+    status,
+  );
+}
+
+export async function showDeliveries(view) {
+  const filter = { webhook_id: view.query.get("webhook_id"), status: view.query.get("status") };
+  const [names, page] = await Promise.all([webhookNames(), api("GET", `/api/deliveries${queryOf(filter)}`)]);
+  const list = table(
+    { id: "deliveries" },
+    ["created", "webhook", "event", "status", "attempts", "result"],
+    ["Created", "Webhook", "Event", "Status", "Attempts", "Last result"],
+    page.data.map((d) => deliveryRow(d, names)),
+  );
+  const body = list.tBodies[0];
+  const more = moreButton(page.next_cursor, async (cursor) => {
+    const next = await api("GET", `/api/deliveries${queryOf({ ...filter, cursor })}`);
+    body.append(...next.data.map((d) => deliveryRow(d, names)));
+    return next.next_cursor;
+  });
+  view.mount(
+    h("div", { class: "toolbar" }, h("h1", {}, "Deliveries")),
+    filterBar(view, names),
+    page.data.length ? list : h("p", { class: "panel empty" }, "No delivery matches."),
+    more,
+  );
+}
+
+/** The request as it was (or will be) sent: method and URL, headers, body. */
+export function requestBlock(request, id) {
+  if (!request) return h("p", { class: "muted" }, "Not rendered: the rule could not be rendered for this event (see the error).");
+  return h(
+    "div",
+    { class: "request", id },
+    h("p", { class: "mono request-line" }, h("strong", {}, request.method), " ", request.url),
+    table(
+      { class: "headers" },
+      ["header", "value"],
+      ["Header", "Value"],
+      Object.entries(request.headers).map(([name, value]) => h("tr", {}, h("td", { class: "mono" }, name), h("td", { class: "mono" }, value))),
+    ),
+    request.body === null ? h("p", { class: "muted" }, "No body.") : h("pre", { class: "body" }, request.body),
+  );
+}
+
+function attemptRow(a) {
+  return h(
+    "tr",
+    {},
+    h("td", {}, String(a.number)),
+    h("td", {}, when(a.started_at)),
+    h("td", {}, `${a.duration_ms} ms`),
+    h("td", {}, a.status_code ? badge(String(a.status_code), a.status_code < 300 ? "good" : "bad") : "—"),
+    h(
+      "td",
+      {},
+      a.error ? h("p", { class: "error" }, a.error) : null,
+      a.response_body ? h("pre", { class: "excerpt" }, a.response_body) : null,
+      a.note ? h("p", { class: "muted" }, a.note) : null,
+    ),
+  );
+}
+
+export async function showDelivery(view) {
+  const d = await api("GET", `/api/deliveries/${encodeURIComponent(view.id)}`);
+  const names = await webhookNames();
+  const finished = d.status === "delivered" || d.status === "failed";
+  const retry = async () => {
+    try {
+      await api("POST", `/api/deliveries/${d.id}/retry`);
+      toast("Retry queued");
+      await showDelivery(view);
+    } catch (error) {
+      toast(error.message);
+    }
+  };
+  const facts = [
+    ["Webhook", h("a", { href: `#/webhooks/${d.webhook_id}` }, names.get(d.webhook_id) ?? d.webhook_id)],
+    ["Event", h("a", { class: "mono", href: `#/events/${d.event_id}` }, d.event_id)],
+    ["Created", when(d.created_at)],
+    ["Attempts", `${d.attempt_count} of at most ${d.max_attempts}`],
+    d.next_attempt_at && ["Next attempt", when(d.next_attempt_at)],
+    d.delivered_at && ["Delivered", when(d.delivered_at)],
+    d.last_error && ["Last error", h("span", { class: "error" }, d.last_error)],
+  ].filter(Boolean);
+  view.mount(
+    h(
+      "div",
+      { class: "toolbar" },
+      h("h1", {}, "Delivery ", h("span", { class: "mono" }, d.id), " ", deliveryBadge(d.status)),
+      finished
+        ? h("button", { type: "button", class: "primary", onclick: retry }, d.status === "failed" ? "Retry now" : "Send again")
+        : h("span", { class: "muted" }, "Refreshing while it runs…"),
+    ),
+    h("dl", { class: "panel facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
+    h("section", { class: "panel" }, h("h2", {}, "Request"), requestBlock(d.request, "delivery-request")),
+    h(
+      "section",
+      { class: "panel" },
+      h("h2", {}, "Attempts"),
+      d.attempts.length
+        ? table({ id: "attempts" }, ["number", "time", "duration", "code", "response"], ["#", "Started", "Took", "Status", "Response"], d.attempts.map(attemptRow))
+        : h("p", { class: "muted" }, "No attempt yet."),
+    ),
+  );
+  if (!finished) setTimeout(() => view.isCurrent() && showDelivery(view).catch(() => {}), REFRESH_MS);
+}

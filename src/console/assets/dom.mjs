@@ -1,0 +1,70 @@
+// DOM helpers for every page. Pages are built with `h()` from text nodes, never from HTML strings, so
+// nothing a PBX or a user typed can run as markup.
+
+/** An element with attributes (`on*` ones as listeners) and children (strings become text; arrays nest). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat(Infinity)) if (child !== null && child !== undefined && child !== false) el.append(child);
+  return el;
+}
+
+/** A short message in the corner, read out by screen readers. */
+export function toast(message) {
+  const box = document.getElementById("toast");
+  box.textContent = message;
+  setTimeout(() => (box.textContent === message ? (box.textContent = "") : null), 4000);
+}
+
+export function when(iso) {
+  return iso ? new Date(iso).toLocaleString() : "";
+}
+
+/** A value as indented JSON, for `<pre>` blocks. */
+export function pretty(value) {
+  return JSON.stringify(value, null, 2);
+}
+
+/** A status pill; `kind` picks its colour (on, off, good, bad, wait). */
+export function badge(text, kind = text) {
+  return h("span", { class: `badge ${kind}` }, text);
+}
+
+/** A table with a header row; `columns` name the `col-*` classes that size them (no inline styles). */
+export function table(attrs, columns, headings, rows) {
+  return h(
+    "table",
+    attrs,
+    h("colgroup", {}, columns.map((name) => h("col", { class: `col-${name}` }))),
+    h("thead", {}, h("tr", {}, headings.map((text) => h("th", { scope: "col" }, text)))),
+    h("tbody", {}, rows),
+  );
+}
+
+/** The value of a form control: checkbox as boolean, number inputs as numbers (undefined when empty). */
+export function valueOf(input) {
+  if (input.type === "checkbox") return input.checked;
+  if (input.type === "number") return input.value === "" ? undefined : Number(input.value);
+  return input.value;
+}
+
+let uniqueIds = 0;
+/** A fresh id for pairing labels with controls. */
+export function newId(prefix) {
+  uniqueIds += 1;
+  return `${prefix}-${uniqueIds}`;
+}
+
+/** "Load more" under a paged list: `load(cursor)` appends the next page and returns the cursor after it. */
+export function moreButton(cursor, load) {
+  const holder = h("p", {});
+  const offer = (next) =>
+    holder.replaceChildren(...(next ? [h("button", { type: "button", onclick: async () => offer(await load(next)) }, "Load more")] : []));
+  offer(cursor);
+  return holder;
+}

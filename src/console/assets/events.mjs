@@ -1,0 +1,97 @@
+// Events as received: the list, and each event's canonical form beside the payload the PBX posted.
+
+import { api, queryOf } from "./api.mjs";
+import { deliveryBadge } from "./deliveries.mjs";
+import { h, moreButton, pretty, table, when } from "./dom.mjs";
+import { EVENT_TYPES } from "./vocabulary.mjs";
+
+async function sourceNames() {
+  const { data } = await api("GET", "/api/sources?limit=200");
+  return new Map(data.map((s) => [s.id, s.name]));
+}
+
+function eventRow(e, names) {
+  return h(
+    "tr",
+    { "data-id": e.event_id },
+    h("td", {}, h("a", { href: `#/events/${e.event_id}` }, when(e.received_at))),
+    h("td", {}, e.type),
+    h("td", {}, names.get(e.source_id) ?? e.source_id, h("div", { class: "muted" }, e.source)),
+    h("td", {}, e.direction ?? ""),
+    h("td", { class: "mono" }, [e.src, e.dst].filter(Boolean).join(" → ")),
+    h("td", {}, e.status ?? ""),
+  );
+}
+
+export async function showEvents(view) {
+  const filter = { type: view.query.get("type") };
+  const [names, page] = await Promise.all([sourceNames(), api("GET", `/api/events${queryOf(filter)}`)]);
+  const list = table(
+    { id: "events" },
+    ["received", "type", "source", "direction", "parties", "call-status"],
+    ["Received", "Type", "Source", "Direction", "From → to", "Status"],
+    page.data.map((e) => eventRow(e, names)),
+  );
+  const more = moreButton(page.next_cursor, async (cursor) => {
+    const next = await api("GET", `/api/events${queryOf({ ...filter, cursor })}`);
+    list.tBodies[0].append(...next.data.map((e) => eventRow(e, names)));
+    return next.next_cursor;
+  });
+  const type = h(
+    "select",
+    { id: "filter-type", onchange: (e) => (location.hash = `#/events${queryOf({ type: e.target.value })}`) },
+    h("option", { value: "" }, "All types"),
+    [...EVENT_TYPES, "unmapped"].map((t) => h("option", { value: t, selected: filter.type === t }, t)),
+  );
+  view.mount(
+    h("div", { class: "toolbar" }, h("h1", {}, "Events")),
+    h("div", { class: "filters" }, h("label", { for: "filter-type" }, "Type"), type),
+    page.data.length ? list : h("p", { class: "panel empty" }, "No event yet: events appear here as your PBX posts them."),
+    more,
+  );
+}
+
+/** Tabs over one `<pre>`: each tab shows its own text. Arrow keys move between tabs, as in any tab list. */
+function tabs(views) {
+  const pre = h("pre", { class: "body", id: "event-json", role: "tabpanel", tabindex: "0" });
+  const buttons = views.map(([label, text], index) =>
+    h("button", { type: "button", role: "tab", "aria-controls": "event-json", onclick: () => select(index), onkeydown: (e) => step(e, index) }, label),
+  );
+  const select = (index) => {
+    buttons.forEach((button, i) => {
+      button.setAttribute("aria-selected", String(i === index));
+      button.tabIndex = i === index ? 0 : -1;
+    });
+    pre.textContent = views[index][1];
+  };
+  const step = (e, index) => {
+    const delta = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+    if (!delta) return;
+    const next = (index + delta + buttons.length) % buttons.length;
+    select(next);
+    buttons[next].focus();
+  };
+  select(0);
+  return [h("div", { role: "tablist", class: "tabs", "aria-label": "Event views" }, buttons), pre];
+}
+
+export async function showEvent(view) {
+  const event = await api("GET", `/api/events/${encodeURIComponent(view.id)}`);
+  const { raw, deliveries, ...canonical } = event;
+  view.mount(
+    h("div", { class: "toolbar" }, h("h1", {}, "Event ", h("span", { class: "mono" }, event.event_id)), h("span", { class: "muted" }, event.type)),
+    h("section", { class: "panel" }, tabs([["Canonical", pretty(canonical)], ["Raw payload", pretty(raw)]])),
+    h(
+      "section",
+      { class: "panel" },
+      h("h2", {}, "Deliveries"),
+      deliveries.length
+        ? h(
+            "ul",
+            { class: "plain" },
+            deliveries.map((d) => h("li", {}, h("a", { href: `#/deliveries/${d.id}` }, d.id), " ", deliveryBadge(d.status), " ", when(d.created_at))),
+          )
+        : h("p", { class: "muted" }, "No webhook matched this event."),
+    ),
+  );
+}

@@ -1,0 +1,109 @@
+// The live preview beside the webhook form: the exact request (method, URL, headers, body) the rule being
+// edited would send for a chosen event, rendered by the gateway itself as the form changes.
+
+import { api, ApiError } from "./api.mjs";
+import { requestBlock } from "./deliveries.mjs";
+import { badge, h, pretty, when } from "./dom.mjs";
+
+const DEBOUNCE_MS = 150;
+
+function eventOptions(samples, recent) {
+  return [
+    h("optgroup", { label: "Samples" }, samples.map((s) => h("option", { value: `sample:${s.id}` }, s.label))),
+    recent.length
+      ? h(
+          "optgroup",
+          { label: "Recent events" },
+          recent.map((e) => h("option", { value: `event:${e.event_id}` }, `${e.type} · ${[e.src, e.dst].filter(Boolean).join(" → ")} · ${when(e.received_at)}`)),
+        )
+      : null,
+  ];
+}
+
+/** What the gateway is asked to preview: a draft need not be named or have events yet. */
+function previewRule(rule) {
+  const draft = { ...rule };
+  if (!draft.name?.trim()) delete draft.name;
+  if (!draft.events?.length) delete draft.events;
+  return draft;
+}
+
+/**
+ * The preview panel. `rule()` reads the form; problems the gateway finds show on the form's fields
+ * (`errors`), the rest in the panel.
+ */
+export function livePreview({ rule, samples, recent, errors }) {
+  const chooser = h("select", { id: "preview-event" }, eventOptions(samples, recent));
+  const verdict = h("p", { id: "preview-match" });
+  const output = h("div", { id: "preview-output" });
+  const eventFields = h("pre", { class: "body", id: "preview-event-json" });
+  let pending = null;
+  let sequence = 0;
+
+  const eventChoice = () => {
+    const [kind, id] = chooser.value.split(/:(.*)/s);
+    return kind === "sample" ? { sample: id } : { event_id: id };
+  };
+  const showEvent = () => {
+    const [kind, id] = chooser.value.split(/:(.*)/s);
+    const event = kind === "sample" ? samples.find((s) => s.id === id)?.event : recent.find((e) => e.event_id === id);
+    eventFields.textContent = pretty(event ?? {});
+  };
+
+  async function render() {
+    const mine = ++sequence;
+    let result;
+    try {
+      result = { request: await api("POST", "/api/preview", { webhook: previewRule(rule()), ...eventChoice() }) };
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      result = { error };
+    }
+    if (mine !== sequence) return;
+    errors.clear("live");
+    if (result.request) {
+      verdict.replaceChildren(
+        result.request.matches
+          ? badge("would be sent", "good")
+          : badge("would not be sent", "off"),
+        " ",
+        result.request.matches ? "This event matches the rule." : "This event does not match the rule's events, call types, sources or filter.",
+      );
+      output.replaceChildren(requestBlock(result.request, "preview-request"));
+      return;
+    }
+    const unplaced = errors.show(result.error.details, "live");
+    verdict.replaceChildren(badge("cannot render", "bad"));
+    output.replaceChildren(
+      h(
+        "div",
+        { class: "preview-error", id: "preview-error", role: "alert" },
+        h("p", {}, result.error.message),
+        unplaced.length < result.error.details.length ? h("p", { class: "muted" }, "Fix the rule in the form: the preview follows.") : null,
+      ),
+    );
+  }
+
+  const refresh = () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => render().catch((error) => output.replaceChildren(h("p", { class: "error" }, error.message))), DEBOUNCE_MS);
+  };
+  chooser.addEventListener("change", () => {
+    showEvent();
+    refresh();
+  });
+  showEvent();
+
+  const element = h(
+    "aside",
+    { class: "preview panel", id: "preview", "aria-label": "Preview" },
+    h("h2", {}, "Preview"),
+    h("p", { class: "hint" }, "The exact request this rule sends for the chosen event. Nothing is sent."),
+    h("label", { for: "preview-event" }, "Event"),
+    chooser,
+    verdict,
+    output,
+    h("details", {}, h("summary", {}, "Fields of this event"), eventFields),
+  );
+  return { element, refresh, eventChoice };
+}

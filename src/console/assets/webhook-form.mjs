@@ -1,0 +1,386 @@
+// The webhook form: create a rule (custom or from a preset) or edit one, beside a live preview of the exact
+// request it sends. What the API says is wrong shows under the field it names.
+
+import { api, ApiError } from "./api.mjs";
+import { h, toast, valueOf } from "./dom.mjs";
+import { checkboxGroup, FieldErrors, labelled, pairEditor } from "./fields.mjs";
+import { livePreview } from "./preview.mjs";
+import { DIRECTIONS, EVENT_TYPES, HANGUP_CAUSES, METHODS, SIGNINGS, WEBHOOK_DEFAULTS } from "./vocabulary.mjs";
+
+const METHOD_LABELS = {
+  GET: "GET: parameters in the query string",
+  POST: "POST: parameters form-encoded",
+  POST_JSON: "POST: JSON body",
+  PUT: "PUT: JSON body",
+  PATCH: "PATCH: JSON body",
+};
+const SIGNING_LABELS = {
+  standard: "Standard Webhooks (webhook-signature header)",
+  "hmac-hex": "HMAC-SHA256 hex in x-signature (the Wildix way)",
+  none: "None",
+};
+const PAYLOADS = [
+  ["map", "Parameter map"],
+  ["expression", "One JSONata expression"],
+  ["template", "Body template (Handlebars)"],
+];
+
+/** The secret a rule was created with, shown once on the page that follows the creation. */
+let createdSecret = null;
+
+const select = (options, labels = {}) => h("select", {}, options.map((value) => h("option", { value }, labels[value] ?? value)));
+const text = (attrs = {}) => h("input", { spellcheck: "false", ...attrs });
+const number = (min, max) => h("input", { type: "number", min, max, step: 1, inputmode: "numeric" });
+
+/** The settings a preset asks for (`preset_config`): one control each, secrets as password inputs. */
+function presetSettings(preset, errors) {
+  const controls = new Map();
+  const fields = Object.entries(preset.config).map(([name, field]) => {
+    const control =
+      field.type === "boolean"
+        ? h("input", { type: "checkbox" })
+        : text({
+            type: field.secret ? "password" : field.type === "url" ? "url" : "text",
+            autocomplete: field.secret ? "new-password" : "off",
+            placeholder: field.example ?? (typeof field.default === "string" ? field.default : ""),
+            required: field.required,
+          });
+    controls.set(name, control);
+    const label = `${field.label}${field.required ? " (required)" : ""}`;
+    return labelled(label, control, { hint: field.description, errors, path: `preset_config.${name}` });
+  });
+  return {
+    element: h("div", { class: "preset-settings", id: "preset-settings" }, fields),
+    read: () =>
+      Object.fromEntries(
+        [...controls].map(([name, control]) => [name, valueOf(control)]).filter(([, value]) => value !== ""),
+      ),
+    set(config) {
+      for (const [name, control] of controls) {
+        const value = config[name] ?? preset.config[name].default;
+        if (control.type === "checkbox") control.checked = value === true;
+        else control.value = value ?? "";
+      }
+    },
+  };
+}
+
+/** Every control of the form, and how to read a rule from it and fill it from one. */
+function webhookControls(errors, sources, fieldList) {
+  const c = {
+    name: text({ maxlength: 200, required: true }),
+    enabled: h("input", { type: "checkbox" }),
+    events: checkboxGroup("Events", EVENT_TYPES.map((t) => [t, t]), { errors, path: "events", name: "events" }),
+    callTypes: checkboxGroup("Call types", DIRECTIONS.map((d) => [d, d]), {
+      errors,
+      path: "call_types",
+      name: "call_types",
+      hint: "None ticked: every call.",
+    }),
+    sources: checkboxGroup("Sources", sources.map((s) => [s.id, `${s.name} (${s.kind})`]), {
+      errors,
+      path: "source_ids",
+      name: "source_ids",
+      hint: sources.length ? "None ticked: events from every source." : "No source yet: events from every source.",
+    }),
+    filter: text({ class: "mono", placeholder: "bill_duration > 30", list: "canonical-fields" }),
+    method: select(METHODS, METHOD_LABELS),
+    url: text({ class: "mono", type: "text", placeholder: "https://crm.example.com/calls?ext={{agent.extension}}", required: true }),
+    headers: pairEditor({ id: "headers", legend: "Headers", names: "Header", values: "Value", add: "Add header", errors, path: "headers" }),
+    payload: h("div", { class: "options", role: "radiogroup", "aria-label": "Payload" }),
+    params: pairEditor({
+      id: "params",
+      legend: "Parameter map",
+      hint: "Each value is a JSONata expression over the event: a field name (src, agent.extension) or more ($round(bill_duration / 60)).",
+      names: "Parameter",
+      values: "Expression",
+      add: "Add parameter",
+      errors,
+      path: "params",
+      valueList: "canonical-fields",
+    }),
+    expression: h("textarea", { class: "mono", rows: 6, spellcheck: "false", placeholder: '{"phone": src, "minutes": $round(bill_duration / 60)}' }),
+    template: h("textarea", { class: "mono", rows: 16, spellcheck: "false", placeholder: '{"from": "{{src}}", "to": "{{dst}}"}' }),
+    contentType: text({ class: "mono" }),
+    retries: number(0, 20),
+    delay: number(0, 604800),
+    timeout: number(100, 60000),
+    signing: select(SIGNINGS, SIGNING_LABELS),
+    secret: text({ class: "mono", autocomplete: "off", placeholder: "Leave empty to generate one" }),
+    causes: new Map(HANGUP_CAUSES.map((cause) => [cause, text({ placeholder: cause })])),
+  };
+  c.payloadRadios = new Map(
+    PAYLOADS.map(([value, label]) => {
+      const radio = h("input", { type: "radio", name: "payload", value });
+      c.payload.append(h("label", { class: "inline" }, radio, label));
+      return [value, radio];
+    }),
+  );
+  c.fieldList = h("datalist", { id: "canonical-fields" }, fieldList.map((field) => h("option", { value: field })));
+  return c;
+}
+
+function payloadKindOf(c) {
+  return [...c.payloadRadios].find(([, radio]) => radio.checked)?.[0] ?? "map";
+}
+
+/** Shows the editor of the chosen payload kind; a GET request has no body, so no template. */
+function showPayloadEditor(c, parts) {
+  const isGet = c.method.value === "GET";
+  c.payloadRadios.get("template").disabled = isGet;
+  if (isGet && payloadKindOf(c) === "template") c.payloadRadios.get("map").checked = true;
+  const kind = payloadKindOf(c);
+  parts.map.hidden = kind !== "map";
+  parts.expression.hidden = kind !== "expression";
+  parts.template.hidden = kind !== "template";
+}
+
+/** Fills the controls from a rule (or a preset's part of one). */
+function fill(c, rule) {
+  c.name.value = rule.name ?? "";
+  c.enabled.checked = rule.enabled ?? true;
+  c.events.set(rule.events ?? []);
+  c.callTypes.set(rule.call_types ?? []);
+  c.sources.set(rule.source_ids ?? []);
+  c.filter.value = rule.filter ?? "";
+  c.method.value = rule.method ?? WEBHOOK_DEFAULTS.method;
+  c.url.value = rule.url ?? "";
+  c.headers.set(rule.headers ?? {});
+  const kind = rule.body_template != null ? "template" : typeof rule.params === "string" ? "expression" : "map";
+  c.payloadRadios.get(kind).checked = true;
+  c.params.set(rule.params && typeof rule.params === "object" ? rule.params : {});
+  c.expression.value = typeof rule.params === "string" ? rule.params : "";
+  c.template.value = rule.body_template ?? "";
+  c.contentType.value = rule.content_type ?? WEBHOOK_DEFAULTS.content_type;
+  c.retries.value = rule.retries ?? WEBHOOK_DEFAULTS.retries;
+  c.delay.value = rule.delay_seconds ?? WEBHOOK_DEFAULTS.delay_seconds;
+  c.timeout.value = rule.timeout_ms ?? WEBHOOK_DEFAULTS.timeout_ms;
+  c.signing.value = rule.signing ?? WEBHOOK_DEFAULTS.signing;
+  c.secret.value = rule.secret ?? "";
+  for (const [cause, input] of c.causes) input.value = rule.hangup_causes?.[cause] ?? "";
+}
+
+/** The rule the controls describe, as the API takes it. */
+function ruleOf(c, settings) {
+  const kind = payloadKindOf(c);
+  const optional = (value) => (value.trim() === "" ? null : value);
+  const rule = {
+    name: c.name.value,
+    enabled: c.enabled.checked,
+    events: c.events.checked(),
+    call_types: c.callTypes.checked(),
+    source_ids: c.sources.checked(),
+    filter: optional(c.filter.value),
+    method: c.method.value,
+    url: c.url.value.trim(),
+    headers: c.headers.pairs(),
+    params: kind === "map" ? c.params.pairs() : kind === "expression" ? optional(c.expression.value) : null,
+    body_template: kind === "template" ? optional(c.template.value) : null,
+    content_type: c.contentType.value.trim() || WEBHOOK_DEFAULTS.content_type,
+    retries: valueOf(c.retries),
+    delay_seconds: valueOf(c.delay),
+    timeout_ms: valueOf(c.timeout),
+    signing: c.signing.value,
+    hangup_causes: Object.fromEntries([...c.causes].map(([cause, input]) => [cause, input.value]).filter(([, name]) => name !== "")),
+  };
+  if (c.secret.value.trim()) rule.secret = c.secret.value.trim();
+  if (settings) rule.preset_config = settings.read();
+  return rule;
+}
+
+/** Dotted paths of the canonical event's fields (`agent.extension`), offered in expression inputs. */
+function fieldPaths(event, prefix = "") {
+  return Object.entries(event)
+    .filter(([name]) => name !== "raw")
+    .flatMap(([name, value]) =>
+      value && typeof value === "object" && !Array.isArray(value) ? fieldPaths(value, `${prefix}${name}.`) : [`${prefix}${name}`],
+    );
+}
+
+function section(title, ...children) {
+  return h("section", { class: "panel" }, h("h2", {}, title), ...children);
+}
+
+export async function showWebhookForm(view, id) {
+  const [presets, sources, samples, recent, existing] = await Promise.all([
+    api("GET", "/api/presets").then((r) => r.data),
+    api("GET", "/api/sources?limit=200").then((r) => r.data),
+    api("GET", "/api/samples").then((r) => r.data),
+    api("GET", "/api/events?limit=20").then((r) => r.data),
+    id ? api("GET", `/api/webhooks/${encodeURIComponent(id)}`) : null,
+  ]);
+  const errors = new FieldErrors();
+  const c = webhookControls(errors, sources, fieldPaths(samples[0]?.event ?? {}));
+  const settingsBox = h("div");
+  let preset = existing?.preset ? presets.find((p) => p.id === existing.preset) : null;
+  let settings = preset ? presetSettings(preset, errors) : null;
+  const formError = h("p", { class: "error", role: "alert", id: "form-error" });
+
+  const showSettings = () => {
+    settingsBox.replaceChildren(
+      preset
+        ? h("div", {}, h("p", { class: "hint" }, preset.description, " ", preset.docs ? h("span", { class: "mono" }, preset.docs) : null), settings.element)
+        : h("p", { class: "hint" }, "A custom webhook: you write the URL and the payload."),
+    );
+  };
+  const presetPicker = select(["", ...presets.map((p) => p.id)], Object.fromEntries([["", "Custom webhook"], ...presets.map((p) => [p.id, p.name])]));
+  presetPicker.disabled = Boolean(existing);
+  presetPicker.addEventListener("change", () => {
+    preset = presets.find((p) => p.id === presetPicker.value) ?? null;
+    settings = preset ? presetSettings(preset, errors) : null;
+    settings?.set({});
+    fill(c, { ...WEBHOOK_DEFAULTS, events: ["call.end"], ...(preset?.webhook ?? {}), name: c.name.value || preset?.name || "" });
+    showSettings();
+    showPayloadEditor(c, parts);
+  });
+
+  const parts = {
+    map: c.params.element,
+    expression: labelled("Expression", c.expression, {
+      hint: "A JSONata expression that yields an object of parameters.",
+      errors,
+      path: "params",
+    }),
+    template: h(
+      "div",
+      {},
+      labelled("Body template", c.template, {
+        hint: "Handlebars over the event: {{src}}, {{agent.name}}, {{#if leadid}}…{{/if}}, {{json tags}}, {{date end_at 'YYYY-MM-DD'}}. Values are escaped for the content type.",
+        errors,
+        path: "body_template",
+      }),
+      labelled("Content type", c.contentType, { errors, path: "content_type" }),
+    ),
+  };
+  c.method.addEventListener("change", () => showPayloadEditor(c, parts));
+  c.payload.addEventListener("change", () => showPayloadEditor(c, parts));
+
+  fill(c, existing ?? { ...WEBHOOK_DEFAULTS, events: ["call.end"] });
+  settings?.set(existing?.preset_config ?? {});
+  showSettings();
+  showPayloadEditor(c, parts);
+
+  // The rule as the API takes it; a secret still shown masked is left out, so the stored one stays.
+  const draft = () => {
+    const rule = { ...ruleOf(c, settings), preset: preset?.id ?? null };
+    if (existing && rule.secret === existing.secret) delete rule.secret;
+    return rule;
+  };
+  const preview = livePreview({ rule: draft, samples, recent, errors });
+  const changed = (event) => {
+    errors.touch(event.target);
+    preview.refresh();
+  };
+  const form = h(
+    "form",
+    { id: "webhook-form", novalidate: true, oninput: changed, onchange: changed, onsubmit: (e) => save(e) },
+    section("Start from", labelled("Preset", presetPicker, { errors, path: "preset" }), settingsBox),
+    section("Name", labelled("Name", c.name, { errors, path: "name" }), h("label", { class: "inline" }, c.enabled, "Active: deliver matching events")),
+    section(
+      "When",
+      c.events.element,
+      c.callTypes.element,
+      c.sources.element,
+      labelled("Filter (optional)", c.filter, { hint: "A JSONata condition over the event; only events for which it is true are sent.", errors, path: "filter" }),
+    ),
+    section(
+      "Request",
+      labelled("Method", c.method, { errors, path: "method" }),
+      labelled("URL", c.url, { hint: "Handlebars allowed: {{agent.extension}}, {{{config.instance_url}}} for a preset's settings.", errors, path: "url" }),
+      c.headers.element,
+    ),
+    section("Payload", c.payload, parts.map, parts.expression, parts.template, c.fieldList),
+    section(
+      "Delivery",
+      h(
+        "div",
+        { class: "row" },
+        labelled("Retries", c.retries, { errors, path: "retries" }),
+        labelled("Delay (seconds)", c.delay, { errors, path: "delay_seconds" }),
+        labelled("Timeout (ms)", c.timeout, { errors, path: "timeout_ms" }),
+      ),
+      labelled("Signing", c.signing, { errors, path: "signing" }),
+      labelled("Signing secret", c.secret, {
+        hint: existing ? "Shown masked; leave as is to keep it, or type a new one." : "Standard signing takes a whsec_ secret; leave empty to generate one.",
+        errors,
+        path: "secret",
+      }),
+    ),
+    section(
+      "Hangup causes",
+      h("p", { class: "hint" }, "Rename the hangup cause the payload carries (hangup_cause), e.g. NO_ANSWER → Missed. Empty: unchanged."),
+      h(
+        "div",
+        { class: "row causes" },
+        [...c.causes].map(([cause, input]) => labelled(cause, input, { errors, path: `hangup_causes.${cause}` })),
+      ),
+    ),
+    h(
+      "div",
+      { class: "form-actions" },
+      h("button", { type: "submit", class: "primary" }, existing ? "Save changes" : "Create webhook"),
+      h("a", { class: "button", href: "#/webhooks" }, "Cancel"),
+      existing ? h("button", { type: "button", onclick: () => sendTest() }, "Send test event") : null,
+      formError,
+    ),
+  );
+  let saved = JSON.stringify(draft());
+  async function save(event) {
+    event.preventDefault();
+    errors.clear("save");
+    formError.textContent = "";
+    const rule = draft();
+    try {
+      if (existing) {
+        await api("PATCH", `/api/webhooks/${existing.id}`, rule);
+        saved = JSON.stringify(rule);
+        toast(`Saved “${rule.name}”`);
+      } else {
+        const created = await api("POST", "/api/webhooks", rule);
+        createdSecret = { id: created.id, secret: created.secret };
+        location.hash = `#/webhooks/${created.id}`;
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      const unplaced = errors.show(error.details, "save");
+      formError.textContent = unplaced.length || !error.details.length ? error.message : "Some fields need attention: see the messages under them.";
+      errors.focusFirst();
+    }
+  }
+
+  async function sendTest() {
+    if (JSON.stringify(draft()) !== saved) {
+      toast("Save your changes first: a test sends the saved rule.");
+      return;
+    }
+    try {
+      const delivery = await api("POST", `/api/webhooks/${existing.id}/test`, preview.eventChoice());
+      location.hash = `#/deliveries/${delivery.id}`;
+    } catch (error) {
+      toast(error.message);
+    }
+  }
+
+  const secretNotice =
+    existing && createdSecret?.id === existing.id && existing.signing !== "none"
+      ? h(
+          "div",
+          { class: "panel notice", id: "webhook-created" },
+          h("h2", {}, "Webhook created"),
+          h("p", {}, "Its signing secret is shown only now: give it to the receiver to verify signatures."),
+          h("div", { class: "secret", id: "webhook-secret" }, createdSecret.secret),
+        )
+      : null;
+  createdSecret = null;
+  view.mount(
+    h(
+      "div",
+      { class: "toolbar" },
+      h("h1", {}, existing ? `Edit “${existing.name}”` : "New webhook"),
+      existing ? h("a", { class: "button", href: `#/deliveries?webhook_id=${existing.id}` }, "Deliveries") : null,
+    ),
+    secretNotice,
+    h("div", { class: "editor" }, form, preview.element),
+  );
+  preview.refresh();
+}
