@@ -203,6 +203,13 @@ describe("preview", () => {
     });
     expect(broken.status).toBe(422);
     expect(broken.body.error.details[0].field).toBe("params");
+    // The detail says what is wrong where (line and column), without repeating the field's name.
+    const template = await gw.api("POST", "/api/preview", {
+      webhook: { url: `${receiver.url}/p`, body_template: '{\n  "a": "{{nope src}}"\n}' },
+    });
+    expect(template.status).toBe(422);
+    expect(template.body.error.message).toBe('body_template: line 2, column 9: Missing helper: "nope"');
+    expect(template.body.error.details).toEqual([{ field: "body_template", message: 'line 2, column 9: Missing helper: "nope"' }]);
     const invalid = await gw.api("POST", "/api/preview", { webhook: { url: "nope" } });
     expect(invalid.status).toBe(400);
   });

@@ -208,6 +208,25 @@ describe("console", () => {
     await page.screenshot({ path: `${SCREENSHOTS}delivery.png`, fullPage: true });
   });
 
+  it("shows a template's render error under the template, and goes to its line", async () => {
+    await signIn();
+    await page.getByRole("link", { name: "New webhook" }).click();
+    await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/body`);
+    await page.getByRole("radio", { name: "Body template (Handlebars)" }).check();
+    const template = page.getByRole("textbox", { name: "Body template" });
+    await template.fill('{\n  "from": "{{src}}",\n  "agent": "{{shout agent.name}}"\n}');
+    const error = page.locator(".field", { has: template }).locator(".field-error");
+    await expect.poll(() => error.textContent()).toContain('line 3, column 13: Missing helper: "shout"');
+    expect(await page.locator("#preview-error").textContent()).toContain("body_template");
+    await error.getByRole("button", { name: "Go to line 3" }).click();
+    const selected = await template.evaluate((el: HTMLTextAreaElement) => el.value.slice(el.selectionStart, el.selectionEnd));
+    expect(selected).toBe('{{shout agent.name}}"');
+    // Fixed, the preview shows the body exactly as it will be sent.
+    await template.fill('{\n  "from": "{{src}}",\n  "agent": "{{upper agent.name}}"\n}');
+    await expect.poll(() => page.locator("#preview-request pre").textContent()).toBe('{\n  "from": "+15551234567",\n  "agent": "ALEX AGENT"\n}');
+    expect(await error.textContent()).toBe("");
+  });
+
   it("shows the API's validation errors on the fields when saving, and keeps masked secrets on edit", async () => {
     await signIn();
     await page.getByRole("link", { name: "New webhook" }).click();

@@ -67,8 +67,8 @@ export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalE
   } catch (error) {
     const field = error instanceof RenderError ? error.field : error instanceof ExpressionError ? "filter" : null;
     if (field === null) throw error;
-    const message = (error as Error).message;
-    throw new GatewayError(422, "render_failed", message, [{ field, message }]);
+    const problem = error instanceof RenderError ? error.problem : (error as Error).message;
+    throw new GatewayError(422, "render_failed", (error as Error).message, [{ field, message: problem }]);
   }
 }
 

@@ -16,9 +16,10 @@ export type RenderableRule = Pick<
 export class RenderError extends Error {
   constructor(
     readonly field: string,
-    message: string,
+    /** What went wrong, without the field's name. */
+    readonly problem: string,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${problem}`);
     this.name = "RenderError";
   }
 }

@@ -152,7 +152,13 @@ export async function showDelivery(view) {
         : h("span", { class: "muted" }, "Refreshing while it runs…"),
     ),
     h("dl", { class: "panel facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
-    h("section", { class: "panel" }, h("h2", {}, "Request"), requestBlock(d.request, "delivery-request")),
+    h(
+      "section",
+      { class: "panel" },
+      h("h2", {}, "Request"),
+      h("p", { class: "hint" }, "As rendered when the event arrived; each attempt adds webhook-id and the signature headers."),
+      requestBlock(d.request, "delivery-request"),
+    ),
     h(
       "section",
       { class: "panel" },

@@ -66,7 +66,14 @@ export class FieldErrors {
 
   paint(line) {
     const text = [...new Set([line.save, line.live].filter(Boolean))].join(" ");
+    if (line.painted === text) return; // unchanged: keep its button, which may be mid-click
+    line.painted = text;
     line.el.textContent = text;
+    const at = line.control?.tagName === "TEXTAREA" && /line (\d+), column (\d+)/.exec(text);
+    if (at) {
+      const go = () => selectPosition(line.control, Number(at[1]), Number(at[2]));
+      line.el.append(" ", h("button", { type: "button", class: "link", onclick: go }, `Go to line ${at[1]}`));
+    }
     if (!line.control) return;
     if (text) {
       line.control.setAttribute("aria-invalid", "true");
@@ -94,6 +101,15 @@ export class FieldErrors {
     const controls = [...this.lines].filter((line) => line.el.textContent && line.control).map((line) => line.control);
     controls.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1))[0]?.focus();
   }
+}
+
+/** Puts the cursor of a textarea at a template error's line and column, selecting the rest of that line. */
+function selectPosition(textarea, lineNumber, column) {
+  const lines = textarea.value.split("\n");
+  const start = lines.slice(0, lineNumber - 1).reduce((sum, text) => sum + text.length + 1, 0);
+  const lineText = lines[lineNumber - 1] ?? "";
+  textarea.focus();
+  textarea.setSelectionRange(start + Math.min(Math.max(column - 1, 0), lineText.length), start + lineText.length);
 }
 
 /** A label above a control, an optional hint, and the field's error line. */

@@ -219,7 +219,7 @@ export async function showWebhookForm(view, id) {
   const showSettings = () => {
     settingsBox.replaceChildren(
       preset
-        ? h("div", {}, h("p", { class: "hint" }, preset.description, " ", preset.docs ? h("span", { class: "mono" }, preset.docs) : null), settings.element)
+        ? h("div", {}, h("p", { class: "hint" }, preset.description, " ", preset.docs ? h("a", { href: preset.docs, target: "_blank", rel: "noopener noreferrer" }, "API documentation") : null), settings.element)
         : h("p", { class: "hint" }, "A custom webhook: you write the URL and the payload."),
     );
   };
