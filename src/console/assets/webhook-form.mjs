@@ -311,7 +311,7 @@ export async function showWebhookForm(view, id) {
       h("p", { class: "hint" }, "Rename the hangup cause the payload carries (hangup_cause), e.g. NO_ANSWER → Missed. Empty: unchanged."),
       h(
         "div",
-        { class: "row causes" },
+        { class: "causes" },
         [...c.causes].map(([cause, input]) => labelled(cause, input, { errors, path: `hangup_causes.${cause}` })),
       ),
     ),
