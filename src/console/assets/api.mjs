@@ -47,3 +47,9 @@ export function queryOf(params) {
   const query = new URLSearchParams(Object.entries(params).filter(([, value]) => value !== undefined && value !== null && value !== ""));
   return query.size ? `?${query}` : "";
 }
+
+/** Names by id of a list endpoint's first 200 records (webhooks, sources), for labelling rows. */
+export async function namesById(path) {
+  const { data } = await api("GET", `${path}?limit=200`);
+  return new Map(data.map((record) => [record.id, record.name]));
+}

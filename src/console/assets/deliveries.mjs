@@ -1,6 +1,6 @@
 // The delivery log: every delivery with its status, each one's attempts, and a retry button.
 
-import { api, queryOf } from "./api.mjs";
+import { api, namesById, queryOf } from "./api.mjs";
 import { badge, h, moreButton, table, toast, when } from "./dom.mjs";
 import { DELIVERY_STATUSES } from "./vocabulary.mjs";
 
@@ -9,12 +9,6 @@ const REFRESH_MS = 1000;
 
 export function deliveryBadge(status) {
   return badge(status, STATUS_KIND[status]);
-}
-
-/** Webhook names by id, for labelling rows. */
-async function webhookNames() {
-  const { data } = await api("GET", "/api/webhooks?limit=200");
-  return new Map(data.map((w) => [w.id, w.name]));
 }
 
 function lastResult(d) {
@@ -64,7 +58,7 @@ function filterBar(view, names) {
 
 export async function showDeliveries(view) {
   const filter = { webhook_id: view.query.get("webhook_id"), status: view.query.get("status") };
-  const [names, page] = await Promise.all([webhookNames(), api("GET", `/api/deliveries${queryOf(filter)}`)]);
+  const [names, page] = await Promise.all([namesById("/api/webhooks"), api("GET", `/api/deliveries${queryOf(filter)}`)]);
   const list = table(
     { id: "deliveries" },
     ["created", "webhook", "event", "status", "attempts", "result"],
@@ -122,7 +116,7 @@ function attemptRow(a) {
 
 export async function showDelivery(view) {
   const d = await api("GET", `/api/deliveries/${encodeURIComponent(view.id)}`);
-  const names = await webhookNames();
+  const names = await namesById("/api/webhooks");
   const finished = d.status === "delivered" || d.status === "failed";
   const retry = async () => {
     try {

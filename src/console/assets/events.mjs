@@ -1,14 +1,9 @@
 // Events as received: the list, and each event's canonical form beside the payload the PBX posted.
 
-import { api, queryOf } from "./api.mjs";
+import { api, namesById, queryOf } from "./api.mjs";
 import { deliveryBadge } from "./deliveries.mjs";
 import { h, moreButton, pretty, table, when } from "./dom.mjs";
 import { EVENT_TYPES } from "./vocabulary.mjs";
-
-async function sourceNames() {
-  const { data } = await api("GET", "/api/sources?limit=200");
-  return new Map(data.map((s) => [s.id, s.name]));
-}
 
 function eventRow(e, names) {
   return h(
@@ -25,7 +20,7 @@ function eventRow(e, names) {
 
 export async function showEvents(view) {
   const filter = { type: view.query.get("type") };
-  const [names, page] = await Promise.all([sourceNames(), api("GET", `/api/events${queryOf(filter)}`)]);
+  const [names, page] = await Promise.all([namesById("/api/sources"), api("GET", `/api/events${queryOf(filter)}`)]);
   const list = table(
     { id: "events" },
     ["received", "type", "source", "direction", "parties", "call-status"],

@@ -40,12 +40,14 @@ export function livePreview({ rule, samples, recent, errors }) {
   let pending = null;
   let sequence = 0;
 
+  // Options are `sample:<id>` or `event:<id>`.
+  const chosen = () => chooser.value.split(/:(.*)/s);
   const eventChoice = () => {
-    const [kind, id] = chooser.value.split(/:(.*)/s);
+    const [kind, id] = chosen();
     return kind === "sample" ? { sample: id } : { event_id: id };
   };
   const showEvent = () => {
-    const [kind, id] = chooser.value.split(/:(.*)/s);
+    const [kind, id] = chosen();
     const event = kind === "sample" ? samples.find((s) => s.id === id)?.event : recent.find((e) => e.event_id === id);
     eventFields.textContent = pretty(event ?? {});
   };

@@ -25,6 +25,9 @@ const PAYLOADS = [
   ["template", "Body template (Handlebars)"],
 ];
 
+/** What a new rule starts as: the API's defaults, for the end of each call. */
+const NEW_RULE = { ...WEBHOOK_DEFAULTS, events: ["call.end"] };
+
 /** The secret a rule was created with, shown once on the page that follows the creation. */
 let createdSecret = null;
 
@@ -229,7 +232,7 @@ export async function showWebhookForm(view, id) {
     preset = presets.find((p) => p.id === presetPicker.value) ?? null;
     settings = preset ? presetSettings(preset, errors) : null;
     settings?.set({});
-    fill(c, { ...WEBHOOK_DEFAULTS, events: ["call.end"], ...(preset?.webhook ?? {}), name: c.name.value || preset?.name || "" });
+    fill(c, { ...NEW_RULE, ...(preset?.webhook ?? {}), name: c.name.value || preset?.name || "" });
     showSettings();
     showPayloadEditor(c, parts);
   });
@@ -255,7 +258,7 @@ export async function showWebhookForm(view, id) {
   c.method.addEventListener("change", () => showPayloadEditor(c, parts));
   c.payload.addEventListener("change", () => showPayloadEditor(c, parts));
 
-  fill(c, existing ?? { ...WEBHOOK_DEFAULTS, events: ["call.end"] });
+  fill(c, existing ?? NEW_RULE);
   settings?.set(existing?.preset_config ?? {});
   showSettings();
   showPayloadEditor(c, parts);
