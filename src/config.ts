@@ -9,6 +9,7 @@ const envSchema = z.object({
   DATABASE_URL: z.string().min(1).default("file:./data/gateway.db"),
   DATABASE_AUTH_TOKEN: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.string().refine(isLogLevel, "must be debug, info, warn, error or silent").default("info"),
 });
 
@@ -18,6 +19,8 @@ export interface GatewayConfig {
   databaseUrl: string;
   databaseAuthToken?: string;
   adminToken?: string;
+  /** Bearer token `/metrics` asks for; open when unset. */
+  metricsToken?: string;
   logLevel: LogLevel;
 }
 
@@ -30,6 +33,7 @@ export function configFromEnv(env: Record<string, string | undefined>): GatewayC
     databaseUrl: parsed.DATABASE_URL,
     databaseAuthToken: parsed.DATABASE_AUTH_TOKEN,
     adminToken: parsed.ADMIN_TOKEN,
+    metricsToken: parsed.METRICS_TOKEN,
     logLevel: parsed.LOG_LEVEL as LogLevel,
   };
 }

@@ -2,6 +2,7 @@ import type { Clock } from "../clock.js";
 import type { ConsoleAssets } from "../console/routes.js";
 import type { DeliveryQueue } from "../delivery/queue.js";
 import type { Logger } from "../log.js";
+import type { GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
 import type { AdminAuth } from "./admin-token.js";
 
@@ -17,4 +18,8 @@ export interface AppDeps {
   partials: Record<string, string>;
   /** The web console's files. */
   console: ConsoleAssets;
+  /** Counters and histograms of this process (on Workers, this isolate). */
+  metrics: GatewayMetrics;
+  /** The `METRICS_TOKEN` check, or null: `/metrics` is open. */
+  metricsAuth: AdminAuth | null;
 }

@@ -1,12 +1,13 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
-import { resolveAdminAuth } from "../api/admin-token.js";
+import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
 import type { GatewayConfig } from "../config.js";
 import { Dispatcher } from "../delivery/dispatcher.js";
 import type { RetrySchedule } from "../delivery/policy.js";
 import { createLogger, type Logger } from "../log.js";
+import { createGatewayMetrics } from "../metrics/gateway.js";
 import { createStore, type Store } from "../store/index.js";
 import { loadConsoleAssets } from "./node-console.js";
 import { openDatabase } from "./node-database.js";
@@ -24,6 +25,8 @@ export interface NodeGatewayOptions extends GatewayConfig {
 
 export interface NodeGateway {
   url: string;
+  /** The Hono app being served (its routes, for the check that the OpenAPI document covers them). */
+  app: ReturnType<typeof createApp>;
   store: Store;
   dispatcher: Dispatcher;
   /** The admin token generated on this first start, to be shown once; null otherwise. */
@@ -45,16 +48,28 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const { db, client } = await openDatabase(options.databaseUrl, options.databaseAuthToken);
   const store = createStore(db);
   const transport = createNodeTransport();
+  const metrics = createGatewayMetrics();
   const dispatcher = new Dispatcher({
     store,
     transport,
     clock,
     log,
+    metrics,
     schedule: options.schedule,
     holdInMemoryMs: options.holdInMemoryMs,
   });
   const { auth, generated } = await resolveAdminAuth(store, options.adminToken);
-  const app = createApp({ store, clock, log, queue: dispatcher, adminAuth: auth, partials: loadPartials(), console: loadConsoleAssets() });
+  const app = createApp({
+    store,
+    clock,
+    log,
+    queue: dispatcher,
+    adminAuth: auth,
+    partials: loadPartials(),
+    console: loadConsoleAssets(),
+    metrics,
+    metricsAuth: await optionalTokenAuth(options.metricsToken),
+  });
 
   // One dispatcher per database: whatever it held when the process stopped is due again now.
   await store.deliveries.releaseLeases(clock.now());
@@ -64,6 +79,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const { port } = server.address() as AddressInfo;
   const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
   return {
+    app,
     url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`,
     store,
     dispatcher,

@@ -1,13 +1,14 @@
 import type { ExecutionContext, MessageBatch, ScheduledController } from "@cloudflare/workers-types";
 import { drizzle } from "drizzle-orm/d1";
 import type { Hono } from "hono";
-import { resolveAdminAuth } from "../api/admin-token.js";
+import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
 import { configFromEnv } from "../config.js";
 import type { DeliverDeps } from "../delivery/deliver.js";
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "../delivery/policy.js";
 import { createLogger } from "../log.js";
+import { createGatewayMetrics } from "../metrics/gateway.js";
 import type { Database } from "../store/database.js";
 import { createStore } from "../store/index.js";
 import * as schema from "../store/schema.js";
@@ -41,15 +42,28 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
   const store = createStore(drizzle(env.DB as never, { schema }) as unknown as Database);
   const queue = cloudflareQueue(env.DELIVERIES, clock);
   const { auth } = await resolveAdminAuth(store, config.adminToken);
+  // Per isolate: each isolate counts what it handled; the queue depth read from D1 is global.
+  const metrics = createGatewayMetrics();
   const deps: DeliverDeps = {
     store,
     clock,
     log,
+    metrics,
     transport: { fetch: (url, init) => fetch(url, init) },
     schedule: options.schedule ?? DEFAULT_SCHEDULE,
     random: options.random ?? Math.random,
   };
-  const app = createApp({ store, clock, log, queue, adminAuth: auth, partials: WORKER_PARTIALS, console: WORKER_CONSOLE });
+  const app = createApp({
+    store,
+    clock,
+    log,
+    queue,
+    adminAuth: auth,
+    partials: WORKER_PARTIALS,
+    console: WORKER_CONSOLE,
+    metrics,
+    metricsAuth: await optionalTokenAuth(config.metricsToken),
+  });
   return { app, consumer: queueConsumer(deps, queue) };
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, lte, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
 import type { DeliveryStatus } from "../domain/delivery.js";
@@ -87,6 +87,20 @@ export function deliveryQueries(db: Database) {
         .where(and(eq(deliveries.id, id), inArray(deliveries.status, ["pending", "delivering"])))
         .returning({ id: deliveries.id });
       return rows.length > 0;
+    },
+    /** Deliveries not settled yet, by status, and how many pending ones are due now: the queue depth. */
+    async depth(nowMs: number): Promise<{ pending: number; due: number; delivering: number }> {
+      const rows = await db
+        .select({
+          status: deliveries.status,
+          total: count(),
+          due: sql<number>`coalesce(sum(case when ${deliveries.next_attempt_at} <= ${nowMs} then 1 else 0 end), 0)`,
+        })
+        .from(deliveries)
+        .where(inArray(deliveries.status, ["pending", "delivering"]))
+        .groupBy(deliveries.status);
+      const of = (status: string) => rows.find((row) => row.status === status);
+      return { pending: of("pending")?.total ?? 0, due: Number(of("pending")?.due ?? 0), delivering: of("delivering")?.total ?? 0 };
     },
     /** At start-up, a single dispatcher takes back what it held when it stopped. */
     async releaseLeases(nowMs: number): Promise<number> {

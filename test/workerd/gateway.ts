@@ -48,7 +48,7 @@ interface Message {
   held: boolean;
 }
 
-export async function startGateway(options: { clock?: ManualClock } = {}): Promise<TestGateway> {
+export async function startGateway(options: { clock?: ManualClock; metricsToken?: string } = {}): Promise<TestGateway> {
   await reset();
   await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
   const clock = options.clock ?? new ManualClock();
@@ -81,7 +81,7 @@ export async function startGateway(options: { clock?: ManualClock } = {}): Promi
       for (const message of batch) record(message.body, message.delaySeconds);
     },
   };
-  const workerEnv = { ...env, DELIVERIES: producer, ADMIN_TOKEN, LOG_LEVEL: "silent" } as unknown as WorkerEnv;
+  const workerEnv = { ...env, DELIVERIES: producer, ADMIN_TOKEN, LOG_LEVEL: "silent", METRICS_TOKEN: options.metricsToken } as unknown as WorkerEnv;
 
   const url = "http://gateway.test";
   const fetcher = async (path: string, init: RequestInit) => {

@@ -13,6 +13,8 @@ export const SHARED_TESTS = [
   "test/handlebars-helpers.test.ts",
   "test/handlebars-security.test.ts",
   "test/ingest.test.ts",
+  "test/metrics.test.ts",
+  "test/openapi.test.ts",
   "test/policy.test.ts",
   "test/preset-salesforce.test.ts",
   "test/preset-tradersoft-voipcloud.test.ts",
