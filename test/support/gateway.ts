@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../../src/clock.js";
+import type { Logger } from "../../src/log.js";
 import { startNodeGateway, type NodeGateway } from "../../src/runtime/node.js";
 import { ManualClock } from "./clock.js";
 import { ADMIN_TOKEN, clientOf, TEST_HOLD_MS, TEST_SCHEDULE, type GatewayUnderTest } from "./gateway-api.js";
@@ -16,7 +17,9 @@ export interface TestGateway extends NodeGateway, GatewayUnderTest {
  * The real gateway on 127.0.0.1 with a libSQL file database in a temporary folder (or `dir`, to restart).
  * The workerd suite swaps this module for `test/workerd/gateway.ts`, so the same test files run there.
  */
-export async function startGateway(options: { dir?: string; clock?: ManualClock; holdInMemoryMs?: number } = {}) {
+export async function startGateway(
+  options: { dir?: string; clock?: ManualClock; holdInMemoryMs?: number; encryptionKey?: string; log?: Logger } = {},
+) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "gateway-test-"));
   const clock = options.clock ?? new ManualClock();
   const gateway = await startNodeGateway({
@@ -25,6 +28,8 @@ export async function startGateway(options: { dir?: string; clock?: ManualClock;
     databaseUrl: `file:${join(dir, "gateway.db")}`,
     adminToken: ADMIN_TOKEN,
     logLevel: "silent",
+    log: options.log,
+    encryptionKey: options.encryptionKey,
     clock: clock as Clock,
     schedule: TEST_SCHEDULE,
     sweepIntervalMs: 3_600_000,
