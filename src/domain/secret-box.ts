@@ -6,6 +6,8 @@ import { aesGcmDecrypt, aesGcmEncrypt, fromBase64, importAesKey, randomBytes, sh
 
 const SEALED = /^enc:v1:([0-9a-f]{8}):([A-Za-z0-9+/]+={0,2})$/;
 const KEY_BYTES = 32;
+/** Opened values remembered per box (the process holds them in plaintext while it uses them anyway). */
+const MAX_REMEMBERED = 1_000;
 
 /** A key that is missing, malformed or not the one the data was sealed with: the gateway cannot start. */
 export class EncryptionKeyError extends Error {
@@ -72,6 +74,8 @@ export async function createSecretBox(keys: Uint8Array[]): Promise<SecretBox> {
   for (const key of keys) ring.set(await keyIdFor(key), await importAesKey(key));
   const [keyId] = ring.keys();
   const sealing = ring.get(keyId)!;
+  // Ingest reads every enabled rule: remembering what was opened spares a decryption per secret per event.
+  const opened = new Map<string, string>();
   return {
     keyId,
     async seal(plaintext) {
@@ -80,17 +84,23 @@ export async function createSecretBox(keys: Uint8Array[]): Promise<SecretBox> {
     async open(stored) {
       const match = SEALED.exec(stored);
       if (!match) return stored;
+      const known = opened.get(stored);
+      if (known !== undefined) return known;
       const key = ring.get(match[1]);
       if (!key) {
         throw new EncryptionKeyError(
           `a secret in the database was sealed with key ${match[1]}, which ENCRYPTION_KEY does not hold (it holds ${[...ring.keys()].join(", ")})`,
         );
       }
+      let plaintext: string;
       try {
-        return await aesGcmDecrypt(key, fromBase64(match[2])!);
+        plaintext = await aesGcmDecrypt(key, fromBase64(match[2])!);
       } catch {
         throw new EncryptionKeyError(`a secret sealed with key ${match[1]} failed its integrity check: the stored value was altered`);
       }
+      if (opened.size >= MAX_REMEMBERED) opened.delete(opened.keys().next().value!);
+      opened.set(stored, plaintext);
+      return plaintext;
     },
   };
 }
