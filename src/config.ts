@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseWith } from "./domain/errors.js";
+import { encryptionKeyProblem } from "./domain/secret-box.js";
 import { isLogLevel, type LogLevel } from "./log.js";
 
 // The environment variables of DESIGN.md: the same names on Node and as Workers vars/secrets.
@@ -10,6 +11,13 @@ const envSchema = z.object({
   DATABASE_AUTH_TOKEN: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  ENCRYPTION_KEY: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = encryptionKeyProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional(),
   LOG_LEVEL: z.string().refine(isLogLevel, "must be debug, info, warn, error or silent").default("info"),
 });
 
@@ -21,6 +29,8 @@ export interface GatewayConfig {
   adminToken?: string;
   /** Bearer token `/metrics` asks for; open when unset. */
   metricsToken?: string;
+  /** Keys for secrets at rest (see secret-box.ts); on Node, a key file in the data folder when unset. */
+  encryptionKey?: string;
   logLevel: LogLevel;
 }
 
@@ -34,6 +44,7 @@ export function configFromEnv(env: Record<string, string | undefined>): GatewayC
     databaseAuthToken: parsed.DATABASE_AUTH_TOKEN,
     adminToken: parsed.ADMIN_TOKEN,
     metricsToken: parsed.METRICS_TOKEN,
+    encryptionKey: parsed.ENCRYPTION_KEY,
     logLevel: parsed.LOG_LEVEL as LogLevel,
   };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
-import { ADMIN_TOKEN as TOKEN, clientOf, createSource, createWebhook, ingest, type GatewayUnderTest } from "./support/gateway-api.js";
+import { ADMIN_TOKEN as TOKEN, ENCRYPTION_KEY, clientOf, createSource, createWebhook, ingest, type GatewayUnderTest } from "./support/gateway-api.js";
 import { Receiver } from "./support/receiver.js";
 
 // The README's Workers steps as a new user runs them, offline: the deploy bundle builds, and
@@ -40,7 +40,7 @@ function devWorker(port: number): Promise<{ child: ChildProcess; output: () => s
   const child = spawn("npm", ["run", "dev:worker", "--silent", "--", "--ip", "127.0.0.1", "--persist-to", join(dir, "state")], {
     cwd: ROOT,
     detached: true,
-    env: { ...OFFLINE, PORT: String(port), ADMIN_TOKEN: TOKEN },
+    env: { ...OFFLINE, PORT: String(port), ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY },
   });
   let output = "";
   return new Promise((resolve, reject) => {

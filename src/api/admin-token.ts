@@ -44,7 +44,7 @@ export async function optionalTokenAuth(token: string | undefined): Promise<Admi
 }
 
 /** Replaces the stored admin token with a new one and returns it (for `npm run admin-token`). */
-export async function rotateAdminToken(store: Store): Promise<string> {
+export async function rotateAdminToken(store: Pick<Store, "settings">): Promise<string> {
   const token = newSecret("adm_");
   await store.settings.set(SETTING, await sha256Hex(token));
   return token;

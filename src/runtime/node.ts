@@ -9,8 +9,10 @@ import type { RetrySchedule } from "../delivery/policy.js";
 import { createLogger, type Logger } from "../log.js";
 import { createGatewayMetrics } from "../metrics/gateway.js";
 import { createStore, type Store } from "../store/index.js";
+import { sealedWithKeyId, sealStoredSecrets } from "../store/seal-at-start.js";
 import { loadConsoleAssets } from "./node-console.js";
 import { openDatabase } from "./node-database.js";
+import { nodeEncryptionKey, type NodeEncryptionKey } from "./node-encryption-key.js";
 import { loadPartials } from "./node-partials.js";
 import { createNodeTransport } from "./node-transport.js";
 
@@ -31,6 +33,8 @@ export interface NodeGateway {
   dispatcher: Dispatcher;
   /** The admin token generated on this first start, to be shown once; null otherwise. */
   generatedAdminToken: string | null;
+  /** Where the key for secrets at rest came from (and its file, unless ENCRYPTION_KEY). */
+  encryptionKey: Omit<NodeEncryptionKey, "box">;
   close(): Promise<void>;
 }
 
@@ -46,7 +50,16 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(options.logLevel);
   const { db, client } = await openDatabase(options.databaseUrl, options.databaseAuthToken);
-  const store = createStore(db);
+  let key: NodeEncryptionKey;
+  try {
+    key = await nodeEncryptionKey(options.encryptionKey, options.databaseUrl, await sealedWithKeyId(db));
+    const sealed = await sealStoredSecrets(db, key.box);
+    if (sealed) log.info("secrets at rest sealed with the current key", { records: sealed, key_id: key.box.keyId });
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  const store = createStore(db, key.box);
   const transport = createNodeTransport();
   const metrics = createGatewayMetrics();
   const dispatcher = new Dispatcher({
@@ -84,6 +97,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     store,
     dispatcher,
     generatedAdminToken: generated,
+    encryptionKey: { origin: key.origin, file: key.file },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dispatcher.stop();

@@ -10,7 +10,9 @@ import { DEFAULT_SCHEDULE, type RetrySchedule } from "../delivery/policy.js";
 import { createLogger } from "../log.js";
 import { createGatewayMetrics } from "../metrics/gateway.js";
 import type { Database } from "../store/database.js";
+import { createSecretBox, parseEncryptionKeys } from "../domain/secret-box.js";
 import { createStore } from "../store/index.js";
+import { sealStoredSecrets } from "../store/seal-at-start.js";
 import * as schema from "../store/schema.js";
 import { WORKER_CONSOLE } from "./worker-console.js";
 import { queueConsumer, type QueueConsumer } from "./worker-consumer.js";
@@ -33,13 +35,20 @@ interface WorkerGateway {
 const NO_ADMIN_TOKEN =
   "ADMIN_TOKEN is not set: `wrangler secret put ADMIN_TOKEN` (or ADMIN_TOKEN=... in .dev.vars for wrangler dev)";
 
+const NO_ENCRYPTION_KEY =
+  "ENCRYPTION_KEY is not set: `openssl rand -base64 32 | wrangler secret put ENCRYPTION_KEY` (npm run dev:worker writes one into .dev.vars)";
+
 /** The gateway over one env's bindings: D1 through drizzle, Queues for delivery, `fetch` for outbound HTTP. */
 async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<WorkerGateway> {
   const config = configFromEnv(varsOf(env));
   if (!config.adminToken) throw new Error(NO_ADMIN_TOKEN);
+  if (!config.encryptionKey) throw new Error(NO_ENCRYPTION_KEY);
   const clock = options.clock ?? systemClock;
   const log = createLogger(config.logLevel);
-  const store = createStore(drizzle(env.DB as never, { schema }) as unknown as Database);
+  const db = drizzle(env.DB as never, { schema }) as unknown as Database;
+  const box = await createSecretBox(parseEncryptionKeys(config.encryptionKey));
+  await sealStoredSecrets(db, box);
+  const store = createStore(db, box);
   const queue = cloudflareQueue(env.DELIVERIES, clock);
   const { auth } = await resolveAdminAuth(store, config.adminToken);
   // Per isolate: each isolate counts what it handled; the queue depth read from D1 is global.

@@ -18,7 +18,7 @@ export interface TestGateway extends NodeGateway, GatewayUnderTest {
  * The workerd suite swaps this module for `test/workerd/gateway.ts`, so the same test files run there.
  */
 export async function startGateway(
-  options: { dir?: string; clock?: ManualClock; holdInMemoryMs?: number; metricsToken?: string; log?: Logger } = {},
+  options: { dir?: string; clock?: ManualClock; holdInMemoryMs?: number; metricsToken?: string; encryptionKey?: string; log?: Logger } = {},
 ) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "gateway-test-"));
   const clock = options.clock ?? new ManualClock();
@@ -30,6 +30,7 @@ export async function startGateway(
     logLevel: "silent",
     log: options.log,
     metricsToken: options.metricsToken,
+    encryptionKey: options.encryptionKey,
     clock: clock as Clock,
     schedule: TEST_SCHEDULE,
     sweepIntervalMs: 3_600_000,

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineProject, type Plugin } from "vitest/config";
-import { ADMIN_TOKEN } from "../support/gateway-api.js";
+import { ADMIN_TOKEN, ENCRYPTION_KEY } from "../support/gateway-api.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -53,6 +53,7 @@ export default defineProject({
           RECEIVER_HUB: inject("receiverHub"),
           // For queue-e2e.test.ts, where the Worker runs on the env of wrangler.toml and these.
           ADMIN_TOKEN: ADMIN_TOKEN,
+          ENCRYPTION_KEY: ENCRYPTION_KEY,
           LOG_LEVEL: "silent",
         },
         queueConsumers: { "call-event-deliveries": { maxBatchTimeout: 0.05 }, "call-event-deliveries-dlq": { maxBatchTimeout: 0.05 } },
