@@ -30,8 +30,9 @@ it("logs JSON lines that tie ingest and every attempt to the event, delivery and
     retries: 1,
   });
   const rejecting = await createWebhook(gw, { url: `${receiver.url}/reject`, params: { id: "uniqueid" } });
-  receiver.handler = (request) => (request.path === "/reject" ? { status: 400 } : { status: 200 });
-  receiver.replyWith({ status: 503 });
+  // By path, not by arrival order: the two deliveries go out concurrently.
+  let hookCalls = 0;
+  receiver.handler = (request) => (request.path === "/reject" ? { status: 400 } : { status: ++hookCalls === 1 ? 503 : 200 });
 
   const answer = await ingest(gw, source, callEvent({ uniqueid: "log.1" }));
   expect(answer.status).toBe(202);
