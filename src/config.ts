@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseOutboundAllow, type OutboundAllow } from "./delivery/address-policy.js";
 import { parseWith } from "./domain/errors.js";
 import { isLogLevel, type LogLevel } from "./log.js";
 
@@ -10,6 +11,14 @@ const envSchema = z.object({
   DATABASE_AUTH_TOKEN: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.string().refine(isLogLevel, "must be debug, info, warn, error or silent").default("info"),
+  OUTBOUND_ALLOW: z
+    .string()
+    .default("")
+    .transform((text, ctx) => {
+      const { allow, invalid } = parseOutboundAllow(text);
+      if (invalid.length) ctx.addIssue({ code: "custom", message: `not a CIDR, address or host name: ${invalid.join(", ")}` });
+      return allow;
+    }),
 });
 
 export interface GatewayConfig {
@@ -19,6 +28,8 @@ export interface GatewayConfig {
   databaseAuthToken?: string;
   adminToken?: string;
   logLevel: LogLevel;
+  /** Private destinations outbound requests may reach all the same (OUTBOUND_ALLOW); nothing by default. */
+  outboundAllow: OutboundAllow;
 }
 
 export function configFromEnv(env: Record<string, string | undefined>): GatewayConfig {
@@ -31,5 +42,6 @@ export function configFromEnv(env: Record<string, string | undefined>): GatewayC
     databaseAuthToken: parsed.DATABASE_AUTH_TOKEN,
     adminToken: parsed.ADMIN_TOKEN,
     logLevel: parsed.LOG_LEVEL as LogLevel,
+    outboundAllow: parsed.OUTBOUND_ALLOW,
   };
 }

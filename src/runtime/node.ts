@@ -44,7 +44,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const log = options.log ?? createLogger(options.logLevel);
   const { db, client } = await openDatabase(options.databaseUrl, options.databaseAuthToken);
   const store = createStore(db);
-  const transport = createNodeTransport();
+  const transport = createNodeTransport(options.outboundAllow);
   const dispatcher = new Dispatcher({
     store,
     transport,

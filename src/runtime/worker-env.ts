@@ -11,6 +11,7 @@ export interface WorkerEnv {
   DELIVERIES: Queue<DeliveryMessage>;
   ADMIN_TOKEN?: string;
   LOG_LEVEL?: string;
+  OUTBOUND_ALLOW?: string;
 }
 
 /** Where messages go once the consumer has failed on them `max_retries` times (wrangler.toml). */

@@ -16,6 +16,7 @@ import { queueConsumer, type QueueConsumer } from "./worker-consumer.js";
 import { DEAD_LETTER_QUEUE, varsOf, type DeliveryMessage, type WorkerEnv } from "./worker-env.js";
 import { WORKER_PARTIALS } from "./worker-partials.js";
 import { cloudflareQueue } from "./worker-queue.js";
+import { createWorkerTransport } from "./worker-transport.js";
 
 /** What tests may replace; a deployment uses the defaults. */
 export interface WorkerOptions {
@@ -45,7 +46,7 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     store,
     clock,
     log,
-    transport: { fetch: (url, init) => fetch(url, init) },
+    transport: createWorkerTransport(config.outboundAllow),
     schedule: options.schedule ?? DEFAULT_SCHEDULE,
     random: options.random ?? Math.random,
   };
