@@ -37,14 +37,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("SSRF guard (OUTBOUND_ALLOW=127.0.0.2, in a loopback-only namespace)", () => {
   it.each([
-    ["private_ip", "10.0.0.1 is a private address"],
-    ["metadata", "169.254.169.254 is a cloud metadata address"],
-    ["unique_local_ip6", "fd00::1 is a unique local (private) address"],
-    ["loopback_ip", "127.0.0.1 is a loopback address"],
-    ["loopback_ip6", "::1 is a loopback address"],
-    ["mapped_ip6", "::ffff:7f00:1 is a loopback address"],
-    ["private_name", "private.test resolves to 10.0.0.1, which is a private address"],
-    ["localhost", "localhost resolves to 127.0.0.1, which is a loopback address"],
+    ["private_ip", "10.0.0.1 is a blocked address (private)"],
+    ["metadata", "169.254.169.254 is a blocked address (cloud metadata)"],
+    ["unique_local_ip6", "fd00::1 is a blocked address (unique local)"],
+    ["loopback_ip", "127.0.0.1 is a blocked address (loopback)"],
+    ["loopback_ip6", "::1 is a blocked address (loopback)"],
+    ["mapped_ip6", "::ffff:7f00:1 is a blocked address (loopback)"],
+    ["private_name", "private.test resolves to 10.0.0.1, which is a blocked address (private)"],
+    ["localhost", "localhost resolves to 127.0.0.1, which is a blocked address (loopback)"],
   ])("refuses %s at once, without a retry, naming the address and the setting", (rule, reason) => {
     for (const round of [result.first, result.second]) {
       expect(round[rule]).toEqual({
@@ -66,7 +66,7 @@ describe("SSRF guard (OUTBOUND_ALLOW=127.0.0.2, in a loopback-only namespace)", 
     expect(result.second.rebind).toEqual({
       status: "failed",
       attempts: 1,
-      error: expect.stringContaining("rebind.test resolves to 127.0.0.1, which is a loopback address"),
+      error: expect.stringContaining("rebind.test resolves to 127.0.0.1, which is a blocked address (loopback)"),
     });
   });
 

@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { ConsoleAssets } from "../console/routes.js";
+import type { OutboundAllow } from "../delivery/address-policy.js";
 import type { DeliveryQueue } from "../delivery/queue.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/index.js";
@@ -17,4 +18,6 @@ export interface AppDeps {
   partials: Record<string, string>;
   /** The web console's files. */
   console: ConsoleAssets;
+  /** OUTBOUND_ALLOW: a rule whose URL is a blocked IP literal is refused when saved unless this permits it. */
+  outboundAllow: OutboundAllow;
 }

@@ -86,19 +86,19 @@ const range = (text: string, label: string) => ({ ...parseCidr(text)!, label });
 // Checked in order; the first match names the class. IPv4 ranges also cover their IPv4-mapped form.
 const BLOCKED_V4 = [
   range("169.254.169.254", "cloud metadata"),
-  range("0.0.0.0/8", "unspecified (this network)"),
+  range("0.0.0.0/8", "unspecified"),
   range("10.0.0.0/8", "private"),
-  range("100.64.0.0/10", "shared (carrier-grade NAT)"),
+  range("100.64.0.0/10", "carrier-grade NAT"),
   range("127.0.0.0/8", "loopback"),
   range("169.254.0.0/16", "link-local"),
   range("172.16.0.0/12", "private"),
-  range("192.0.0.0/24", "reserved (IETF protocol assignments)"),
-  range("192.0.2.0/24", "reserved (documentation)"),
-  range("192.88.99.0/24", "reserved (6to4 relay)"),
+  range("192.0.0.0/24", "IETF protocol assignments"),
+  range("192.0.2.0/24", "documentation"),
+  range("192.88.99.0/24", "6to4 relay"),
   range("192.168.0.0/16", "private"),
-  range("198.18.0.0/15", "reserved (benchmarking)"),
-  range("198.51.100.0/24", "reserved (documentation)"),
-  range("203.0.113.0/24", "reserved (documentation)"),
+  range("198.18.0.0/15", "benchmarking"),
+  range("198.51.100.0/24", "documentation"),
+  range("203.0.113.0/24", "documentation"),
   range("224.0.0.0/4", "multicast"),
   range("255.255.255.255", "broadcast"),
   range("240.0.0.0/4", "reserved"),
@@ -107,13 +107,13 @@ const BLOCKED_V4 = [
 const BLOCKED_V6 = [
   range("::/128", "unspecified"),
   range("::1/128", "loopback"),
-  range("::/8", "reserved (IPv4-compatible and other)"),
-  range("64:ff9b:1::/48", "reserved (local NAT64)"),
-  range("100::/64", "reserved (discard)"),
-  range("2001:db8::/32", "reserved (documentation)"),
-  range("fc00::/7", "unique local (private)"),
+  range("::/8", "IPv4-compatible or reserved"),
+  range("64:ff9b:1::/48", "local NAT64"),
+  range("100::/64", "discard-only"),
+  range("2001:db8::/32", "documentation"),
+  range("fc00::/7", "unique local"),
   range("fe80::/10", "link-local"),
-  range("fec0::/10", "site-local (deprecated)"),
+  range("fec0::/10", "site-local"),
   range("ff00::/8", "multicast"),
 ];
 
@@ -171,7 +171,7 @@ export function refusalOf(host: string, address: string, allow: OutboundAllow): 
   if (!kind) return null;
   const bare = address.replace(/^\[|\]$/g, "");
   const what = parseIp(host) ? bare : `${host} resolves to ${bare}, which`;
-  return `outbound request refused: ${what} is a ${kind} address; set ${OUTBOUND_ALLOW} to permit it (e.g. ${OUTBOUND_ALLOW}=${bare}${bare.includes(":") ? "/128" : "/32"})`;
+  return `outbound request refused: ${what} is a blocked address (${kind}); set ${OUTBOUND_ALLOW} to permit it (e.g. ${OUTBOUND_ALLOW}=${bare}${bare.includes(":") ? "/128" : "/32"})`;
 }
 
 /** Names that mean this machine without asking DNS (RFC 6761), checked as the loopback address. */
@@ -187,6 +187,17 @@ export function hostRefusal(hostname: string, allow: OutboundAllow): string | nu
   if (parseIp(host)) return refusalOf(host, host, allow);
   if (LOCAL_NAME.test(host)) return refusalOf(host, "127.0.0.1", allow);
   return null;
+}
+
+/** `hostRefusal` for a URL's host; null for a URL that does not parse (one still holding Handlebars, say). */
+export function urlRefusal(url: string, allow: OutboundAllow): string | null {
+  let hostname: string;
+  try {
+    hostname = new URL(url).hostname;
+  } catch {
+    return null;
+  }
+  return hostRefusal(hostname, allow);
 }
 
 /** Thrown (or passed to a connect callback) when the guard refuses a destination; never worth a retry. */

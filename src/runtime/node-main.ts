@@ -10,6 +10,11 @@ function adminTokenLine(configured: boolean, generated: string | null): string {
   return "Admin token: the one printed at first start (run `npm run admin-token` to issue a new one)";
 }
 
+function outboundLine(allow: string | undefined): string {
+  if (allow) return `Outbound: private destinations refused except OUTBOUND_ALLOW=${allow}`;
+  return "Outbound: private destinations refused (for a receiver on this machine: OUTBOUND_ALLOW=127.0.0.0/8,::1)";
+}
+
 async function main() {
   const config = configFromEnv(process.env);
   const gateway = await startNodeGateway(config);
@@ -18,6 +23,7 @@ async function main() {
       `Call-event gateway listening on ${gateway.url}`,
       `Console:  ${gateway.url}/`,
       `Database: ${config.databaseUrl}`,
+      outboundLine(process.env.OUTBOUND_ALLOW),
       adminTokenLine(Boolean(config.adminToken), gateway.generatedAdminToken),
       `Use it as:  curl -H "Authorization: Bearer <token>" ${gateway.url}/api/webhooks`,
     ].join("\n"),

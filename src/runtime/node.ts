@@ -54,7 +54,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     holdInMemoryMs: options.holdInMemoryMs,
   });
   const { auth, generated } = await resolveAdminAuth(store, options.adminToken);
-  const app = createApp({ store, clock, log, queue: dispatcher, adminAuth: auth, partials: loadPartials(), console: loadConsoleAssets() });
+  const app = createApp({ store, clock, log, queue: dispatcher, adminAuth: auth, partials: loadPartials(), console: loadConsoleAssets(), outboundAllow: options.outboundAllow });
 
   // One dispatcher per database: whatever it held when the process stopped is due again now.
   await store.deliveries.releaseLeases(clock.now());

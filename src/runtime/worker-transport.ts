@@ -1,4 +1,4 @@
-import { BlockedDestinationError, hostRefusal, type OutboundAllow } from "../delivery/address-policy.js";
+import { BlockedDestinationError, urlRefusal, type OutboundAllow } from "../delivery/address-policy.js";
 import type { Transport } from "../delivery/transport.js";
 
 /**
@@ -8,7 +8,7 @@ import type { Transport } from "../delivery/transport.js";
 export function createWorkerTransport(allow: OutboundAllow): Transport {
   return {
     async fetch(url, init) {
-      const refusal = hostRefusal(new URL(url).hostname, allow);
+      const refusal = urlRefusal(url, allow);
       if (refusal) throw new BlockedDestinationError(refusal);
       return fetch(url, init);
     },

@@ -50,7 +50,7 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     schedule: options.schedule ?? DEFAULT_SCHEDULE,
     random: options.random ?? Math.random,
   };
-  const app = createApp({ store, clock, log, queue, adminAuth: auth, partials: WORKER_PARTIALS, console: WORKER_CONSOLE });
+  const app = createApp({ store, clock, log, queue, adminAuth: auth, partials: WORKER_PARTIALS, console: WORKER_CONSOLE, outboundAllow: config.outboundAllow });
   return { app, consumer: queueConsumer(deps, queue) };
 }
 
