@@ -10,6 +10,7 @@ import {
   parseIp,
   parseOutboundAllow,
   refusalOf,
+  urlRefusal,
 } from "../src/delivery/address-policy.js";
 
 const allow = (text: string) => parseOutboundAllow(text).allow;
@@ -129,6 +130,15 @@ describe("refusals", () => {
     expect(hostRefusal("localhost.example.com", NOTHING_ALLOWED)).toBeNull();
     expect(hostRefusal("crm.example.com", NOTHING_ALLOWED)).toBeNull();
     expect(hostRefusal("8.8.8.8", NOTHING_ALLOWED)).toBeNull();
+  });
+
+  it("see the host as the URL parser normalizes it: decimal, hex and short IPv4 forms, bracketed IPv6", () => {
+    expect(urlRefusal("http://2130706433:8080/x", NOTHING_ALLOWED)).toContain("127.0.0.1 is a blocked address (loopback)");
+    expect(urlRefusal("http://0x7f.1/x", NOTHING_ALLOWED)).toContain("127.0.0.1 is a blocked address (loopback)");
+    expect(urlRefusal("http://0/x", NOTHING_ALLOWED)).toContain("0.0.0.0 is a blocked address (unspecified)");
+    expect(urlRefusal("https://[::ffff:169.254.169.254]/", NOTHING_ALLOWED)).toContain("(cloud metadata)");
+    expect(urlRefusal("{{{config.base_url}}}/calls", NOTHING_ALLOWED)).toBeNull();
+    expect(urlRefusal("https://crm.example.com/calls", NOTHING_ALLOWED)).toBeNull();
   });
 
   it("are found behind the causes fetch wraps them in", () => {
