@@ -7,6 +7,8 @@ import { errorHandler, notFoundHandler } from "./api/errors.js";
 import { eventRoutes } from "./api/events.js";
 import { ADMIN_BODY_LIMIT, limitBody } from "./api/http.js";
 import { ingestRoutes } from "./api/ingest.js";
+import { metricsRoutes } from "./api/metrics.js";
+import { openApiDocument } from "./api/openapi.js";
 import { presetRoutes } from "./api/presets.js";
 import { previewRoutes } from "./api/preview.js";
 import { sampleRoutes } from "./api/samples.js";
@@ -22,6 +24,9 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound(notFoundHandler);
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  const openApi = openApiDocument();
+  app.get("/openapi.json", (c) => c.json(openApi));
+  app.route("/metrics", metricsRoutes(deps));
   app.route("/ingest", ingestRoutes(deps));
 
   app.use("/api/*", requireAdmin(deps.adminAuth), limitBody(ADMIN_BODY_LIMIT));

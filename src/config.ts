@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseOutboundAllow, type OutboundAllow } from "./delivery/address-policy.js";
 import { parseWith } from "./domain/errors.js";
+import { encryptionKeyProblem } from "./domain/secret-box.js";
 import { isLogLevel, type LogLevel } from "./log.js";
 
 // The environment variables of DESIGN.md: the same names on Node and as Workers vars/secrets.
@@ -10,6 +11,14 @@ const envSchema = z.object({
   DATABASE_URL: z.string().min(1).default("file:./data/gateway.db"),
   DATABASE_AUTH_TOKEN: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  ENCRYPTION_KEY: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = encryptionKeyProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional(),
   LOG_LEVEL: z.string().refine(isLogLevel, "must be debug, info, warn, error or silent").default("info"),
   OUTBOUND_ALLOW: z
     .string()
@@ -27,6 +36,10 @@ export interface GatewayConfig {
   databaseUrl: string;
   databaseAuthToken?: string;
   adminToken?: string;
+  /** Bearer token `/metrics` asks for; open when unset. */
+  metricsToken?: string;
+  /** Keys for secrets at rest (see secret-box.ts); on Node, a key file in the data folder when unset. */
+  encryptionKey?: string;
   logLevel: LogLevel;
   /** Private destinations outbound requests may reach all the same (OUTBOUND_ALLOW); nothing by default. */
   outboundAllow: OutboundAllow;
@@ -41,6 +54,8 @@ export function configFromEnv(env: Record<string, string | undefined>): GatewayC
     databaseUrl: parsed.DATABASE_URL,
     databaseAuthToken: parsed.DATABASE_AUTH_TOKEN,
     adminToken: parsed.ADMIN_TOKEN,
+    metricsToken: parsed.METRICS_TOKEN,
+    encryptionKey: parsed.ENCRYPTION_KEY,
     logLevel: parsed.LOG_LEVEL as LogLevel,
     outboundAllow: parsed.OUTBOUND_ALLOW,
   };

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 // The core runs unchanged on Node and in workerd: only src/runtime/ may know which runtime it is on.
-const CORE = ["src/domain", "src/render", "src/sources", "src/delivery", "src/store", "src/api"];
+const CORE = ["src/domain", "src/render", "src/sources", "src/delivery", "src/store", "src/api", "src/metrics"];
 const ROOT = new URL("..", import.meta.url).pathname;
 const RUNTIME_ONLY = /from\s+["'](node:[^"']+|undici|@libsql\/[^"']+|@hono\/node-server|fs|path|os|http)["']|\bprocess\.|\bBuffer\b|\bnew Function\b|\beval\(/;
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
-import { ADMIN_TOKEN as TOKEN, clientOf, createSource, createWebhook, ingest, type GatewayUnderTest } from "./support/gateway-api.js";
+import { ADMIN_TOKEN as TOKEN, ENCRYPTION_KEY, clientOf, createSource, createWebhook, ingest, type GatewayUnderTest } from "./support/gateway-api.js";
 import { Receiver } from "./support/receiver.js";
 
 // The README's Workers steps as a new user runs them, offline: the deploy bundle builds, and
@@ -41,7 +41,7 @@ function devWorker(port: number): Promise<{ child: ChildProcess; output: () => s
     cwd: ROOT,
     detached: true,
     // The receiver is on this machine: permitted the way the README says.
-    env: { ...OFFLINE, PORT: String(port), ADMIN_TOKEN: TOKEN, OUTBOUND_ALLOW: "127.0.0.0/8,::1" },
+    env: { ...OFFLINE, PORT: String(port), ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY, OUTBOUND_ALLOW: "127.0.0.0/8,::1" },
   });
   let output = "";
   return new Promise((resolve, reject) => {

@@ -75,8 +75,14 @@ async function commitAndEnqueue(deps: AppDeps, batch: IngestBatch, nowMs: number
       .then(() => deps.queue.enqueue(pending.map((row) => ({ id: row.id, dueAt: row.next_attempt_at }))))
       .catch((error) => deps.log.error("queue hand-over failed; the sweep will send these", { deliveries: pending.length, error: String(error) }));
   }
+  deps.metrics.deliveriesCreated.inc({}, batch.deliveries.length);
   for (const row of batch.events) {
-    deps.log.info("event accepted", { event_id: row.id, source_id: row.source_id, type: row.type, uniqueid: row.uniqueid });
+    const deliveryIds = batch.deliveries.filter((delivery) => delivery.event_id === row.id).map((delivery) => delivery.id);
+    deps.log.info("event accepted", { event_id: row.id, source_id: row.source_id, type: row.type, uniqueid: row.uniqueid, delivery_ids: deliveryIds });
+  }
+  for (const row of batch.deliveries.filter((delivery) => delivery.status === "failed")) {
+    deps.metrics.deliveriesFailed.inc({ reason: "render" });
+    deps.log.warn("delivery failed", { delivery_id: row.id, event_id: row.event_id, webhook_id: row.webhook_id, attempt: 1, error: row.last_error });
   }
 }
 
@@ -127,6 +133,7 @@ async function acceptOnce(deps: AppDeps, source: Source, items: NormalizedEvent[
   }
   batch.calls.push(...callStates.values());
   if (batch.events.length) await commitAndEnqueue(deps, batch, nowMs);
+  for (const row of batch.events) deps.metrics.eventsIngested.inc({ source_kind: row.source, type: row.type });
   return results;
 }
 

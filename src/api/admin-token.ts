@@ -30,11 +30,21 @@ export async function resolveAdminAuth(
       await store.settings.set(SETTING, hash);
     }
   }
-  return { auth: { verify: async (token) => timingSafeEqual(await sha256Hex(token), hash) }, generated };
+  return { auth: authByHash(hash), generated };
+}
+
+/** Accepts the one token whose SHA-256 is `hash`, compared in constant time. */
+function authByHash(hash: string): AdminAuth {
+  return { verify: async (token) => timingSafeEqual(await sha256Hex(token), hash) };
+}
+
+/** A fixed configured token (`METRICS_TOKEN`), or null when none is set and the route is open. */
+export async function optionalTokenAuth(token: string | undefined): Promise<AdminAuth | null> {
+  return token ? authByHash(await sha256Hex(token)) : null;
 }
 
 /** Replaces the stored admin token with a new one and returns it (for `npm run admin-token`). */
-export async function rotateAdminToken(store: Store): Promise<string> {
+export async function rotateAdminToken(store: Pick<Store, "settings">): Promise<string> {
   const token = newSecret("adm_");
   await store.settings.set(SETTING, await sha256Hex(token));
   return token;

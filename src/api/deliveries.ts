@@ -10,7 +10,7 @@ import type { AppDeps } from "./deps.js";
 import { filterOf, pageQuery } from "./http.js";
 import { deliveryView } from "./views.js";
 
-const deliveryFilterSchema = z.object({
+export const deliveryFilterSchema = z.object({
   webhook_id: z.string().max(64).optional(),
   event_id: z.string().max(64).optional(),
   status: z.enum(DELIVERY_STATUSES).optional(),

@@ -3,6 +3,7 @@ import type { ConsoleAssets } from "../console/routes.js";
 import type { OutboundAllow } from "../delivery/address-policy.js";
 import type { DeliveryQueue } from "../delivery/queue.js";
 import type { Logger } from "../log.js";
+import type { GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
 import type { AdminAuth } from "./admin-token.js";
 
@@ -18,6 +19,10 @@ export interface AppDeps {
   partials: Record<string, string>;
   /** The web console's files. */
   console: ConsoleAssets;
+  /** Counters and histograms of this process (on Workers, this isolate). */
+  metrics: GatewayMetrics;
+  /** The `METRICS_TOKEN` check, or null: `/metrics` is open. */
+  metricsAuth: AdminAuth | null;
   /** OUTBOUND_ALLOW: a rule whose URL is a blocked IP literal is refused when saved unless this permits it. */
   outboundAllow: OutboundAllow;
 }

@@ -5,7 +5,7 @@ import type { AppDeps } from "./deps.js";
 import { filterOf, pageQuery } from "./http.js";
 import { deliveryView, eventDetail, eventSummary } from "./views.js";
 
-const eventFilterSchema = z.object({
+export const eventFilterSchema = z.object({
   type: z.string().max(64).optional(),
   source_id: z.string().max(64).optional(),
   uniqueid: z.string().max(256).optional(),

@@ -27,6 +27,8 @@ export function ingestRoutes(deps: AppDeps) {
   }
 
   app.post("/:sourceId", limitBody(INGEST_BODY_LIMIT), async (c) => {
+    // Real elapsed time, whatever the clock: the latency a PBX sees (on Workers it advances across I/O only).
+    const started = performance.now();
     const id = c.req.param("sourceId");
     const source = found(await deps.store.sources.get(id), "source", id);
     if (!source.enabled) throw new GatewayError(403, "source_disabled", `Source ${id} is disabled`);
@@ -43,6 +45,7 @@ export function ingestRoutes(deps: AppDeps) {
 
     const answer = ({ event_id, deliveries, duplicate }: (typeof accepted)[number]) =>
       duplicate ? { event_id, deliveries, duplicate } : { event_id, deliveries };
+    deps.metrics.ingestDuration.observe((performance.now() - started) / 1000);
     return c.json(Array.isArray(payload) ? { events: accepted.map(answer) } : answer(accepted[0]), 202);
   });
 

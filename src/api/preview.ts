@@ -72,7 +72,7 @@ export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalE
   }
 }
 
-const previewSchema = previewEventSchema.extend({ webhook: z.record(z.string(), z.unknown()) }).strict();
+export const previewSchema = previewEventSchema.extend({ webhook: z.record(z.string(), z.unknown()) }).strict();
 
 /** `POST /api/preview`: a rule that is not saved yet, rendered against an event. */
 export function previewRoutes(deps: AppDeps) {

@@ -2,6 +2,7 @@ import { isoAt, type Clock } from "../clock.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import type { Webhook } from "../domain/webhook.js";
 import type { Logger } from "../log.js";
+import { statusClass, type FailureReason, type GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
 import type { DeliveryRow } from "../store/schema.js";
 import { sendAttempt, type AttemptOutcome } from "./attempt.js";
@@ -14,6 +15,7 @@ export interface DeliverDeps {
   transport: Transport;
   clock: Clock;
   log: Logger;
+  metrics: GatewayMetrics;
   schedule: RetrySchedule;
   random: () => number;
   /** Ends a request early when the gateway stops. */
@@ -34,6 +36,8 @@ export async function sendableOf(row: DeliveryRow, deps: DeliverDeps): Promise<S
   if (webhook && row.request) return { webhook, request: row.request };
   const reason = webhook ? "nothing to send: the request was never rendered" : "webhook deleted";
   await deps.store.deliveries.update(row.id, { status: "failed", last_error: reason, lease_until: null, updated_at: isoAt(deps.clock.now()) });
+  deps.metrics.deliveriesFailed.inc({ reason: "unsendable" });
+  deps.log.warn("delivery failed", { delivery_id: row.id, event_id: row.event_id, webhook_id: row.webhook_id, error: reason });
   return null;
 }
 
@@ -52,7 +56,23 @@ export async function attemptDelivery(
   const outcome = await sendAttempt({ id: row.id, request: sendable.request }, attempt, sendable.webhook, deps);
   const step = nextStep(outcome.verdict, attempt, row.max_attempts, outcome.retryAfterMs, deps.schedule, deps.random());
   await recordAttempt(row, outcome, step, sendable.webhook.timeout_ms, deps, holdMs);
+  countAttempt(row, outcome, step, deps);
   return { outcome, step };
+}
+
+/** The attempt in the metrics, once it is recorded: its outcome and duration, and how the delivery ended if it did. */
+function countAttempt(row: DeliveryRow, outcome: AttemptOutcome, step: NextStep, deps: DeliverDeps): void {
+  const { metrics } = deps;
+  const status_class = statusClass(outcome.row.status_code);
+  metrics.attempts.inc({ outcome: step.kind, status_class });
+  metrics.attemptDuration.observe(outcome.row.duration_ms / 1000);
+  if (step.kind === "delivered") {
+    metrics.deliveriesDelivered.inc();
+    metrics.eventToDelivered.observe(Math.max(0, deps.clock.now() - Date.parse(row.created_at)) / 1000);
+  } else if (step.kind !== "retry") {
+    const reason: FailureReason = step.kind === "gone" ? "gone" : step.reason === "not retryable" ? "not_retryable" : "retries_exhausted";
+    metrics.deliveriesFailed.inc({ reason });
+  }
 }
 
 /** Stores the attempt and the delivery's next state in one write. */
@@ -87,7 +107,7 @@ async function recordAttempt(
         next_attempt_at: next,
         lease_until: held ? next + timeoutMs + LEASE_MARGIN_MS : null,
       });
-      log.info("attempt failed, will retry", { ...ids, attempt: outcome.row.number, error: outcome.row.error, retry_in_ms: step.delayMs });
+      log.info("attempt failed, will retry", { ...ids, attempt: outcome.row.number, status_code: outcome.row.status_code, error: outcome.row.error, retry_in_ms: step.delayMs });
       return;
     }
     case "gone":
@@ -95,7 +115,7 @@ async function recordAttempt(
       const reason = step.kind === "gone" ? "410 Gone: webhook disabled" : `${outcome.row.error} (${step.reason})`;
       await store.deliveries.record(outcome.row, { ...common, status: "failed", lease_until: null, last_error: reason });
       if (step.kind === "gone") await store.webhooks.disable(row.webhook_id, isoAt(now));
-      log.warn("delivery failed", { ...ids, attempt: outcome.row.number, error: reason });
+      log.warn("delivery failed", { ...ids, attempt: outcome.row.number, status_code: outcome.row.status_code, error: reason });
     }
   }
 }

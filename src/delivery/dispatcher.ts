@@ -1,6 +1,7 @@
 import pRetry, { AbortError } from "p-retry";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../log.js";
+import type { GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
 import type { DeliveryRow } from "../store/schema.js";
 import { attemptDelivery, LEASE_MARGIN_MS, sendableOf } from "./deliver.js";
@@ -13,6 +14,7 @@ export interface DispatcherOptions {
   transport: Transport;
   clock: Clock;
   log: Logger;
+  metrics: GatewayMetrics;
   schedule?: RetrySchedule;
   /** Deliveries handled at once; a delivery waiting in memory for its next retry holds its place. */
   concurrency?: number;

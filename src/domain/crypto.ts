@@ -51,3 +51,27 @@ export function timingSafeEqual(a: string, b: string): boolean {
   for (let i = 0; i < Math.max(left.length, right.length); i++) diff |= (left[i] ?? 0) ^ (right[i] ?? 0);
   return diff === 0;
 }
+
+const AES_IV_BYTES = 12;
+
+/** An AES-256-GCM key from 32 raw bytes, usable only to encrypt and decrypt. */
+export function importAesKey(raw: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", bytesOf(raw), { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+}
+
+/** AES-GCM under a fresh random 96-bit IV: the IV followed by the ciphertext and its tag. */
+export async function aesGcmEncrypt(key: CryptoKey, plaintext: string): Promise<Uint8Array> {
+  const iv = randomBytes(AES_IV_BYTES);
+  const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: bytesOf(iv) }, key, encoder.encode(plaintext)));
+  const out = new Uint8Array(iv.length + ciphertext.length);
+  out.set(iv);
+  out.set(ciphertext, iv.length);
+  return out;
+}
+
+/** The plaintext of `aesGcmEncrypt`'s output; throws when the key is wrong or the bytes were altered. */
+export async function aesGcmDecrypt(key: CryptoKey, sealed: Uint8Array): Promise<string> {
+  const iv = bytesOf(sealed.subarray(0, AES_IV_BYTES));
+  const plaintext = await crypto.subtle.decrypt({ name: "AES-GCM", iv }, key, bytesOf(sealed.subarray(AES_IV_BYTES)));
+  return new TextDecoder().decode(plaintext);
+}

@@ -1,5 +1,7 @@
 import { configFromEnv } from "../config.js";
 import { GatewayError } from "../domain/errors.js";
+import { EncryptionKeyError } from "../domain/secret-box.js";
+import type { NodeGateway } from "./node.js";
 import { startNodeGateway } from "./node.js";
 
 // `npm start`: the gateway on Node with the embedded libSQL file unless DATABASE_URL says otherwise.
@@ -8,6 +10,12 @@ function adminTokenLine(configured: boolean, generated: string | null): string {
   if (configured) return "Admin token: the value of ADMIN_TOKEN";
   if (generated) return `Admin token (shown once; keep it): ${generated}`;
   return "Admin token: the one printed at first start (run `npm run admin-token` to issue a new one)";
+}
+
+function encryptionKeyLine({ origin, file }: NodeGateway["encryptionKey"]): string {
+  if (origin === "ENCRYPTION_KEY") return "Encryption key for secrets at rest: the value of ENCRYPTION_KEY";
+  if (origin === "generated") return `Encryption key for secrets at rest: generated into ${file} (back it up apart from the database)`;
+  return `Encryption key for secrets at rest: ${file}`;
 }
 
 function outboundLine(allow: string | undefined): string {
@@ -23,6 +31,7 @@ async function main() {
       `Call-event gateway listening on ${gateway.url}`,
       `Console:  ${gateway.url}/`,
       `Database: ${config.databaseUrl}`,
+      encryptionKeyLine(gateway.encryptionKey),
       outboundLine(process.env.OUTBOUND_ALLOW),
       adminTokenLine(Boolean(config.adminToken), gateway.generatedAdminToken),
       `Use it as:  curl -H "Authorization: Bearer <token>" ${gateway.url}/api/webhooks`,
@@ -34,6 +43,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(error instanceof GatewayError ? `Configuration error: ${error.message}` : error);
+  console.error(error instanceof GatewayError || error instanceof EncryptionKeyError ? `Configuration error: ${error.message}` : error);
   process.exit(1);
 });

@@ -1,15 +1,18 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
-import { resolveAdminAuth } from "../api/admin-token.js";
+import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
 import type { GatewayConfig } from "../config.js";
 import { Dispatcher } from "../delivery/dispatcher.js";
 import type { RetrySchedule } from "../delivery/policy.js";
 import { createLogger, type Logger } from "../log.js";
+import { createGatewayMetrics } from "../metrics/gateway.js";
 import { createStore, type Store } from "../store/index.js";
+import { sealedWithKeyId, sealStoredSecrets } from "../store/seal-at-start.js";
 import { loadConsoleAssets } from "./node-console.js";
 import { openDatabase } from "./node-database.js";
+import { nodeEncryptionKey, type NodeEncryptionKey } from "./node-encryption-key.js";
 import { loadPartials } from "./node-partials.js";
 import { createNodeTransport } from "./node-transport.js";
 
@@ -24,10 +27,14 @@ export interface NodeGatewayOptions extends GatewayConfig {
 
 export interface NodeGateway {
   url: string;
+  /** The Hono app being served (its routes, for the check that the OpenAPI document covers them). */
+  app: ReturnType<typeof createApp>;
   store: Store;
   dispatcher: Dispatcher;
   /** The admin token generated on this first start, to be shown once; null otherwise. */
   generatedAdminToken: string | null;
+  /** Where the key for secrets at rest came from (and its file, unless ENCRYPTION_KEY). */
+  encryptionKey: Omit<NodeEncryptionKey, "box">;
   close(): Promise<void>;
 }
 
@@ -43,18 +50,40 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(options.logLevel);
   const { db, client } = await openDatabase(options.databaseUrl, options.databaseAuthToken);
-  const store = createStore(db);
+  let key: NodeEncryptionKey;
+  try {
+    key = await nodeEncryptionKey(options.encryptionKey, options.databaseUrl, await sealedWithKeyId(db));
+    const sealed = await sealStoredSecrets(db, key.box);
+    if (sealed) log.info("secrets at rest sealed with the current key", { records: sealed, key_id: key.box.keyId });
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  const store = createStore(db, key.box);
   const transport = createNodeTransport(options.outboundAllow);
+  const metrics = createGatewayMetrics();
   const dispatcher = new Dispatcher({
     store,
     transport,
     clock,
     log,
+    metrics,
     schedule: options.schedule,
     holdInMemoryMs: options.holdInMemoryMs,
   });
   const { auth, generated } = await resolveAdminAuth(store, options.adminToken);
-  const app = createApp({ store, clock, log, queue: dispatcher, adminAuth: auth, partials: loadPartials(), console: loadConsoleAssets(), outboundAllow: options.outboundAllow });
+  const app = createApp({
+    store,
+    clock,
+    log,
+    queue: dispatcher,
+    adminAuth: auth,
+    partials: loadPartials(),
+    console: loadConsoleAssets(),
+    metrics,
+    metricsAuth: await optionalTokenAuth(options.metricsToken),
+    outboundAllow: options.outboundAllow,
+  });
 
   // One dispatcher per database: whatever it held when the process stopped is due again now.
   await store.deliveries.releaseLeases(clock.now());
@@ -64,10 +93,12 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const { port } = server.address() as AddressInfo;
   const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
   return {
+    app,
     url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`,
     store,
     dispatcher,
     generatedAdminToken: generated,
+    encryptionKey: { origin: key.origin, file: key.file },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dispatcher.stop();

@@ -22,7 +22,7 @@ function consumerBackoffSeconds(attempts: number): number {
  * duplicate, early or lost message costs a look-up, never a double send or a lost delivery.
  */
 export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
-  const { store, clock, log } = deps;
+  const { store, clock, log, metrics } = deps;
 
   /** One attempt if the delivery is due; returns when it next needs looking at, or null when it is settled. */
   async function attemptIfDue(id: string): Promise<number | null> {
@@ -66,7 +66,10 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
       for (const message of batch.messages) {
         const id = message.body.delivery_id;
         const reason = `the queue consumer failed on this delivery ${message.attempts} times; see the logs, then retry it`;
-        if (await store.deliveries.abandon(id, reason, isoAt(clock.now()))) log.error("delivery dead-lettered", { delivery_id: id });
+        if (await store.deliveries.abandon(id, reason, isoAt(clock.now()))) {
+          metrics.deliveriesFailed.inc({ reason: "dead_letter" });
+          log.error("delivery dead-lettered", { delivery_id: id });
+        }
         message.ack();
       }
     },

@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { newSecret } from "../domain/ids.js";
+import { newEncryptionKey } from "../domain/secret-box.js";
 
 // `npm run dev:worker`: the Workers build in local workerd (wrangler dev), offline, with local D1
-// migrations applied and an admin token in .dev.vars (generated and shown on first run).
+// migrations applied, and an admin token (shown) and an encryption key in .dev.vars, generated on first run.
 
 const DEV_VARS = ".dev.vars";
 // Offline: no telemetry, and no fetch of the `Request.cf` object from Cloudflare.
@@ -15,18 +16,19 @@ const args = process.argv.slice(2);
 const persistAt = args.indexOf("--persist-to");
 const persist = persistAt >= 0 ? args.slice(persistAt, persistAt + 2) : [];
 
-/** ADMIN_TOKEN from the environment, else from .dev.vars, else a new one written there. */
-function adminToken(): string {
-  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
+/** A secret from the environment, else from .dev.vars, else a new one written there. */
+function devSecret(name: string, generate: () => string): string {
+  if (process.env[name]) return process.env[name];
   const vars = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, "utf8") : "";
-  const existing = /^ADMIN_TOKEN=(.+)$/m.exec(vars)?.[1]?.trim();
+  const existing = new RegExp(`^${name}=(.+)$`, "m").exec(vars)?.[1]?.trim();
   if (existing) return existing;
-  const token = newSecret("adm_");
-  writeFileSync(DEV_VARS, `${vars}${vars && !vars.endsWith("\n") ? "\n" : ""}ADMIN_TOKEN=${token}\n`);
-  return token;
+  const value = generate();
+  writeFileSync(DEV_VARS, `${vars}${vars && !vars.endsWith("\n") ? "\n" : ""}${name}=${value}\n`);
+  return value;
 }
 
-const token = adminToken();
+const token = devSecret("ADMIN_TOKEN", () => newSecret("adm_"));
+const encryptionKey = devSecret("ENCRYPTION_KEY", newEncryptionKey);
 const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", "DB", "--local", ...persist]), { env, stdio: ["ignore", "inherit", "inherit"] });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
@@ -41,6 +43,6 @@ console.log(
 );
 // OUTBOUND_ALLOW from the environment (e.g. 127.0.0.0/8 for a receiver on this machine), else .dev.vars.
 const outbound = process.env.OUTBOUND_ALLOW ? ["--var", `OUTBOUND_ALLOW:${process.env.OUTBOUND_ALLOW}`] : [];
-const dev = spawn(...wrangler(["dev", "--port", port, "--var", `ADMIN_TOKEN:${token}`, ...outbound, ...args]), { env, stdio: "inherit" });
+const dev = spawn(...wrangler(["dev", "--port", port, "--var", `ADMIN_TOKEN:${token}`, "--var", `ENCRYPTION_KEY:${encryptionKey}`, ...outbound, ...args]), { env, stdio: "inherit" });
 dev.on("exit", (code) => process.exit(code ?? 0));
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => dev.kill(signal));

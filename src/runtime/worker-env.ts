@@ -10,6 +10,7 @@ export interface WorkerEnv {
   DB: D1Database;
   DELIVERIES: Queue<DeliveryMessage>;
   ADMIN_TOKEN?: string;
+  ENCRYPTION_KEY?: string;
   LOG_LEVEL?: string;
   OUTBOUND_ALLOW?: string;
 }

@@ -1,15 +1,18 @@
 import type { ExecutionContext, MessageBatch, ScheduledController } from "@cloudflare/workers-types";
 import { drizzle } from "drizzle-orm/d1";
 import type { Hono } from "hono";
-import { resolveAdminAuth } from "../api/admin-token.js";
+import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
 import { configFromEnv } from "../config.js";
 import type { DeliverDeps } from "../delivery/deliver.js";
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "../delivery/policy.js";
 import { createLogger } from "../log.js";
+import { createGatewayMetrics } from "../metrics/gateway.js";
 import type { Database } from "../store/database.js";
+import { createSecretBox, parseEncryptionKeys } from "../domain/secret-box.js";
 import { createStore } from "../store/index.js";
+import { sealStoredSecrets } from "../store/seal-at-start.js";
 import * as schema from "../store/schema.js";
 import { WORKER_CONSOLE } from "./worker-console.js";
 import { queueConsumer, type QueueConsumer } from "./worker-consumer.js";
@@ -33,24 +36,45 @@ interface WorkerGateway {
 const NO_ADMIN_TOKEN =
   "ADMIN_TOKEN is not set: `wrangler secret put ADMIN_TOKEN` (or ADMIN_TOKEN=... in .dev.vars for wrangler dev)";
 
+const NO_ENCRYPTION_KEY =
+  "ENCRYPTION_KEY is not set: `openssl rand -base64 32 | wrangler secret put ENCRYPTION_KEY` (npm run dev:worker writes one into .dev.vars)";
+
 /** The gateway over one env's bindings: D1 through drizzle, Queues for delivery, `fetch` for outbound HTTP. */
 async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<WorkerGateway> {
   const config = configFromEnv(varsOf(env));
   if (!config.adminToken) throw new Error(NO_ADMIN_TOKEN);
+  if (!config.encryptionKey) throw new Error(NO_ENCRYPTION_KEY);
   const clock = options.clock ?? systemClock;
   const log = createLogger(config.logLevel);
-  const store = createStore(drizzle(env.DB as never, { schema }) as unknown as Database);
+  const db = drizzle(env.DB as never, { schema }) as unknown as Database;
+  const box = await createSecretBox(parseEncryptionKeys(config.encryptionKey));
+  await sealStoredSecrets(db, box);
+  const store = createStore(db, box);
   const queue = cloudflareQueue(env.DELIVERIES, clock);
   const { auth } = await resolveAdminAuth(store, config.adminToken);
+  // Per isolate: each isolate counts what it handled; the queue depth read from D1 is global.
+  const metrics = createGatewayMetrics();
   const deps: DeliverDeps = {
     store,
     clock,
     log,
+    metrics,
     transport: createWorkerTransport(config.outboundAllow),
     schedule: options.schedule ?? DEFAULT_SCHEDULE,
     random: options.random ?? Math.random,
   };
-  const app = createApp({ store, clock, log, queue, adminAuth: auth, partials: WORKER_PARTIALS, console: WORKER_CONSOLE, outboundAllow: config.outboundAllow });
+  const app = createApp({
+    store,
+    clock,
+    log,
+    queue,
+    adminAuth: auth,
+    partials: WORKER_PARTIALS,
+    console: WORKER_CONSOLE,
+    metrics,
+    metricsAuth: await optionalTokenAuth(config.metricsToken),
+    outboundAllow: config.outboundAllow,
+  });
   return { app, consumer: queueConsumer(deps, queue) };
 }
 

@@ -8,7 +8,7 @@ import { hasBearerOrSignature } from "./verify.js";
 export const MAX_BATCH_EVENTS = 1_000;
 
 /** A canonical event as a PBX or script posts it: the canonical fields, an optional own id, extra fields kept in `raw`. */
-const canonicalInputSchema = callFieldsSchema
+export const canonicalInputSchema = callFieldsSchema
   .extend({
     id: z.string().min(1).max(256).optional(),
     type: z.string().min(1).max(64),

@@ -1,7 +1,9 @@
-import { and, asc, desc, eq, inArray, lt, lte, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
 import type { DeliveryStatus } from "../domain/delivery.js";
+import type { SecretBox } from "../domain/secret-box.js";
+import { openDelivery, sealDelivery } from "./sealed-rows.js";
 
 export interface DeliveryFilter {
   webhook_id?: string;
@@ -16,11 +18,14 @@ const isDue = (nowMs: number) =>
     and(eq(deliveries.status, "delivering"), lte(deliveries.lease_until, nowMs)),
   );
 
-export function deliveryQueries(db: Database) {
+/** Deliveries and their attempts; the credential headers of each stored request sealed at rest. */
+export function deliveryQueries(db: Database, box: SecretBox) {
+  const open = (row: DeliveryRow) => openDelivery(box, row);
+  const openAll = (rows: DeliveryRow[]) => Promise.all(rows.map(open));
   return {
     async get(id: string): Promise<DeliveryRow | null> {
       const [row] = await db.select().from(deliveries).where(eq(deliveries.id, id));
-      return row ?? null;
+      return row ? open(row) : null;
     },
     async list(filter: DeliveryFilter, page: Page) {
       const rows = await db
@@ -36,10 +41,10 @@ export function deliveryQueries(db: Database) {
         )
         .orderBy(desc(deliveries.id))
         .limit(page.limit + 1);
-      return pageOf(rows, page.limit);
+      return pageOf(await openAll(rows), page.limit);
     },
-    ofEvent(eventId: string): Promise<DeliveryRow[]> {
-      return db.select().from(deliveries).where(eq(deliveries.event_id, eventId)).orderBy(asc(deliveries.id));
+    async ofEvent(eventId: string): Promise<DeliveryRow[]> {
+      return openAll(await db.select().from(deliveries).where(eq(deliveries.event_id, eventId)).orderBy(asc(deliveries.id)));
     },
     attempts(deliveryId: string): Promise<AttemptRow[]> {
       return db.select().from(attempts).where(eq(attempts.delivery_id, deliveryId)).orderBy(asc(attempts.number));
@@ -56,7 +61,7 @@ export function deliveryQueries(db: Database) {
             .returning()),
         );
       }
-      return claimed;
+      return openAll(claimed);
     },
     /** Up to `limit` due deliveries, oldest first. */
     async dueIds(nowMs: number, limit: number): Promise<string[]> {
@@ -72,12 +77,12 @@ export function deliveryQueries(db: Database) {
     async record(attempt: AttemptRow, changes: Partial<DeliveryRow>): Promise<void> {
       await db.batch([
         db.insert(attempts).values(attempt),
-        db.update(deliveries).set(changes).where(eq(deliveries.id, attempt.delivery_id)),
+        db.update(deliveries).set(await sealDelivery(box, changes)).where(eq(deliveries.id, attempt.delivery_id)),
       ]);
     },
     async update(id: string, changes: Partial<DeliveryRow>): Promise<DeliveryRow | null> {
-      const [row] = await db.update(deliveries).set(changes).where(eq(deliveries.id, id)).returning();
-      return row ?? null;
+      const [row] = await db.update(deliveries).set(await sealDelivery(box, changes)).where(eq(deliveries.id, id)).returning();
+      return row ? open(row) : null;
     },
     /** Fails a delivery still pending or in flight; false if it had already settled. */
     async abandon(id: string, reason: string, nowIso: string): Promise<boolean> {
@@ -87,6 +92,20 @@ export function deliveryQueries(db: Database) {
         .where(and(eq(deliveries.id, id), inArray(deliveries.status, ["pending", "delivering"])))
         .returning({ id: deliveries.id });
       return rows.length > 0;
+    },
+    /** Deliveries not settled yet, by status, and how many pending ones are due now: the queue depth. */
+    async depth(nowMs: number): Promise<{ pending: number; due: number; delivering: number }> {
+      const rows = await db
+        .select({
+          status: deliveries.status,
+          total: count(),
+          due: sql<number>`coalesce(sum(case when ${deliveries.next_attempt_at} <= ${nowMs} then 1 else 0 end), 0)`,
+        })
+        .from(deliveries)
+        .where(inArray(deliveries.status, ["pending", "delivering"]))
+        .groupBy(deliveries.status);
+      const of = (status: string) => rows.find((row) => row.status === status);
+      return { pending: of("pending")?.total ?? 0, due: Number(of("pending")?.due ?? 0), delivering: of("delivering")?.total ?? 0 };
     },
     /** At start-up, a single dispatcher takes back what it held when it stopped. */
     async releaseLeases(nowMs: number): Promise<number> {

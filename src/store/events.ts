@@ -1,7 +1,9 @@
 import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { CallState } from "../domain/event.js";
 import type { CanonicalEvent } from "../domain/event.js";
+import type { SecretBox } from "../domain/secret-box.js";
 import { chunked, insertChunks, pageOf, type Database, type Page } from "./database.js";
+import { sealDelivery } from "./sealed-rows.js";
 import { attempts, calls, deliveries, events, type AttemptRow, type CallRow, type DeliveryRow, type EventRow } from "./schema.js";
 
 export interface EventFilter {
@@ -28,13 +30,15 @@ export function isDuplicateEvent(error: unknown): boolean {
   return text.includes("UNIQUE constraint failed: events.source_id");
 }
 
-export function eventQueries(db: Database) {
+/** Events, committed together with their deliveries (whose credential headers are sealed on the way in). */
+export function eventQueries(db: Database, box: SecretBox) {
   return {
     /** All or nothing: an acknowledged event always has all its deliveries. */
     async commit(batch: IngestBatch): Promise<void> {
+      const sealed = await Promise.all(batch.deliveries.map((row) => sealDelivery(box, row)));
       const statements = [
         ...insertChunks(events, batch.events).map((rows) => db.insert(events).values(rows)),
-        ...insertChunks(deliveries, batch.deliveries).map((rows) => db.insert(deliveries).values(rows)),
+        ...insertChunks(deliveries, sealed).map((rows) => db.insert(deliveries).values(rows)),
         ...insertChunks(attempts, batch.attempts).map((rows) => db.insert(attempts).values(rows)),
         ...insertChunks(calls, batch.calls).map((rows) =>
           db

@@ -1,3 +1,4 @@
+import type { SecretBox } from "../domain/secret-box.js";
 import type { Database } from "./database.js";
 import { deliveryQueries } from "./deliveries.js";
 import { eventQueries } from "./events.js";
@@ -5,14 +6,17 @@ import { settingQueries } from "./settings.js";
 import { sourceQueries } from "./sources.js";
 import { webhookQueries } from "./webhooks.js";
 
-/** Every query the core runs, over one drizzle database (libSQL on Node, D1 on Workers). */
-export function createStore(db: Database) {
+/**
+ * Every query the core runs, over one drizzle database (libSQL on Node, D1 on Workers). Secrets go in
+ * sealed by `box` and come out plaintext.
+ */
+export function createStore(db: Database, box: SecretBox) {
   return {
     settings: settingQueries(db),
-    sources: sourceQueries(db),
-    webhooks: webhookQueries(db),
-    events: eventQueries(db),
-    deliveries: deliveryQueries(db),
+    sources: sourceQueries(db, box),
+    webhooks: webhookQueries(db, box),
+    events: eventQueries(db, box),
+    deliveries: deliveryQueries(db, box),
   };
 }
 

@@ -1,24 +1,28 @@
 import { desc, eq } from "drizzle-orm";
+import type { SecretBox } from "../domain/secret-box.js";
 import type { Database } from "./database.js";
+import { openSource, sealSource } from "./sealed-rows.js";
 import { sources, type SourceRow } from "./schema.js";
 
 export type Source = SourceRow;
 
-export function sourceQueries(db: Database) {
+/** Sources; their secrets sealed at rest. */
+export function sourceQueries(db: Database, box: SecretBox) {
+  const open = (row: Source) => openSource(box, row);
   return {
     async insert(source: Source): Promise<void> {
-      await db.insert(sources).values(source);
+      await db.insert(sources).values(await sealSource(box, source));
     },
     async get(id: string): Promise<Source | null> {
       const [row] = await db.select().from(sources).where(eq(sources.id, id));
-      return row ?? null;
+      return row ? open(row) : null;
     },
-    list(): Promise<Source[]> {
-      return db.select().from(sources).orderBy(desc(sources.id));
+    async list(): Promise<Source[]> {
+      return Promise.all((await db.select().from(sources).orderBy(desc(sources.id))).map(open));
     },
     async update(id: string, changes: Partial<Source>): Promise<Source | null> {
-      const [row] = await db.update(sources).set(changes).where(eq(sources.id, id)).returning();
-      return row ?? null;
+      const [row] = await db.update(sources).set(await sealSource(box, changes)).where(eq(sources.id, id)).returning();
+      return row ? open(row) : null;
     },
     async delete(id: string): Promise<boolean> {
       const rows = await db.delete(sources).where(eq(sources.id, id)).returning({ id: sources.id });

@@ -1,27 +1,31 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Webhook } from "../domain/webhook.js";
+import type { SecretBox } from "../domain/secret-box.js";
 import type { Database } from "./database.js";
+import { openWebhook, sealWebhook } from "./sealed-rows.js";
 import { deliveries, webhooks } from "./schema.js";
 
 const UNFINISHED = ["pending", "delivering"] as const;
 
-export function webhookQueries(db: Database) {
+/** Webhook rules; their secrets (signing secret, credential headers, secret preset settings) sealed at rest. */
+export function webhookQueries(db: Database, box: SecretBox) {
+  const openAll = (rows: unknown[]) => Promise.all((rows as Webhook[]).map((row) => openWebhook(box, row)));
   return {
     async insert(webhook: Webhook): Promise<void> {
-      await db.insert(webhooks).values(webhook);
+      await db.insert(webhooks).values(await sealWebhook(box, webhook));
     },
     async get(id: string): Promise<Webhook | null> {
       const [row] = await db.select().from(webhooks).where(eq(webhooks.id, id));
-      return (row as Webhook | undefined) ?? null;
+      return row ? openWebhook(box, row as Webhook) : null;
     },
     async list(): Promise<Webhook[]> {
-      return (await db.select().from(webhooks).orderBy(desc(webhooks.id))) as Webhook[];
+      return openAll(await db.select().from(webhooks).orderBy(desc(webhooks.id)));
     },
     async enabled(): Promise<Webhook[]> {
-      return (await db.select().from(webhooks).where(eq(webhooks.enabled, true))) as Webhook[];
+      return openAll(await db.select().from(webhooks).where(eq(webhooks.enabled, true)));
     },
     async replace(webhook: Webhook): Promise<void> {
-      await db.update(webhooks).set(webhook).where(eq(webhooks.id, webhook.id));
+      await db.update(webhooks).set(await sealWebhook(box, webhook)).where(eq(webhooks.id, webhook.id));
     },
     async disable(id: string, nowIso: string): Promise<void> {
       await db.update(webhooks).set({ enabled: false, updated_at: nowIso }).where(eq(webhooks.id, id));

@@ -5,6 +5,9 @@ import type { ManualClock } from "./clock.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
+/** The key for secrets at rest where a test gives one (workerd, dev:worker): 32 bytes in base64. */
+export const ENCRYPTION_KEY = "dGVzdC1lbmNyeXB0aW9uLWtleS0wMTIzNDU2Nzg5YWI=";
+
 /** Short, jitter-free backoff: with the manual clock, retries take no real time. */
 export const TEST_SCHEDULE: RetrySchedule = { baseDelayMs: 1_000, factor: 2, maxDelayMs: 3_600_000, jitter: 0 };
 

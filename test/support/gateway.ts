@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../../src/clock.js";
 import { parseOutboundAllow } from "../../src/delivery/address-policy.js";
+import type { Logger } from "../../src/log.js";
 import { startNodeGateway, type NodeGateway } from "../../src/runtime/node.js";
 import { ManualClock } from "./clock.js";
 import { ADMIN_TOKEN, clientOf, TEST_HOLD_MS, TEST_OUTBOUND_ALLOW, TEST_SCHEDULE, type GatewayUnderTest } from "./gateway-api.js";
@@ -19,7 +20,7 @@ export interface TestGateway extends NodeGateway, GatewayUnderTest {
  * The workerd suite swaps this module for `test/workerd/gateway.ts`, so the same test files run there.
  */
 export async function startGateway(
-  options: { dir?: string; clock?: ManualClock; holdInMemoryMs?: number; outboundAllow?: string } = {},
+  options: { dir?: string; clock?: ManualClock; holdInMemoryMs?: number; metricsToken?: string; encryptionKey?: string; log?: Logger; outboundAllow?: string } = {},
 ) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "gateway-test-"));
   const clock = options.clock ?? new ManualClock();
@@ -29,6 +30,9 @@ export async function startGateway(
     databaseUrl: `file:${join(dir, "gateway.db")}`,
     adminToken: ADMIN_TOKEN,
     logLevel: "silent",
+    log: options.log,
+    metricsToken: options.metricsToken,
+    encryptionKey: options.encryptionKey,
     clock: clock as Clock,
     schedule: TEST_SCHEDULE,
     sweepIntervalMs: 3_600_000,

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineProject, type Plugin } from "vitest/config";
-import { ADMIN_TOKEN, TEST_OUTBOUND_ALLOW } from "../support/gateway-api.js";
+import { ADMIN_TOKEN, ENCRYPTION_KEY, TEST_OUTBOUND_ALLOW } from "../support/gateway-api.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -14,6 +14,8 @@ export const SHARED_TESTS = [
   "test/handlebars-helpers.test.ts",
   "test/handlebars-security.test.ts",
   "test/ingest.test.ts",
+  "test/metrics.test.ts",
+  "test/openapi.test.ts",
   "test/policy.test.ts",
   "test/preset-salesforce.test.ts",
   "test/preset-tradersoft-voipcloud.test.ts",
@@ -52,6 +54,7 @@ export default defineProject({
           RECEIVER_HUB: inject("receiverHub"),
           // For queue-e2e.test.ts, where the Worker runs on the env of wrangler.toml and these.
           ADMIN_TOKEN: ADMIN_TOKEN,
+          ENCRYPTION_KEY: ENCRYPTION_KEY,
           LOG_LEVEL: "silent",
           OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW,
         },

@@ -1,0 +1,55 @@
+import { Counter, exposeGauge, exposition, Histogram } from "./registry.js";
+
+/** Why a delivery ended failed: at rendering, by its receiver's answers, or on the way to an attempt. */
+export type FailureReason = "render" | "not_retryable" | "retries_exhausted" | "gone" | "unsendable" | "dead_letter";
+
+/** What a delivery attempt led to. */
+export type AttemptOutcomeLabel = "delivered" | "retry" | "failed" | "gone";
+
+/** Deliveries waiting in the outbox, counted by the store at scrape time. */
+export interface QueueDepth {
+  pending: number;
+  /** Pending deliveries whose time has come: the backlog. */
+  due: number;
+  delivering: number;
+}
+
+const SECONDS_FAST = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const SECONDS_ATTEMPT = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+// From the event's arrival to its delivery: sub-second when sent at once, hours or days across retries.
+const SECONDS_END_TO_END = [0.1, 0.5, 1, 5, 30, 60, 300, 1800, 3600, 21_600, 86_400];
+
+/** The gateway's metrics in this process (on Workers, this isolate): counters and histograms, recorded where things happen. */
+export function createGatewayMetrics() {
+  return {
+    eventsIngested: new Counter("gateway_events_ingested_total", "Events committed at /ingest, by source kind and canonical type.", ["source_kind", "type"]),
+    deliveriesCreated: new Counter("gateway_deliveries_created_total", "Deliveries created: an event matched a webhook rule (test sends included)."),
+    deliveriesDelivered: new Counter("gateway_deliveries_delivered_total", "Deliveries whose receiver accepted them."),
+    deliveriesFailed: new Counter("gateway_deliveries_failed_total", "Deliveries that ended failed, by reason.", ["reason"]),
+    attempts: new Counter("gateway_delivery_attempts_total", "Delivery attempts, by outcome and HTTP status class (none: no answer).", ["outcome", "status_class"]),
+    ingestDuration: new Histogram("gateway_ingest_duration_seconds", "Time from an ingest request's arrival to its 202 answer.", SECONDS_FAST),
+    eventToDelivered: new Histogram("gateway_event_to_delivered_seconds", "Time from an event's arrival to its delivery, retries included.", SECONDS_END_TO_END),
+    attemptDuration: new Histogram("gateway_attempt_duration_seconds", "Duration of one delivery attempt, request to reply.", SECONDS_ATTEMPT),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+/** `2xx`, `4xx`... of a reply's status, or `none` when there was no reply. */
+export function statusClass(status: number | null): string {
+  return status === null ? "none" : `${Math.floor(status / 100)}xx`;
+}
+
+/** The Prometheus exposition of the recorded metrics and the queue depth read now. */
+export function metricsText(metrics: GatewayMetrics, depth: QueueDepth): string {
+  const queue = exposeGauge({
+    name: "gateway_queue_depth",
+    help: "Deliveries in the outbox (all instances): pending (waiting for their time or a sender) and delivering.",
+    samples: [
+      { labels: { status: "pending" }, value: depth.pending },
+      { labels: { status: "delivering" }, value: depth.delivering },
+    ],
+  });
+  const due = exposeGauge({ name: "gateway_queue_due", help: "Pending deliveries whose time has come: the backlog.", samples: [{ value: depth.due }] });
+  return exposition([...Object.values(metrics).map((metric) => metric.expose()), queue, due]);
+}

@@ -1,0 +1,120 @@
+/**
+ * A small in-memory metrics registry and its Prometheus text exposition (format 0.0.4). Recording is a map
+ * look-up and an add, cheap enough for the hot path; no runtime imports, so it runs on Node and in workerd.
+ */
+type Labels = Record<string, string>;
+
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+const escapeHelp = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+
+function labelText(labels: Labels): string {
+  const pairs = Object.entries(labels).map(([name, value]) => `${name}="${escapeLabel(value)}"`);
+  return pairs.length ? `{${pairs.join(",")}}` : "";
+}
+
+const number = (value: number) => (value === Infinity ? "+Inf" : value === -Infinity ? "-Inf" : String(value));
+
+function header(name: string, help: string, type: string): string[] {
+  return [`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`];
+}
+
+/** One series per distinct label set, keyed by the label values in the metric's label order. */
+class Series<T> {
+  private readonly byKey = new Map<string, { labels: Labels; value: T }>();
+  constructor(
+    private readonly labelNames: readonly string[],
+    private readonly initial: () => T,
+  ) {}
+
+  of(labels: Labels): T {
+    const key = this.labelNames.map((name) => labels[name] ?? "").join("\u0000");
+    let entry = this.byKey.get(key);
+    if (!entry) {
+      const ordered = Object.fromEntries(this.labelNames.map((name) => [name, labels[name] ?? ""]));
+      entry = { labels: ordered, value: this.initial() };
+      this.byKey.set(key, entry);
+    }
+    return entry.value;
+  }
+
+  entries() {
+    return [...this.byKey.values()];
+  }
+}
+
+export class Counter<L extends string = never> {
+  private readonly series: Series<{ n: number }>;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    labelNames: readonly L[] = [],
+  ) {
+    this.series = new Series(labelNames, () => ({ n: 0 }));
+    // An unlabelled counter reads 0 from the start, so that rate() sees its first increase.
+    if (labelNames.length === 0) this.series.of({});
+  }
+
+  inc(labels: Record<L, string> = {} as Record<L, string>, by = 1): void {
+    this.series.of(labels).n += by;
+  }
+
+  expose(): string[] {
+    return [...header(this.name, this.help, "counter"), ...this.series.entries().map((e) => `${this.name}${labelText(e.labels)} ${number(e.value.n)}`)];
+  }
+}
+
+interface Buckets {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+export class Histogram<L extends string = never> {
+  private readonly series: Series<Buckets>;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    /** Upper bounds, ascending; `+Inf` is implied. */
+    readonly buckets: readonly number[],
+    labelNames: readonly L[] = [],
+  ) {
+    this.series = new Series(labelNames, () => ({ counts: buckets.map(() => 0), sum: 0, count: 0 }));
+    if (labelNames.length === 0) this.series.of({});
+  }
+
+  observe(value: number, labels: Record<L, string> = {} as Record<L, string>): void {
+    const series = this.series.of(labels);
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) series.counts[i] += 1;
+    series.sum += value;
+    series.count += 1;
+  }
+
+  expose(): string[] {
+    const lines = header(this.name, this.help, "histogram");
+    for (const { labels, value } of this.series.entries()) {
+      this.buckets.forEach((bound, i) => lines.push(`${this.name}_bucket${labelText({ ...labels, le: number(bound) })} ${value.counts[i]}`));
+      lines.push(`${this.name}_bucket${labelText({ ...labels, le: "+Inf" })} ${value.count}`);
+      lines.push(`${this.name}_sum${labelText(labels)} ${number(value.sum)}`);
+      lines.push(`${this.name}_count${labelText(labels)} ${value.count}`);
+    }
+    return lines;
+  }
+}
+
+/** A value read at scrape time (from the store, say) rather than recorded as it happens. */
+export interface GaugeReading {
+  name: string;
+  help: string;
+  samples: Array<{ labels?: Labels; value: number }>;
+}
+
+export function exposeGauge(gauge: GaugeReading): string[] {
+  return [...header(gauge.name, gauge.help, "gauge"), ...gauge.samples.map((s) => `${gauge.name}${labelText(s.labels ?? {})} ${number(s.value)}`)];
+}
+
+/** The exposition text of these metrics: one family after another, ending with a newline. */
+export function exposition(families: string[][]): string {
+  return families.flat().join("\n") + "\n";
+}

@@ -1,0 +1,69 @@
+import { isSensitiveHeader } from "../domain/mask.js";
+import type { SecretBox } from "../domain/secret-box.js";
+import type { Webhook } from "../domain/webhook.js";
+import { presetById } from "../presets/registry.js";
+import type { DeliveryRow, SourceRow } from "./schema.js";
+
+// Which stored values are secrets: sealed on the way into the database and opened on the way out, so that
+// the rest of the code sees plaintext. Opening takes any sealed value, whatever its field, so that a value
+// stays readable after the rule that made it a secret changes.
+
+type Transform = (value: string) => Promise<string>;
+
+async function mapEntries<T>(record: Record<string, T>, map: (name: string, value: T) => Promise<T>): Promise<Record<string, T>> {
+  const entries = await Promise.all(Object.entries(record).map(async ([name, value]) => [name, await map(name, value)] as const));
+  return Object.fromEntries(entries);
+}
+
+function sensitiveHeaders(headers: Record<string, string>, transform: Transform): Promise<Record<string, string>> {
+  return mapEntries(headers, (name, value) => (isSensitiveHeader(name) ? transform(value) : Promise.resolve(value)));
+}
+
+function allStrings<T>(record: Record<string, T>, transform: Transform): Promise<Record<string, T>> {
+  return mapEntries(record, async (_name, value) => (typeof value === "string" ? ((await transform(value)) as T) : value));
+}
+
+function presetSecrets(preset: string | null, config: Record<string, unknown>, transform: Transform) {
+  const fields = preset ? presetById(preset)?.config : undefined;
+  return mapEntries(config, async (name, value) => (fields?.[name]?.secret && typeof value === "string" ? transform(value) : value));
+}
+
+/** A source, or a change to one, with its secret sealed. */
+export async function sealSource<T extends Partial<SourceRow>>(box: SecretBox, source: T): Promise<T> {
+  return source.secret === undefined ? source : { ...source, secret: await box.seal(source.secret) };
+}
+
+export async function openSource<T extends SourceRow>(box: SecretBox, source: T): Promise<T> {
+  return { ...source, secret: await box.open(source.secret) };
+}
+
+export async function sealWebhook(box: SecretBox, webhook: Webhook): Promise<Webhook> {
+  const seal = (value: string) => box.seal(value);
+  return {
+    ...webhook,
+    secret: await seal(webhook.secret),
+    headers: await sensitiveHeaders(webhook.headers, seal),
+    preset_config: await presetSecrets(webhook.preset, webhook.preset_config, seal),
+  };
+}
+
+export async function openWebhook(box: SecretBox, webhook: Webhook): Promise<Webhook> {
+  const open = (value: string) => box.open(value);
+  return {
+    ...webhook,
+    secret: await open(webhook.secret),
+    headers: await allStrings(webhook.headers, open),
+    preset_config: await allStrings(webhook.preset_config, open),
+  };
+}
+
+/** A delivery, or a change to one, with the credential headers of its request sealed (the rest is what the log shows). */
+export async function sealDelivery<T extends Partial<DeliveryRow>>(box: SecretBox, row: T): Promise<T> {
+  if (!row.request) return row;
+  return { ...row, request: { ...row.request, headers: await sensitiveHeaders(row.request.headers, (value) => box.seal(value)) } };
+}
+
+export async function openDelivery<T extends DeliveryRow>(box: SecretBox, row: T): Promise<T> {
+  if (!row.request) return row;
+  return { ...row, request: { ...row.request, headers: await allStrings(row.request.headers, (value) => box.open(value)) } };
+}

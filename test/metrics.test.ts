@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { callEvent } from "./support/events.js";
+import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { parsePrometheus } from "./support/prometheus.js";
+import { Receiver } from "./support/receiver.js";
+
+let gw: TestGateway;
+let receiver: Receiver;
+let source: { id: string; secret: string };
+
+beforeEach(async () => {
+  gw = await startGateway();
+  receiver = await new Receiver().start();
+  source = await createSource(gw);
+});
+afterEach(async () => {
+  await gw.stop();
+  await receiver.stop();
+});
+
+async function scrape() {
+  const answer = await gw.send("/metrics", { method: "GET" });
+  expect(answer.status).toBe(200);
+  expect(answer.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+  return parsePrometheus(answer.body as string);
+}
+
+/** Bucket counts of an unlabelled histogram, by upper bound. */
+function buckets(metrics: ReturnType<typeof parsePrometheus>, name: string): Record<string, number> {
+  return Object.fromEntries(metrics.samples.filter((s) => s.name === `${name}_bucket`).map((s) => [s.labels.le, s.value]));
+}
+
+describe("GET /metrics", () => {
+  it("starts at zero, in valid exposition format, without a token when none is configured", async () => {
+    const metrics = await scrape();
+    expect(metrics.types.get("gateway_events_ingested_total")).toBe("counter");
+    expect(metrics.types.get("gateway_ingest_duration_seconds")).toBe("histogram");
+    expect(metrics.types.get("gateway_queue_depth")).toBe("gauge");
+    expect(metrics.value("gateway_deliveries_created_total")).toBe(0);
+    expect(metrics.value("gateway_deliveries_delivered_total")).toBe(0);
+    expect(metrics.value("gateway_event_to_delivered_seconds_count")).toBe(0);
+    expect(metrics.value("gateway_queue_depth", { status: "pending" })).toBe(0);
+    expect(metrics.value("gateway_queue_due")).toBe(0);
+  });
+
+  it("counts ingest, matching, attempts by outcome, delivery latency and the queue depth", async () => {
+    const served = new Map<string, number>();
+    receiver.handler = (request) => {
+      const n = (served.get(request.path) ?? 0) + 1;
+      served.set(request.path, n);
+      if (request.path === "/flaky") return { status: n === 1 ? 503 : 200 };
+      if (request.path === "/reject") return { status: 422 };
+      return { status: 204 };
+    };
+    await createWebhook(gw, { url: `${receiver.url}/flaky`, params: { id: "uniqueid" } });
+    await createWebhook(gw, { url: `${receiver.url}/reject`, params: { id: "uniqueid" }, retries: 0 });
+    await createWebhook(gw, { url: `${receiver.url}/later`, params: { id: "uniqueid" }, delay_seconds: 600 });
+
+    expect((await ingest(gw, source, callEvent())).body.deliveries).toBe(3);
+    expect((await ingest(gw, source, callEvent({ type: "pbx.custom" }))).body.deliveries).toBe(0);
+    await gw.settle();
+
+    const after = await scrape();
+    expect(after.value("gateway_events_ingested_total", { source_kind: "canonical", type: "call.end" })).toBe(1);
+    expect(after.value("gateway_events_ingested_total", { source_kind: "canonical", type: "unmapped" })).toBe(1);
+    expect(after.value("gateway_ingest_duration_seconds_count")).toBe(2);
+    expect(after.value("gateway_deliveries_created_total")).toBe(3);
+    expect(after.value("gateway_deliveries_delivered_total")).toBe(1);
+    expect(after.value("gateway_deliveries_failed_total", { reason: "not_retryable" })).toBe(1);
+    expect(after.value("gateway_delivery_attempts_total", { outcome: "retry", status_class: "5xx" })).toBe(1);
+    expect(after.value("gateway_delivery_attempts_total", { outcome: "delivered", status_class: "2xx" })).toBe(1);
+    expect(after.value("gateway_delivery_attempts_total", { outcome: "failed", status_class: "4xx" })).toBe(1);
+    expect(after.value("gateway_attempt_duration_seconds_count")).toBe(3);
+    // The flaky receiver took its 200 after one backoff of 1 s on the manual clock.
+    expect(after.value("gateway_event_to_delivered_seconds_sum")).toBe(1);
+    expect(buckets(after, "gateway_event_to_delivered_seconds")).toMatchObject({ "0.5": 0, "1": 1, "+Inf": 1 });
+    expect(after.value("gateway_queue_depth", { status: "pending" })).toBe(1);
+    expect(after.value("gateway_queue_depth", { status: "delivering" })).toBe(0);
+    expect(after.value("gateway_queue_due")).toBe(0);
+
+    // The queue depth is read at each scrape: the delayed delivery is due once its time has come, and gone once sent.
+    gw.clock.advance(600_000);
+    expect((await scrape()).value("gateway_queue_due")).toBe(1);
+    await gw.sweep();
+    const done = await scrape();
+    expect(done.value("gateway_queue_depth", { status: "pending" })).toBe(0);
+    expect(done.value("gateway_deliveries_delivered_total")).toBe(2);
+    expect(done.value("gateway_event_to_delivered_seconds_count")).toBe(2);
+    expect(buckets(done, "gateway_event_to_delivered_seconds")).toMatchObject({ "300": 1, "1800": 2 });
+    expect(done.value("gateway_delivery_attempts_total", { outcome: "delivered", status_class: "2xx" })).toBe(2);
+  });
+
+  it("asks for METRICS_TOKEN when one is set, and only that token", async () => {
+    const token = "metrics-token-0123456789";
+    const guarded = await startGateway({ metricsToken: token });
+    try {
+      const bare = await guarded.send("/metrics", { method: "GET" });
+      expect(bare.status).toBe(401);
+      expect(bare.body.error.code).toBe("unauthorized");
+      expect(bare.headers.get("www-authenticate")).toBe('Bearer realm="metrics"');
+      const admin = await guarded.send("/metrics", { method: "GET", headers: { authorization: "Bearer test-admin-token-0123456789" } });
+      expect(admin.status).toBe(401);
+      const ok = await guarded.send("/metrics", { method: "GET", headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect(parsePrometheus(ok.body).value("gateway_deliveries_created_total")).toBe(0);
+    } finally {
+      await guarded.stop();
+    }
+  });
+});

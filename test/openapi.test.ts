@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { deliveryFilterSchema } from "../src/api/deliveries.js";
+import { eventFilterSchema } from "../src/api/events.js";
+import { pageSchema } from "../src/api/http.js";
+import { previewEventSchema, previewSchema } from "../src/api/preview.js";
+import { createSourceSchema, patchSourceSchema } from "../src/domain/source.js";
+import { createWebhookSchema, patchWebhookSchema } from "../src/domain/webhook.js";
+import { startGateway, type TestGateway } from "./support/gateway.js";
+
+let gw: TestGateway;
+let doc: any;
+
+beforeEach(async () => {
+  gw = await startGateway();
+  const answer = await gw.send("/openapi.json", { method: "GET" });
+  expect(answer.status).toBe(200);
+  expect(answer.headers.get("content-type")).toMatch(/^application\/json/);
+  doc = answer.body;
+});
+afterEach(() => gw.stop());
+
+/** What zod says a request may send, as the document should show it (without the `$schema` dialect marker). */
+function zodSchema(schema: z.ZodType) {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: "input", target: "draft-2020-12" });
+  return rest;
+}
+
+const METHODS = ["get", "post", "put", "patch", "delete"];
+const operations = () =>
+  Object.entries(doc.paths as Record<string, any>).flatMap(([path, item]) =>
+    METHODS.filter((method) => item[method]).map((method) => ({ path, method, op: item[method], item })),
+  );
+const requestBodySchema = (path: string, method: string) => doc.paths[path]?.[method]?.requestBody?.content["application/json"].schema;
+
+/** Every `$ref` in the document, with where it was found. */
+function refsOf(value: unknown, at = "#"): Array<{ ref: string; at: string }> {
+  if (Array.isArray(value)) return value.flatMap((item, i) => refsOf(item, `${at}/${i}`));
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([key, inner]) =>
+    key === "$ref" ? [{ ref: inner as string, at }] : refsOf(inner, `${at}/${key}`),
+  );
+}
+
+describe("GET /openapi.json", () => {
+  it("is an OpenAPI 3.1 document, served without a token, with every route of the API", async () => {
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
+    expect(doc.components.securitySchemes.adminToken).toEqual(expect.objectContaining({ type: "http", scheme: "bearer" }));
+    expect(doc.security).toEqual([{ adminToken: [] }]);
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      [
+        "/api/deliveries", "/api/deliveries/{id}", "/api/deliveries/{id}/retry", "/api/events", "/api/events/{id}",
+        "/api/presets", "/api/presets/{id}", "/api/preview", "/api/samples", "/api/sources", "/api/sources/{id}",
+        "/api/webhooks", "/api/webhooks/{id}", "/api/webhooks/{id}/preview", "/api/webhooks/{id}/test",
+        "/health", "/ingest/{sourceId}", "/metrics", "/openapi.json",
+      ].sort(),
+    );
+    for (const { path, method, op, item } of operations()) {
+      expect(Object.keys(op.responses).length, `${method} ${path}`).toBeGreaterThan(0);
+      for (const [status, response] of Object.entries<any>(op.responses)) {
+        expect(response.$ref ?? response.description, `${method} ${path} ${status}`).toEqual(expect.any(String));
+      }
+      // Every {param} of the path template is declared as a path parameter, and nothing else is.
+      const declared = [...(item.parameters ?? []), ...(op.parameters ?? [])].filter((p: any) => p.in === "path").map((p: any) => p.name);
+      expect(declared.sort(), `${method} ${path}`).toEqual([...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort());
+    }
+    for (const { ref, at } of refsOf(doc)) {
+      const target = ref.replace(/^#\//, "").split("/").reduce((node: any, key) => node?.[key], doc);
+      expect(target, `${ref} at ${at}`).toBeDefined();
+    }
+  });
+
+  it("shows the request bodies and query parameters the routes validate with, as zod generates them", () => {
+    expect(requestBodySchema("/api/sources", "post")).toEqual(zodSchema(createSourceSchema));
+    expect(requestBodySchema("/api/sources/{id}", "patch")).toEqual(zodSchema(patchSourceSchema));
+    expect(requestBodySchema("/api/webhooks", "post")).toEqual(zodSchema(createWebhookSchema));
+    expect(requestBodySchema("/api/webhooks/{id}", "patch")).toEqual(zodSchema(patchWebhookSchema));
+    expect(requestBodySchema("/api/webhooks/{id}/preview", "post")).toEqual(zodSchema(previewEventSchema.strict()));
+    expect(requestBodySchema("/api/webhooks/{id}/test", "post")).toEqual(zodSchema(previewEventSchema.strict()));
+    expect(requestBodySchema("/api/preview", "post")).toEqual(zodSchema(previewSchema));
+    // Spot checks that the generated schemas carry the contract: required fields, enums, strictness.
+    expect(requestBodySchema("/api/webhooks", "post").required.sort()).toEqual(["events", "name", "url"]);
+    expect(requestBodySchema("/api/webhooks", "post").properties.method.enum).toEqual(["GET", "POST", "POST_JSON", "PUT", "PATCH"]);
+    expect(requestBodySchema("/api/sources", "post").additionalProperties).toBe(false);
+
+    const query = (path: string) => Object.fromEntries(doc.paths[path].get.parameters.map((p: any) => [p.name, p.schema]));
+    expect(query("/api/events")).toEqual({ ...zodSchema(eventFilterSchema).properties, ...zodSchema(pageSchema).properties });
+    expect(query("/api/deliveries")).toEqual({ ...zodSchema(deliveryFilterSchema).properties, ...zodSchema(pageSchema).properties });
+    expect(query("/api/deliveries").status.enum).toEqual(["pending", "delivering", "delivered", "failed"]);
+  });
+
+  it("documents the error envelope, and routes that exist: each path answers other than `no route`", async () => {
+    expect(doc.components.schemas.Error.properties.error.required).toEqual(["code", "message"]);
+    expect(doc.paths["/api/webhooks"].post.responses["400"]).toEqual({ $ref: "#/components/responses/Error400" });
+    for (const { path, method, op } of operations()) {
+      const concrete = path.replace(/\{\w+\}/g, "missing");
+      const headers: Record<string, string> = { authorization: "Bearer test-admin-token-0123456789" };
+      const init: RequestInit = { method: method.toUpperCase(), headers };
+      if (op.requestBody) Object.assign(init, { body: "{}", headers: { ...headers, "content-type": "application/json" } });
+      const answer = await gw.send(concrete, init);
+      expect(answer.body?.error?.message ?? "", `${method} ${concrete}`).not.toMatch(/^No route for/);
+      expect(answer.status, `${method} ${concrete}`).toBeLessThan(500);
+    }
+  });
+
+  it("leaves the public routes open and guards ingest with the source's secret", () => {
+    for (const path of ["/health", "/openapi.json"]) expect(doc.paths[path].get.security).toEqual([]);
+    expect(doc.paths["/metrics"].get.security).toEqual([{}, { metricsToken: [] }]);
+    expect(doc.paths["/ingest/{sourceId}"].post.security).toEqual([{ sourceSecret: [] }, { sourceSignature: [] }, { pbxToken: [] }]);
+  });
+});
