@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseOutboundAllow, type OutboundAllow } from "./delivery/address-policy.js";
 import { parseWith } from "./domain/errors.js";
 import { encryptionKeyProblem } from "./domain/secret-box.js";
 import { isLogLevel, type LogLevel } from "./log.js";
@@ -19,6 +20,14 @@ const envSchema = z.object({
     })
     .optional(),
   LOG_LEVEL: z.string().refine(isLogLevel, "must be debug, info, warn, error or silent").default("info"),
+  OUTBOUND_ALLOW: z
+    .string()
+    .default("")
+    .transform((text, ctx) => {
+      const { allow, invalid } = parseOutboundAllow(text);
+      if (invalid.length) ctx.addIssue({ code: "custom", message: `not a CIDR, address or host name: ${invalid.join(", ")}` });
+      return allow;
+    }),
 });
 
 export interface GatewayConfig {
@@ -32,6 +41,8 @@ export interface GatewayConfig {
   /** Keys for secrets at rest (see secret-box.ts); on Node, a key file in the data folder when unset. */
   encryptionKey?: string;
   logLevel: LogLevel;
+  /** Private destinations outbound requests may reach all the same (OUTBOUND_ALLOW); nothing by default. */
+  outboundAllow: OutboundAllow;
 }
 
 export function configFromEnv(env: Record<string, string | undefined>): GatewayConfig {
@@ -46,5 +57,6 @@ export function configFromEnv(env: Record<string, string | undefined>): GatewayC
     metricsToken: parsed.METRICS_TOKEN,
     encryptionKey: parsed.ENCRYPTION_KEY,
     logLevel: parsed.LOG_LEVEL as LogLevel,
+    outboundAllow: parsed.OUTBOUND_ALLOW,
   };
 }

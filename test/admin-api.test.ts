@@ -418,3 +418,25 @@ describe("console", () => {
     expect((await gw.send("/console/secrets.txt", {})).status).toBe(404);
   });
 });
+
+describe("outbound safety", () => {
+  it("refuses to save a rule whose URL is a blocked IP literal, naming url and OUTBOUND_ALLOW", async () => {
+    for (const [url, reason] of [
+      ["http://10.0.0.1/calls", "10.0.0.1 is a blocked address (private)"],
+      ["http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a blocked address (cloud metadata)"],
+      ["https://[fd00::1]:8443/calls", "fd00::1 is a blocked address (unique local)"],
+    ]) {
+      const { status, body } = await gw.api("POST", "/api/webhooks", { name: "internal", events: ["call.end"], url });
+      expect(status, url).toBe(400);
+      expect(body.error.details).toEqual([{ field: "url", message: expect.stringContaining(`${reason}; set OUTBOUND_ALLOW to permit it`) }]);
+    }
+    // Names are checked where they resolve, when connecting; loopback is what the tests' OUTBOUND_ALLOW permits.
+    await createWebhook(gw, { url: "https://crm.example.com/calls" });
+    const rule = await createWebhook(gw, { url: `${receiver.url}/calls` });
+
+    const moved = await gw.api("PATCH", `/api/webhooks/${rule.id}`, { url: "http://192.168.1.10/calls" });
+    expect(moved.status).toBe(400);
+    expect(moved.body.error.details[0].field).toBe("url");
+    expect((await gw.api("PATCH", `/api/webhooks/${rule.id}`, { enabled: false })).status).toBe(200);
+  });
+});

@@ -23,7 +23,15 @@ function npmStart(): Promise<Started> {
   const child = spawn("npm", ["start", "--silent"], {
     cwd: ROOT,
     detached: true,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: `file:${join(dir, "gateway.db")}`, ADMIN_TOKEN: "" },
+    // The receiver is on this machine: permitted the way the README's quick start says.
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      DATABASE_URL: `file:${join(dir, "gateway.db")}`,
+      ADMIN_TOKEN: "",
+      OUTBOUND_ALLOW: "127.0.0.0/8,::1",
+    },
   });
   let output = "";
   return new Promise((resolve, reject) => {
@@ -60,6 +68,7 @@ describe("quick start", () => {
     const token = /Admin token \(shown once; keep it\): (adm_\S+)/.exec(first.output())?.[1];
     expect(token).toBeDefined();
     expect(first.output()).toContain(`Console:  ${first.url}/`);
+    expect(first.output()).toContain("Outbound: private destinations refused except OUTBOUND_ALLOW=127.0.0.0/8,::1");
     const api = (path: string, body: unknown) =>
       fetch(first.url + path, {
         method: "POST",

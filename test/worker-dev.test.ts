@@ -40,7 +40,8 @@ function devWorker(port: number): Promise<{ child: ChildProcess; output: () => s
   const child = spawn("npm", ["run", "dev:worker", "--silent", "--", "--ip", "127.0.0.1", "--persist-to", join(dir, "state")], {
     cwd: ROOT,
     detached: true,
-    env: { ...OFFLINE, PORT: String(port), ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY },
+    // The receiver is on this machine: permitted the way the README says.
+    env: { ...OFFLINE, PORT: String(port), ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY, OUTBOUND_ALLOW: "127.0.0.0/8,::1" },
   });
   let output = "";
   return new Promise((resolve, reject) => {

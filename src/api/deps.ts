@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { ConsoleAssets } from "../console/routes.js";
+import type { OutboundAllow } from "../delivery/address-policy.js";
 import type { DeliveryQueue } from "../delivery/queue.js";
 import type { Logger } from "../log.js";
 import type { GatewayMetrics } from "../metrics/gateway.js";
@@ -22,4 +23,6 @@ export interface AppDeps {
   metrics: GatewayMetrics;
   /** The `METRICS_TOKEN` check, or null: `/metrics` is open. */
   metricsAuth: AdminAuth | null;
+  /** OUTBOUND_ALLOW: a rule whose URL is a blocked IP literal is refused when saved unless this permits it. */
+  outboundAllow: OutboundAllow;
 }

@@ -1,4 +1,5 @@
 import { isoAt } from "../clock.js";
+import { urlRefusal } from "../delivery/address-policy.js";
 import { invalidField, parseWith } from "../domain/errors.js";
 import { ID_PREFIX, newId, newWebhookSecret } from "../domain/ids.js";
 import { keepUnlessChanged, mergeHeaders } from "../domain/mask.js";
@@ -59,9 +60,19 @@ function withPreset(input: WebhookPatch): WebhookPatch {
   };
 }
 
+/**
+ * The URL a request gives, unless its host is an IP literal (or localhost) the SSRF guard would refuse: caught
+ * when saved rather than at the first delivery. Names are checked where they resolve, when connecting.
+ */
+function refuseBlockedUrl(deps: AppDeps, url: string | undefined): void {
+  const refusal = url === undefined ? null : urlRefusal(url, deps.outboundAllow);
+  if (refusal) throw invalidField("url", refusal);
+}
+
 /** A new rule from a create request: the preset's fields and defaults filled in, a signing secret generated. */
 export async function ruleFromInput(deps: AppDeps, body: unknown): Promise<Webhook> {
   const input = parseWith(createWebhookSchema, withPreset(parseWith(webhookFieldsSchema, body)));
+  refuseBlockedUrl(deps, input.url);
   const now = deps.clock.now();
   return validated(deps, {
     ...WEBHOOK_DEFAULTS,
@@ -79,6 +90,8 @@ export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unkno
   if (patch.preset !== undefined && patch.preset !== current.preset) {
     throw invalidField("preset", "a rule's preset cannot change; create a new webhook");
   }
+  // Only a changed URL: a rule saved before OUTBOUND_ALLOW was narrowed can still be disabled or edited.
+  refuseBlockedUrl(deps, patch.url);
   const preset = current.preset ? presetNamed(current.preset) : undefined;
   return validated(deps, {
     ...current,

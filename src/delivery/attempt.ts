@@ -7,6 +7,7 @@ import { secretValues } from "../presets/config.js";
 import { presetById } from "../presets/registry.js";
 import { revealSecrets } from "../presets/secrets.js";
 import type { AttemptRow } from "../store/schema.js";
+import { blockedDestinationOf } from "./address-policy.js";
 import { retryAfterMs, verdictFor, type Verdict } from "./policy.js";
 import { signatureHeaders } from "./signing.js";
 import { readExcerpt, type Transport } from "./transport.js";
@@ -36,6 +37,8 @@ function describeFailure(error: unknown, timeoutMs: number, stopping?: AbortSign
   const e = error as Error & { cause?: { code?: string; message?: string } };
   if (stopping?.aborted) return "interrupted: the gateway stopped during the attempt";
   if (e instanceof PrepareError) return e.message;
+  const blocked = blockedDestinationOf(e);
+  if (blocked) return blocked.message;
   if (e.name === "TimeoutError" || e.name === "AbortError") return `timed out after ${timeoutMs} ms`;
   const cause = e.cause?.code ?? e.cause?.message;
   return cause ? `${e.message}: ${cause}` : e.message;
@@ -140,7 +143,9 @@ export async function sendAttempt(
       retryAfterMs: judged.retryAfterMs ?? retryAfterMs(reply.headers.get("retry-after"), deps.clock.now()),
     };
   } catch (error) {
-    const verdict = error instanceof PrepareError && !error.retryable ? "fail" : "retry";
+    // A refused destination stays refused until the rule or OUTBOUND_ALLOW changes: not worth a retry.
+    const permanent = (error instanceof PrepareError && !error.retryable) || blockedDestinationOf(error) !== null;
+    const verdict = permanent ? "fail" : "retry";
     const failed = { ...row, duration_ms: elapsed(), error: describeFailure(error, rule.timeout_ms, deps.signal), note: note() };
     return { row: failed, verdict, retryAfterMs: null };
   }

@@ -1,4 +1,5 @@
 import type { RenderedRequest } from "../domain/delivery.js";
+import { blockedDestinationOf } from "../delivery/address-policy.js";
 import { verdictFor } from "../delivery/policy.js";
 import { PrepareError, type Judgement, type Prepared, type PresetAuth, type SendContext } from "./auth.js";
 
@@ -56,6 +57,7 @@ async function fetchToken(context: SendContext): Promise<string> {
       signal: context.signal,
     });
   } catch (error) {
+    if (blockedDestinationOf(error)) throw error;
     throw new PrepareError(`Salesforce token request failed: ${(error as Error).message}`, true);
   }
   const text = await response.text();

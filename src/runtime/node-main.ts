@@ -18,6 +18,11 @@ function encryptionKeyLine({ origin, file }: NodeGateway["encryptionKey"]): stri
   return `Encryption key for secrets at rest: ${file}`;
 }
 
+function outboundLine(allow: string | undefined): string {
+  if (allow) return `Outbound: private destinations refused except OUTBOUND_ALLOW=${allow}`;
+  return "Outbound: private destinations refused (for a receiver on this machine: OUTBOUND_ALLOW=127.0.0.0/8,::1)";
+}
+
 async function main() {
   const config = configFromEnv(process.env);
   const gateway = await startNodeGateway(config);
@@ -27,6 +32,7 @@ async function main() {
       `Console:  ${gateway.url}/`,
       `Database: ${config.databaseUrl}`,
       encryptionKeyLine(gateway.encryptionKey),
+      outboundLine(process.env.OUTBOUND_ALLOW),
       adminTokenLine(Boolean(config.adminToken), gateway.generatedAdminToken),
       `Use it as:  curl -H "Authorization: Bearer <token>" ${gateway.url}/api/webhooks`,
     ].join("\n"),

@@ -60,7 +60,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     throw error;
   }
   const store = createStore(db, key.box);
-  const transport = createNodeTransport();
+  const transport = createNodeTransport(options.outboundAllow);
   const metrics = createGatewayMetrics();
   const dispatcher = new Dispatcher({
     store,
@@ -82,6 +82,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     console: loadConsoleAssets(),
     metrics,
     metricsAuth: await optionalTokenAuth(options.metricsToken),
+    outboundAllow: options.outboundAllow,
   });
 
   // One dispatcher per database: whatever it held when the process stopped is due again now.

@@ -41,6 +41,8 @@ console.log(
     `Cron sweep by hand:  curl "http://localhost:${port}/cdn-cgi/handler/scheduled"`,
   ].join("\n"),
 );
-const dev = spawn(...wrangler(["dev", "--port", port, "--var", `ADMIN_TOKEN:${token}`, "--var", `ENCRYPTION_KEY:${encryptionKey}`, ...args]), { env, stdio: "inherit" });
+// OUTBOUND_ALLOW from the environment (e.g. 127.0.0.0/8 for a receiver on this machine), else .dev.vars.
+const outbound = process.env.OUTBOUND_ALLOW ? ["--var", `OUTBOUND_ALLOW:${process.env.OUTBOUND_ALLOW}`] : [];
+const dev = spawn(...wrangler(["dev", "--port", port, "--var", `ADMIN_TOKEN:${token}`, "--var", `ENCRYPTION_KEY:${encryptionKey}`, ...outbound, ...args]), { env, stdio: "inherit" });
 dev.on("exit", (code) => process.exit(code ?? 0));
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => dev.kill(signal));

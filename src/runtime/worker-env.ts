@@ -12,6 +12,7 @@ export interface WorkerEnv {
   ADMIN_TOKEN?: string;
   ENCRYPTION_KEY?: string;
   LOG_LEVEL?: string;
+  OUTBOUND_ALLOW?: string;
 }
 
 /** Where messages go once the consumer has failed on them `max_retries` times (wrangler.toml). */

@@ -19,6 +19,7 @@ import { queueConsumer, type QueueConsumer } from "./worker-consumer.js";
 import { DEAD_LETTER_QUEUE, varsOf, type DeliveryMessage, type WorkerEnv } from "./worker-env.js";
 import { WORKER_PARTIALS } from "./worker-partials.js";
 import { cloudflareQueue } from "./worker-queue.js";
+import { createWorkerTransport } from "./worker-transport.js";
 
 /** What tests may replace; a deployment uses the defaults. */
 export interface WorkerOptions {
@@ -58,7 +59,7 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     clock,
     log,
     metrics,
-    transport: { fetch: (url, init) => fetch(url, init) },
+    transport: createWorkerTransport(config.outboundAllow),
     schedule: options.schedule ?? DEFAULT_SCHEDULE,
     random: options.random ?? Math.random,
   };
@@ -72,6 +73,7 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     console: WORKER_CONSOLE,
     metrics,
     metricsAuth: await optionalTokenAuth(config.metricsToken),
+    outboundAllow: config.outboundAllow,
   });
   return { app, consumer: queueConsumer(deps, queue) };
 }

@@ -14,6 +14,9 @@ export const TEST_SCHEDULE: RetrySchedule = { baseDelayMs: 1_000, factor: 2, max
 /** Retries due within this wait are sent at once (the clock moved on); later ones wait for a `sweep`. */
 export const TEST_HOLD_MS = 10_000;
 
+/** Receivers listen on loopback, which the SSRF guard refuses by default: tests permit it, as the README tells users to. */
+export const TEST_OUTBOUND_ALLOW = "127.0.0.0/8,::1";
+
 export interface Answer<T = any> {
   status: number;
   body: T;

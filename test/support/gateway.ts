@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../../src/clock.js";
+import { parseOutboundAllow } from "../../src/delivery/address-policy.js";
 import type { Logger } from "../../src/log.js";
 import { startNodeGateway, type NodeGateway } from "../../src/runtime/node.js";
 import { ManualClock } from "./clock.js";
-import { ADMIN_TOKEN, clientOf, TEST_HOLD_MS, TEST_SCHEDULE, type GatewayUnderTest } from "./gateway-api.js";
+import { ADMIN_TOKEN, clientOf, TEST_HOLD_MS, TEST_OUTBOUND_ALLOW, TEST_SCHEDULE, type GatewayUnderTest } from "./gateway-api.js";
 
 export * from "./gateway-api.js";
 
@@ -14,11 +15,12 @@ export interface TestGateway extends NodeGateway, GatewayUnderTest {
 }
 
 /**
- * The real gateway on 127.0.0.1 with a libSQL file database in a temporary folder (or `dir`, to restart).
+ * The real gateway on 127.0.0.1 with a libSQL file database in a temporary folder (or `dir`, to restart),
+ * permitted to deliver to loopback receivers (`outboundAllow`, OUTBOUND_ALLOW's syntax, to change that).
  * The workerd suite swaps this module for `test/workerd/gateway.ts`, so the same test files run there.
  */
 export async function startGateway(
-  options: { dir?: string; clock?: ManualClock; holdInMemoryMs?: number; metricsToken?: string; encryptionKey?: string; log?: Logger } = {},
+  options: { dir?: string; clock?: ManualClock; holdInMemoryMs?: number; metricsToken?: string; encryptionKey?: string; log?: Logger; outboundAllow?: string } = {},
 ) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "gateway-test-"));
   const clock = options.clock ?? new ManualClock();
@@ -35,6 +37,7 @@ export async function startGateway(
     schedule: TEST_SCHEDULE,
     sweepIntervalMs: 3_600_000,
     holdInMemoryMs: options.holdInMemoryMs ?? TEST_HOLD_MS,
+    outboundAllow: parseOutboundAllow(options.outboundAllow ?? TEST_OUTBOUND_ALLOW).allow,
   });
   const test: TestGateway = {
     ...gateway,

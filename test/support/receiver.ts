@@ -4,11 +4,14 @@ import { ScriptedReceiver, type Received } from "./scripted-receiver.js";
 
 export type { Received, Reply } from "./scripted-receiver.js";
 
-/** A real HTTP endpoint on 127.0.0.1, in this process (the workerd suite's twin is `test/workerd/receiver.ts`). */
+/**
+ * A real HTTP endpoint on 127.0.0.1 (or another loopback `host`), in this process (the workerd suite's twin
+ * is `test/workerd/receiver.ts`).
+ */
 export class Receiver extends ScriptedReceiver {
   private server: Server | undefined;
 
-  async start(): Promise<this> {
+  async start(host = "127.0.0.1", port = 0): Promise<this> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (chunk) => chunks.push(chunk));
@@ -31,8 +34,8 @@ export class Receiver extends ScriptedReceiver {
         else send();
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    this.url = `http://${host}:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
 

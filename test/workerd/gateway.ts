@@ -12,7 +12,7 @@ import { env } from "cloudflare:workers";
 import { createWorker } from "../../src/runtime/worker.js";
 import { DEAD_LETTER_QUEUE, type DeliveryMessage, type WorkerEnv } from "../../src/runtime/worker-env.js";
 import { ManualClock } from "../support/clock.js";
-import { ADMIN_TOKEN, clientOf, ENCRYPTION_KEY, TEST_HOLD_MS, TEST_SCHEDULE, type GatewayUnderTest } from "../support/gateway-api.js";
+import { ADMIN_TOKEN, clientOf, ENCRYPTION_KEY, TEST_HOLD_MS, TEST_OUTBOUND_ALLOW, TEST_SCHEDULE, type GatewayUnderTest } from "../support/gateway-api.js";
 
 export * from "../support/gateway-api.js";
 
@@ -81,7 +81,7 @@ export async function startGateway(options: { clock?: ManualClock; metricsToken?
       for (const message of batch) record(message.body, message.delaySeconds);
     },
   };
-  const workerEnv = { ...env, DELIVERIES: producer, ADMIN_TOKEN, ENCRYPTION_KEY, LOG_LEVEL: "silent", METRICS_TOKEN: options.metricsToken } as unknown as WorkerEnv;
+  const workerEnv = { ...env, DELIVERIES: producer, ADMIN_TOKEN, ENCRYPTION_KEY, LOG_LEVEL: "silent", METRICS_TOKEN: options.metricsToken, OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW } as unknown as WorkerEnv;
 
   const url = "http://gateway.test";
   const fetcher = async (path: string, init: RequestInit) => {

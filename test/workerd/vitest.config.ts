@@ -1,13 +1,14 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineProject, type Plugin } from "vitest/config";
-import { ADMIN_TOKEN, ENCRYPTION_KEY } from "../support/gateway-api.js";
+import { ADMIN_TOKEN, ENCRYPTION_KEY, TEST_OUTBOUND_ALLOW } from "../support/gateway-api.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 /** Test files shared with the Node suite: they run here unchanged, on the Worker instead of the Node gateway. */
 export const SHARED_TESTS = [
+  "test/address-policy.test.ts",
   "test/admin-api.test.ts",
   "test/delivery.test.ts",
   "test/handlebars-helpers.test.ts",
@@ -55,6 +56,7 @@ export default defineProject({
           ADMIN_TOKEN: ADMIN_TOKEN,
           ENCRYPTION_KEY: ENCRYPTION_KEY,
           LOG_LEVEL: "silent",
+          OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW,
         },
         queueConsumers: { "call-event-deliveries": { maxBatchTimeout: 0.05 }, "call-event-deliveries-dlq": { maxBatchTimeout: 0.05 } },
       },
