@@ -8,6 +8,7 @@ import { eventRoutes } from "./api/events.js";
 import { ADMIN_BODY_LIMIT, limitBody } from "./api/http.js";
 import { ingestRoutes } from "./api/ingest.js";
 import { presetRoutes } from "./api/presets.js";
+import { DEFAULT_RATE_LIMITS, RateLimiter } from "./api/rate-limit.js";
 import { previewRoutes } from "./api/preview.js";
 import { sampleRoutes } from "./api/samples.js";
 import { sourceRoutes } from "./api/sources.js";
@@ -24,7 +25,9 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/ingest", ingestRoutes(deps));
 
-  app.use("/api/*", requireAdmin(deps.adminAuth), limitBody(ADMIN_BODY_LIMIT));
+  const authFailures = new RateLimiter((deps.rateLimits ?? DEFAULT_RATE_LIMITS).adminAuthFailures, deps.clock);
+  const clientAddress = deps.clientAddress ?? (() => "unknown");
+  app.use("/api/*", requireAdmin(deps.adminAuth, authFailures, clientAddress), limitBody(ADMIN_BODY_LIMIT));
   app.route("/api/sources", sourceRoutes(deps));
   app.route("/api/webhooks", webhookRoutes(deps));
   app.route("/api/preview", previewRoutes(deps));

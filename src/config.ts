@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_RATE_LIMITS, type RateLimits } from "./api/rate-limit.js";
 import { parseWith } from "./domain/errors.js";
 import { isLogLevel, type LogLevel } from "./log.js";
 
@@ -10,6 +11,9 @@ const envSchema = z.object({
   DATABASE_AUTH_TOKEN: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.string().refine(isLogLevel, "must be debug, info, warn, error or silent").default("info"),
+  INGEST_RATE_PER_SECOND: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.ingest.perSecond),
+  INGEST_BURST: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.ingest.burst),
+  ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.adminAuthFailures.burst),
 });
 
 export interface GatewayConfig {
@@ -19,6 +23,7 @@ export interface GatewayConfig {
   databaseAuthToken?: string;
   adminToken?: string;
   logLevel: LogLevel;
+  rateLimits?: RateLimits;
 }
 
 export function configFromEnv(env: Record<string, string | undefined>): GatewayConfig {
@@ -31,5 +36,9 @@ export function configFromEnv(env: Record<string, string | undefined>): GatewayC
     databaseAuthToken: parsed.DATABASE_AUTH_TOKEN,
     adminToken: parsed.ADMIN_TOKEN,
     logLevel: parsed.LOG_LEVEL as LogLevel,
+    rateLimits: {
+      ingest: { perSecond: parsed.INGEST_RATE_PER_SECOND, burst: parsed.INGEST_BURST },
+      adminAuthFailures: { perSecond: parsed.ADMIN_AUTH_FAILURES_PER_MINUTE / 60, burst: parsed.ADMIN_AUTH_FAILURES_PER_MINUTE },
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { resolveAdminAuth } from "../api/admin-token.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
@@ -54,7 +55,17 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     holdInMemoryMs: options.holdInMemoryMs,
   });
   const { auth, generated } = await resolveAdminAuth(store, options.adminToken);
-  const app = createApp({ store, clock, log, queue: dispatcher, adminAuth: auth, partials: loadPartials(), console: loadConsoleAssets() });
+  const app = createApp({
+    store,
+    clock,
+    log,
+    queue: dispatcher,
+    adminAuth: auth,
+    partials: loadPartials(),
+    console: loadConsoleAssets(),
+    rateLimits: options.rateLimits,
+    clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
+  });
 
   // One dispatcher per database: whatever it held when the process stopped is due again now.
   await store.deliveries.releaseLeases(clock.now());

@@ -49,7 +49,17 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     schedule: options.schedule ?? DEFAULT_SCHEDULE,
     random: options.random ?? Math.random,
   };
-  const app = createApp({ store, clock, log, queue, adminAuth: auth, partials: WORKER_PARTIALS, console: WORKER_CONSOLE });
+  const app = createApp({
+    store,
+    clock,
+    log,
+    queue,
+    adminAuth: auth,
+    partials: WORKER_PARTIALS,
+    console: WORKER_CONSOLE,
+    rateLimits: config.rateLimits,
+    clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
+  });
   return { app, consumer: queueConsumer(deps, queue) };
 }
 

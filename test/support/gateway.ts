@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { RateLimits } from "../../src/api/rate-limit.js";
 import type { Clock } from "../../src/clock.js";
 import { startNodeGateway, type NodeGateway } from "../../src/runtime/node.js";
 import { ManualClock } from "./clock.js";
@@ -16,7 +17,9 @@ export interface TestGateway extends NodeGateway, GatewayUnderTest {
  * The real gateway on 127.0.0.1 with a libSQL file database in a temporary folder (or `dir`, to restart).
  * The workerd suite swaps this module for `test/workerd/gateway.ts`, so the same test files run there.
  */
-export async function startGateway(options: { dir?: string; clock?: ManualClock; holdInMemoryMs?: number } = {}) {
+export async function startGateway(
+  options: { dir?: string; clock?: ManualClock; holdInMemoryMs?: number; rateLimits?: RateLimits } = {},
+) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "gateway-test-"));
   const clock = options.clock ?? new ManualClock();
   const gateway = await startNodeGateway({
@@ -29,6 +32,7 @@ export async function startGateway(options: { dir?: string; clock?: ManualClock;
     schedule: TEST_SCHEDULE,
     sweepIntervalMs: 3_600_000,
     holdInMemoryMs: options.holdInMemoryMs ?? TEST_HOLD_MS,
+    rateLimits: options.rateLimits,
   });
   const test: TestGateway = {
     ...gateway,
