@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseOutboundAllow, type OutboundAllow } from "./delivery/address-policy.js";
+import { DEFAULT_RATE_LIMITS, type RateLimits } from "./api/rate-limit.js";
 import { parseWith } from "./domain/errors.js";
 import { encryptionKeyProblem } from "./domain/secret-box.js";
 import { isLogLevel, type LogLevel } from "./log.js";
@@ -28,6 +29,9 @@ const envSchema = z.object({
       if (invalid.length) ctx.addIssue({ code: "custom", message: `not a CIDR, address or host name: ${invalid.join(", ")}` });
       return allow;
     }),
+  INGEST_RATE_PER_SECOND: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.ingest.perSecond),
+  INGEST_BURST: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.ingest.burst),
+  ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.adminAuthFailures.burst),
 });
 
 export interface GatewayConfig {
@@ -43,6 +47,7 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** Private destinations outbound requests may reach all the same (OUTBOUND_ALLOW); nothing by default. */
   outboundAllow: OutboundAllow;
+  rateLimits?: RateLimits;
 }
 
 export function configFromEnv(env: Record<string, string | undefined>): GatewayConfig {
@@ -58,5 +63,9 @@ export function configFromEnv(env: Record<string, string | undefined>): GatewayC
     encryptionKey: parsed.ENCRYPTION_KEY,
     logLevel: parsed.LOG_LEVEL as LogLevel,
     outboundAllow: parsed.OUTBOUND_ALLOW,
+    rateLimits: {
+      ingest: { perSecond: parsed.INGEST_RATE_PER_SECOND, burst: parsed.INGEST_BURST },
+      adminAuthFailures: { perSecond: parsed.ADMIN_AUTH_FAILURES_PER_MINUTE / 60, burst: parsed.ADMIN_AUTH_FAILURES_PER_MINUTE },
+    },
   };
 }

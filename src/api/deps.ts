@@ -5,7 +5,9 @@ import type { DeliveryQueue } from "../delivery/queue.js";
 import type { Logger } from "../log.js";
 import type { GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
+import type { Context } from "hono";
 import type { AdminAuth } from "./admin-token.js";
+import type { RateLimits } from "./rate-limit.js";
 
 /** What the app is built from; each runtime supplies its own. */
 export interface AppDeps {
@@ -25,4 +27,8 @@ export interface AppDeps {
   metricsAuth: AdminAuth | null;
   /** OUTBOUND_ALLOW: a rule whose URL is a blocked IP literal is refused when saved unless this permits it. */
   outboundAllow: OutboundAllow;
+  /** Ingest and admin-auth rate limits; `DEFAULT_RATE_LIMITS` when absent. */
+  rateLimits?: RateLimits;
+  /** The caller's address, as the runtime knows it (rate limits of admin auth failures are per address). */
+  clientAddress?: (c: Context) => string;
 }

@@ -24,9 +24,33 @@ export function isJsonContentType(value: string | undefined): boolean {
   return type === "application/json" || type === "text/json" || /^application\/[\w.+-]+\+json$/.test(type);
 }
 
-/** Parses JSON text, or throws a 400 that says where it broke. */
+/** Deepest nesting of arrays and objects a request body may have: PBX payloads and rules need a handful of levels. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Offset of the first bracket nested deeper than `max`, or -1: a linear scan, so a hostile body never reaches recursive code. */
+export function tooDeepAt(text: string, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) return i;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return -1;
+}
+
+/** Parses JSON text, or throws a 400 that says where it broke or nests too deep. */
 export function parseJson(text: string): unknown {
   if (!text.trim()) throw new GatewayError(400, "invalid_json", "The request body is empty; send a JSON document");
+  const deep = tooDeepAt(text, MAX_JSON_DEPTH);
+  if (deep !== -1) {
+    throw new GatewayError(400, "too_deep", `The request body nests arrays and objects more than ${MAX_JSON_DEPTH} deep (at offset ${deep})`);
+  }
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -7,11 +7,14 @@ import { acceptEvents } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { INGEST_BODY_LIMIT, limitBody, parseJson, requireJsonContentType } from "./http.js";
 import { KeyedLock } from "./keyed-lock.js";
+import { DEFAULT_RATE_LIMITS, RateLimiter, refuseWhileLimited } from "./rate-limit.js";
 
 /** `POST /ingest/:sourceId`: verify, normalize, commit, then answer 202 with the event ids. */
 export function ingestRoutes(deps: AppDeps) {
   const app = new Hono();
   const callLock = new KeyedLock();
+  // Counts verified requests only: a stranger with the URL cannot use up a PBX's allowance.
+  const perSource = new RateLimiter((deps.rateLimits ?? DEFAULT_RATE_LIMITS).ingest, deps.clock);
 
   /** Normalizes with the stored state of the payload's calls and commits, one call's events at a time. */
   async function normalizeAndAccept(adapter: SourceAdapter, source: Source, payload: unknown, query: Record<string, string>) {
@@ -39,6 +42,7 @@ export function ingestRoutes(deps: AppDeps) {
     if (!(await adapter.verify({ headers: c.req.raw.headers, body, query }, source.secret))) {
       throw new GatewayError(401, "unauthorized", "The request is not signed with this source's secret");
     }
+    refuseWhileLimited(c, perSource.take(source.id), `Source ${id} sends more than its rate limit`);
     if (!adapter.anyContentType) requireJsonContentType(c);
     const payload = parseJson(new TextDecoder().decode(body));
     const accepted = await normalizeAndAccept(adapter, source, payload, query);

@@ -3,9 +3,12 @@ import type { RenderedRequest } from "../domain/delivery.js";
 import { httpMethodOf, type Params, type WebhookSpec } from "../domain/webhook.js";
 import { evaluationContext } from "./context.js";
 import { evaluateExpression } from "./jsonata.js";
-import { renderTemplate, type EscapeMode } from "./handlebars/index.js";
+import { LIMITS, renderTemplate, type EscapeMode } from "./handlebars/index.js";
 
 export const USER_AGENT = "call-event-gateway/0.1";
+
+/** The largest request a rule may render: a body as large as a template's output budget, a URL far past what servers accept. */
+export const REQUEST_LIMITS = { maxBody: LIMITS.maxOutput, maxUrl: 64 * 1024 };
 
 export type RenderableRule = Pick<
   WebhookSpec,
@@ -119,6 +122,18 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
 
+/** A rendered URL or body over `REQUEST_LIMITS` is a render failure of the field that made it. */
+function checkSize(rule: RenderableRule, url: URL, body: string | null): void {
+  if (body !== null && body.length > REQUEST_LIMITS.maxBody) {
+    const field = rule.body_template !== null ? "body_template" : "params";
+    throw new RenderError(field, `the rendered body is longer than ${REQUEST_LIMITS.maxBody} characters`);
+  }
+  if (url.href.length > REQUEST_LIMITS.maxUrl) {
+    const field = rule.method === "GET" && rule.params !== null ? "params" : "url";
+    throw new RenderError(field, `the rendered URL is longer than ${REQUEST_LIMITS.maxUrl} characters`);
+  }
+}
+
 /**
  * Webhook rule + canonical event -> the exact request to send. `config` is what templates see as `config`
  * (a preset's settings, secrets as placeholders). Throws RenderError naming the failing field.
@@ -145,17 +160,21 @@ export async function renderRequest(
   } else {
     const params =
       rule.params !== null ? await evaluateParams(rule.params, context) : method === "GET" ? {} : withoutRaw(event);
-    if (method === "GET") {
-      for (const [name, value] of Object.entries(params)) url.searchParams.append(name, paramText(value));
-    } else if (rule.method === "POST") {
-      body = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, paramText(v)])).toString();
-      contentType = "application/x-www-form-urlencoded";
-    } else {
-      body = JSON.stringify(params);
-      contentType = "application/json";
-    }
+    // Serializing can fail too: an expression may build a value nested too deep for JSON.stringify.
+    await attempt("params", () => {
+      if (method === "GET") {
+        for (const [name, value] of Object.entries(params)) url.searchParams.append(name, paramText(value));
+      } else if (rule.method === "POST") {
+        body = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, paramText(v)])).toString();
+        contentType = "application/x-www-form-urlencoded";
+      } else {
+        body = JSON.stringify(params);
+        contentType = "application/json";
+      }
+    });
   }
   if (method === "GET") body = null;
+  checkSize(rule, url, body);
   if (contentType && body !== null && !hasHeader(headers, "content-type")) headers["content-type"] = contentType;
   return { method, url: url.toString(), headers, body };
 }

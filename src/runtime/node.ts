@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
@@ -83,6 +84,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     metrics,
     metricsAuth: await optionalTokenAuth(options.metricsToken),
     outboundAllow: options.outboundAllow,
+    rateLimits: options.rateLimits,
+    clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
   });
 
   // One dispatcher per database: whatever it held when the process stopped is due again now.

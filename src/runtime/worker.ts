@@ -74,6 +74,8 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     metrics,
     metricsAuth: await optionalTokenAuth(config.metricsToken),
     outboundAllow: config.outboundAllow,
+    rateLimits: config.rateLimits,
+    clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
   });
   return { app, consumer: queueConsumer(deps, queue) };
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { RateLimits } from "../../src/api/rate-limit.js";
 import type { Clock } from "../../src/clock.js";
 import { parseOutboundAllow } from "../../src/delivery/address-policy.js";
 import type { Logger } from "../../src/log.js";
@@ -20,7 +21,16 @@ export interface TestGateway extends NodeGateway, GatewayUnderTest {
  * The workerd suite swaps this module for `test/workerd/gateway.ts`, so the same test files run there.
  */
 export async function startGateway(
-  options: { dir?: string; clock?: ManualClock; holdInMemoryMs?: number; metricsToken?: string; encryptionKey?: string; log?: Logger; outboundAllow?: string } = {},
+  options: {
+    dir?: string;
+    clock?: ManualClock;
+    holdInMemoryMs?: number;
+    metricsToken?: string;
+    encryptionKey?: string;
+    log?: Logger;
+    outboundAllow?: string;
+    rateLimits?: RateLimits;
+  } = {},
 ) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "gateway-test-"));
   const clock = options.clock ?? new ManualClock();
@@ -38,6 +48,7 @@ export async function startGateway(
     sweepIntervalMs: 3_600_000,
     holdInMemoryMs: options.holdInMemoryMs ?? TEST_HOLD_MS,
     outboundAllow: parseOutboundAllow(options.outboundAllow ?? TEST_OUTBOUND_ALLOW).allow,
+    rateLimits: options.rateLimits,
   });
   const test: TestGateway = {
     ...gateway,

@@ -1,0 +1,76 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MAX_JSON_DEPTH } from "../src/api/http.js";
+import { REQUEST_LIMITS } from "../src/render/request.js";
+import { callEvent } from "./support/events.js";
+import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+
+let gw: TestGateway;
+beforeEach(async () => {
+  gw = await startGateway();
+});
+afterEach(async () => {
+  await gw.stop();
+});
+
+const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+const URL_OF_NOWHERE = "http://127.0.0.1:9/hook";
+
+describe("request body nesting", () => {
+  it("refuses ingest and admin bodies nested deeper than the limit with 400, storing nothing", async () => {
+    const source = await createSource(gw);
+    const deep = `{"type": "call.end", "tags": ${nested(MAX_JSON_DEPTH)}}`;
+    const refused = await gw.send(`/ingest/${source.id}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
+      body: deep,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe("too_deep");
+    expect(refused.body.error.message).toContain(`more than ${MAX_JSON_DEPTH} deep`);
+    expect((await gw.api("GET", "/api/events")).body.data).toEqual([]);
+
+    const admin = await gw.send("/api/sources", {
+      method: "POST",
+      headers: { authorization: `Bearer test-admin-token-0123456789`, "content-type": "application/json" },
+      body: `{"name": "x", "kind": "canonical", "extra": ${nested(10_000)}}`,
+    });
+    expect(admin.status).toBe(400);
+    expect(admin.body.error.code).toBe("too_deep");
+    expect((await gw.api("GET", "/api/sources")).body.data).toHaveLength(1);
+  });
+
+  it("takes brackets inside strings for text", async () => {
+    const source = await createSource(gw);
+    const answer = await ingest(gw, source, callEvent({ tags: ["[".repeat(500)] }));
+    expect(answer.status).toBe(202);
+  });
+});
+
+describe("rendered request size", () => {
+  const preview = (webhook: Record<string, unknown>) => gw.api("POST", "/api/preview", { webhook: { url: URL_OF_NOWHERE, ...webhook } });
+
+  it("answers a preview whose params render too much or too deep with 422 naming params", async () => {
+    const big = await preview({ params: { padding: `$pad('x', ${REQUEST_LIMITS.maxBody + 1})` } });
+    expect(big.status).toBe(422);
+    expect(big.body.error.details).toEqual([{ field: "params", message: `the rendered body is longer than ${REQUEST_LIMITS.maxBody} characters` }]);
+
+    const deep = await preview({ params: "{'deep': $reduce([1..5000], function($a, $b) { {'a': $a} }, {})}" });
+    expect(deep.status).toBe(422);
+    expect(deep.body.error.details[0].field).toBe("params");
+
+    const longUrl = await preview({ method: "GET", params: { q: `$pad('q', ${REQUEST_LIMITS.maxUrl})` } });
+    expect(longUrl.status).toBe(422);
+    expect(longUrl.body.error.details[0]).toEqual({ field: "params", message: `the rendered URL is longer than ${REQUEST_LIMITS.maxUrl} characters` });
+  });
+
+  it("records an oversized render at ingest as a failed delivery, never sending it", async () => {
+    const source = await createSource(gw);
+    await createWebhook(gw, { url: URL_OF_NOWHERE, params: { padding: `$pad('x', ${REQUEST_LIMITS.maxBody + 1})` } });
+    const answer = await ingest(gw, source, callEvent());
+    expect(answer.status).toBe(202);
+    const [delivery] = await deliveriesOf(gw, answer.body.event_id);
+    expect(delivery.status).toBe("failed");
+    expect(delivery.last_error).toContain("params: the rendered body is longer than");
+    expect(delivery.attempts).toHaveLength(1);
+  });
+});
