@@ -43,7 +43,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(options.logLevel);
   const { db, client } = await openDatabase(options.databaseUrl, options.databaseAuthToken);
-  const store = createStore(db);
+  // Commits that arrive while the event loop handles ready I/O share one transaction and one disk sync.
+  const store = createStore(db, setImmediate);
   const transport = createNodeTransport();
   const dispatcher = new Dispatcher({
     store,

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, lte, or } from "drizzle-orm";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
+import type { GroupCommit } from "./group-commit.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
 import type { DeliveryStatus } from "../domain/delivery.js";
 
@@ -16,7 +17,7 @@ const isDue = (nowMs: number) =>
     and(eq(deliveries.status, "delivering"), lte(deliveries.lease_until, nowMs)),
   );
 
-export function deliveryQueries(db: Database) {
+export function deliveryQueries(db: Database, groupCommit: GroupCommit) {
   return {
     async get(id: string): Promise<DeliveryRow | null> {
       const [row] = await db.select().from(deliveries).where(eq(deliveries.id, id));
@@ -68,9 +69,9 @@ export function deliveryQueries(db: Database) {
         .limit(limit);
       return rows.map((row) => row.id);
     },
-    /** Records an attempt and the delivery's new state together. */
+    /** Records an attempt and the delivery's new state together (with others' that arrive at the same time). */
     async record(attempt: AttemptRow, changes: Partial<DeliveryRow>): Promise<void> {
-      await db.batch([
+      await groupCommit([
         db.insert(attempts).values(attempt),
         db.update(deliveries).set(changes).where(eq(deliveries.id, attempt.delivery_id)),
       ]);

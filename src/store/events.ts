@@ -2,6 +2,7 @@ import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { CallState } from "../domain/event.js";
 import type { CanonicalEvent } from "../domain/event.js";
 import { chunked, insertChunks, pageOf, type Database, type Page } from "./database.js";
+import type { GroupCommit } from "./group-commit.js";
 import { attempts, calls, deliveries, events, type AttemptRow, type CallRow, type DeliveryRow, type EventRow } from "./schema.js";
 
 export interface EventFilter {
@@ -28,9 +29,9 @@ export function isDuplicateEvent(error: unknown): boolean {
   return text.includes("UNIQUE constraint failed: events.source_id");
 }
 
-export function eventQueries(db: Database) {
+export function eventQueries(db: Database, groupCommit: GroupCommit) {
   return {
-    /** All or nothing: an acknowledged event always has all its deliveries. */
+    /** All or nothing: an acknowledged event always has all its deliveries. Resolves once committed. */
     async commit(batch: IngestBatch): Promise<void> {
       const statements = [
         ...insertChunks(events, batch.events).map((rows) => db.insert(events).values(rows)),
@@ -46,7 +47,7 @@ export function eventQueries(db: Database) {
             }),
         ),
       ];
-      if (statements.length) await db.batch(statements as [(typeof statements)[number]]);
+      await groupCommit(statements);
     },
     /** Events already stored for these dedupe keys of a source, by key. */
     async idsByDedupeKey(sourceId: string, keys: string[]): Promise<Map<string, string>> {

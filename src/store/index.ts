@@ -1,18 +1,23 @@
 import type { Database } from "./database.js";
 import { deliveryQueries } from "./deliveries.js";
 import { eventQueries } from "./events.js";
+import { deferToTimer, groupCommit, type Defer } from "./group-commit.js";
 import { settingQueries } from "./settings.js";
 import { sourceQueries } from "./sources.js";
 import { webhookQueries } from "./webhooks.js";
 
-/** Every query the core runs, over one drizzle database (libSQL on Node, D1 on Workers). */
-export function createStore(db: Database) {
+/**
+ * Every query the core runs, over one drizzle database (libSQL on Node, D1 on Workers). Ingest commits and
+ * delivery outcomes that arrive together are written in one transaction (`defer` decides how long "together" is).
+ */
+export function createStore(db: Database, defer: Defer = deferToTimer) {
+  const commit = groupCommit(db, defer);
   return {
     settings: settingQueries(db),
     sources: sourceQueries(db),
     webhooks: webhookQueries(db),
-    events: eventQueries(db),
-    deliveries: deliveryQueries(db),
+    events: eventQueries(db, commit),
+    deliveries: deliveryQueries(db, commit),
   };
 }
 
