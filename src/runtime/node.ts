@@ -60,7 +60,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     client.close();
     throw error;
   }
-  const store = createStore(db, key.box);
+  // Commits that arrive while the event loop handles ready I/O share one transaction and one disk sync.
+  const store = createStore(db, key.box, setImmediate);
   const transport = createNodeTransport(options.outboundAllow);
   const metrics = createGatewayMetrics();
   const dispatcher = new Dispatcher({

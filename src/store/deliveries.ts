@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
+import type { GroupCommit } from "./group-commit.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
 import type { DeliveryStatus } from "../domain/delivery.js";
 import type { SecretBox } from "../domain/secret-box.js";
@@ -19,7 +20,7 @@ const isDue = (nowMs: number) =>
   );
 
 /** Deliveries and their attempts; the credential headers of each stored request sealed at rest. */
-export function deliveryQueries(db: Database, box: SecretBox) {
+export function deliveryQueries(db: Database, box: SecretBox, groupCommit: GroupCommit) {
   const open = (row: DeliveryRow) => openDelivery(box, row);
   const openAll = (rows: DeliveryRow[]) => Promise.all(rows.map(open));
   return {
@@ -73,9 +74,9 @@ export function deliveryQueries(db: Database, box: SecretBox) {
         .limit(limit);
       return rows.map((row) => row.id);
     },
-    /** Records an attempt and the delivery's new state together. */
+    /** Records an attempt and the delivery's new state together (with others' that arrive at the same time). */
     async record(attempt: AttemptRow, changes: Partial<DeliveryRow>): Promise<void> {
-      await db.batch([
+      await groupCommit([
         db.insert(attempts).values(attempt),
         db.update(deliveries).set(await sealDelivery(box, changes)).where(eq(deliveries.id, attempt.delivery_id)),
       ]);

@@ -4,6 +4,7 @@ import type { CanonicalEvent } from "../domain/event.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import { chunked, insertChunks, pageOf, type Database, type Page } from "./database.js";
 import { sealDelivery } from "./sealed-rows.js";
+import type { GroupCommit } from "./group-commit.js";
 import { attempts, calls, deliveries, events, type AttemptRow, type CallRow, type DeliveryRow, type EventRow } from "./schema.js";
 
 export interface EventFilter {
@@ -31,9 +32,9 @@ export function isDuplicateEvent(error: unknown): boolean {
 }
 
 /** Events, committed together with their deliveries (whose credential headers are sealed on the way in). */
-export function eventQueries(db: Database, box: SecretBox) {
+export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCommit) {
   return {
-    /** All or nothing: an acknowledged event always has all its deliveries. */
+    /** All or nothing: an acknowledged event always has all its deliveries. Resolves once committed. */
     async commit(batch: IngestBatch): Promise<void> {
       const sealed = await Promise.all(batch.deliveries.map((row) => sealDelivery(box, row)));
       const statements = [
@@ -50,7 +51,7 @@ export function eventQueries(db: Database, box: SecretBox) {
             }),
         ),
       ];
-      if (statements.length) await db.batch(statements as [(typeof statements)[number]]);
+      await groupCommit(statements);
     },
     /** Events already stored for these dedupe keys of a source, by key. */
     async idsByDedupeKey(sourceId: string, keys: string[]): Promise<Map<string, string>> {

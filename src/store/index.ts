@@ -2,21 +2,25 @@ import type { SecretBox } from "../domain/secret-box.js";
 import type { Database } from "./database.js";
 import { deliveryQueries } from "./deliveries.js";
 import { eventQueries } from "./events.js";
+import { deferToTimer, groupCommit, type Defer } from "./group-commit.js";
 import { settingQueries } from "./settings.js";
 import { sourceQueries } from "./sources.js";
 import { webhookQueries } from "./webhooks.js";
 
 /**
+/**
  * Every query the core runs, over one drizzle database (libSQL on Node, D1 on Workers). Secrets go in
- * sealed by `box` and come out plaintext.
+ * sealed by `box` and come out plaintext. Ingest commits and delivery outcomes that arrive together are
+ * written in one transaction (`defer` decides how long "together" is).
  */
-export function createStore(db: Database, box: SecretBox) {
+export function createStore(db: Database, box: SecretBox, defer: Defer = deferToTimer) {
+  const commit = groupCommit(db, defer);
   return {
     settings: settingQueries(db),
     sources: sourceQueries(db, box),
     webhooks: webhookQueries(db, box),
-    events: eventQueries(db, box),
-    deliveries: deliveryQueries(db, box),
+    events: eventQueries(db, box, commit),
+    deliveries: deliveryQueries(db, box, commit),
   };
 }
 

@@ -60,7 +60,7 @@ export function clientOf(fetcher: (path: string, init: RequestInit) => Promise<R
 
 /** Creates a source (canonical unless `kind` says otherwise) and returns its id and secret. */
 export async function createSource(
-  gw: GatewayUnderTest,
+  gw: Pick<GatewayUnderTest, "api">,
   name = "PBX",
   kind = "canonical",
   secret?: string,
@@ -70,14 +70,14 @@ export async function createSource(
   return { id: body.id, secret: body.secret };
 }
 
-export async function createWebhook(gw: GatewayUnderTest, rule: Record<string, unknown>): Promise<any> {
+export async function createWebhook(gw: Pick<GatewayUnderTest, "api">, rule: Record<string, unknown>): Promise<any> {
   const { status, body } = await gw.api("POST", "/api/webhooks", { name: "test rule", events: ["call.end"], ...rule });
   if (status !== 201) throw new Error(`webhook not created: ${status} ${JSON.stringify(body)}`);
   return body;
 }
 
 /** Posts events to a source the way a PBX does, with its bearer secret. */
-export function ingest(gw: GatewayUnderTest, source: { id: string; secret: string }, payload: unknown): Promise<Answer> {
+export function ingest(gw: Pick<GatewayUnderTest, "send">, source: { id: string; secret: string }, payload: unknown): Promise<Answer> {
   return gw.send(`/ingest/${source.id}`, {
     method: "POST",
     headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },

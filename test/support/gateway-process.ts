@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { ADMIN_TOKEN, clientOf } from "./gateway-api.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+export interface ChildServer {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  /** Resolves when the process has exited (after `kill`, or on its own). */
+  exited: Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Runs a TypeScript entry point as its own Node process (tsx loaded in-process, so the pid is the server's
+ * own and SIGKILL hits it, not a wrapper) and resolves once it prints `listening on <url>`.
+ */
+export function spawnServer(script: string, env: Record<string, string>): Promise<ChildServer> {
+  const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: ROOT, env: { ...process.env, ...env } });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (!match) return;
+      child.stdout!.off("data", onData);
+      child.stdout!.resume();
+      const url = match[1];
+      const kill = (signal: NodeJS.Signals = "SIGTERM") => (child.exitCode === null && child.signalCode === null && child.kill(signal), exited);
+      resolve({ child, url, port: Number(new URL(url).port), exited, kill });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("exit", (code, signal) => reject(new Error(`${script} exited (${code ?? signal}) before listening:\n${output}`)));
+  });
+}
+
+/** `npm start`'s entry point on a libSQL file, loopback only, with the test admin token. */
+export function spawnGateway(options: { databaseFile: string; port?: number; logLevel?: string }): Promise<ChildServer> {
+  return spawnServer("src/runtime/node-main.ts", {
+    PORT: String(options.port ?? 0),
+    HOST: "127.0.0.1",
+    DATABASE_URL: `file:${options.databaseFile}`,
+    ADMIN_TOKEN,
+    LOG_LEVEL: options.logLevel ?? "warn",
+    // Receivers of tests and benchmarks are on loopback, which the outbound guard refuses unless allowed.
+    OUTBOUND_ALLOW: "127.0.0.0/8,::1/128",
+  });
+}
+
+/** The admin client (`api`, `send`) of a gateway reached over HTTP. */
+export function clientAt(url: string) {
+  return clientOf((path, init) => fetch(url + path, init));
+}
