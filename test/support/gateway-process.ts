@@ -38,7 +38,7 @@ export function spawnServer(script: string, env: Record<string, string>): Promis
 }
 
 /** `npm start`'s entry point on a libSQL file, loopback only, with the test admin token. */
-export function spawnGateway(options: { databaseFile: string; port?: number; logLevel?: string }): Promise<ChildServer> {
+export function spawnGateway(options: { databaseFile: string; port?: number; logLevel?: string; env?: Record<string, string> }): Promise<ChildServer> {
   return spawnServer("src/runtime/node-main.ts", {
     PORT: String(options.port ?? 0),
     HOST: "127.0.0.1",
@@ -47,6 +47,7 @@ export function spawnGateway(options: { databaseFile: string; port?: number; log
     LOG_LEVEL: options.logLevel ?? "warn",
     // Receivers of tests and benchmarks are on loopback, which the outbound guard refuses unless allowed.
     OUTBOUND_ALLOW: "127.0.0.0/8,::1/128",
+    ...options.env,
   });
 }
 
