@@ -61,7 +61,9 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     throw error;
   }
   // Commits that arrive while the event loop handles ready I/O share one transaction and one disk sync.
-  const store = createStore(db, key.box, setImmediate);
+  // One gateway process per database (its dispatcher takes back every lease at start), so it may keep
+  // sources and rules in memory.
+  const store = createStore(db, key.box, { defer: setImmediate, soleWriter: true });
   const transport = createNodeTransport(options.outboundAllow);
   const metrics = createGatewayMetrics();
   const dispatcher = new Dispatcher({

@@ -7,18 +7,24 @@ import { settingQueries } from "./settings.js";
 import { sourceQueries } from "./sources.js";
 import { webhookQueries } from "./webhooks.js";
 
-/**
+export interface StoreOptions {
+  /** How long commits wait to be grouped (see group-commit.ts). */
+  defer?: Defer;
+  /** This process is the database's only writer: sources and rules are kept in memory between writes. */
+  soleWriter?: boolean;
+}
+
 /**
  * Every query the core runs, over one drizzle database (libSQL on Node, D1 on Workers). Secrets go in
  * sealed by `box` and come out plaintext. Ingest commits and delivery outcomes that arrive together are
  * written in one transaction (`defer` decides how long "together" is).
  */
-export function createStore(db: Database, box: SecretBox, defer: Defer = deferToTimer) {
+export function createStore(db: Database, box: SecretBox, { defer = deferToTimer, soleWriter = false }: StoreOptions = {}) {
   const commit = groupCommit(db, defer);
   return {
     settings: settingQueries(db),
-    sources: sourceQueries(db, box),
-    webhooks: webhookQueries(db, box),
+    sources: sourceQueries(db, box, soleWriter),
+    webhooks: webhookQueries(db, box, soleWriter),
     events: eventQueries(db, box, commit),
     deliveries: deliveryQueries(db, box, commit),
   };

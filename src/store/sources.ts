@@ -3,11 +3,21 @@ import type { SecretBox } from "../domain/secret-box.js";
 import type { Database } from "./database.js";
 import { openSource, sealSource } from "./sealed-rows.js";
 import { sources, type SourceRow } from "./schema.js";
+import { withSnapshot } from "./table-snapshot.js";
 
 export type Source = SourceRow;
 
-/** Sources; their secrets sealed at rest. */
-export function sourceQueries(db: Database, box: SecretBox) {
+/** Sources; their secrets sealed at rest. With `inMemory`, read once and kept until the next write. */
+export function sourceQueries(db: Database, box: SecretBox, inMemory: boolean) {
+  const queries = sourceTable(db, box);
+  if (!inMemory) return queries;
+  return withSnapshot(queries, queries.list, (rows) => ({
+    get: async (id: string) => (await rows()).find((source) => source.id === id) ?? null,
+    list: rows,
+  }));
+}
+
+function sourceTable(db: Database, box: SecretBox) {
   const open = (row: Source) => openSource(box, row);
   return {
     async insert(source: Source): Promise<void> {

@@ -4,11 +4,25 @@ import type { SecretBox } from "../domain/secret-box.js";
 import type { Database } from "./database.js";
 import { openWebhook, sealWebhook } from "./sealed-rows.js";
 import { deliveries, webhooks } from "./schema.js";
+import { withSnapshot } from "./table-snapshot.js";
 
 const UNFINISHED = ["pending", "delivering"] as const;
 
-/** Webhook rules; their secrets (signing secret, credential headers, secret preset settings) sealed at rest. */
-export function webhookQueries(db: Database, box: SecretBox) {
+/**
+ * Webhook rules; their secrets (signing secret, credential headers, secret preset settings) sealed at rest.
+ * With `inMemory`, read once and kept until the next write.
+ */
+export function webhookQueries(db: Database, box: SecretBox, inMemory: boolean) {
+  const queries = webhookTable(db, box);
+  if (!inMemory) return queries;
+  return withSnapshot(queries, queries.list, (rows) => ({
+    get: async (id: string) => (await rows()).find((webhook) => webhook.id === id) ?? null,
+    list: rows,
+    enabled: async () => (await rows()).filter((webhook) => webhook.enabled),
+  }));
+}
+
+function webhookTable(db: Database, box: SecretBox) {
   const openAll = (rows: unknown[]) => Promise.all((rows as Webhook[]).map((row) => openWebhook(box, row)));
   return {
     async insert(webhook: Webhook): Promise<void> {
