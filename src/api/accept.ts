@@ -33,18 +33,20 @@ function eventRow(event: CanonicalEvent, dedupeKey: string, receivedAt: string):
   };
 }
 
-function deliveryRow(draft: DeliveryDraft, eventId: string, nowMs: number): DeliveryRow {
+/** A new delivery: failed if it could not be rendered, leased to the queue if it takes it now, else pending. */
+function deliveryRow(draft: DeliveryDraft, eventId: string, nowMs: number, leaseUntil: number | null): DeliveryRow {
   const failed = draft.request === null;
+  const leased = !failed && leaseUntil !== null && draft.webhook.delay_seconds === 0;
   return {
     id: newId(ID_PREFIX.delivery, nowMs),
     event_id: eventId,
     webhook_id: draft.webhook.id,
-    status: failed ? "failed" : "pending",
+    status: failed ? "failed" : leased ? "delivering" : "pending",
     request: draft.request,
     max_attempts: draft.webhook.retries + 1,
     attempt_count: failed ? 1 : 0,
     next_attempt_at: nowMs + draft.webhook.delay_seconds * 1000,
-    lease_until: null,
+    lease_until: leased ? leaseUntil : null,
     last_status_code: null,
     last_error: failed ? `render failed: ${draft.error}` : null,
     created_at: isoAt(nowMs),
@@ -53,26 +55,38 @@ function deliveryRow(draft: DeliveryDraft, eventId: string, nowMs: number): Deli
   };
 }
 
-const emptyBatch = (): IngestBatch => ({ events: [], deliveries: [], attempts: [], calls: [] });
+/** The rows one ingest commits, and the lease its deliveries due now are committed with (if any). */
+interface AcceptBatch extends IngestBatch {
+  leaseUntil: number | null;
+}
+
+const emptyBatch = (deps: AppDeps, nowMs: number): AcceptBatch => ({
+  events: [],
+  deliveries: [],
+  attempts: [],
+  calls: [],
+  leaseUntil: deps.queue.leaseNew?.(nowMs) ?? null,
+});
 
 /** Adds an event and one delivery per draft to the batch; rendering failures are recorded as failed attempts. */
-function addToBatch(batch: IngestBatch, event: CanonicalEvent, key: string, drafts: DeliveryDraft[], nowMs: number) {
+function addToBatch(batch: AcceptBatch, event: CanonicalEvent, key: string, drafts: DeliveryDraft[], nowMs: number) {
   batch.events.push(eventRow(event, key, isoAt(nowMs)));
   for (const draft of drafts) {
-    const row = deliveryRow(draft, event.event_id, nowMs);
+    const row = deliveryRow(draft, event.event_id, nowMs, batch.leaseUntil);
     batch.deliveries.push(row);
     if (draft.error !== null) batch.attempts.push(renderFailure(row.id, draft.error, nowMs));
   }
 }
 
 /** Commits, then hands the deliveries due now to the queue; the caller acknowledges only after this resolves. */
-async function commitAndEnqueue(deps: AppDeps, batch: IngestBatch, nowMs: number): Promise<void> {
+async function commitAndEnqueue(deps: AppDeps, batch: AcceptBatch, nowMs: number): Promise<void> {
   await deps.store.events.commit(batch);
-  const pending = batch.deliveries.filter((row) => row.status === "pending");
+  const pending = batch.deliveries.filter((row) => row.status !== "failed");
+  const queued = (row: DeliveryRow) => ({ id: row.id, dueAt: row.next_attempt_at, leased: row.status === "delivering" ? row : undefined });
   // Committed is what counts: a queue that refuses the hand-over leaves the deliveries to the sweep.
   if (pending.length) {
     await Promise.resolve()
-      .then(() => deps.queue.enqueue(pending.map((row) => ({ id: row.id, dueAt: row.next_attempt_at }))))
+      .then(() => deps.queue.enqueue(pending.map(queued)))
       .catch((error) => deps.log.error("queue hand-over failed; the sweep will send these", { deliveries: pending.length, error: String(error) }));
   }
   deps.metrics.deliveriesCreated.inc({}, batch.deliveries.length);
@@ -108,7 +122,7 @@ async function acceptOnce(deps: AppDeps, source: Source, items: NormalizedEvent[
   const counts = await store.events.deliveryCounts([...stored.values()]);
   const webhooks: Webhook[] = stored.size < keys.length ? await store.webhooks.enabled() : [];
 
-  const batch = emptyBatch();
+  const batch = emptyBatch(deps, nowMs);
   const callStates = new Map<string, IngestBatch["calls"][number]>();
   const seen = new Map<string, Accepted>();
   const results: Accepted[] = [];
@@ -141,7 +155,7 @@ async function acceptOnce(deps: AppDeps, source: Source, items: NormalizedEvent[
 export async function acceptTestEvent(deps: AppDeps, webhook: Webhook, event: CanonicalEvent): Promise<string> {
   const nowMs = deps.clock.now();
   const draft = await renderDraft(webhook, event, deps.partials);
-  const batch = emptyBatch();
+  const batch = emptyBatch(deps, nowMs);
   addToBatch(batch, event, `test:${event.event_id}`, [draft], nowMs);
   await commitAndEnqueue(deps, batch, nowMs);
   return batch.deliveries[0].id;

@@ -32,6 +32,8 @@ class RetryLater extends Error {
   }
 }
 
+const idOf = (item: string | DeliveryRow) => (typeof item === "string" ? item : item.id);
+
 /** Notifications beyond this many wait in the outbox for the next sweep instead of in memory. */
 const MAX_WAITING = 10_000;
 
@@ -46,7 +48,8 @@ export class Dispatcher {
   private readonly sweepBatch: number;
   private readonly random: () => number;
   private readonly inflight = new Set<string>();
-  private waiting: string[] = [];
+  /** Ids to claim, or deliveries committed already leased to this dispatcher. */
+  private waiting: Array<string | DeliveryRow> = [];
   private reserved = 0;
   private idleWaiters: Array<() => void> = [];
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -64,14 +67,23 @@ export class Dispatcher {
   /** Deliveries just committed: sent now if they are due; delayed ones wait for their sweep. */
   enqueue(deliveries: QueuedDelivery[]): void {
     const now = this.options.clock.now();
-    this.take(deliveries.filter((delivery) => delivery.dueAt <= now).map((delivery) => delivery.id));
+    this.take(deliveries.filter((delivery) => delivery.dueAt <= now).map((delivery) => delivery.leased ?? delivery.id));
   }
 
-  private take(ids: string[]): void {
+  /**
+   * While this dispatcher has room, deliveries due now are committed already leased to it: no claim needed.
+   * One it then cannot hold is sent by a sweep once the lease has run out.
+   */
+  leaseNew(nowMs: number): number | null {
+    if (this.stopping.signal.aborted || this.waiting.length >= MAX_WAITING) return null;
+    return nowMs + this.holdInMemoryMs + LEASE_MARGIN_MS;
+  }
+
+  private take(items: Array<string | DeliveryRow>): void {
     if (this.stopping.signal.aborted) return;
-    for (const id of ids) {
+    for (const item of items) {
       if (this.waiting.length >= MAX_WAITING) break;
-      if (!this.inflight.has(id)) this.waiting.push(id);
+      if (!this.inflight.has(idOf(item))) this.waiting.push(item);
     }
     this.pump();
   }
@@ -79,7 +91,8 @@ export class Dispatcher {
   /** Picks up everything due in the outbox. Resolves once it is claimed, not sent: `idle()` waits for that. */
   async sweep(): Promise<void> {
     const due = await this.options.store.deliveries.dueIds(this.options.clock.now(), this.sweepBatch);
-    this.take(due.filter((id) => !this.inflight.has(id) && !this.waiting.includes(id)));
+    const waiting = new Set(this.waiting.map(idOf));
+    this.take(due.filter((id) => !this.inflight.has(id) && !waiting.has(id)));
   }
 
   /** Resolves when nothing is being sent or waiting to be. */
@@ -116,7 +129,10 @@ export class Dispatcher {
   private pump(): void {
     const free = this.concurrency - this.inflight.size - this.reserved;
     if (free <= 0 || this.waiting.length === 0) return this.settle();
-    const ids = this.waiting.splice(0, free);
+    const next = this.waiting.splice(0, free);
+    for (const row of next) if (typeof row !== "string") this.run(row);
+    const ids = next.filter((item) => typeof item === "string");
+    if (ids.length === 0) return this.pump();
     this.reserved += ids.length;
     const { clock, store } = this.options;
     const now = clock.now();
