@@ -161,6 +161,19 @@ describe("POST /ingest/:sourceId", () => {
     expect(receiver.requests).toHaveLength(3);
   });
 
+  it("stores the new events of a batch that resends one already stored, and answers that one with its first id", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/hook` });
+    const stored = callEvent({ id: "pbx-event-3" });
+    const first = await ingest(gw, source, stored);
+    const mixed = await ingest(gw, source, [callEvent(), stored, callEvent()]);
+    expect(mixed.status).toBe(202);
+    expect(mixed.body.events[1]).toEqual({ event_id: first.body.event_id, deliveries: 1, duplicate: true });
+    expect(mixed.body.events.filter((e: { duplicate?: boolean }) => !e.duplicate)).toHaveLength(2);
+    expect(await eventCount()).toBe(3);
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(3);
+  });
+
   it("stores an unknown event type as unmapped, with no delivery", async () => {
     await createWebhook(gw, { url: `${receiver.url}/hook`, events: ["call.end", "call.start"] });
     const answer = await ingest(gw, source, callEvent({ type: "call.teleported" }));

@@ -100,37 +100,52 @@ async function commitAndEnqueue(deps: AppDeps, batch: AcceptBatch, nowMs: number
   }
 }
 
+/** Events of this source already stored for the items' dedupe keys (by key), and how many deliveries each has. */
+async function storedEvents(deps: AppDeps, source: Source, items: NormalizedEvent[]) {
+  const keys = [...new Set(items.map((item) => item.dedupe_key))];
+  const ids = await deps.store.events.idsByDedupeKey(source.id, keys);
+  return { ids, counts: await deps.store.events.deliveryCounts([...ids.values()]) };
+}
+
+const NONE_STORED = { ids: new Map<string, string>(), counts: new Map<string, number>() };
+
 /**
  * Stores a source's normalized events and their deliveries in one transaction. A PBX event already stored
- * (the PBX retried) is answered with the first event's id and creates nothing.
+ * (the PBX resent it) is answered with the first event's id and creates nothing.
  */
 export async function acceptEvents(deps: AppDeps, source: Source, items: NormalizedEvent[]): Promise<Accepted[]> {
-  try {
-    return await acceptOnce(deps, source, items);
-  } catch (error) {
-    // A PBX retry raced the original into the same commit: now the first is stored, answer with it.
-    if (!isDuplicateEvent(error)) throw error;
-    return acceptOnce(deps, source, items);
+  // Resends are rare: the first try assumes nothing is stored, and the unique dedupe key refuses the commit
+  // if something was (or if a resend raced the original into the same commit); then the stored is answered.
+  let stored = NONE_STORED;
+  for (let tries = 1; ; tries += 1) {
+    try {
+      return await acceptOnce(deps, source, items, stored);
+    } catch (error) {
+      if (!isDuplicateEvent(error) || tries === 3) throw error;
+      stored = await storedEvents(deps, source, items);
+    }
   }
 }
 
-async function acceptOnce(deps: AppDeps, source: Source, items: NormalizedEvent[]): Promise<Accepted[]> {
+async function acceptOnce(
+  deps: AppDeps,
+  source: Source,
+  items: NormalizedEvent[],
+  stored: Awaited<ReturnType<typeof storedEvents>>,
+): Promise<Accepted[]> {
   const { store, clock, partials } = deps;
   const nowMs = clock.now();
-  const keys = [...new Set(items.map((item) => item.dedupe_key))];
-  const stored = await store.events.idsByDedupeKey(source.id, keys);
-  const counts = await store.events.deliveryCounts([...stored.values()]);
-  const webhooks: Webhook[] = stored.size < keys.length ? await store.webhooks.enabled() : [];
+  const webhooks: Webhook[] = await store.webhooks.enabled();
 
   const batch = emptyBatch(deps, nowMs);
   const callStates = new Map<string, IngestBatch["calls"][number]>();
   const seen = new Map<string, Accepted>();
   const results: Accepted[] = [];
   for (const item of items) {
-    const known = stored.get(item.dedupe_key);
+    const known = stored.ids.get(item.dedupe_key);
     const earlier = seen.get(item.dedupe_key);
     if (known !== undefined || earlier) {
-      const first = earlier ?? { event_id: known!, deliveries: counts.get(known!) ?? 0 };
+      const first = earlier ?? { event_id: known!, deliveries: stored.counts.get(known!) ?? 0 };
       results.push({ event_id: first.event_id, deliveries: first.deliveries, duplicate: true });
       continue;
     }
