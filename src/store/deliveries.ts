@@ -76,10 +76,10 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
     },
     /** Records an attempt and the delivery's new state together (with others' that arrive at the same time). */
     async record(attempt: AttemptRow, changes: Partial<DeliveryRow>): Promise<void> {
-      await groupCommit([
-        db.insert(attempts).values(attempt),
-        db.update(deliveries).set(await sealDelivery(box, changes)).where(eq(deliveries.id, attempt.delivery_id)),
-      ]);
+      await groupCommit({
+        inserts: [{ table: attempts, rows: [attempt] }],
+        statements: [db.update(deliveries).set(await sealDelivery(box, changes)).where(eq(deliveries.id, attempt.delivery_id))],
+      });
     },
     async update(id: string, changes: Partial<DeliveryRow>): Promise<DeliveryRow | null> {
       const [row] = await db.update(deliveries).set(await sealDelivery(box, changes)).where(eq(deliveries.id, id)).returning();

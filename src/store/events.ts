@@ -37,21 +37,23 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
     /** All or nothing: an acknowledged event always has all its deliveries. Resolves once committed. */
     async commit(batch: IngestBatch): Promise<void> {
       const sealed = await Promise.all(batch.deliveries.map((row) => sealDelivery(box, row)));
-      const statements = [
-        ...insertChunks(events, batch.events).map((rows) => db.insert(events).values(rows)),
-        ...insertChunks(deliveries, sealed).map((rows) => db.insert(deliveries).values(rows)),
-        ...insertChunks(attempts, batch.attempts).map((rows) => db.insert(attempts).values(rows)),
-        ...insertChunks(calls, batch.calls).map((rows) =>
-          db
-            .insert(calls)
-            .values(rows)
-            .onConflictDoUpdate({
-              target: [calls.source_id, calls.uniqueid],
-              set: { state: sql`excluded.state`, updated_at: sql`excluded.updated_at` },
-            }),
-        ),
-      ];
-      await groupCommit(statements);
+      const upsertCalls = insertChunks(calls, batch.calls).map((rows) =>
+        db
+          .insert(calls)
+          .values(rows)
+          .onConflictDoUpdate({
+            target: [calls.source_id, calls.uniqueid],
+            set: { state: sql`excluded.state`, updated_at: sql`excluded.updated_at` },
+          }),
+      );
+      await groupCommit({
+        inserts: [
+          { table: events, rows: batch.events },
+          { table: deliveries, rows: sealed },
+          { table: attempts, rows: batch.attempts },
+        ],
+        statements: upsertCalls,
+      });
     },
     /** Events already stored for these dedupe keys of a source, by key. */
     async idsByDedupeKey(sourceId: string, keys: string[]): Promise<Map<string, string>> {

@@ -1,12 +1,25 @@
-import type { Database } from "./database.js";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { insertChunks, type Database } from "./database.js";
 
 type Statement = Parameters<Database["batch"]>[0][number];
+
+/** Rows for one table. */
+export interface Insert {
+  table: SQLiteTable;
+  rows: readonly object[];
+}
+
+/** One writer's part of a transaction: rows to insert, then other statements. */
+export interface Writes {
+  inserts: Insert[];
+  statements?: Statement[];
+}
 
 /** Runs `fn` after the I/O that is ready now has been handled (setImmediate on Node; a timer elsewhere). */
 export type Defer = (fn: () => void) => void;
 
 interface Pending {
-  statements: Statement[];
+  writes: Writes;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -14,27 +27,43 @@ interface Pending {
 /** Writers whose statements share one transaction at most. */
 const MAX_GROUP = 64;
 
+/** The writers' rows merged into multi-row inserts, one table after another, then their other statements. */
+function statementsOf(db: Database, group: Writes[]): Statement[] {
+  const rowsByTable = new Map<SQLiteTable, object[]>();
+  for (const { table, rows } of group.flatMap((writes) => writes.inserts)) {
+    if (rows.length) rowsByTable.set(table, [...(rowsByTable.get(table) ?? []), ...rows]);
+  }
+  const inserts = [...rowsByTable].flatMap(([table, rows]) =>
+    insertChunks(table, rows).map((chunk) => db.insert(table).values(chunk as never) as Statement),
+  );
+  return [...inserts, ...group.flatMap((writes) => writes.statements ?? [])];
+}
+
 /**
- * Group commit: each caller's statements are atomic and its promise resolves only once they are committed,
- * but the callers that arrive together share one transaction, so one disk sync acknowledges them all.
- * If the shared transaction fails, each caller's statements run alone, so that an error (a duplicate event,
+ * Group commit: each caller's writes are atomic and its promise resolves only once they are committed,
+ * but the callers that arrive together share one transaction, so one disk sync acknowledges them all, and
+ * their rows for the same table go in together, in as few statements as the database allows.
+ * If the shared transaction fails, each caller's writes run alone, so that an error (a duplicate event,
  * say) reaches only the caller that caused it.
  */
 export function groupCommit(db: Database, defer: Defer) {
   let queue: Pending[] = [];
   let scheduled = false;
 
-  const run = (statements: Statement[]) => db.batch(statements as [Statement, ...Statement[]]).then(() => undefined);
+  const run = async (group: Writes[]) => {
+    const statements = statementsOf(db, group);
+    if (statements.length) await db.batch(statements as [Statement, ...Statement[]]);
+  };
 
   async function flush(): Promise<void> {
     const group = queue.slice(0, MAX_GROUP);
     queue = queue.slice(group.length);
     try {
-      await run(group.flatMap((pending) => pending.statements));
+      await run(group.map((pending) => pending.writes));
       for (const pending of group) pending.resolve();
     } catch (error) {
       if (group.length === 1) group[0].reject(error);
-      else for (const pending of group) await run(pending.statements).then(pending.resolve, pending.reject);
+      else for (const pending of group) await run([pending.writes]).then(pending.resolve, pending.reject);
     }
     scheduled = false;
     schedule();
@@ -46,13 +75,11 @@ export function groupCommit(db: Database, defer: Defer) {
     defer(() => void flush());
   }
 
-  return (statements: Statement[]): Promise<void> => {
-    if (statements.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      queue.push({ statements, resolve, reject });
+  return (writes: Writes): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ writes, resolve, reject });
       schedule();
     });
-  };
 }
 
 export type GroupCommit = ReturnType<typeof groupCommit>;
