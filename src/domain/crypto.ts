@@ -8,9 +8,24 @@ function bytesOf(data: KeyMaterial): Uint8Array<ArrayBuffer> {
   return typeof data === "string" ? encoder.encode(data) : new Uint8Array(data);
 }
 
+/** Imported HMAC keys by secret: every delivery of a rule is signed with the same one. */
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+const MAX_HMAC_KEYS = 256;
+
+function hmacKey(key: KeyMaterial): Promise<CryptoKey> {
+  const name = typeof key === "string" ? `text:${key}` : `bytes:${String.fromCharCode(...key)}`;
+  let cryptoKey = hmacKeys.get(name);
+  if (!cryptoKey) {
+    if (hmacKeys.size >= MAX_HMAC_KEYS) hmacKeys.delete(hmacKeys.keys().next().value!);
+    cryptoKey = crypto.subtle.importKey("raw", bytesOf(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    hmacKeys.set(name, cryptoKey);
+    cryptoKey.catch(() => hmacKeys.delete(name));
+  }
+  return cryptoKey;
+}
+
 export async function hmacSha256(key: KeyMaterial, message: KeyMaterial): Promise<Uint8Array> {
-  const cryptoKey = await crypto.subtle.importKey("raw", bytesOf(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, bytesOf(message)));
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(key), bytesOf(message)));
 }
 
 export async function sha256Hex(data: KeyMaterial): Promise<string> {
