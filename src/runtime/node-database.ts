@@ -1,18 +1,19 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createClient, type Client } from "@libsql/client";
+import type { Client } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import * as schema from "../store/schema.js";
 import type { Database } from "../store/database.js";
+import { threadedClient } from "./node-database-client.js";
 
 const MIGRATIONS = fileURLToPath(new URL("../store/migrations", import.meta.url));
 
 /** Opens the libSQL database (a local file by default, or a libSQL server) and applies pending migrations. */
 export async function openDatabase(url: string, authToken?: string): Promise<{ db: Database; client: Client }> {
   if (url.startsWith("file:")) mkdirSync(dirname(resolve(url.slice("file:".length))), { recursive: true });
-  const client = createClient({ url, authToken });
+  const client = threadedClient({ url, authToken });
   if (url.startsWith("file:")) {
     // WAL lets the dispatcher read while ingest writes; FULL syncs each commit, so an acknowledged event
     // survives a power cut, not just a crash of the process.
