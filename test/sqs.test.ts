@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import type { Message } from "@aws-sdk/client-sqs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isFifoQueue, queueNameOf, regionOfQueueUrl } from "../src/domain/sqs.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { expectedSignature, LocalSqs, SQS_CREDENTIALS, SQS_REGION, SqsProxy, THROTTLED, UNKNOWN_KEY } from "./support/sqs.js";
@@ -247,5 +248,23 @@ describe("SQS transport", () => {
     expect((await gw.api("PATCH", `/api/webhooks/${aws.id}`, { transport: "http", url: "https://crm.example.com/calls" })).body.error.details[0].field).toBe("sqs");
     const http = await gw.api("PATCH", `/api/webhooks/${aws.id}`, { transport: "http", url: "https://crm.example.com/calls", sqs: null });
     expect(http.body).toMatchObject({ transport: "http", sqs: null });
+  });
+});
+
+describe("SQS queue URLs", () => {
+  it("show the region on AWS hosts, and FIFO in the queue's name", () => {
+    const cases: Array<[string, string | null]> = [
+      ["https://sqs.eu-west-1.amazonaws.com/123456789012/calls", "eu-west-1"],
+      ["https://sqs.cn-north-1.amazonaws.com.cn/123456789012/calls", "cn-north-1"],
+      ["https://vpce-0abc-1xyz.sqs.us-gov-west-1.vpce.amazonaws.com/123456789012/calls", "us-gov-west-1"],
+      ["https://ap-southeast-2.queue.amazonaws.com/123456789012/calls", "ap-southeast-2"],
+      ["http://127.0.0.1:9324/000000000000/calls", null],
+      ["https://sqs.example.com/123456789012/calls", null],
+    ];
+    for (const [url, region] of cases) expect([url, regionOfQueueUrl(url)]).toEqual([url, region]);
+    expect(isFifoQueue("https://sqs.eu-west-1.amazonaws.com/123456789012/calls.fifo")).toBe(true);
+    expect(isFifoQueue("https://sqs.eu-west-1.amazonaws.com/123456789012/calls")).toBe(false);
+    expect(queueNameOf("https://sqs.eu-west-1.amazonaws.com/")).toBeNull();
+    expect(queueNameOf("https://sqs.eu-west-1.amazonaws.com/123456789012/bad name")).toBeNull();
   });
 });
