@@ -57,9 +57,10 @@ const PREVIEW_ID = "dlv_preview";
 
 /** An SQS message as a preview shows it: the queue, the body, and the attributes, group and deduplication id of an attempt. */
 function messageView(request: RenderedRequest, signature: Record<string, string>) {
-  const input = sendMessageInput(request, messageAttributes(signature), PREVIEW_ID);
+  const attributes = messageAttributes(signature);
+  const input = sendMessageInput(request, attributes, PREVIEW_ID);
   const sqs = {
-    message_attributes: maskHeaders(messageAttributes(signature)),
+    message_attributes: maskHeaders(attributes),
     message_group_id: input.MessageGroupId ?? null,
     message_deduplication_id: input.MessageDeduplicationId ?? null,
   };
