@@ -6,6 +6,7 @@ import { ADMIN_TOKEN, createSource, createWebhook, ingest, startGateway, type Te
 import { projectJson } from "./support/files.js";
 import { Receiver } from "./support/receiver.js";
 import { SalesforceStandIn } from "./support/salesforce-standin.js";
+import { LocalSqs, SQS_CREDENTIALS } from "./support/sqs.js";
 
 // The console in Debian's Chromium, driven by playwright-core, against the real gateway and real receivers.
 // Screenshots of the main screens go to docs/screenshots/ (linked from the README).
@@ -259,6 +260,69 @@ describe("console", () => {
     await gw.api("POST", `/api/webhooks/${webhook.id}/test`);
     await receiver.waitFor(1);
     expect(receiver.requests[0].headers["x-api-key"]).toBe("key-0123456789abcdef");
+  });
+
+  it("creates an AWS SQS webhook, previews its message and sends a test event into local SQS", async () => {
+    const sqs = await new LocalSqs().start();
+    try {
+      const queueUrl = await sqs.createQueue("console-calls.fifo");
+      await signIn();
+      await page.getByRole("link", { name: "New webhook" }).click();
+      await page.getByLabel("Name", { exact: true }).fill("Back office queue");
+      await page.getByLabel("Transport").selectOption("sqs");
+      // What an SQS message has not: a method, headers, a content type.
+      expect(await page.getByLabel("Method").isVisible()).toBe(false);
+      expect(await page.locator("#headers").isVisible()).toBe(false);
+      await page.getByLabel("Queue URL").fill(queueUrl);
+      await page.getByLabel("Access key ID").fill(SQS_CREDENTIALS.accessKeyId);
+      await page.getByLabel("Secret access key").fill(SQS_CREDENTIALS.secretAccessKey);
+      // A queue that is not on AWS does not show its region: the API says so under the field.
+      await page.getByRole("button", { name: "Create webhook" }).click();
+      const regionError = () => page.getByLabel("Region").evaluate((el) => document.getElementById(el.getAttribute("aria-describedby") ?? "")?.textContent);
+      await expect.poll(regionError).toContain("give the queue's region");
+      await page.getByLabel("Region").fill("eu-west-1");
+      await expect.poll(regionError).toBeFalsy();
+      await page.getByLabel("Signing", { exact: true }).selectOption("hmac-hex");
+      await page.getByRole("button", { name: "Add parameter" }).click();
+      await page.keyboard.type("caller");
+      await page.locator("#params .pair-value").last().fill("src");
+      await expect.poll(previewLine).toBe(`SQS SendMessage ${queueUrl}`);
+      await expect.poll(() => page.locator("#preview-request pre").textContent()).toBe('{"caller":"+15551234567"}');
+      // A FIFO queue: the call id groups the messages, the delivery id deduplicates them.
+      const facts = await page.locator("#preview-request dl.facts").textContent();
+      expect(facts).toContain("MessageGroupId10000000.1000");
+      expect(facts).toContain("MessageDeduplicationIddlv_preview");
+      expect(await page.locator("#preview-request table").textContent()).toMatch(/X-SIGNATURE\*{4}[0-9a-f]{4}/);
+      await page.getByLabel("Transport").evaluate((el) => el.closest("section")?.scrollIntoView());
+      await page.screenshot({ path: `${SCREENSHOTS}webhook-sqs.png` });
+
+      await page.getByRole("button", { name: "Create webhook" }).click();
+      await page.getByRole("heading", { name: "Edit “Back office queue”" }).waitFor();
+      const [rule] = (await gw.api("GET", "/api/webhooks")).body.data;
+      expect(rule).toMatchObject({ transport: "sqs", url: queueUrl, sqs: { region: "eu-west-1", access_key_id: SQS_CREDENTIALS.accessKeyId, secret_access_key: "****EKEY" } });
+      expect(await page.getByLabel("Secret access key").inputValue()).toBe("****EKEY");
+
+      // Saved unchanged, the masked secret is left out of the PATCH.
+      const patches: string[] = [];
+      page.on("request", (request) => request.method() === "PATCH" && patches.push(request.postData() ?? ""));
+      await page.getByLabel("Retries").fill("5");
+      await page.getByRole("button", { name: "Save changes" }).click();
+      await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${rule.id}`)).body.retries).toBe(5);
+      expect(JSON.parse(patches[0]).sqs).toEqual({ region: "eu-west-1", access_key_id: SQS_CREDENTIALS.accessKeyId, message_group_id: null });
+
+      await page.getByRole("button", { name: "Send test event" }).click();
+      await expect.poll(() => page.locator("h1 .badge").textContent(), { timeout: 10_000 }).toBe("delivered");
+      expect(await page.locator("#delivery-request .request-line").textContent()).toBe(`SQS SendMessage ${queueUrl}`);
+      const attempt = page.locator("#attempts tbody tr");
+      expect(await attempt.count()).toBe(1);
+      expect(await attempt.textContent()).toContain("MessageId");
+      const [message, ...more] = await sqs.receive(queueUrl);
+      expect(more).toEqual([]);
+      expect(message.Body).toBe('{"caller":"+15551234567"}');
+      expect(message.Attributes?.MessageGroupId).toBe("10000000.1000");
+    } finally {
+      await sqs.stop();
+    }
   });
 
   it("filters the delivery log, shows attempts and retries a failed delivery", async () => {

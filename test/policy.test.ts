@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { backoffMs, DEFAULT_SCHEDULE, nextStep, retryAfterMs, verdictFor } from "../src/delivery/policy.js";
+import { backoffMs, DEFAULT_SCHEDULE, nextStep, retryAfterMs, SQS_ERROR_VERDICTS, sqsVerdictFor, verdictFor } from "../src/delivery/policy.js";
+import { judgeSqsReply } from "../src/delivery/sqs.js";
 
 describe("delivery policy", () => {
   it("classifies responses: 2xx delivered, 410 gone, most 4xx final, the rest retried", () => {
@@ -34,5 +35,55 @@ describe("delivery policy", () => {
     expect(nextStep("retry", 2, 4, null, DEFAULT_SCHEDULE, 0.5)).toEqual({ kind: "retry", delayMs: 30_000 });
     expect(nextStep("fail", 1, 4, null, DEFAULT_SCHEDULE, 0.5).kind).toBe("failed");
     expect(nextStep("gone", 1, 4, null, DEFAULT_SCHEDULE, 0.5).kind).toBe("gone");
+  });
+});
+
+describe("SQS reply policy", () => {
+  it("reads SQS's error code, in either protocol's spelling, before the status", () => {
+    const cases: Array<[number, string | null, string]> = [
+      [200, null, "delivered"],
+      [400, "ThrottlingException", "retry"],
+      [400, "RequestThrottled", "retry"],
+      [400, "com.amazonaws.sqs#KmsThrottled", "retry"],
+      [403, "OverLimit", "retry"],
+      [500, "InternalFailure", "retry"],
+      [503, "ServiceUnavailable", "retry"],
+      [400, "InvalidClientTokenId", "fail"],
+      [400, "com.amazon.coral.service#UnrecognizedClientException", "fail"],
+      [403, "SignatureDoesNotMatch", "fail"],
+      [403, "AccessDenied", "fail"],
+      [400, "AWS.SimpleQueueService.NonExistentQueue", "fail"],
+      [400, "com.amazonaws.sqs#QueueDoesNotExist", "fail"],
+      [400, "com.amazon.coral.service#InvalidParameterValueException", "fail"],
+      [400, "InvalidMessageContents", "fail"],
+      [400, "KmsDisabled", "fail"],
+      // Codes the table does not know fall back to the HTTP rules.
+      [400, "SomethingNew", "fail"],
+      [429, "SomethingNew", "retry"],
+      [502, null, "retry"],
+      [410, null, "gone"],
+    ];
+    for (const [status, code, verdict] of cases) expect([status, code, sqsVerdictFor(status, code)]).toEqual([status, code, verdict]);
+    expect(new Set(Object.values(SQS_ERROR_VERDICTS))).toEqual(new Set(["retry", "fail"]));
+  });
+
+  it("takes a 2xx for a delivery only with a MessageId, and names SQS's error in the attempt log", () => {
+    const json = (headers: Record<string, string> = {}) => new Headers({ "content-type": "application/x-amz-json-1.0", ...headers });
+    expect(judgeSqsReply(200, json(), '{"MessageId":"7d1c","MD5OfMessageBody":"ab"}')).toEqual({ verdict: "delivered" });
+    expect(judgeSqsReply(200, new Headers(), "<SendMessageResponse><SendMessageResult><MessageId>7d1c</MessageId></SendMessageResult></SendMessageResponse>")).toEqual({ verdict: "delivered" });
+    expect(judgeSqsReply(200, new Headers(), "ok")).toEqual({ verdict: "fail", error: "HTTP 200 without a MessageId: not an SQS SendMessage reply" });
+    expect(judgeSqsReply(400, json({ "x-amzn-query-error": "AWS.SimpleQueueService.NonExistentQueue;Sender" }), '{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}')).toEqual({
+      verdict: "fail",
+      error: "SQS AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist. (HTTP 400)",
+    });
+    expect(judgeSqsReply(400, json(), '{"__type":"com.amazonaws.sqs#ThrottlingException","message":"Rate exceeded"}')).toEqual({
+      verdict: "retry",
+      error: "SQS ThrottlingException: Rate exceeded (HTTP 400)",
+    });
+    expect(judgeSqsReply(403, new Headers(), "<ErrorResponse><Error><Code>AccessDenied</Code><Message>Access to the resource is denied.</Message></Error></ErrorResponse>")).toEqual({
+      verdict: "fail",
+      error: "SQS AccessDenied: Access to the resource is denied. (HTTP 403)",
+    });
+    expect(judgeSqsReply(503, new Headers(), "")).toEqual({ verdict: "retry", error: "HTTP 503" });
   });
 });

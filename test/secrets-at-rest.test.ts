@@ -19,6 +19,7 @@ const KEY_A = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=";
 const KEY_B = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=";
 const WILDIX_SECRET = "wildix-integration-secret-5f0c";
 const API_KEY = "crm-api-key-7d3e9b21";
+const SQS_SECRET_KEY = "sqs-secret-access-key-3c9a";
 
 let dir: string;
 let gw: TestGateway | undefined;
@@ -100,14 +101,22 @@ async function createSecrets(gateway: TestGateway) {
     preset: "salesforce",
     preset_config: { instance_url: sf.url, client_id: sf.clientId, client_secret: sf.clientSecret, refresh_token: sf.refreshToken },
   });
-  const secrets = [WILDIX_SECRET, canonical.secret, signed.secret, API_KEY, sf.clientSecret, sf.refreshToken];
-  return { wildix, canonical, signed, salesforce, secrets };
+  // An SQS rule for another event type: its credentials are stored, not used here (test/sqs.test.ts sends).
+  const queue = await createWebhook(gateway, {
+    name: "SQS calls",
+    events: ["call.start"],
+    transport: "sqs",
+    url: `${receiver.url}/123456789012/calls`,
+    sqs: { region: "eu-west-1", access_key_id: "AKIAIOSFODNN7EXAMPLE", secret_access_key: SQS_SECRET_KEY },
+  });
+  const secrets = [WILDIX_SECRET, canonical.secret, signed.secret, API_KEY, sf.clientSecret, sf.refreshToken, SQS_SECRET_KEY];
+  return { wildix, canonical, signed, salesforce, queue, secrets };
 }
 
 describe("secrets at rest", () => {
   it("are sealed in the database file, masked by the API, absent from logs, and still verify, sign and authenticate", async () => {
     gw = await start();
-    const { wildix, canonical, signed, salesforce, secrets } = await createSecrets(gw);
+    const { wildix, canonical, signed, salesforce, queue, secrets } = await createSecrets(gw);
 
     receiver.replyWith({ status: 503 });
     expect((await postWildix(gw, wildix.id, WILDIX_SECRET)).status).toBe(202);
@@ -135,6 +144,7 @@ describe("secrets at rest", () => {
     expect(rule.secret).toMatch(/^\*\*\*\*/);
     const sfRule = (await gw.api("GET", `/api/webhooks/${salesforce.id}`)).body;
     expect(sfRule.preset_config).toMatchObject({ client_secret: "****1f2a", refresh_token: "****oken", client_id: sf.clientId });
+    expect((await gw.api("GET", `/api/webhooks/${queue.id}`)).body.sqs).toMatchObject({ secret_access_key: "****3c9a", access_key_id: "AKIAIOSFODNN7EXAMPLE" });
     const responses = JSON.stringify([
       (await gw.api("GET", "/api/sources")).body,
       (await gw.api("GET", "/api/webhooks")).body,
@@ -155,6 +165,7 @@ describe("secrets at rest", () => {
     expect(text).toMatch(/enc:v1:[0-9a-f]{8}:/);
     // What is not secret stays readable in the file, for people and for queries.
     expect(text).toContain(sf.clientId);
+    expect(text).toContain("AKIAIOSFODNN7EXAMPLE");
     expect(text).toContain("{{agent.extension}}");
     expect(logs.some((line) => line.includes("attempt failed, will retry"))).toBe(true);
   });
@@ -206,7 +217,7 @@ describe("secrets at rest", () => {
 
   it("reads plaintext rows written before encryption, and seals them at the next start", async () => {
     gw = await start();
-    const { wildix, signed } = await createSecrets(gw);
+    const { wildix, signed, queue } = await createSecrets(gw);
     receiver.replyWith({ status: 400 });
     expect((await postWildix(gw, wildix.id, WILDIX_SECRET)).status).toBe(202);
     await gw.settle();
@@ -219,12 +230,14 @@ describe("secrets at rest", () => {
     await execute("UPDATE deliveries SET request = ? WHERE id = ?", [JSON.stringify(request), String(delivery.id)]);
     await execute("UPDATE sources SET secret = ? WHERE id = ?", [WILDIX_SECRET, wildix.id]);
     await execute("UPDATE webhooks SET secret = ?, headers = ? WHERE id = ?", [signed.secret, JSON.stringify({ "X-Api-Key": API_KEY }), signed.id]);
+    await execute("UPDATE webhooks SET sqs = ? WHERE id = ?", [JSON.stringify({ ...queue.sqs, secret_access_key: SQS_SECRET_KEY }), queue.id]);
     await execute("DELETE FROM settings WHERE key = 'secrets_key_check'");
     expect(await databaseText()).toContain(WILDIX_SECRET);
 
     gw = await start();
     expect(logs.some((line) => line.includes("secrets at rest sealed with the current key"))).toBe(true);
-    for (const secret of [WILDIX_SECRET, signed.secret, API_KEY]) expect(await databaseText()).not.toContain(secret);
+    for (const secret of [WILDIX_SECRET, signed.secret, API_KEY, SQS_SECRET_KEY]) expect(await databaseText()).not.toContain(secret);
+    expect((await gw.api("GET", `/api/webhooks/${queue.id}`)).body.sqs.secret_access_key).toBe("****3c9a");
     const retried = await gw.api("POST", `/api/deliveries/${delivery.id}/retry`);
     expect(retried.status).toBe(202);
     await gw.settle();

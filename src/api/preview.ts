@@ -7,6 +7,9 @@ import { SAMPLE_EVENT } from "../domain/sample-event.js";
 import type { Webhook } from "../domain/webhook.js";
 import { filterPasses, renderRuleRequest } from "../delivery/plan.js";
 import { signatureHeaders } from "../delivery/signing.js";
+import { messageAttributes, sendMessageInput } from "../delivery/sqs.js";
+import type { RenderedRequest } from "../domain/delivery.js";
+import { maskHeaders } from "../domain/mask.js";
 import { ExpressionError } from "../render/jsonata.js";
 import { RenderError } from "../render/request.js";
 import { authOf } from "../presets/auth.js";
@@ -49,7 +52,22 @@ export async function previewEvent(
   return eventFromPayload(input.event ?? SAMPLE_EVENT, now, { event_id: "evt_preview", source_id: "preview" });
 }
 
-/** The exact request the rule would send for the event, with the headers of an attempt; secrets masked. */
+/** The idempotency key a preview shows where a delivery's id will be. */
+const PREVIEW_ID = "dlv_preview";
+
+/** An SQS message as a preview shows it: the queue, the body, and the attributes, group and deduplication id of an attempt. */
+function messageView(request: RenderedRequest, signature: Record<string, string>) {
+  const attributes = messageAttributes(signature);
+  const input = sendMessageInput(request, attributes, PREVIEW_ID);
+  const sqs = {
+    message_attributes: maskHeaders(attributes),
+    message_group_id: input.MessageGroupId ?? null,
+    message_deduplication_id: input.MessageDeduplicationId ?? null,
+  };
+  return { transport: "sqs" as const, ...requestView(request), sqs };
+}
+
+/** The exact request the rule would send for the event, with the headers (or SQS attributes) of an attempt; secrets masked. */
 export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalEvent) {
   try {
     const request = await renderRuleRequest(webhook, event, deps.partials);
@@ -57,12 +75,14 @@ export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalE
     const signature = await signatureHeaders({
       signing: webhook.signing,
       secret: webhook.secret,
-      messageId: "dlv_preview",
+      messageId: PREVIEW_ID,
       timestampSeconds: Math.floor(deps.clock.now() / 1000),
       body: request.body ?? "",
     });
     const matches = ruleApplies({ ...webhook, enabled: true }, event) && (await filterPasses(webhook, event));
-    const shown = requestView({ ...request, headers: { ...request.headers, ...presetHeaders, ...signature } });
+    const shown = request.sqs
+      ? messageView(request, signature)
+      : { transport: "http" as const, ...requestView({ ...request, headers: { ...request.headers, ...presetHeaders, ...signature } }) };
     return { ...shown, matches, event_id: event.event_id };
   } catch (error) {
     const field = error instanceof RenderError ? error.field : error instanceof ExpressionError ? "filter" : null;

@@ -3,6 +3,7 @@ import { urlRefusal } from "../delivery/address-policy.js";
 import { invalidField, parseWith } from "../domain/errors.js";
 import { ID_PREFIX, newId, newWebhookSecret } from "../domain/ids.js";
 import { keepUnlessChanged, mergeHeaders } from "../domain/mask.js";
+import { queueNameOf, sqsRegion, sqsSettingsSchema, type SqsSettings } from "../domain/sqs.js";
 import {
   createWebhookSchema,
   onePayload,
@@ -18,8 +19,35 @@ import type { Preset } from "../presets/schema.js";
 import { checkRule } from "../render/check.js";
 import type { AppDeps } from "./deps.js";
 
+/** An SQS rule: a fixed queue URL whose region is known, credentials, and none of what only HTTP has. */
+function checkSqsRule(webhook: Webhook): void {
+  const { sqs, url } = webhook;
+  if (webhook.transport === "http") {
+    if (sqs !== null) throw invalidField("sqs", 'only an SQS webhook has sqs settings: set transport to "sqs", or sqs to null');
+    return;
+  }
+  if (sqs === null) {
+    throw invalidField("sqs", "an SQS webhook needs sqs: {access_key_id, secret_access_key}, and region when the queue URL does not show it");
+  }
+  if (webhook.preset !== null) throw invalidField("transport", "a preset sends HTTP requests to its service; an SQS webhook is a custom one");
+  if (webhook.method !== "POST_JSON") {
+    throw invalidField("method", "an SQS message body is the params as a JSON object or the body template: use POST_JSON (the default)");
+  }
+  if (Object.keys(webhook.headers).length) {
+    throw invalidField("headers", "an SQS message has no HTTP headers; leave headers empty (the signature goes in the X-SIGNATURE attribute)");
+  }
+  if (url.includes("{{")) throw invalidField("url", "an SQS queue URL is fixed: no Handlebars expressions");
+  if (!queueNameOf(url)) {
+    throw invalidField("url", "must be an SQS queue URL ending in the queue's name, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/calls");
+  }
+  if (!sqsRegion(sqs, url)) {
+    throw invalidField("sqs.region", "give the queue's region (e.g. eu-west-1): it cannot be read from this queue URL's host");
+  }
+}
+
 /** Checks what the schema cannot: cross-field rules, referenced sources, and that every expression compiles. */
 async function validated(deps: AppDeps, webhook: Webhook): Promise<Webhook> {
+  checkSqsRule(webhook);
   if (!onePayload(webhook)) {
     throw invalidField("body_template", "give either params or body_template, not both; set the other to null");
   }
@@ -84,6 +112,15 @@ export async function ruleFromInput(deps: AppDeps, body: unknown): Promise<Webho
   });
 }
 
+/** SQS settings with a PATCH's applied: the settings it names replace the stored ones; a masked secret keeps the stored one. */
+function sqsWithPatch(patch: WebhookPatch["sqs"], current: SqsSettings | null): SqsSettings | null {
+  if (patch === undefined) return current;
+  if (patch === null) return null;
+  const merged = { ...current, ...patch };
+  if (current && patch.secret_access_key) merged.secret_access_key = keepUnlessChanged(patch.secret_access_key, current.secret_access_key);
+  return parseWith(sqsSettingsSchema, merged, "sqs");
+}
+
 /** A rule with a PATCH applied; masked secrets sent back unchanged keep their stored values. */
 export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unknown): Promise<Webhook> {
   const patch: WebhookPatch = parseWith(patchWebhookSchema, body);
@@ -100,6 +137,7 @@ export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unkno
       preset && patch.preset_config ? resolveConfig(preset, patch.preset_config, current.preset_config) : (patch.preset_config ?? current.preset_config),
     headers: patch.headers ? mergeHeaders(patch.headers, current.headers) : current.headers,
     secret: patch.secret ? keepUnlessChanged(patch.secret, current.secret) : current.secret,
+    sqs: sqsWithPatch(patch.sqs, current.sqs),
     updated_at: isoAt(deps.clock.now()),
   });
 }

@@ -21,6 +21,8 @@ export function webhookView(webhook: Webhook, revealSecret = false) {
     headers: maskHeaders(webhook.headers),
     preset_config: maskedConfig(preset, webhook.preset_config),
     secret: revealSecret ? webhook.secret : maskSecret(webhook.secret),
+    // Given by the integrator, never generated: masked even in the answer that created the rule.
+    sqs: webhook.sqs && { ...webhook.sqs, secret_access_key: maskSecret(webhook.sqs.secret_access_key) },
   };
 }
 

@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { DELIVERY_STATUSES } from "../domain/delivery.js";
 import { DIRECTIONS, EVENT_TYPES, HANGUP_CAUSES, SOURCE_KINDS } from "../domain/event.js";
-import { METHODS, SIGNINGS, WEBHOOK_DEFAULTS } from "../domain/webhook.js";
+import { DEFAULT_MESSAGE_GROUP_ID } from "../domain/sqs.js";
+import { METHODS, SIGNINGS, TRANSPORTS, WEBHOOK_DEFAULTS } from "../domain/webhook.js";
 
 /** The console's files (`src/console/assets/`), as each runtime loads them: read on Node, bundled on Workers. */
 export const CONSOLE_FILES = {
@@ -30,6 +31,8 @@ const VOCABULARY = Object.entries({
   SOURCE_KINDS,
   METHODS,
   SIGNINGS,
+  TRANSPORTS,
+  DEFAULT_MESSAGE_GROUP_ID,
   DELIVERY_STATUSES,
   WEBHOOK_DEFAULTS,
 })

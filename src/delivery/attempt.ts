@@ -10,6 +10,7 @@ import type { AttemptRow } from "../store/schema.js";
 import { blockedDestinationOf } from "./address-policy.js";
 import { retryAfterMs, verdictFor, type Verdict } from "./policy.js";
 import { signatureHeaders } from "./signing.js";
+import { judgeSqsReply, messageAttributes, sendMessageInput, sendSqsMessage } from "./sqs.js";
 import { readExcerpt, type Transport } from "./transport.js";
 
 export interface AttemptOutcome {
@@ -25,7 +26,7 @@ export interface AttemptDeps {
   signal?: AbortSignal;
 }
 
-type SendingRule = Pick<Webhook, "id" | "updated_at" | "signing" | "secret" | "timeout_ms" | "preset" | "preset_config">;
+type SendingRule = Pick<Webhook, "id" | "updated_at" | "signing" | "secret" | "timeout_ms" | "preset" | "preset_config" | "sqs">;
 
 interface Reply {
   status: number;
@@ -84,13 +85,10 @@ async function sendOnce(
     timestampSeconds: Math.floor(nowMs / 1000),
     body: body ?? "",
   });
-  const response = await context.transport.fetch(url, {
-    method,
-    headers: { ...headers, ...signature },
-    body,
-    redirect: "manual",
-    signal: context.signal,
-  });
+  // The stored request decides, not the rule's current transport: a rule changed since keeps its deliveries' shape.
+  const response = prepared.request.sqs
+    ? await sendSqsMessage(context.transport, sendMessageInput(prepared.request, messageAttributes(signature), messageId), rule.sqs, nowMs, context.signal)
+    : await context.transport.fetch(url, { method, headers: { ...headers, ...signature }, body, redirect: "manual", signal: context.signal });
   return { status: response.status, headers: response.headers, excerpt: await readExcerpt(response) };
 }
 
@@ -127,7 +125,9 @@ export async function sendAttempt(
       notes.push(`credentials expired (HTTP ${reply.status}): renewed and sent again`);
       reply = await sendOnce(request, delivery.id, rule, auth, context, notes, deps.clock.now());
     }
-    const judged = auth.judge?.(reply.status, reply.excerpt) ?? { verdict: verdictFor(reply.status) };
+    const judged = request.sqs
+      ? judgeSqsReply(reply.status, reply.headers, reply.excerpt)
+      : (auth.judge?.(reply.status, reply.excerpt) ?? { verdict: verdictFor(reply.status) });
     const ok = judged.verdict === "delivered";
     return {
       row: {

@@ -5,6 +5,7 @@ import type { Webhook } from "../domain/webhook.js";
 import { evaluationContext } from "../render/context.js";
 import { evaluateExpression } from "../render/jsonata.js";
 import { RenderError, renderRequest, renderTexts } from "../render/request.js";
+import { renderSqsMessage } from "../render/sqs-message.js";
 import { templateConfig } from "../presets/config.js";
 import { presetById } from "../presets/registry.js";
 
@@ -36,6 +37,7 @@ export async function renderRuleRequest(
   event: CanonicalEvent,
   partials: Record<string, string>,
 ): Promise<RenderedRequest> {
+  if (webhook.transport === "sqs") return renderSqsMessage(webhook, event, partials);
   const preset = webhook.preset ? presetById(webhook.preset) : undefined;
   const config = templateConfig(preset, webhook.preset_config);
   const request = await renderRequest(webhook, event, partials, config);

@@ -32,6 +32,62 @@ export function verdictFor(status: number | null): Verdict {
   return "retry";
 }
 
+/**
+ * What an SQS error means for the delivery. SQS answers most errors with HTTP 400, throttling included, so
+ * the code decides: a pause (throttling, a service hiccup) is retried; bad credentials, a missing queue or
+ * a message SQS refuses would be refused again, as 401/403/404/400 are for HTTP. Codes are written without
+ * namespace, `AWS.SimpleQueueService.` prefix or `Exception` suffix, covering the JSON and Query spellings.
+ */
+export const SQS_ERROR_VERDICTS: Readonly<Record<string, Verdict>> = {
+  Throttling: "retry",
+  RequestThrottled: "retry",
+  KmsThrottled: "retry",
+  OverLimit: "retry",
+  ServiceUnavailable: "retry",
+  InternalFailure: "retry",
+  InternalError: "retry",
+  RequestTimeout: "retry",
+  InvalidClientTokenId: "fail",
+  UnrecognizedClient: "fail",
+  SignatureDoesNotMatch: "fail",
+  InvalidSignature: "fail",
+  IncompleteSignature: "fail",
+  MissingAuthenticationToken: "fail",
+  AccessDenied: "fail",
+  InvalidSecurity: "fail",
+  NonExistentQueue: "fail",
+  QueueDoesNotExist: "fail",
+  InvalidAddress: "fail",
+  InvalidParameterValue: "fail",
+  MissingParameter: "fail",
+  MissingRequiredParameter: "fail",
+  InvalidMessageContents: "fail",
+  InvalidAttributeName: "fail",
+  InvalidAttributeValue: "fail",
+  UnsupportedOperation: "fail",
+  KmsAccessDenied: "fail",
+  KmsDisabled: "fail",
+  KmsNotFound: "fail",
+  KmsInvalidState: "fail",
+  KmsInvalidKeyUsage: "fail",
+  KmsOptInRequired: "fail",
+};
+
+/** An SQS error code as the table above writes it: `com.amazonaws.sqs#QueueDoesNotExist` -> `QueueDoesNotExist`. */
+export function normalizeSqsCode(code: string): string {
+  return code
+    .replace(/^.*#/, "")
+    .replace(/^AWS\.SimpleQueueService\./, "")
+    .replace(/Exception$/, "");
+}
+
+/** The verdict for an SQS reply: its error code where the table knows it, else its status as for HTTP. */
+export function sqsVerdictFor(status: number | null, code: string | null): Verdict {
+  const known = code === null ? undefined : SQS_ERROR_VERDICTS[normalizeSqsCode(code)];
+  if (known && status !== null && (status < 200 || status >= 300)) return known;
+  return verdictFor(status);
+}
+
 /** Delay before retry number `retry` (1 for the first retry); `random` in [0, 1). */
 export function backoffMs(retry: number, schedule: RetrySchedule, random: number): number {
   const base = Math.min(schedule.maxDelayMs, schedule.baseDelayMs * schedule.factor ** (retry - 1));

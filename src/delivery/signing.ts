@@ -10,6 +10,9 @@ export interface SigningInput {
   body: string;
 }
 
+/** The header that carries the signature, for each signing that has one. */
+export const SIGNATURE_HEADER = { standard: "webhook-signature", "hmac-hex": "x-signature" } as const;
+
 /** Standard Webhooks keys with the bytes after `whsec_`; any other secret is used as its UTF-8 bytes. */
 function standardKey(secret: string): Uint8Array | string {
   if (!secret.startsWith("whsec_")) return secret;
@@ -23,9 +26,9 @@ export async function signatureHeaders(input: SigningInput): Promise<Record<stri
     const timestamp = String(input.timestampSeconds);
     const signed = `${input.messageId}.${timestamp}.${input.body}`;
     headers["webhook-timestamp"] = timestamp;
-    headers["webhook-signature"] = `v1,${toBase64(await hmacSha256(standardKey(input.secret), signed))}`;
+    headers[SIGNATURE_HEADER.standard] = `v1,${toBase64(await hmacSha256(standardKey(input.secret), signed))}`;
   } else if (input.signing === "hmac-hex") {
-    headers["x-signature"] = toHex(await hmacSha256(input.secret, input.body));
+    headers[SIGNATURE_HEADER["hmac-hex"]] = toHex(await hmacSha256(input.secret, input.body));
   }
   return headers;
 }

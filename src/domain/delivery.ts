@@ -11,4 +11,14 @@ export interface RenderedRequest {
   body: string | null;
   /** Facts a preset needs when sending (e.g. the phone to look the caller up by); never sent as such. */
   meta?: Record<string, string>;
+  /**
+   * Present when the request is an SQS message: `url` is the queue, `body` the message body, `headers` empty.
+   * The credentials, the attributes and the deduplication id are added per attempt.
+   */
+  sqs?: SqsMessage;
+}
+
+export interface SqsMessage {
+  /** MessageGroupId, rendered with the body; null when the message is sent without one (a standard queue). */
+  message_group_id: string | null;
 }

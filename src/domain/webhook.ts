@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type Direction, type EventType, directionSchema, eventTypeSchema, HANGUP_CAUSES } from "./event.js";
+import { sqsSettingsSchema, type SqsSettings } from "./sqs.js";
 
 /** The longest a rule may wait for its receiver's answer. */
 export const MAX_TIMEOUT_MS = 60_000;
@@ -8,6 +9,8 @@ type HangupCause = (typeof HANGUP_CAUSES)[number];
 
 export const METHODS = ["GET", "POST", "POST_JSON", "PUT", "PATCH"] as const;
 export const SIGNINGS = ["standard", "hmac-hex", "none"] as const;
+/** How a rule delivers: an HTTP request to `url`, or a message to the AWS SQS queue at `url` (Wildix's two transmission types). */
+export const TRANSPORTS = ["http", "sqs"] as const;
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const expression = z.string().min(1).max(20_000);
@@ -42,6 +45,9 @@ export const webhookFieldsSchema = z
     hangup_causes: z.partialRecord(z.enum(HANGUP_CAUSES), z.string().max(200)),
     signing: z.enum(SIGNINGS),
     secret: z.string().min(8).max(500),
+    transport: z.enum(TRANSPORTS),
+    // A PATCH may name only the settings it changes; the rule's complete settings are checked when saved.
+    sqs: sqsSettingsSchema.partial().strict().nullable(),
   })
   .partial()
   .strict();
@@ -64,6 +70,8 @@ export const WEBHOOK_DEFAULTS = {
   timeout_ms: 5_000,
   hangup_causes: {} as Partial<Record<HangupCause, string>>,
   signing: "standard" as Signing,
+  transport: "http" as WebhookTransport,
+  sqs: null as SqsSettings | null,
 };
 
 /** The payload is either `params` or `body_template`, never both. */
@@ -75,10 +83,12 @@ const onePayloadError = { message: "give either params or body_template, not bot
 export const patchWebhookSchema = webhookFieldsSchema.refine(onePayload, onePayloadError);
 export const createWebhookSchema = webhookFieldsSchema
   .required({ name: true, events: true, url: true })
+  .extend({ sqs: sqsSettingsSchema.nullable().optional() })
   .refine(onePayload, onePayloadError);
 
 export type Method = (typeof METHODS)[number];
 export type Signing = (typeof SIGNINGS)[number];
+export type WebhookTransport = (typeof TRANSPORTS)[number];
 export type Params = z.output<typeof paramsSchema>;
 export type WebhookPatch = z.output<typeof patchWebhookSchema>;
 export type WebhookInput = z.output<typeof createWebhookSchema>;

@@ -3,7 +3,7 @@ import type { WebhookSpec } from "../domain/webhook.js";
 import { compileExpression } from "./jsonata.js";
 import { checkTemplate } from "./handlebars/index.js";
 
-type CheckedRule = Pick<WebhookSpec, "filter" | "params" | "body_template" | "url" | "headers">;
+type CheckedRule = Pick<WebhookSpec, "filter" | "params" | "body_template" | "url" | "headers"> & Partial<Pick<WebhookSpec, "sqs">>;
 
 /** `{{x}}}` closing a JSON object is the classic Handlebars trap: say how to write it. */
 function withHint(message: string): string {
@@ -42,6 +42,8 @@ export function checkRule(rule: CheckedRule, partials: Record<string, string>): 
   for (const [name, value] of Object.entries(rule.headers)) {
     problems.push(...problem(`headers.${name}`, () => checkTemplate(value, partials)));
   }
+  const group = rule.sqs?.message_group_id;
+  if (group) problems.push(...problem("sqs.message_group_id", () => checkTemplate(group, partials)));
   if (problems.length) {
     const summary = problems.map((p) => `${p.field}: ${p.message}`).join("; ");
     throw new GatewayError(422, "invalid_rule", `The rule does not compile: ${summary}`, problems);

@@ -47,6 +47,9 @@ export const webhooks = sqliteTable("webhooks", {
   hangup_causes: text("hangup_causes", { mode: "json" }).$type<Record<string, string>>().notNull(),
   signing: text("signing").$type<WebhookSpec["signing"]>().notNull(),
   secret: text("secret").notNull(),
+  transport: text("transport").$type<WebhookSpec["transport"]>().notNull().default("http"),
+  /** For an SQS rule: queue region, credentials (the secret access key sealed), message group. */
+  sqs: text("sqs", { mode: "json" }).$type<WebhookSpec["sqs"]>(),
   created_at: createdAt(),
   updated_at: updatedAt(),
 });

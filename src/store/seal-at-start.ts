@@ -53,8 +53,8 @@ async function sealSources(db: Database, box: SecretBox): Promise<number> {
 async function sealWebhooks(db: Database, box: SecretBox): Promise<number> {
   const rows = (await db.select().from(webhooks)) as Webhook[];
   for (const row of rows) {
-    const { secret, headers, preset_config } = await sealWebhook(box, await openWebhook(box, row));
-    await db.update(webhooks).set({ secret, headers, preset_config }).where(and(eq(webhooks.id, row.id), eq(webhooks.updated_at, row.updated_at)));
+    const { secret, headers, preset_config, sqs } = await sealWebhook(box, await openWebhook(box, row));
+    await db.update(webhooks).set({ secret, headers, preset_config, sqs }).where(and(eq(webhooks.id, row.id), eq(webhooks.updated_at, row.updated_at)));
   }
   return rows.length;
 }

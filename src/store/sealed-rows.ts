@@ -28,6 +28,11 @@ function presetSecrets(preset: string | null, config: Record<string, unknown>, t
   return mapEntries(config, async (name, value) => (fields?.[name]?.secret && typeof value === "string" ? transform(value) : value));
 }
 
+/** SQS settings with their secret access key sealed or opened; the key id and the rest are not secret. */
+async function sqsSecret<T extends { secret_access_key: string } | null>(sqs: T, transform: Transform): Promise<T> {
+  return sqs === null ? sqs : { ...sqs, secret_access_key: await transform(sqs.secret_access_key) };
+}
+
 /** A source, or a change to one, with its secret sealed. */
 export async function sealSource<T extends Partial<SourceRow>>(box: SecretBox, source: T): Promise<T> {
   return source.secret === undefined ? source : { ...source, secret: await box.seal(source.secret) };
@@ -44,6 +49,7 @@ export async function sealWebhook(box: SecretBox, webhook: Webhook): Promise<Web
     secret: await seal(webhook.secret),
     headers: await sensitiveHeaders(webhook.headers, seal),
     preset_config: await presetSecrets(webhook.preset, webhook.preset_config, seal),
+    sqs: await sqsSecret(webhook.sqs, seal),
   };
 }
 
@@ -54,6 +60,7 @@ export async function openWebhook(box: SecretBox, webhook: Webhook): Promise<Web
     secret: await open(webhook.secret),
     headers: await allStrings(webhook.headers, open),
     preset_config: await allStrings(webhook.preset_config, open),
+    sqs: await sqsSecret(webhook.sqs, open),
   };
 }
 

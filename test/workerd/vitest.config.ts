@@ -52,6 +52,7 @@ export default defineProject({
         bindings: {
           TEST_MIGRATIONS: migrations,
           RECEIVER_HUB: inject("receiverHub"),
+          SQS_ENDPOINT: inject("sqsEndpoint"),
           // For queue-e2e.test.ts, where the Worker runs on the env of wrangler.toml and these.
           ADMIN_TOKEN: ADMIN_TOKEN,
           ENCRYPTION_KEY: ENCRYPTION_KEY,
@@ -74,7 +75,7 @@ export default defineProject({
     name: "workerd",
     root,
     include: [...SHARED_TESTS, "test/workerd/**/*.test.ts"],
-    globalSetup: [here("./receiver-hub.ts")],
+    globalSetup: [here("./receiver-hub.ts"), here("./sqs-server.ts")],
     // One D1 per project: test files take turns, each resetting it.
     fileParallelism: false,
     testTimeout: 20_000,

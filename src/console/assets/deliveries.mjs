@@ -80,8 +80,33 @@ export async function showDeliveries(view) {
 }
 
 /** The request as it was (or will be) sent: method and URL, headers, body. */
+/**
+ * An SQS message: the queue, the message's parameters and attributes, the body. A preview shows an attempt's
+ * attributes; a stored delivery gets them anew on each attempt.
+ */
+function messageBlock(message, id) {
+  const { message_attributes: attributes, message_group_id: group, message_deduplication_id: dedup } = message.sqs;
+  const facts = [["MessageGroupId", group], ["MessageDeduplicationId", dedup]].filter(([, value]) => value);
+  return h(
+    "div",
+    { class: "request", id },
+    h("p", { class: "mono request-line" }, h("strong", {}, "SQS SendMessage"), " ", message.url),
+    facts.length ? h("dl", { class: "facts" }, facts.map(([name, value]) => [h("dt", {}, name), h("dd", { class: "mono" }, value)])) : null,
+    attributes
+      ? table(
+          { class: "headers" },
+          ["header", "value"],
+          ["Message attribute", "Value"],
+          Object.entries(attributes).map(([name, value]) => h("tr", {}, h("td", { class: "mono" }, name), h("td", { class: "mono" }, value))),
+        )
+      : h("p", { class: "muted" }, "Each attempt adds the attributes webhook-id and X-SIGNATURE (and webhook-timestamp for standard signing)."),
+    h("pre", { class: "body" }, message.body),
+  );
+}
+
 export function requestBlock(request, id) {
   if (!request) return h("p", { class: "muted" }, "Not rendered: the rule could not be rendered for this event (see the error).");
+  if (request.sqs) return messageBlock(request, id);
   return h(
     "div",
     { class: "request", id },

@@ -5,7 +5,7 @@ import { api, ApiError } from "./api.mjs";
 import { h, toast, valueOf } from "./dom.mjs";
 import { checkboxGroup, FieldErrors, labelled, pairEditor } from "./fields.mjs";
 import { livePreview } from "./preview.mjs";
-import { DIRECTIONS, EVENT_TYPES, HANGUP_CAUSES, METHODS, SIGNINGS, WEBHOOK_DEFAULTS } from "./vocabulary.mjs";
+import { DEFAULT_MESSAGE_GROUP_ID, DIRECTIONS, EVENT_TYPES, HANGUP_CAUSES, METHODS, SIGNINGS, TRANSPORTS, WEBHOOK_DEFAULTS } from "./vocabulary.mjs";
 
 const METHOD_LABELS = {
   GET: "GET: parameters in the query string",
@@ -14,6 +14,8 @@ const METHOD_LABELS = {
   PUT: "PUT: JSON body",
   PATCH: "PATCH: JSON body",
 };
+const URL_HINT = "Handlebars allowed: {{agent.extension}}, {{{config.instance_url}}} for a preset's settings.";
+const TRANSPORT_LABELS = { http: "HTTP request", sqs: "AWS SQS message" };
 const SIGNING_LABELS = {
   standard: "Standard Webhooks (webhook-signature header)",
   "hmac-hex": "HMAC-SHA256 hex in x-signature (the Wildix way)",
@@ -87,6 +89,7 @@ function webhookControls(errors, sources, fieldList) {
       hint: sources.length ? "None ticked: events from every source." : "No source yet: events from every source.",
     }),
     filter: text({ class: "mono", placeholder: "bill_duration > 30", list: "canonical-fields" }),
+    transport: select(TRANSPORTS, TRANSPORT_LABELS),
     method: select(METHODS, METHOD_LABELS),
     url: text({ class: "mono", type: "text", placeholder: "https://crm.example.com/calls?ext={{agent.extension}}", required: true }),
     headers: pairEditor({ id: "headers", legend: "Headers", names: "Header", values: "Value", add: "Add header", errors, path: "headers" }),
@@ -111,6 +114,10 @@ function webhookControls(errors, sources, fieldList) {
     signing: select(SIGNINGS, SIGNING_LABELS),
     secret: text({ class: "mono", autocomplete: "off", placeholder: "Leave empty to generate one" }),
     causes: new Map(HANGUP_CAUSES.map((cause) => [cause, text({ placeholder: cause })])),
+    sqsRegion: text({ class: "mono", placeholder: "eu-west-1" }),
+    sqsKeyId: text({ class: "mono", autocomplete: "off", placeholder: "AKIA…" }),
+    sqsSecret: text({ class: "mono", type: "password", autocomplete: "new-password" }),
+    sqsGroup: text({ class: "mono", placeholder: DEFAULT_MESSAGE_GROUP_ID }),
   };
   c.payloadRadios = new Map(
     PAYLOADS.map(([value, label]) => {
@@ -127,15 +134,31 @@ function payloadKindOf(c) {
   return [...c.payloadRadios].find(([, radio]) => radio.checked)?.[0] ?? "map";
 }
 
+const isSqs = (c) => c.transport.value === "sqs";
+
 /** Shows the editor of the chosen payload kind; a GET request has no body, so no template. */
 function showPayloadEditor(c, parts) {
-  const isGet = c.method.value === "GET";
+  const isGet = !isSqs(c) && c.method.value === "GET";
   c.payloadRadios.get("template").disabled = isGet;
   if (isGet && payloadKindOf(c) === "template") c.payloadRadios.get("map").checked = true;
   const kind = payloadKindOf(c);
   parts.map.hidden = kind !== "map";
   parts.expression.hidden = kind !== "expression";
   parts.template.hidden = kind !== "template";
+}
+
+/**
+ * Shows what the chosen transport uses: an SQS message has a queue URL, credentials and a message group, and
+ * no method, headers or content type (its body is the JSON params or the template).
+ */
+function showTransport(c, parts) {
+  const sqs = isSqs(c);
+  for (const part of [parts.method, parts.headers, parts.contentType]) part.hidden = sqs;
+  parts.sqs.hidden = !sqs;
+  parts.urlLabel.textContent = sqs ? "Queue URL" : "URL";
+  parts.urlHint.textContent = sqs ? "The queue's URL as AWS shows it; a queue named *.fifo is a FIFO queue." : URL_HINT;
+  c.url.placeholder = sqs ? "https://sqs.eu-west-1.amazonaws.com/123456789012/calls.fifo" : "https://crm.example.com/calls?ext={{agent.extension}}";
+  showPayloadEditor(c, parts);
 }
 
 /** Fills the controls from a rule (or a preset's part of one). */
@@ -146,6 +169,7 @@ function fill(c, rule) {
   c.callTypes.set(rule.call_types ?? []);
   c.sources.set(rule.source_ids ?? []);
   c.filter.value = rule.filter ?? "";
+  c.transport.value = rule.transport ?? WEBHOOK_DEFAULTS.transport;
   c.method.value = rule.method ?? WEBHOOK_DEFAULTS.method;
   c.url.value = rule.url ?? "";
   c.headers.set(rule.headers ?? {});
@@ -161,6 +185,10 @@ function fill(c, rule) {
   c.signing.value = rule.signing ?? WEBHOOK_DEFAULTS.signing;
   c.secret.value = rule.secret ?? "";
   for (const [cause, input] of c.causes) input.value = rule.hangup_causes?.[cause] ?? "";
+  c.sqsRegion.value = rule.sqs?.region ?? "";
+  c.sqsKeyId.value = rule.sqs?.access_key_id ?? "";
+  c.sqsSecret.value = rule.sqs?.secret_access_key ?? "";
+  c.sqsGroup.value = rule.sqs?.message_group_id ?? "";
 }
 
 /** The rule the controls describe, as the API takes it. */
@@ -188,6 +216,18 @@ function ruleOf(c, settings) {
   };
   if (c.secret.value.trim()) rule.secret = c.secret.value.trim();
   if (settings) rule.preset_config = settings.read();
+  rule.transport = c.transport.value;
+  rule.sqs = null;
+  if (isSqs(c)) {
+    // An SQS message's body is the params as JSON (or the template); it has no HTTP headers.
+    Object.assign(rule, { method: "POST_JSON", headers: {} });
+    rule.sqs = {
+      region: optional(c.sqsRegion.value.trim()),
+      access_key_id: c.sqsKeyId.value.trim(),
+      secret_access_key: c.sqsSecret.value.trim(),
+      message_group_id: optional(c.sqsGroup.value.trim()),
+    };
+  }
   return rule;
 }
 
@@ -228,13 +268,16 @@ export async function showWebhookForm(view, id) {
   };
   const presetPicker = select(["", ...presets.map((p) => p.id)], Object.fromEntries([["", "Custom webhook"], ...presets.map((p) => [p.id, p.name])]));
   presetPicker.disabled = Boolean(existing);
+  // A preset calls its service over HTTP: SQS is for custom webhooks.
+  const lockTransport = () => (c.transport.disabled = Boolean(preset));
   presetPicker.addEventListener("change", () => {
     preset = presets.find((p) => p.id === presetPicker.value) ?? null;
     settings = preset ? presetSettings(preset, errors) : null;
     settings?.set({});
     fill(c, { ...NEW_RULE, ...(preset?.webhook ?? {}), name: c.name.value || preset?.name || "" });
     showSettings();
-    showPayloadEditor(c, parts);
+    lockTransport();
+    showTransport(c, parts);
   });
 
   const parts = {
@@ -252,16 +295,41 @@ export async function showWebhookForm(view, id) {
         errors,
         path: "body_template",
       }),
-      labelled("Content type", c.contentType, { errors, path: "content_type" }),
+    ),
+    contentType: labelled("Content type", c.contentType, { errors, path: "content_type" }),
+    method: labelled("Method", c.method, { errors, path: "method" }),
+    url: labelled("URL", c.url, { hint: URL_HINT, errors, path: "url" }),
+    headers: c.headers.element,
+    sqs: h(
+      "div",
+      { id: "sqs-settings" },
+      labelled("Region", c.sqsRegion, { hint: "The queue's AWS region; read from an AWS queue URL (sqs.<region>.amazonaws.com) when empty.", errors, path: "sqs.region" }),
+      labelled("Access key ID", c.sqsKeyId, { hint: "An IAM user's key that may sqs:SendMessage to this queue.", errors, path: "sqs.access_key_id" }),
+      labelled("Secret access key", c.sqsSecret, {
+        hint: existing?.sqs ? "Shown masked; leave as is to keep it, or type a new one." : "Stored encrypted; never shown again.",
+        errors,
+        path: "sqs.secret_access_key",
+      }),
+      labelled("Message group ID", c.sqsGroup, {
+        hint: `FIFO queues (name ending in .fifo): Handlebars over the event; empty: ${DEFAULT_MESSAGE_GROUP_ID}, so that one call's events stay in order. Standard queues: sent only when set.`,
+        errors,
+        path: "sqs.message_group_id",
+      }),
     ),
   };
+  parts.template.append(parts.contentType);
+  parts.urlLabel = parts.url.querySelector("label");
+  parts.urlHint = parts.url.querySelector(".hint");
+  parts.sqs.append(errors.add("sqs", errors.line(null)));
   c.method.addEventListener("change", () => showPayloadEditor(c, parts));
   c.payload.addEventListener("change", () => showPayloadEditor(c, parts));
+  c.transport.addEventListener("change", () => showTransport(c, parts));
 
   fill(c, existing ?? NEW_RULE);
   settings?.set(existing?.preset_config ?? {});
   showSettings();
-  showPayloadEditor(c, parts);
+  lockTransport();
+  showTransport(c, parts);
 
   // The rule as the API takes it; a secret still shown masked is left out, so the stored one stays.
   const draft = () => {
@@ -288,9 +356,11 @@ export async function showWebhookForm(view, id) {
     ),
     section(
       "Request",
-      labelled("Method", c.method, { errors, path: "method" }),
-      labelled("URL", c.url, { hint: "Handlebars allowed: {{agent.extension}}, {{{config.instance_url}}} for a preset's settings.", errors, path: "url" }),
-      c.headers.element,
+      labelled("Transport", c.transport, { hint: "Where the payload goes: an HTTP request to a URL, or a message to an AWS SQS queue.", errors, path: "transport" }),
+      parts.method,
+      parts.url,
+      parts.headers,
+      parts.sqs,
     ),
     section("Payload", c.payload, parts.map, parts.expression, parts.template, c.fieldList),
     section(
@@ -335,7 +405,10 @@ export async function showWebhookForm(view, id) {
     const rule = draft();
     try {
       if (existing) {
-        await api("PATCH", `/api/webhooks/${existing.id}`, rule);
+        // Like the signing secret: a secret access key still shown masked is left out, so the stored one stays.
+        const change = structuredClone(rule);
+        if (change.sqs && existing.sqs && change.sqs.secret_access_key === existing.sqs.secret_access_key) delete change.sqs.secret_access_key;
+        await api("PATCH", `/api/webhooks/${existing.id}`, change);
         saved = JSON.stringify(rule);
         toast(`Saved “${rule.name}”`);
       } else {

@@ -14,7 +14,7 @@ export async function showWebhooks(view) {
       h("td", {}, w.enabled ? badge("active", "on") : badge("inactive", "off")),
       h("td", {}, h("a", { href: `#/webhooks/${w.id}` }, w.name), w.preset ? h("div", { class: "muted" }, `preset: ${w.preset}`) : null),
       h("td", { class: "mono" }, w.url),
-      h("td", {}, w.method),
+      h("td", {}, w.transport === "sqs" ? "SQS" : w.method),
       h("td", {}, w.events.join(", ")),
       h(
         "td",
