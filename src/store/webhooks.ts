@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import type { Webhook } from "../domain/webhook.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { Database } from "./database.js";
@@ -18,7 +18,7 @@ export function webhookQueries(db: Database, box: SecretBox, inMemory: boolean) 
   return withSnapshot(queries, queries.list, (rows) => ({
     get: async (id: string) => (await rows()).find((webhook) => webhook.id === id) ?? null,
     list: rows,
-    enabled: async () => (await rows()).filter((webhook) => webhook.enabled),
+    enabled: async () => (await rows()).filter((webhook) => webhook.enabled).reverse(),
   }));
 }
 
@@ -35,8 +35,9 @@ function webhookTable(db: Database, box: SecretBox) {
     async list(): Promise<Webhook[]> {
       return openAll(await db.select().from(webhooks).orderBy(desc(webhooks.id)));
     },
+    /** Oldest first: an event's deliveries are made, and sent, in the order the rules were created. */
     async enabled(): Promise<Webhook[]> {
-      return openAll(await db.select().from(webhooks).where(eq(webhooks.enabled, true)));
+      return openAll(await db.select().from(webhooks).where(eq(webhooks.enabled, true)).orderBy(asc(webhooks.id)));
     },
     async replace(webhook: Webhook): Promise<void> {
       await db.update(webhooks).set(await sealWebhook(box, webhook)).where(eq(webhooks.id, webhook.id));
