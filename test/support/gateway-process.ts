@@ -3,6 +3,9 @@ import { ADMIN_TOKEN, clientOf } from "./gateway-api.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
+/** The Node flags `npm start` runs the gateway with (package.json): a young generation sized for a server. */
+const NODE_FLAGS = ["--max-semi-space-size=64"];
+
 export interface ChildServer {
   child: ChildProcess;
   url: string;
@@ -17,7 +20,7 @@ export interface ChildServer {
  * own and SIGKILL hits it, not a wrapper) and resolves once it prints `listening on <url>`.
  */
 export function spawnServer(script: string, env: Record<string, string>): Promise<ChildServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...NODE_FLAGS, "--import", "tsx", script], { cwd: ROOT, env: { ...process.env, ...env } });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let output = "";
   return new Promise((resolve, reject) => {
