@@ -246,6 +246,17 @@ describe("retries", () => {
     expect(next.body.deliveries).toBe(0);
   });
 
+  it("applies a rule changed through the API to the very next event (rules kept in memory are dropped on write)", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/before` });
+    await deliveriesOf(gw, await deliverOne());
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { url: `${receiver.url}/after` })).status).toBe(200);
+    await deliveriesOf(gw, await deliverOne());
+    expect((await gw.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
+    expect((await ingest(gw, source, callEvent())).body.deliveries).toBe(0);
+    await gw.settle();
+    expect(receiver.requests.map((r) => r.path)).toEqual(["/before", "/after"]);
+  });
+
   it("enforces timeout_ms and retries a receiver that did not answer in time", async () => {
     await createWebhook(gw, { url: `${receiver.url}/slow`, timeout_ms: 150, retries: 1 });
     receiver.replyWith({ delayMs: 2_000 });
