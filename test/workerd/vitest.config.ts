@@ -19,6 +19,7 @@ export const SHARED_TESTS = [
   "test/policy.test.ts",
   "test/preset-salesforce.test.ts",
   "test/preset-tradersoft-voipcloud.test.ts",
+  "test/regex-safety.test.ts",
   "test/source-voipappz.test.ts",
   "test/source-voipcloud.test.ts",
   "test/source-wildix.test.ts",
