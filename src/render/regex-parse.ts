@@ -9,7 +9,7 @@ export type RegexNode =
   /** Matches exactly one code unit: a literal, an escape such as `\d`, `.` or a class `[...]`; `source` as written. */
   | { kind: "atom"; source: string }
   /** `^`, `$`, `\b`, `\B`: matches no characters. */
-  | { kind: "assertion" }
+  | { kind: "assertion"; source: string }
   /** `(...)`, `(?:...)`, `(?<name>...)` or a lookaround, with its alternatives. */
   | { kind: "group"; lookaround: boolean; branches: RegexNode[][] }
   /** A quantified node; `source` is the node and its quantifier as written, for error messages. */
@@ -55,7 +55,7 @@ class Parser {
     const c = this.peek();
     if (c === "^" || c === "$") {
       this.pos++;
-      return { kind: "assertion" };
+      return { kind: "assertion", source: c };
     }
     if (c === "(") return this.group();
     if (c === "[") return this.atom(this.classEnd());
@@ -75,7 +75,7 @@ class Parser {
     if (this.src.startsWith("?:", this.pos)) this.pos += 2;
     else if (this.src.startsWith("?=", this.pos) || this.src.startsWith("?!", this.pos)) [this.pos, lookaround] = [this.pos + 2, true];
     else if (this.src.startsWith("?<=", this.pos) || this.src.startsWith("?<!", this.pos)) [this.pos, lookaround] = [this.pos + 3, true];
-    else if (this.src.startsWith("?<", this.pos)) this.pos = this.src.indexOf(">", this.pos) + 1;
+    else if (this.src.startsWith("?<", this.pos)) this.pos = (this.src.indexOf(">", this.pos) + 1 || this.src.length);
     const branches = this.alternatives();
     if (this.peek() === ")") this.pos++;
     return { kind: "group", lookaround, branches };
@@ -94,7 +94,7 @@ class Parser {
     const rest = this.src.slice(this.pos + 2);
     if (next === "b" || next === "B") {
       this.pos += 2;
-      return { kind: "assertion" };
+      return { kind: "assertion", source: `\\${next}` };
     }
     // Without named groups `\k` is a plain "k", and `\1` without a group 1 an octal escape: both are rare enough
     // to refuse along with the real back-references.

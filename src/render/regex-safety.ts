@@ -12,7 +12,10 @@ export const MAX_REGEX_LENGTH = 200;
 const OPEN_ENDED = 100;
 
 /** Class-against-class comparisons one pattern may ask for (each scans 64 K code units): bounds the check's own time. */
-const MAX_CLASS_COMPARISONS = 200;
+const MAX_CLASS_COMPARISONS = 400;
+
+type Repeat = Extract<RegexNode, { kind: "repeat" }>;
+type Overlaps = (a: string, b: string) => boolean;
 
 /** Every UTF-16 code unit once: without the `u` flag each is one "character", so this decides any class overlap. */
 let allCodeUnits: string | undefined;
@@ -33,7 +36,7 @@ class TooComplex extends Error {}
  * Whether two single-character matchers (`a`, `\d`, `[a-f]`, `.`) share a character, under the pattern's flags.
  * Each is a one-character pattern, so the regexes built here cannot backtrack.
  */
-function overlapTester(flags: string): (a: string, b: string) => boolean {
+function overlapTester(flags: string): Overlaps {
   const caseFlag = flags.includes("i") ? "i" : "";
   const seen = new Map<string, boolean>();
   let classComparisons = 0;
@@ -54,8 +57,6 @@ function overlapTester(flags: string): (a: string, b: string) => boolean {
   };
 }
 
-type Overlaps = (a: string, b: string) => boolean;
-
 /** `(x)` and `(?:x)` around a single node are that node. */
 function unwrap(node: RegexNode): RegexNode {
   while (node.kind === "group" && !node.lookaround && node.branches.length === 1 && node.branches[0].length === 1) {
@@ -64,9 +65,15 @@ function unwrap(node: RegexNode): RegexNode {
   return node;
 }
 
-type Repeat = Extract<RegexNode, { kind: "repeat" }>;
-const repeats = (node: Repeat): boolean => node.max > 1;
-const openEnded = (node: RegexNode): boolean => node.kind === "repeat" && node.max - node.min > OPEN_ENDED;
+/** A sequence with its plain groups (`(ab)`, `(?:ab)`) spliced in: they add no choice of their own. */
+function flatten(sequence: RegexNode[]): RegexNode[] {
+  return sequence.flatMap((node) => {
+    const inner = unwrap(node);
+    return inner.kind === "group" && !inner.lookaround && inner.branches.length === 1 ? flatten(inner.branches[0]) : [inner];
+  });
+}
+
+const openEnded = (node: RegexNode): node is Repeat => node.kind === "repeat" && node.max - node.min > OPEN_ENDED;
 
 function nullable(node: RegexNode): boolean {
   if (node.kind === "atom") return false;
@@ -81,6 +88,8 @@ function* nodesIn(node: RegexNode): Generator<RegexNode> {
   if (node.kind === "repeat") yield* nodesIn(node.body);
   if (node.kind === "group") for (const branch of node.branches) for (const inner of branch) yield* nodesIn(inner);
 }
+
+const atomsIn = (node: RegexNode): string[] => [...nodesIn(node)].flatMap((n) => (n.kind === "atom" ? [n.source] : []));
 
 /** The single-character matchers a sequence can start with, or null when it may match nothing or is not simple. */
 function firstAtoms(sequence: RegexNode[]): string[] | null {
@@ -106,7 +115,7 @@ function branchesOverlap(branches: RegexNode[][], overlaps: Overlaps): boolean {
   return false;
 }
 
-/** What is wrong with a repeated node: a quantifier inside it, or alternatives inside it that can start alike. */
+/** What is wrong with a node repeated more than once: a quantifier inside it, or alternatives inside it that start alike. */
 function repeatHazard(repeat: Repeat, overlaps: Overlaps): string | null {
   const inner = [...nodesIn(repeat.body)];
   if (inner.some((node) => node.kind === "repeat" && node.min !== node.max)) {
@@ -120,22 +129,37 @@ function repeatHazard(repeat: Repeat, overlaps: Overlaps): string | null {
   return null;
 }
 
-/** `\d+\d+`, `a*\s*a+`: open-ended repeats of overlapping characters, side by side, multiply the work. */
-function adjacentHazard(sequence: RegexNode[], overlaps: Overlaps): string | null {
-  const openAtom = (node: RegexNode) => {
-    const inner = unwrap(node);
-    return openEnded(inner) && inner.kind === "repeat" && unwrap(inner.body).kind === "atom" ? inner : null;
-  };
-  for (let i = 0; i < sequence.length; i++) {
-    const first = openAtom(sequence[i]);
-    if (!first) continue;
-    for (const next of sequence.slice(i + 1)) {
-      const second = openAtom(next);
-      const [a, b] = [unwrap(first.body), second && unwrap(second.body)] as const;
-      if (second && a.kind === "atom" && b?.kind === "atom" && overlaps(a.source, b.source)) {
-        return `${first.source} and ${second.source} follow each other and can match the same characters, so a long input can be split between them in many ways; make one of them exclude the other's characters`;
+/** Where a sequence stands: a top-level branch (anchored by a leading `^` or not) or inside a group. */
+interface Place {
+  topLevel: boolean;
+  anchored: boolean;
+}
+
+/**
+ * Open-ended repeats that can take the same characters, with nothing between them that the first could not take
+ * too (`\d+\d+`, `a*\s*a+`, `.*a.*b`), form a chain: each link multiplies the ways to split an input, and so the
+ * time to fail on it. One link is linear per starting point; a search tries every starting point unless the
+ * pattern is anchored with `^`, so an anchored pattern may have a chain of two, an unanchored one no chain at all.
+ * A repeat that ends a whole pattern adds no link: nothing after it can fail and make it give characters back.
+ */
+function chainHazard(sequence: RegexNode[], place: Place, overlaps: Overlaps): string | null {
+  const nodes = flatten(sequence);
+  const shares = (a: RegexNode, b: RegexNode) => atomsIn(a).some((x) => atomsIn(b).some((y) => overlaps(x, y)));
+  const linked = (i: number, j: number) =>
+    shares(nodes[i], nodes[j]) && nodes.slice(i + 1, j).every((between) => nullable(between) || shares(nodes[i], between));
+  const allowed = place.anchored ? 2 : 1;
+  const chain: number[] = [];
+  for (let j = 0; j < nodes.length; j++) {
+    const last = nodes[j];
+    if (!openEnded(last) || (place.topLevel && j === nodes.length - 1 && j > 0)) continue;
+    chain[j] = 1;
+    for (let i = 0; i < j; i++) {
+      if (!chain[i] || !linked(i, j)) continue;
+      chain[j] = Math.max(chain[j], chain[i] + 1);
+      if (chain[j] > allowed) {
+        const hint = place.anchored ? "" : "anchor the pattern with ^ (a leading .* is never needed), or ";
+        return `${(nodes[i] as Repeat).source} and ${last.source} can take the same characters, with nothing between them that the first cannot take too, so a long input can be split between them in many ways; ${hint}make one of them exclude the other's characters`;
       }
-      if (!nullable(next)) break;
     }
   }
   return null;
@@ -146,17 +170,15 @@ function nodeHazard(node: RegexNode, overlaps: Overlaps): string | null {
   if (inner.kind === "backreference") {
     return `the back-reference ${inner.source} can make matching take exponential time; match the text without referring back to a group`;
   }
-  if (inner.kind === "repeat") return (repeats(inner) && repeatHazard(inner, overlaps)) || nodeHazard(inner.body, overlaps);
-  if (inner.kind === "group") return firstHazard(inner.branches, overlaps);
+  if (inner.kind === "repeat") return (inner.max > 1 && repeatHazard(inner, overlaps)) || nodeHazard(inner.body, overlaps);
+  if (inner.kind === "group") return firstOf(inner.branches, (branch) => sequenceHazard(branch, NESTED, overlaps));
   return null;
 }
 
-function sequenceHazard(sequence: RegexNode[], overlaps: Overlaps): string | null {
-  return adjacentHazard(sequence, overlaps) ?? firstOf(sequence, (node) => nodeHazard(node, overlaps));
-}
+const NESTED: Place = { topLevel: false, anchored: false };
 
-function firstHazard(branches: RegexNode[][], overlaps: Overlaps): string | null {
-  return firstOf(branches, (branch) => sequenceHazard(branch, overlaps));
+function sequenceHazard(sequence: RegexNode[], place: Place, overlaps: Overlaps): string | null {
+  return chainHazard(sequence, place, overlaps) ?? firstOf(sequence, (node) => nodeHazard(node, overlaps));
 }
 
 function firstOf<T>(items: T[], hazard: (item: T) => string | null): string | null {
@@ -167,18 +189,26 @@ function firstOf<T>(items: T[], hazard: (item: T) => string | null): string | nu
   return null;
 }
 
+/** A branch that starts with `^` is tried at the start of the text only (of each line, with the `m` flag: not so). */
+function anchoredAtStart(branch: RegexNode[], flags: string): boolean {
+  const first = flatten(branch)[0];
+  return !flags.includes("m") && first?.kind === "assertion" && first.source === "^";
+}
+
 /**
  * Why matching this regular expression could take more than linear time on some input (nested quantifiers,
- * repeated overlapping alternatives, adjacent overlapping quantifiers, back-references, an overlong pattern), or
- * null when the check finds none of these.
+ * repeated overlapping alternatives, chains of overlapping open-ended quantifiers, back-references, an overlong
+ * pattern), or null when the check finds none of these.
  */
 export function regexHazard(source: string, flags = ""): string | null {
   if (source.length > MAX_REGEX_LENGTH) {
     return `the pattern is ${source.length} characters long, more than the ${MAX_REGEX_LENGTH} allowed`;
   }
-  const branches = parseRegex(source);
+  const overlaps = overlapTester(flags);
   try {
-    return firstHazard(branches, overlapTester(flags));
+    return firstOf(parseRegex(source), (branch) =>
+      sequenceHazard(branch, { topLevel: true, anchored: anchoredAtStart(branch, flags) }, overlaps),
+    );
   } catch (error) {
     if (error instanceof TooComplex) return "the pattern has too many character classes to check for slow matching; simplify it";
     throw error;
