@@ -29,6 +29,8 @@ const SAFE: Array<[string, string?]> = [
   ["[^@]+\\.[a-z]{2,}"],
   ["^.*:\\s*(\\d+)$"],
   ["^\\d+\\d*$"],
+  ["(?=.*a)(?=.*b).*c"],
+  ["^(?:.*a|b)(?:.*c|d)e"],
 ];
 
 const UNSAFE: Array<[string, string, RegExp]> = [
@@ -55,6 +57,8 @@ const UNSAFE: Array<[string, string, RegExp]> = [
   ["(?:.*,)(.*)x", "", /can take the same characters/],
   ["^.*a.*a.*b", "", /can take the same characters, with nothing between them that the first cannot take too, so a long input can be split between them in many ways; make one/],
   ["^\\d+\\d+$", "m", /can take the same characters/],
+  ["(?:.*a|b)(?:.*c|d)e", "", /^\(\?:\.\*a\|b\) and \(\?:\.\*c\|d\) can take the same characters/],
+  ["(?:x.*)?.*y", "", /can take the same characters/],
   ["(a)\\1", "", /back-reference \\1/],
   ["(?<x>a)\\k<x>", "", /back-reference \\k<x>/],
   ["x".repeat(MAX_REGEX_LENGTH + 1), "", /more than the 200 allowed/],

@@ -10,8 +10,8 @@ export type RegexNode =
   | { kind: "atom"; source: string }
   /** `^`, `$`, `\b`, `\B`: matches no characters. */
   | { kind: "assertion"; source: string }
-  /** `(...)`, `(?:...)`, `(?<name>...)` or a lookaround, with its alternatives. */
-  | { kind: "group"; lookaround: boolean; branches: RegexNode[][] }
+  /** `(...)`, `(?:...)`, `(?<name>...)` or a lookaround, with its alternatives; `source` as written. */
+  | { kind: "group"; lookaround: boolean; branches: RegexNode[][]; source: string }
   /** A quantified node; `source` is the node and its quantifier as written, for error messages. */
   | { kind: "repeat"; body: RegexNode; min: number; max: number; source: string }
   /** `\1` or `\k<name>`. */
@@ -70,7 +70,7 @@ class Parser {
   }
 
   private group(): RegexNode {
-    this.pos++;
+    const start = this.pos++;
     let lookaround = false;
     if (this.src.startsWith("?:", this.pos)) this.pos += 2;
     else if (this.src.startsWith("?=", this.pos) || this.src.startsWith("?!", this.pos)) [this.pos, lookaround] = [this.pos + 2, true];
@@ -78,7 +78,7 @@ class Parser {
     else if (this.src.startsWith("?<", this.pos)) this.pos = (this.src.indexOf(">", this.pos) + 1 || this.src.length);
     const branches = this.alternatives();
     if (this.peek() === ")") this.pos++;
-    return { kind: "group", lookaround, branches };
+    return { kind: "group", lookaround, branches, source: this.src.slice(start, this.pos) };
   }
 
   /** The index after the `]` closing the class that starts here (`[]` and `[^]` are complete classes in JS). */

@@ -73,7 +73,17 @@ function flatten(sequence: RegexNode[]): RegexNode[] {
   });
 }
 
-const openEnded = (node: RegexNode): node is Repeat => node.kind === "repeat" && node.max - node.min > OPEN_ENDED;
+const openEnded = (node: RegexNode): boolean => node.kind === "repeat" && node.max - node.min > OPEN_ENDED;
+
+/**
+ * Whether backtracking can make this node take more or fewer characters without bound: an open-ended repeat, or a
+ * group or optional part with one inside. Lookarounds do not count: once one matches, JavaScript never backtracks into it.
+ */
+function open(node: RegexNode): boolean {
+  if (openEnded(node)) return true;
+  if (node.kind === "group") return !node.lookaround && node.branches.some((branch) => branch.some(open));
+  return node.kind === "repeat" && open(node.body);
+}
 
 function nullable(node: RegexNode): boolean {
   if (node.kind === "atom") return false;
@@ -151,19 +161,21 @@ function chainHazard(sequence: RegexNode[], place: Place, overlaps: Overlaps): s
   const chain: number[] = [];
   for (let j = 0; j < nodes.length; j++) {
     const last = nodes[j];
-    if (!openEnded(last) || (place.topLevel && j === nodes.length - 1 && j > 0)) continue;
+    if (!open(last) || (place.topLevel && j === nodes.length - 1 && j > 0 && openEnded(last))) continue;
     chain[j] = 1;
     for (let i = 0; i < j; i++) {
       if (!chain[i] || !linked(i, j)) continue;
       chain[j] = Math.max(chain[j], chain[i] + 1);
       if (chain[j] > allowed) {
         const hint = place.anchored ? "" : "anchor the pattern with ^ (a leading .* is never needed), or ";
-        return `${(nodes[i] as Repeat).source} and ${last.source} can take the same characters, with nothing between them that the first cannot take too, so a long input can be split between them in many ways; ${hint}make one of them exclude the other's characters`;
+        return `${sourceOf(nodes[i])} and ${sourceOf(last)} can take the same characters, with nothing between them that the first cannot take too, so a long input can be split between them in many ways; ${hint}make one of them exclude the other's characters`;
       }
     }
   }
   return null;
 }
+
+const sourceOf = (node: RegexNode): string => ("source" in node ? node.source : "");
 
 function nodeHazard(node: RegexNode, overlaps: Overlaps): string | null {
   const inner = unwrap(node);
