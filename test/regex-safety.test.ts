@@ -31,6 +31,7 @@ const SAFE: Array<[string, string?]> = [
   ["^\\d+\\d*$"],
   ["(?=.*a)(?=.*b).*c"],
   ["^(?:.*a|b)(?:.*c|d)e"],
+  ["^(?:.*:\\s*(\\d+))$"],
 ];
 
 const UNSAFE: Array<[string, string, RegExp]> = [
@@ -59,6 +60,7 @@ const UNSAFE: Array<[string, string, RegExp]> = [
   ["^\\d+\\d+$", "m", /can take the same characters/],
   ["(?:.*a|b)(?:.*c|d)e", "", /^\(\?:\.\*a\|b\) and \(\?:\.\*c\|d\) can take the same characters/],
   ["(?:x.*)?.*y", "", /can take the same characters/],
+  ["^(?:.*a.*b)?c", "", /can take the same characters/],
   ["(a)\\1", "", /back-reference \\1/],
   ["(?<x>a)\\k<x>", "", /back-reference \\k<x>/],
   ["x".repeat(MAX_REGEX_LENGTH + 1), "", /more than the 200 allowed/],

@@ -147,7 +147,7 @@ interface Place {
 
 /**
  * Open-ended repeats that can take the same characters, with nothing between them that the first could not take
- * too (`\d+\d+`, `a*\s*a+`, `.*a.*b`), form a chain: each link multiplies the ways to split an input, and so the
+ * too (`\d+\d+$`, `a*\s*a+x`, `.*a.*b`), form a chain: each link multiplies the ways to split an input, and so the
  * time to fail on it. One link is linear per starting point; a search tries every starting point unless the
  * pattern is anchored with `^`, so an anchored pattern may have a chain of two, an unanchored one no chain at all.
  * A repeat that ends a whole pattern adds no link: nothing after it can fail and make it give characters back.
@@ -182,9 +182,17 @@ function nodeHazard(node: RegexNode, overlaps: Overlaps): string | null {
   if (inner.kind === "backreference") {
     return `the back-reference ${inner.source} can make matching take exponential time; match the text without referring back to a group`;
   }
-  if (inner.kind === "repeat") return (inner.max > 1 && repeatHazard(inner, overlaps)) || nodeHazard(inner.body, overlaps);
-  if (inner.kind === "group") return firstOf(inner.branches, (branch) => sequenceHazard(branch, NESTED, overlaps));
-  return null;
+  if (inner.kind === "repeat") return (inner.max > 1 && repeatHazard(inner, overlaps)) || partHazard(inner.body, overlaps);
+  // A plain group's sequence was spliced into the one around it (see flatten), and its chains checked there.
+  if (inner.kind !== "group") return null;
+  if (!inner.lookaround && inner.branches.length === 1) return firstOf(inner.branches[0], (n) => nodeHazard(n, overlaps));
+  return partHazard(inner, overlaps);
+}
+
+/** A part matched on its own (a repeated body, an alternative, a lookaround): each sequence in it stands alone. */
+function partHazard(node: RegexNode, overlaps: Overlaps): string | null {
+  if (node.kind !== "group") return nodeHazard(node, overlaps);
+  return firstOf(node.branches, (branch) => sequenceHazard(branch, NESTED, overlaps));
 }
 
 const NESTED: Place = { topLevel: false, anchored: false };
