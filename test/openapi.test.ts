@@ -1,11 +1,14 @@
+import { Validator } from "@cfworker/json-schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { deliveryFilterSchema } from "../src/api/deliveries.js";
 import { eventFilterSchema } from "../src/api/events.js";
 import { pageSchema } from "../src/api/http.js";
 import { previewEventSchema, previewSchema } from "../src/api/preview.js";
+import { createWebhookRequestSchema } from "../src/api/webhook-create.js";
 import { createSourceSchema, patchSourceSchema } from "../src/domain/source.js";
-import { createWebhookSchema, patchWebhookSchema } from "../src/domain/webhook.js";
+import { patchWebhookSchema } from "../src/domain/webhook.js";
+import { allPresets } from "../src/presets/registry.js";
 import { startGateway, type TestGateway } from "./support/gateway.js";
 
 let gw: TestGateway;
@@ -74,20 +77,46 @@ describe("GET /openapi.json", () => {
   it("shows the request bodies and query parameters the routes validate with, as zod generates them", () => {
     expect(requestBodySchema("/api/sources", "post")).toEqual(zodSchema(createSourceSchema));
     expect(requestBodySchema("/api/sources/{id}", "patch")).toEqual(zodSchema(patchSourceSchema));
-    expect(requestBodySchema("/api/webhooks", "post")).toEqual(zodSchema(createWebhookSchema));
+    expect(requestBodySchema("/api/webhooks", "post")).toEqual(zodSchema(createWebhookRequestSchema));
     expect(requestBodySchema("/api/webhooks/{id}", "patch")).toEqual(zodSchema(patchWebhookSchema));
     expect(requestBodySchema("/api/webhooks/{id}/preview", "post")).toEqual(zodSchema(previewEventSchema.strict()));
     expect(requestBodySchema("/api/webhooks/{id}/test", "post")).toEqual(zodSchema(previewEventSchema.strict()));
     expect(requestBodySchema("/api/preview", "post")).toEqual(zodSchema(previewSchema));
     // Spot checks that the generated schemas carry the contract: required fields, enums, strictness.
-    expect(requestBodySchema("/api/webhooks", "post").required.sort()).toEqual(["events", "name", "url"]);
-    expect(requestBodySchema("/api/webhooks", "post").properties.method.enum).toEqual(["GET", "POST", "POST_JSON", "PUT", "PATCH"]);
+    const [custom, preset] = requestBodySchema("/api/webhooks", "post").oneOf;
+    expect(custom.required.sort()).toEqual(["events", "name", "url"]);
+    expect(custom.properties.preset).toEqual({ type: "null" });
+    expect(preset.required.sort()).toEqual(["name", "preset"]);
+    expect(preset.properties.preset.enum).toEqual(allPresets().map((p) => p.id));
+    expect(custom.properties.method.enum).toEqual(["GET", "POST", "POST_JSON", "PUT", "PATCH"]);
     expect(requestBodySchema("/api/sources", "post").additionalProperties).toBe(false);
 
     const query = (path: string) => Object.fromEntries(doc.paths[path].get.parameters.map((p: any) => [p.name, p.schema]));
     expect(query("/api/events")).toEqual({ ...zodSchema(eventFilterSchema).properties, ...zodSchema(pageSchema).properties });
     expect(query("/api/deliveries")).toEqual({ ...zodSchema(deliveryFilterSchema).properties, ...zodSchema(pageSchema).properties });
     expect(query("/api/deliveries").status.enum).toEqual(["pending", "delivering", "delivered", "failed"]);
+  });
+
+  it("describes the webhook create body the API accepts: a preset rule without url and events, not a custom one", async () => {
+    const documented = new Validator(requestBodySchema("/api/webhooks", "post"), "2020-12");
+    const cases = [
+      { body: { name: "Tradersoft", preset: "tradersoft", preset_config: { base_url: "https://crm.example.com", secret_key: "k-123" } }, status: 201 },
+      { body: { name: "Custom", events: ["call.end"], url: "https://crm.example.com/calls", preset: null }, status: 201 },
+      { body: { name: "Custom", events: ["call.end"], params: { phone: "src" } }, status: 400, field: "url" },
+      { body: { name: "Custom", url: "https://crm.example.com/calls" }, status: 400, field: "events" },
+      { body: { name: "Unknown", preset: "hubspot" }, status: 400, field: "preset" },
+      { body: { preset: "tradersoft", preset_config: { base_url: "https://crm.example.com", secret_key: "k-123" } }, status: 400, field: "name" },
+    ];
+    for (const { body, status, field } of cases) {
+      const label = JSON.stringify(body);
+      expect(documented.validate(body).valid, label).toBe(status === 201);
+      const answer = await gw.api("POST", "/api/webhooks", body);
+      expect(answer.status, `${label}: ${JSON.stringify(answer.body)}`).toBe(status);
+      if (field) expect(answer.body.error.details.map((d: { field: string }) => d.field), label).toEqual([field]);
+    }
+    const created = (await gw.api("GET", "/api/webhooks")).body.data.find((w: { preset: string | null }) => w.preset === "tradersoft");
+    expect(created.url).toBe("{{{config.base_url}}}{{{config.path}}}");
+    expect(created.events.length).toBeGreaterThan(0);
   });
 
   it("documents the error envelope, and routes that exist: each path answers other than `no route`", async () => {

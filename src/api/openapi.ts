@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { createSourceSchema, patchSourceSchema } from "../domain/source.js";
-import { createWebhookSchema, patchWebhookSchema } from "../domain/webhook.js";
+import { patchWebhookSchema } from "../domain/webhook.js";
 import { canonicalInputSchema, MAX_BATCH_EVENTS } from "../sources/canonical.js";
 import { deliveryFilterSchema } from "./deliveries.js";
 import { eventFilterSchema } from "./events.js";
 import { pageSchema } from "./http.js";
 import { previewEventSchema, previewSchema } from "./preview.js";
+import { createWebhookRequestSchema } from "./webhook-create.js";
 
 // The OpenAPI 3.1 description of the HTTP API. Request bodies and query parameters are generated from the
 // zod schemas the routes validate with, so the document cannot drift from what the gateway accepts.
@@ -64,7 +65,7 @@ const admin = (tag: string, summary: string, responses: Record<string, unknown>,
   op(summary, { ...responses, ...errors(401) }, { tags: [tag], ...extra });
 
 function paths() {
-  const webhookBody = requestSchema(createWebhookSchema);
+  const webhookBody = requestSchema(createWebhookRequestSchema);
   return {
     "/api/sources": {
       get: admin("sources", "List sources (secrets masked)", { 200: jsonReply("Sources", listOf("Source")) }),
@@ -84,7 +85,8 @@ function paths() {
     "/api/webhooks": {
       get: admin("webhooks", "List webhook rules (secrets masked)", { 200: jsonReply("Rules", listOf("Webhook")) }),
       post: admin("webhooks", "Create a webhook rule", { 201: jsonReply("The rule, with its signing secret, once", ref("Webhook")), ...errors(400, 415, 422) }, {
-        description: "With `preset`, the preset fills in `events`, `url`, the payload and more; any field given overrides it.",
+        description:
+          "A custom rule (no `preset`) names `events` and `url`; with `preset`, the preset fills in `events`, `url`, the payload and more, and any field given overrides it.",
         requestBody: jsonBody(webhookBody),
       }),
     },

@@ -9,7 +9,6 @@ import {
   onePayload,
   patchWebhookSchema,
   WEBHOOK_DEFAULTS,
-  webhookFieldsSchema,
   type Webhook,
   type WebhookPatch,
 } from "../domain/webhook.js";
@@ -18,6 +17,7 @@ import { allPresets, presetById } from "../presets/registry.js";
 import type { Preset } from "../presets/schema.js";
 import { checkRule } from "../render/check.js";
 import type { AppDeps } from "./deps.js";
+import { createWebhookRequestSchema } from "./webhook-create.js";
 
 /** An SQS rule: a fixed queue URL whose region is known, credentials, and none of what only HTTP has. */
 function checkSqsRule(webhook: Webhook): void {
@@ -99,7 +99,8 @@ function refuseBlockedUrl(deps: AppDeps, url: string | undefined): void {
 
 /** A new rule from a create request: the preset's fields and defaults filled in, a signing secret generated. */
 export async function ruleFromInput(deps: AppDeps, body: unknown): Promise<Webhook> {
-  const input = parseWith(createWebhookSchema, withPreset(parseWith(webhookFieldsSchema, body)));
+  // The preset's fields under the request's, then complete as a custom rule must be.
+  const input = parseWith(createWebhookSchema, withPreset(parseWith(createWebhookRequestSchema, body)));
   refuseBlockedUrl(deps, input.url);
   const now = deps.clock.now();
   return validated(deps, {

@@ -1,4 +1,5 @@
 import jsonata from "jsonata";
+import { regexHazard } from "./regex-safety.js";
 
 /** JSONata limits per evaluation: a runaway expression fails its delivery, not the process. */
 export const EXPRESSION_LIMITS = { timeoutMs: 250, stackDepth: 200, maxSequence: 100_000 };
@@ -26,6 +27,29 @@ function asExpressionError(error: unknown, prefix: string): ExpressionError {
   return new ExpressionError(`${prefix}${where}: ${e.message ?? String(error)}`, e.code, e.position);
 }
 
+/** The regular expression literals (`/.../i`) anywhere in a parsed expression, with their positions. */
+function regexLiterals(node: unknown, found: Array<{ regex: RegExp; position?: number }> = [], seen = new Set<object>()) {
+  if (node === null || typeof node !== "object" || seen.has(node)) return found;
+  seen.add(node);
+  const { type, value, position } = node as { type?: unknown; value?: unknown; position?: number };
+  if (type === "regex" && value instanceof RegExp) found.push({ regex: value, position });
+  for (const inner of Object.values(node)) regexLiterals(inner, found, seen);
+  return found;
+}
+
+/**
+ * A regex runs as one uninterruptible step, beyond the reach of the time limit: one that can backtrack
+ * catastrophically is refused when the expression compiles (so on save, preview and delivery alike).
+ */
+function refuseUnsafeRegexes(ast: unknown): void {
+  for (const { regex, position } of regexLiterals(ast)) {
+    const hazard = regexHazard(regex.source, regex.flags);
+    if (!hazard) continue;
+    const where = position !== undefined ? ` at position ${position}` : "";
+    throw new ExpressionError(`unsafe regular expression${where}: /${regex.source}/: ${hazard}`, "unsafe_regex", position);
+  }
+}
+
 /** Compiles once and caches (JSONata 2.2.2+ is safe to evaluate concurrently from one compiled expression). */
 export function compileExpression(source: string): Expression {
   const hit = cache.get(source);
@@ -40,6 +64,7 @@ export function compileExpression(source: string): Expression {
   } catch (error) {
     throw asExpressionError(error, "syntax error");
   }
+  refuseUnsafeRegexes(compiled.ast());
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(source, compiled);
   return compiled;

@@ -33,6 +33,8 @@ export interface GatewayUnderTest {
   /** Picks up what is due now (as the sweep timer or the queue would) and waits for it. */
   sweep(): Promise<void>;
   stop(remove?: boolean): Promise<void>;
+  /** Reads the gateway's database directly (the libSQL file on Node, D1 in workerd), for what the API does not show. */
+  sql(query: string, args?: Array<string | number | null>): Promise<Array<Record<string, unknown>>>;
 }
 
 export async function answerOf(response: Response): Promise<Answer> {

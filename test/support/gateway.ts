@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createClient, type Client } from "@libsql/client";
 import type { RateLimits } from "../../src/api/rate-limit.js";
 import type { Clock } from "../../src/clock.js";
 import { parseOutboundAllow } from "../../src/delivery/address-policy.js";
@@ -18,6 +19,7 @@ export interface TestGateway extends NodeGateway, GatewayUnderTest {
 /**
  * The real gateway on 127.0.0.1 with a libSQL file database in a temporary folder (or `dir`, to restart),
  * permitted to deliver to loopback receivers (`outboundAllow`, OUTBOUND_ALLOW's syntax, to change that).
+ * `onRamDisk` puts the database on /dev/shm where there is one, for tests that commit thousands of times.
  * The workerd suite swaps this module for `test/workerd/gateway.ts`, so the same test files run there.
  */
 export async function startGateway(
@@ -30,9 +32,11 @@ export async function startGateway(
     log?: Logger;
     outboundAllow?: string;
     rateLimits?: RateLimits;
+    onRamDisk?: boolean;
   } = {},
 ) {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "gateway-test-"));
+  const scratch = options.onRamDisk && existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+  const dir = options.dir ?? mkdtempSync(join(scratch, "gateway-test-"));
   const clock = options.clock ?? new ManualClock();
   const gateway = await startNodeGateway({
     host: "127.0.0.1",
@@ -50,6 +54,7 @@ export async function startGateway(
     outboundAllow: parseOutboundAllow(options.outboundAllow ?? TEST_OUTBOUND_ALLOW).allow,
     rateLimits: options.rateLimits,
   });
+  let db: Client | undefined;
   const test: TestGateway = {
     ...gateway,
     ...clientOf((path, init) => fetch(gateway.url + path, init)),
@@ -60,7 +65,13 @@ export async function startGateway(
       await gateway.dispatcher.sweep();
       await gateway.dispatcher.idle();
     },
+    async sql(query, args = []) {
+      db ??= createClient({ url: `file:${join(dir, "gateway.db")}` });
+      const { rows, columns } = await db.execute({ sql: query, args });
+      return rows.map((row) => Object.fromEntries(columns.map((column) => [column, row[column]])));
+    },
     async stop(remove = true) {
+      db?.close();
       await gateway.close();
       if (remove) rmSync(dir, { recursive: true, force: true });
     },

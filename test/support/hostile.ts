@@ -81,6 +81,8 @@ export const EXPRESSION_INJECTIONS = [
   "(((((((((((((((((((((((((((((((((((((((((((((((((((1)))))))))))))))))))))))))))))))))))))))))))))))))",
   "$pad('x', 100000000)",
   "$replace('a', '', 'b')",
+  "$match(caller.number, /(a+)+$/)",
+  "$replace(src, /(\\d|\\d\\d)*x/, '')",
   "$function",
   "caller.number ~> $length",
   "{",

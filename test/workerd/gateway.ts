@@ -9,6 +9,7 @@ import {
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { RateLimits } from "../../src/api/rate-limit.js";
 import { createWorker } from "../../src/runtime/worker.js";
 import { DEAD_LETTER_QUEUE, type DeliveryMessage, type WorkerEnv } from "../../src/runtime/worker-env.js";
 import { ManualClock } from "../support/clock.js";
@@ -48,7 +49,27 @@ interface Message {
   held: boolean;
 }
 
-export async function startGateway(options: { clock?: ManualClock; metricsToken?: string } = {}): Promise<TestGateway> {
+/**
+ * Rate limits as the Worker takes them, from its vars: `ADMIN_AUTH_FAILURES_PER_MINUTE` sets both the burst
+ * and the rate (burst / 60 per second), so only such pairs can be asked for.
+ */
+function rateLimitVars(limits: RateLimits | undefined): Record<string, string> {
+  if (!limits) return {};
+  const perMinute = limits.adminAuthFailures.burst;
+  if (Math.abs(limits.adminAuthFailures.perSecond * 60 - perMinute) > 1e-6) {
+    throw new Error("workerd takes admin auth failure limits as ADMIN_AUTH_FAILURES_PER_MINUTE: give perSecond = burst / 60");
+  }
+  return {
+    INGEST_RATE_PER_SECOND: String(limits.ingest.perSecond),
+    INGEST_BURST: String(limits.ingest.burst),
+    ADMIN_AUTH_FAILURES_PER_MINUTE: String(perMinute),
+  };
+}
+
+/** `onRamDisk` is for the Node harness (D1 here is miniflare's); accepted so that shared tests can ask for it. */
+export async function startGateway(
+  options: { clock?: ManualClock; metricsToken?: string; rateLimits?: RateLimits; onRamDisk?: boolean } = {},
+): Promise<TestGateway> {
   await reset();
   await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
   const clock = options.clock ?? new ManualClock();
@@ -81,7 +102,16 @@ export async function startGateway(options: { clock?: ManualClock; metricsToken?
       for (const message of batch) record(message.body, message.delaySeconds);
     },
   };
-  const workerEnv = { ...env, DELIVERIES: producer, ADMIN_TOKEN, ENCRYPTION_KEY, LOG_LEVEL: "silent", METRICS_TOKEN: options.metricsToken, OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW } as unknown as WorkerEnv;
+  const workerEnv = {
+    ...env,
+    DELIVERIES: producer,
+    ADMIN_TOKEN,
+    ENCRYPTION_KEY,
+    LOG_LEVEL: "silent",
+    METRICS_TOKEN: options.metricsToken,
+    OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW,
+    ...rateLimitVars(options.rateLimits),
+  } as unknown as WorkerEnv;
 
   const url = "http://gateway.test";
   const fetcher = async (path: string, init: RequestInit) => {
@@ -162,6 +192,9 @@ export async function startGateway(options: { clock?: ManualClock; metricsToken?
     },
     async stop() {
       loseMessages();
+    },
+    async sql(query, args = []) {
+      return (await workerEnv.DB.prepare(query).bind(...args).all<Record<string, unknown>>()).results;
     },
     env: workerEnv,
     queued: () => messages.map((m) => ({ delivery_id: m.body.delivery_id, inMs: m.dueAt - clock.now(), attempts: m.attempts })),
