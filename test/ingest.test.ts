@@ -92,6 +92,24 @@ describe("POST /ingest/:sourceId", () => {
     expect(oversize.status).toBe(413);
     expect(oversize.body.error.code).toBe("payload_too_large");
 
+    // Streamed without a Content-Length, the body is counted as it arrives.
+    const chunk = new TextEncoder().encode(`{"caller_name": "${"x".repeat(64 * 1024)}`);
+    let sentChunks = 0;
+    const streamed = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if ((sentChunks += 1) > 64) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    const unsized = await gw.send(`/ingest/${source.id}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
+      body: streamed,
+      duplex: "half",
+    } as RequestInit);
+    expect(unsized.status).toBe(413);
+    expect(unsized.body.error.code).toBe("payload_too_large");
+
     const badInBatch = await post(JSON.stringify([callEvent(), callEvent({ bill_duration: -1 })]));
     expect(badInBatch.status).toBe(400);
     expect(badInBatch.body.error.details[0].field).toBe("[1].bill_duration");
