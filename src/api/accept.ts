@@ -81,13 +81,13 @@ function addToBatch(batch: AcceptBatch, event: CanonicalEvent, key: string, draf
 /** Commits, then hands the deliveries due now to the queue; the caller acknowledges only after this resolves. */
 async function commitAndEnqueue(deps: AppDeps, batch: AcceptBatch, nowMs: number): Promise<void> {
   await deps.store.events.commit(batch);
-  const pending = batch.deliveries.filter((row) => row.status !== "failed");
+  const toSend = batch.deliveries.filter((row) => row.status !== "failed");
   const queued = (row: DeliveryRow) => ({ id: row.id, dueAt: row.next_attempt_at, leased: row.status === "delivering" ? row : undefined });
   // Committed is what counts: a queue that refuses the hand-over leaves the deliveries to the sweep.
-  if (pending.length) {
+  if (toSend.length) {
     await Promise.resolve()
-      .then(() => deps.queue.enqueue(pending.map(queued)))
-      .catch((error) => deps.log.error("queue hand-over failed; the sweep will send these", { deliveries: pending.length, error: String(error) }));
+      .then(() => deps.queue.enqueue(toSend.map(queued)))
+      .catch((error) => deps.log.error("queue hand-over failed; the sweep will send these", { deliveries: toSend.length, error: String(error) }));
   }
   deps.metrics.deliveriesCreated.inc({}, batch.deliveries.length);
   for (const row of batch.events) {
