@@ -246,6 +246,20 @@ describe("retries", () => {
     expect(next.body.deliveries).toBe(0);
   });
 
+  it("records the start of a huge reply and its headers, and takes an empty 204 as delivered", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/huge` });
+    receiver.replyWith({ status: 200, body: `${"x".repeat(8 * 1024 * 1024)}`, headers: { "x-request-id": "crm-42" } });
+    const [huge] = await deliveriesOf(gw, await deliverOne());
+    expect(huge.status).toBe("delivered");
+    expect(huge.attempts[0].response_body).toBe("x".repeat(4_096));
+    expect(huge.attempts[0].response_headers).toMatchObject({ "x-request-id": "crm-42" });
+
+    receiver.replyWith({ status: 204, body: "" });
+    const [empty] = await deliveriesOf(gw, await deliverOne());
+    expect(empty.status).toBe("delivered");
+    expect(empty.attempts[0]).toMatchObject({ status_code: 204, response_body: "" });
+  });
+
   it("applies a rule changed through the API to the very next event (rules kept in memory are dropped on write)", async () => {
     const hook = await createWebhook(gw, { url: `${receiver.url}/before` });
     await deliveriesOf(gw, await deliverOne());

@@ -116,7 +116,7 @@ describe("SQS transport", () => {
     await sqsRule(standard, { name: "standard" });
     await sqsRule(fifo, { name: "fifo", sqs: { ...SETTINGS, message_group_id: "{{agent.extension}}" } });
     // The standard queue's first attempt is throttled; the FIFO queue takes its message, but the answer is lost.
-    proxy.refuse(THROTTLED, { status: 503, body: "upstream went away", afterForwarding: true });
+    proxy.refuse({ ...THROTTLED, queueUrl: standard }, { status: 503, body: "upstream went away", afterForwarding: true, queueUrl: fifo });
     const deliveries = await deliveriesOf(gw, await deliver(callEvent({ uniqueid: "retry.1" })));
 
     for (const delivery of deliveries) {
@@ -137,9 +137,10 @@ describe("SQS transport", () => {
   });
 
   it("fails at once when SQS says the credentials or the queue are wrong", async () => {
-    await sqsRule(await queue("guarded"), { name: "bad key" });
+    const guarded = await queue("guarded");
+    await sqsRule(guarded, { name: "bad key" });
     await sqsRule(`${proxy.url}/123456789012/never-created`, { name: "no queue" });
-    proxy.refuse(UNKNOWN_KEY);
+    proxy.refuse({ ...UNKNOWN_KEY, queueUrl: guarded });
     const deliveries = await deliveriesOf(gw, await deliver(callEvent()));
     const errors = deliveries.map((d) => {
       expect(d.status).toBe("failed");

@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
 import type { LookupFunction } from "node:net";
+import { Readable } from "node:stream";
 import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { BlockedDestinationError, hostAllowed, hostRefusal, refusalOf, type OutboundAllow } from "../delivery/address-policy.js";
 import type { Transport } from "../delivery/transport.js";
@@ -35,6 +36,44 @@ function guardedConnector(allow: OutboundAllow): buildConnector.connector {
   };
 }
 
+/** Request headers as undici's `request` takes them. */
+function headerRecord(headers: HeadersInit | undefined): Record<string, string> {
+  if (!headers) return {};
+  if (headers instanceof Headers || Array.isArray(headers)) return Object.fromEntries(headers as Iterable<[string, string]>);
+  return headers as Record<string, string>;
+}
+
+/**
+ * A request that follows no redirect (every delivery attempt) through undici's `request`, which costs less
+ * than half the CPU of its `fetch`: the answer is still a `Response`, its body streamed from the socket, and
+ * a failure is still fetch's "fetch failed" with the reason as its cause.
+ */
+async function requestOnce(agent: Agent, url: string, init: RequestInit): Promise<Response> {
+  try {
+    const target = new URL(url);
+    const { statusCode, headers, body } = await agent.request({
+      origin: target.origin,
+      path: target.pathname + target.search,
+      method: (init.method ?? "GET") as "GET",
+      headers: headerRecord(init.headers),
+      body: (init.body ?? undefined) as string | undefined,
+      signal: init.signal ?? undefined,
+    });
+    const responseHeaders = new Headers();
+    for (const [name, value] of Object.entries(headers)) {
+      for (const one of Array.isArray(value) ? value : [value ?? ""]) responseHeaders.append(name, one);
+    }
+    // A 1xx or 204/304 has no body, and the Response constructor refuses one.
+    const empty = statusCode < 200 || statusCode === 204 || statusCode === 304;
+    if (empty) body.resume();
+    return new Response(empty ? null : (Readable.toWeb(body) as ReadableStream), { status: statusCode, headers: responseHeaders });
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === "TimeoutError" || name === "AbortError") throw error;
+    throw new TypeError("fetch failed", { cause: error });
+  }
+}
+
 /**
  * Outbound HTTP through one pooled keep-alive Agent (plain global fetch measured about 5x slower here) whose
  * every new connection passes the SSRF guard.
@@ -48,7 +87,9 @@ export function createNodeTransport(allow: OutboundAllow): Transport & { close()
   });
   return {
     fetch: (url, init) =>
-      undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent }) as unknown as Promise<Response>,
+      init.redirect === "manual"
+        ? requestOnce(agent, url, init)
+        : (undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent }) as unknown as Promise<Response>),
     close: () => agent.close(),
   };
 }

@@ -71,6 +71,8 @@ export interface Refusal {
   body?: string;
   /** Pass the request on to SQS first, then answer with the refusal: SQS took the message, its answer was lost. */
   afterForwarding?: boolean;
+  /** Only a request for this queue is refused (deliveries to several queues are sent concurrently). */
+  queueUrl?: string;
 }
 
 /** SQS's answer when a caller sends too fast (AWS JSON protocol). */
@@ -103,6 +105,19 @@ export class SqsProxy {
     this.refusals.push(...refusals);
   }
 
+  /** The first refusal meant for this request, taken off the list. */
+  private takeRefusal(body: string): Refusal | undefined {
+    const queueUrl = (() => {
+      try {
+        return (JSON.parse(body) as { QueueUrl?: string }).QueueUrl;
+      } catch {
+        return undefined;
+      }
+    })();
+    const index = this.refusals.findIndex((refusal) => refusal.queueUrl === undefined || refusal.queueUrl === queueUrl);
+    return index < 0 ? undefined : this.refusals.splice(index, 1)[0];
+  }
+
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -110,7 +125,7 @@ export class SqsProxy {
       req.on("end", async () => {
         const body = Buffer.concat(chunks).toString("utf8");
         this.requests.push({ method: req.method ?? "", path: req.url ?? "/", headers: req.headers, body });
-        const refusal = this.refusals.shift();
+        const refusal = this.takeRefusal(body);
         if (!refusal || refusal.afterForwarding) {
           const { host: _host, connection: _connection, "content-length": _length, ...headers } = req.headers;
           const answer = await fetch(this.target + (req.url ?? "/"), { method: req.method, headers: headers as Record<string, string>, body });
