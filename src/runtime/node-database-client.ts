@@ -48,6 +48,8 @@ export function threadedClient(config: Config): Client {
   const pending = new Map<number, { resolve: (result: unknown) => void; reject: (error: unknown) => void }>();
   let nextId = 0;
   let closed = false;
+  /** Why the thread is gone, if it is: every call from then on fails at once instead of waiting forever. */
+  let gone: Error | null = null;
   // Only a call in progress keeps the process alive.
   worker.unref();
 
@@ -58,13 +60,17 @@ export function threadedClient(config: Config): Client {
     if (error) call.reject(errorOf(error));
     else call.resolve(result);
   });
-  worker.on("error", (error) => {
+  const fail = (error: Error) => {
+    gone ??= error;
     for (const call of pending.values()) call.reject(error);
     pending.clear();
-  });
+  };
+  worker.on("error", fail);
+  worker.on("exit", (code) => fail(new Error(`The database thread stopped (exit code ${code})`)));
 
   function call<T>(operation: string, ...args: unknown[]): Promise<T> {
     if (closed) return Promise.reject(new Error("The database client is closed"));
+    if (gone) return Promise.reject(gone);
     const id = (nextId += 1);
     worker.ref();
     return new Promise<T>((resolve, reject) => {
