@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { evaluateExpression, MAX_REGEX_INPUT } from "../src/render/jsonata.js";
 import { MAX_REGEX_LENGTH, regexHazard } from "../src/render/regex-safety.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
@@ -87,6 +88,19 @@ describe("regexHazard", () => {
       for (const input of inputs) input.replace(regex, "");
       expect(performance.now() - started, source).toBeLessThan(500);
     }
+  });
+
+  it("matches a regex against at most MAX_REGEX_INPUT characters, refusing a longer text as an evaluation error", async () => {
+    const text = (length: number) => "a".repeat(length - 2) + "bb";
+    expect(await evaluateExpression("$match(s, /b+$/).match", { s: text(MAX_REGEX_INPUT) })).toBe("bb");
+    expect(await evaluateExpression("$split(s, /,/)", { s: "a,b" })).toEqual(["a", "b"]);
+    for (const expression of ["$contains(s, /b/)", "$replace(s, /a/, 'x')", "$match(s, /b+$/)", "$split(s, /,/)"]) {
+      await expect(evaluateExpression(expression, { s: text(MAX_REGEX_INPUT + 1) }), expression).rejects.toThrow(
+        `a regular expression is matched against at most ${MAX_REGEX_INPUT} characters; this text has ${MAX_REGEX_INPUT + 1}`,
+      );
+    }
+    // Patterns without a regex are not limited.
+    expect(await evaluateExpression("$contains(s, 'bb')", { s: text(MAX_REGEX_INPUT * 4) })).toBe(true);
   });
 });
 

@@ -21,6 +21,23 @@ export class ExpressionError extends Error {
 
 const cache = new Map<string, Expression>();
 
+/**
+ * The longest text a regular expression is matched against. The patterns a rule may hold take at worst
+ * about quadratic time in the text's length (see regex-safety.ts), which is quick at the length of an event's
+ * text fields (2,048) and would not be on a payload-sized string.
+ */
+export const MAX_REGEX_INPUT = 4_096;
+
+/** The RegExp JSONata evaluates with: refuses, as an evaluation error, a text too long to match safely. */
+class BoundedRegExp extends RegExp {
+  override exec(text: string): RegExpExecArray | null {
+    if (text.length > MAX_REGEX_INPUT) {
+      throw new Error(`a regular expression is matched against at most ${MAX_REGEX_INPUT} characters; this text has ${text.length}`);
+    }
+    return super.exec(text);
+  }
+}
+
 function asExpressionError(error: unknown, prefix: string): ExpressionError {
   const e = error as { message?: string; code?: string; position?: number; token?: string };
   const where = e.position !== undefined ? ` at position ${e.position}` : "";
@@ -60,6 +77,7 @@ export function compileExpression(source: string): Expression {
       timeout: EXPRESSION_LIMITS.timeoutMs,
       stack: EXPRESSION_LIMITS.stackDepth,
       sequence: EXPRESSION_LIMITS.maxSequence,
+      RegexEngine: BoundedRegExp,
     } as Parameters<typeof jsonata>[1]);
   } catch (error) {
     throw asExpressionError(error, "syntax error");
