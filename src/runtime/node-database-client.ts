@@ -99,7 +99,9 @@ export function threadedClient(config: Config): Client {
     reconnect: unsupported("reconnect"),
     close() {
       if (closed) return;
-      void call("close").finally(() => worker.terminate());
+      // Closing a thread that already stopped, or whose close failed, still ends it: nothing to report.
+      const terminate = () => void worker.terminate();
+      call("close").then(terminate, terminate);
       closed = true;
     },
   };

@@ -31,7 +31,10 @@ const MAX_GROUP = 64;
 function statementsOf(db: Database, group: Writes[]): Statement[] {
   const rowsByTable = new Map<SQLiteTable, object[]>();
   for (const { table, rows } of group.flatMap((writes) => writes.inserts)) {
-    if (rows.length) rowsByTable.set(table, [...(rowsByTable.get(table) ?? []), ...rows]);
+    if (!rows.length) continue;
+    const merged = rowsByTable.get(table) ?? [];
+    merged.push(...rows);
+    rowsByTable.set(table, merged);
   }
   const inserts = [...rowsByTable].flatMap(([table, rows]) =>
     insertChunks(table, rows).map((chunk) => db.insert(table).values(chunk as never) as Statement),
