@@ -40,10 +40,16 @@ interface System {
 
 const DELIVERY_TIMEOUT_MS = 120_000;
 
+/** `BENCH_CPU_PROFILE=<dir>`: the servers write V8 CPU profiles (all threads) there when they stop. */
+function profileFlags(): string[] {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+}
+
 async function startGatewaySystem(dir: string, receiverUrl: string): Promise<System> {
   // One source sends everything here: lift its rate limit, which would otherwise answer 429 past 200/s.
   const unlimited = { INGEST_RATE_PER_SECOND: "1000000", INGEST_BURST: "1000000" };
-  const server = await spawnGateway({ databaseFile: join(dir, "gateway.db"), env: unlimited });
+  const server = await spawnGateway({ databaseFile: join(dir, "gateway.db"), env: unlimited, nodeFlags: profileFlags() });
   const client = clientAt(server.url);
   const source = await createSource(client, "bench PBX");
   // One rule, one delivery per event, signed (the default): the uniqueid lets the receiver time it.
@@ -57,7 +63,7 @@ async function startGatewaySystem(dir: string, receiverUrl: string): Promise<Sys
 }
 
 async function startForwarderSystem(receiverUrl: string): Promise<System> {
-  const server = await spawnServer("bench/forwarder-main.ts", { TARGET_URL: `${receiverUrl}/crm` });
+  const server = await spawnServer("bench/forwarder-main.ts", { TARGET_URL: `${receiverUrl}/crm` }, profileFlags());
   return { name: "forwarder", server, target: { origin: server.url, path: "/ingest/bench", headers: {} } };
 }
 

@@ -6,12 +6,13 @@ import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import * as schema from "../store/schema.js";
 import type { Database } from "../store/database.js";
+import type { DriverBatch } from "../store/driver-sql.js";
 import { threadedClient } from "./node-database-client.js";
 
 const MIGRATIONS = fileURLToPath(new URL("../store/migrations", import.meta.url));
 
 /** Opens the libSQL database (a local file by default, or a libSQL server) and applies pending migrations. */
-export async function openDatabase(url: string, authToken?: string): Promise<{ db: Database; client: Client }> {
+export async function openDatabase(url: string, authToken?: string): Promise<{ db: Database; batch: DriverBatch; client: Client }> {
   if (url.startsWith("file:")) mkdirSync(dirname(resolve(url.slice("file:".length))), { recursive: true });
   const client = threadedClient({ url, authToken });
   if (url.startsWith("file:")) {
@@ -23,5 +24,6 @@ export async function openDatabase(url: string, authToken?: string): Promise<{ d
   }
   const db = drizzle(client, { schema }) as unknown as Database;
   await migrate(db as never, { migrationsFolder: MIGRATIONS });
-  return { db, client };
+  const batch: DriverBatch = async (statements) => void (await client.batch(statements, "write"));
+  return { db, batch, client };
 }

@@ -1,5 +1,4 @@
 import type { ExecutionContext, MessageBatch, ScheduledController } from "@cloudflare/workers-types";
-import { drizzle } from "drizzle-orm/d1";
 import type { Hono } from "hono";
 import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
 import { createApp } from "../app.js";
@@ -9,12 +8,11 @@ import type { DeliverDeps } from "../delivery/deliver.js";
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "../delivery/policy.js";
 import { createLogger } from "../log.js";
 import { createGatewayMetrics } from "../metrics/gateway.js";
-import type { Database } from "../store/database.js";
 import { createSecretBox, parseEncryptionKeys } from "../domain/secret-box.js";
 import { createStore } from "../store/index.js";
 import { sealStoredSecrets } from "../store/seal-at-start.js";
-import * as schema from "../store/schema.js";
 import { WORKER_CONSOLE } from "./worker-console.js";
+import { workerDatabase } from "./worker-database.js";
 import { queueConsumer, type QueueConsumer } from "./worker-consumer.js";
 import { DEAD_LETTER_QUEUE, varsOf, type DeliveryMessage, type WorkerEnv } from "./worker-env.js";
 import { WORKER_PARTIALS } from "./worker-partials.js";
@@ -46,10 +44,10 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
   if (!config.encryptionKey) throw new Error(NO_ENCRYPTION_KEY);
   const clock = options.clock ?? systemClock;
   const log = createLogger(config.logLevel);
-  const db = drizzle(env.DB as never, { schema }) as unknown as Database;
+  const { db, batch } = workerDatabase(env.DB);
   const box = await createSecretBox(parseEncryptionKeys(config.encryptionKey));
   await sealStoredSecrets(db, box);
-  const store = createStore(db, box);
+  const store = createStore(db, batch, box);
   const queue = cloudflareQueue(env.DELIVERIES, clock);
   const { auth } = await resolveAdminAuth(store, config.adminToken);
   // Per isolate: each isolate counts what it handled; the queue depth read from D1 is global.

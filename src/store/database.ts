@@ -1,6 +1,5 @@
 import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
-import { getTableColumns } from "drizzle-orm";
-import type { BaseSQLiteDatabase, SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type * as schema from "./schema.js";
 
 /** A drizzle database over libSQL (Node) or D1 (Workers): both run a batch as one atomic transaction. */
@@ -28,9 +27,4 @@ export interface Page {
 export function pageOf<T extends { id: string }>(rows: T[], limit: number): { data: T[]; next_cursor: string | null } {
   const data = rows.slice(0, limit);
   return { data, next_cursor: rows.length > limit ? data[data.length - 1].id : null };
-}
-
-/** Rows of a multi-row insert, cut so that each statement binds at most the limit. */
-export function insertChunks<T>(table: SQLiteTable, rows: readonly T[]): T[][] {
-  return chunked(rows, Object.keys(getTableColumns(table)).length);
 }

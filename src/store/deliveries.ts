@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
+import { rowWriter, updateStatement } from "./driver-sql.js";
 import type { GroupCommit } from "./group-commit.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
 import type { DeliveryStatus } from "../domain/delivery.js";
@@ -18,6 +19,8 @@ const isDue = (nowMs: number) =>
     and(eq(deliveries.status, "pending"), lte(deliveries.next_attempt_at, nowMs)),
     and(eq(deliveries.status, "delivering"), lte(deliveries.lease_until, nowMs)),
   );
+
+const attemptRows = rowWriter(attempts);
 
 /** Deliveries and their attempts; the credential headers of each stored request sealed at rest. */
 export function deliveryQueries(db: Database, box: SecretBox, groupCommit: GroupCommit) {
@@ -77,8 +80,8 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
     /** Records an attempt and the delivery's new state together (with others' that arrive at the same time). */
     async record(attempt: AttemptRow, changes: Partial<DeliveryRow>): Promise<void> {
       await groupCommit({
-        inserts: [{ table: attempts, rows: [attempt] }],
-        statements: [db.update(deliveries).set(await sealDelivery(box, changes)).where(eq(deliveries.id, attempt.delivery_id))],
+        inserts: [{ into: attemptRows, rows: [attempt] }],
+        statements: [updateStatement(deliveries, deliveries.id, attempt.delivery_id, await sealDelivery(box, changes))],
       });
     },
     async update(id: string, changes: Partial<DeliveryRow>): Promise<DeliveryRow | null> {

@@ -1,8 +1,9 @@
-import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt } from "drizzle-orm";
 import type { CallState } from "../domain/event.js";
 import type { CanonicalEvent } from "../domain/event.js";
 import type { SecretBox } from "../domain/secret-box.js";
-import { chunked, insertChunks, pageOf, type Database, type Page } from "./database.js";
+import { chunked, pageOf, type Database, type Page } from "./database.js";
+import { rowWriter } from "./driver-sql.js";
 import { sealDelivery } from "./sealed-rows.js";
 import type { GroupCommit } from "./group-commit.js";
 import { attempts, calls, deliveries, events, type AttemptRow, type CallRow, type DeliveryRow, type EventRow } from "./schema.js";
@@ -31,28 +32,25 @@ export function isDuplicateEvent(error: unknown): boolean {
   return text.includes("UNIQUE constraint failed: events.source_id");
 }
 
+const eventRows = rowWriter(events);
+const deliveryRows = rowWriter(deliveries);
+const attemptRows = rowWriter(attempts);
+/** A call's state is replaced by the newest event's. */
+const callRows = rowWriter(calls, { target: [calls.source_id, calls.uniqueid], set: [calls.state, calls.updated_at] });
+
 /** Events, committed together with their deliveries (whose credential headers are sealed on the way in). */
 export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCommit) {
   return {
     /** All or nothing: an acknowledged event always has all its deliveries. Resolves once committed. */
     async commit(batch: IngestBatch): Promise<void> {
       const sealed = await Promise.all(batch.deliveries.map((row) => sealDelivery(box, row)));
-      const upsertCalls = insertChunks(calls, batch.calls).map((rows) =>
-        db
-          .insert(calls)
-          .values(rows)
-          .onConflictDoUpdate({
-            target: [calls.source_id, calls.uniqueid],
-            set: { state: sql`excluded.state`, updated_at: sql`excluded.updated_at` },
-          }),
-      );
       await groupCommit({
         inserts: [
-          { table: events, rows: batch.events },
-          { table: deliveries, rows: sealed },
-          { table: attempts, rows: batch.attempts },
+          { into: eventRows, rows: batch.events },
+          { into: deliveryRows, rows: sealed },
+          { into: attemptRows, rows: batch.attempts },
+          { into: callRows, rows: batch.calls },
         ],
-        statements: upsertCalls,
       });
     },
     /** Events already stored for these dedupe keys of a source, by key. */

@@ -1,18 +1,15 @@
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
-import { insertChunks, type Database } from "./database.js";
-
-type Statement = Parameters<Database["batch"]>[0][number];
+import type { DriverBatch, DriverStatement, RowWriter } from "./driver-sql.js";
 
 /** Rows for one table. */
 export interface Insert {
-  table: SQLiteTable;
+  into: RowWriter;
   rows: readonly object[];
 }
 
 /** One writer's part of a transaction: rows to insert, then other statements. */
 export interface Writes {
   inserts: Insert[];
-  statements?: Statement[];
+  statements?: DriverStatement[];
 }
 
 /** Runs `fn` after the I/O that is ready now has been handled (setImmediate on Node; a timer elsewhere). */
@@ -28,17 +25,15 @@ interface Pending {
 const MAX_GROUP = 64;
 
 /** The writers' rows merged into multi-row inserts, one table after another, then their other statements. */
-function statementsOf(db: Database, group: Writes[]): Statement[] {
-  const rowsByTable = new Map<SQLiteTable, object[]>();
-  for (const { table, rows } of group.flatMap((writes) => writes.inserts)) {
+function statementsOf(group: Writes[]): DriverStatement[] {
+  const rowsByWriter = new Map<RowWriter, object[]>();
+  for (const { into, rows } of group.flatMap((writes) => writes.inserts)) {
     if (!rows.length) continue;
-    const merged = rowsByTable.get(table) ?? [];
+    const merged = rowsByWriter.get(into) ?? [];
     merged.push(...rows);
-    rowsByTable.set(table, merged);
+    rowsByWriter.set(into, merged);
   }
-  const inserts = [...rowsByTable].flatMap(([table, rows]) =>
-    insertChunks(table, rows).map((chunk) => db.insert(table).values(chunk as never) as Statement),
-  );
+  const inserts = [...rowsByWriter].flatMap(([writer, rows]) => writer.statements(rows));
   return [...inserts, ...group.flatMap((writes) => writes.statements ?? [])];
 }
 
@@ -49,13 +44,13 @@ function statementsOf(db: Database, group: Writes[]): Statement[] {
  * If the shared transaction fails, each caller's writes run alone, so that an error (a duplicate event,
  * say) reaches only the caller that caused it.
  */
-export function groupCommit(db: Database, defer: Defer) {
+export function groupCommit(batch: DriverBatch, defer: Defer) {
   let queue: Pending[] = [];
   let scheduled = false;
 
   const run = async (group: Writes[]) => {
-    const statements = statementsOf(db, group);
-    if (statements.length) await db.batch(statements as [Statement, ...Statement[]]);
+    const statements = statementsOf(group);
+    if (statements.length) await batch(statements);
   };
 
   async function flush(): Promise<void> {

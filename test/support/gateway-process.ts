@@ -19,8 +19,9 @@ export interface ChildServer {
  * Runs a TypeScript entry point as its own Node process (tsx loaded in-process, so the pid is the server's
  * own and SIGKILL hits it, not a wrapper) and resolves once it prints `listening on <url>`.
  */
-export function spawnServer(script: string, env: Record<string, string>): Promise<ChildServer> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, "--import", "tsx", script], { cwd: ROOT, env: { ...process.env, ...env } });
+export function spawnServer(script: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<ChildServer> {
+  const args = [...NODE_FLAGS, ...nodeFlags, "--import", "tsx", script];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env } });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let output = "";
   return new Promise((resolve, reject) => {
@@ -41,7 +42,13 @@ export function spawnServer(script: string, env: Record<string, string>): Promis
 }
 
 /** `npm start`'s entry point on a libSQL file, loopback only, with the test admin token. */
-export function spawnGateway(options: { databaseFile: string; port?: number; logLevel?: string; env?: Record<string, string> }): Promise<ChildServer> {
+export function spawnGateway(options: {
+  databaseFile: string;
+  port?: number;
+  logLevel?: string;
+  env?: Record<string, string>;
+  nodeFlags?: string[];
+}): Promise<ChildServer> {
   return spawnServer("src/runtime/node-main.ts", {
     PORT: String(options.port ?? 0),
     HOST: "127.0.0.1",
@@ -51,7 +58,7 @@ export function spawnGateway(options: { databaseFile: string; port?: number; log
     // Receivers of tests and benchmarks are on loopback, which the outbound guard refuses unless allowed.
     OUTBOUND_ALLOW: "127.0.0.0/8,::1/128",
     ...options.env,
-  });
+  }, options.nodeFlags);
 }
 
 /** The admin client (`api`, `send`) of a gateway reached over HTTP. */

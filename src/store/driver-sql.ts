@@ -1,0 +1,91 @@
+import { getTableColumns, getTableName } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { MAX_BOUND_PARAMETERS } from "./database.js";
+
+// The writes of the hot path (ingest commits, delivery outcomes), as SQL text and values for the driver under
+// drizzle. Drizzle builds a statement's text anew for each row it is given; here the text of each statement
+// shape is built once and kept, and only the values change. The columns and their encodings (JSON, booleans)
+// still come from the drizzle schema.
+
+/** A value as the drivers bind it (libSQL and D1 alike). */
+export type DriverValue = string | number | null;
+
+/** A statement as the driver takes it: SQL text and its bound values. */
+export interface DriverStatement {
+  sql: string;
+  args: DriverValue[];
+}
+
+/** Runs statements in order as one atomic transaction, on the driver under drizzle (libSQL's or D1's batch). */
+export type DriverBatch = (statements: DriverStatement[]) => Promise<void>;
+
+const quoted = (name: string) => `"${name}"`;
+
+interface ColumnEntry {
+  key: string;
+  column: SQLiteColumn;
+}
+
+/** The value drizzle would bind for this column: encoded (JSON text, 0/1), or the column's default when absent. */
+function driverValue(column: SQLiteColumn, value: unknown): DriverValue {
+  if (value === undefined) value = column.default ?? column.defaultFn?.() ?? null;
+  return value === null ? null : (column.mapToDriverValue(value) as DriverValue);
+}
+
+/** What to do when an inserted row meets an existing one with the same `target` columns: take its `set` columns. */
+export interface Upsert {
+  target: SQLiteColumn[];
+  set: SQLiteColumn[];
+}
+
+/** Inserts into one table, in statements of up to as many rows as D1's bound-parameter limit allows. */
+export interface RowWriter {
+  table: SQLiteTable;
+  statements(rows: readonly object[]): DriverStatement[];
+}
+
+/** Multi-row inserts into `table` (upserts if `upsert` is given); each statement's text is built once per row count. */
+export function rowWriter(table: SQLiteTable, upsert?: Upsert): RowWriter {
+  const columns: ColumnEntry[] = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, column: column as SQLiteColumn }));
+  const rowsPerStatement = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / columns.length));
+  const head = `insert into ${quoted(getTableName(table))} (${columns.map(({ column }) => quoted(column.name)).join(", ")}) values `;
+  const rowPlaceholders = `(${columns.map(() => "?").join(", ")})`;
+  const tail = upsert
+    ? ` on conflict (${upsert.target.map((column) => quoted(column.name)).join(", ")}) do update set ${upsert.set
+        .map((column) => `${quoted(column.name)} = excluded.${quoted(column.name)}`)
+        .join(", ")}`
+    : "";
+  const texts = new Map<number, string>();
+  const textFor = (count: number) => {
+    let text = texts.get(count);
+    if (!text) texts.set(count, (text = head + Array(count).fill(rowPlaceholders).join(", ") + tail));
+    return text;
+  };
+
+  return {
+    table,
+    statements(rows) {
+      const statements: DriverStatement[] = [];
+      for (let start = 0; start < rows.length; start += rowsPerStatement) {
+        const chunk = rows.slice(start, start + rowsPerStatement);
+        const args: DriverValue[] = [];
+        for (const row of chunk) {
+          for (const { key, column } of columns) args.push(driverValue(column, (row as Record<string, unknown>)[key]));
+        }
+        statements.push({ sql: textFor(chunk.length), args });
+      }
+      return statements;
+    },
+  };
+}
+
+/** Sets the given fields (those not undefined) of the row whose `key` column equals `keyValue`. */
+export function updateStatement(table: SQLiteTable, key: SQLiteColumn, keyValue: string, changes: object): DriverStatement {
+  const columns = getTableColumns(table) as Record<string, SQLiteColumn>;
+  const set = Object.entries(changes).filter(([, value]) => value !== undefined);
+  const assignments = set.map(([name]) => `${quoted(columns[name].name)} = ?`).join(", ");
+  return {
+    sql: `update ${quoted(getTableName(table))} set ${assignments} where ${quoted(key.name)} = ?`,
+    args: [...set.map(([name, value]) => driverValue(columns[name], value)), keyValue],
+  };
+}
