@@ -1,4 +1,3 @@
-import pRetry, { AbortError } from "p-retry";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../log.js";
 import type { GatewayMetrics } from "../metrics/gateway.js";
@@ -23,13 +22,6 @@ export interface DispatcherOptions {
   /** Deliveries due per sweep. */
   sweepBatch?: number;
   random?: () => number;
-}
-
-/** Thrown inside p-retry when the next attempt should follow after `delayMs`. */
-class RetryLater extends Error {
-  constructor(readonly delayMs: number) {
-    super(`retry in ${delayMs} ms`);
-  }
 }
 
 const idOf = (item: string | DeliveryRow) => (typeof item === "string" ? item : item.id);
@@ -163,23 +155,11 @@ export class Dispatcher {
     const deps = { ...this.options, schedule: this.schedule, random: this.random, signal: this.stopping.signal };
     const sendable = await sendableOf(row, deps);
     if (!sendable) return;
-    let attempts = row.attempt_count;
-    const attemptOnce = async () => {
-      if (deps.signal.aborted) throw new AbortError("gateway stopping");
-      attempts += 1;
-      const { outcome, step } = await attemptDelivery(row, sendable, attempts, deps, this.holdInMemoryMs);
-      if (step.kind === "retry" && step.delayMs <= this.holdInMemoryMs) throw new RetryLater(step.delayMs);
-      if (step.kind !== "delivered") throw new AbortError(outcome.row.error ?? step.kind);
-    };
-    await pRetry(attemptOnce, {
-      retries: Math.max(0, row.max_attempts - row.attempt_count - 1),
-      minTimeout: 0,
-      factor: 1,
-      onFailedAttempt: async ({ error }) => {
-        if (error instanceof RetryLater) await this.options.clock.sleep(error.delayMs, deps.signal);
-      },
-    }).catch((error) => {
-      if (!(error instanceof AbortError) && !(error instanceof RetryLater)) throw error;
-    });
+    for (let attempt = row.attempt_count + 1; attempt <= row.max_attempts && !deps.signal.aborted; attempt++) {
+      const { step } = await attemptDelivery(row, sendable, attempt, deps, this.holdInMemoryMs);
+      // A later retry was parked in the outbox by attemptDelivery: a sweep sends it when it is due.
+      if (step.kind !== "retry" || step.delayMs > this.holdInMemoryMs) return;
+      await this.options.clock.sleep(step.delayMs, deps.signal);
+    }
   }
 }

@@ -10,6 +10,20 @@ export const ID_PREFIX = {
   attempt: "att",
 } as const;
 
+/** Random bytes drawn a block at a time: one call for the random part of many ids. */
+const RANDOM_BLOCK = 4096;
+let randomBlock: Uint8Array = new Uint8Array(0);
+let randomOffset = 0;
+
+function sixteenRandomBytes(): Uint8Array {
+  if (randomOffset + 16 > randomBlock.length) {
+    randomBlock = randomBytes(RANDOM_BLOCK);
+    randomOffset = 0;
+  }
+  randomOffset += 16;
+  return randomBlock.subarray(randomOffset - 16, randomOffset);
+}
+
 let lastTime = -1;
 let lastRandom: number[] = [];
 
@@ -23,7 +37,7 @@ function randomPart(time: number): number[] {
     }
     return next;
   }
-  return Array.from(randomBytes(16), (b) => b % 32);
+  return Array.from(sixteenRandomBytes(), (b) => b % 32);
 }
 
 /**
