@@ -1,15 +1,28 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
+
+/** CPU time used so far, ms: the whole process, and its main thread (the event loop) alone. */
+export interface CpuTime {
+  process: number;
+  mainThread: number;
+}
+
+/** User + system CPU ms of a /proc stat file; the fields after the command name (which may hold spaces) start at field 3. */
+function statCpuMs(path: string): number {
+  const fields = readFileSync(path, "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 
 /**
- * CPU time (user + system, ms) a process has used so far, from /proc on Linux; NaN elsewhere. Unlike
- * requests per second it barely moves when other work shares the machine, so it compares runs.
+ * CPU time of a process, from /proc on Linux (NaN elsewhere). Unlike requests per second it barely moves
+ * when other work shares the machine, so it compares runs. The main thread's share tells the event loop's
+ * work from the database thread's and libuv's.
  */
-export function processCpuMs(pid: number | undefined): number {
+export function processCpu(pid: number | undefined): CpuTime {
   try {
-    // The fields after the command name (which may hold spaces) start at the state, field 3; utime and stime are 14 and 15.
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    // A thread's stat lives under /proc/<pid>/task/<tid>; the main thread's tid is the pid.
+    readdirSync(`/proc/${pid}/task`);
+    return { process: statCpuMs(`/proc/${pid}/stat`), mainThread: statCpuMs(`/proc/${pid}/task/${pid}/stat`) };
   } catch {
-    return NaN;
+    return { process: NaN, mainThread: NaN };
   }
 }

@@ -5,7 +5,7 @@ import { callEvents } from "./events.js";
 import { createSource, createWebhook } from "../test/support/gateway-api.js";
 import { clientAt, spawnGateway, spawnServer, type ChildServer } from "../test/support/gateway-process.js";
 import { LoadGenerator, type Sent, type Target } from "./load.js";
-import { processCpuMs } from "./cpu.js";
+import { processCpu, type CpuTime } from "./cpu.js";
 import { CountingReceiver } from "./receiver.js";
 import { summarize } from "./stats.js";
 import { fixed, ratio, table } from "./table.js";
@@ -29,6 +29,8 @@ interface Figures {
   deliveryP99: number;
   /** CPU time of the server process per accepted event, all its threads. */
   cpuPerEvent: number;
+  /** The same, of its main thread alone (the event loop). */
+  mainThreadCpuPerEvent: number;
   refused: number;
 }
 
@@ -67,7 +69,7 @@ async function startForwarderSystem(receiverUrl: string): Promise<System> {
   return { name: "forwarder", server, target: { origin: server.url, path: "/ingest/bench", headers: {} } };
 }
 
-function figuresOf(sent: Sent[], receiver: CountingReceiver, cpuMs: number): Figures {
+function figuresOf(sent: Sent[], receiver: CountingReceiver, cpu: CpuTime): Figures {
   const accepted = sent.filter((s) => s.status === 202);
   const first = Math.min(...sent.map((s) => s.startedAt));
   const lastAnswer = Math.max(...sent.map((s) => s.startedAt + s.latencyMs));
@@ -82,7 +84,8 @@ function figuresOf(sent: Sent[], receiver: CountingReceiver, cpuMs: number): Fig
     deliveriesPerSecond: (accepted.length * 1000) / (lastArrival - first),
     deliveryP50: delivery.p50,
     deliveryP99: delivery.p99,
-    cpuPerEvent: cpuMs / accepted.length,
+    cpuPerEvent: cpu.process / accepted.length,
+    mainThreadCpuPerEvent: cpu.mainThread / accepted.length,
     refused: sent.length - accepted.length,
   };
 }
@@ -91,11 +94,13 @@ async function measure(system: System, receiver: CountingReceiver, run: (load: L
   const load = new LoadGenerator(system.target, connections);
   try {
     receiver.reset();
-    const cpuBefore = processCpuMs(system.server.child.pid);
+    const cpuBefore = processCpu(system.server.child.pid);
     const sent = await run(load);
     const accepted = sent.filter((s) => s.status === 202).length;
     await receiver.waitFor(accepted, DELIVERY_TIMEOUT_MS);
-    return figuresOf(sent, receiver, processCpuMs(system.server.child.pid) - cpuBefore);
+    const cpuAfter = processCpu(system.server.child.pid);
+    const used = { process: cpuAfter.process - cpuBefore.process, mainThread: cpuAfter.mainThread - cpuBefore.mainThread };
+    return figuresOf(sent, receiver, used);
   } finally {
     await load.close();
   }
@@ -118,6 +123,7 @@ function report(title: string, gateway: Figures, forwarder: Figures): string {
       row("event-to-delivery p50 ms", "deliveryP50", 2),
       row("event-to-delivery p99 ms", "deliveryP99", 2),
       row("CPU ms per event (process)", "cpuPerEvent", 3),
+      row("  of which main thread", "mainThreadCpuPerEvent", 3),
       [" refused (not 202)", String(gateway.refused), String(forwarder.refused), ""],
     ],
   )}`;

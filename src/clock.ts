@@ -20,6 +20,14 @@ export const systemClock: Clock = {
     }),
 };
 
+let lastMs = Number.NaN;
+let lastIso = "";
+
+/** ISO text of a time; the last one is kept, since one event's rows stamp the same millisecond several times. */
 export function isoAt(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }

@@ -60,6 +60,25 @@ function attemptRow(deliveryId: string, number: number, startedMs: number): Atte
   };
 }
 
+/**
+ * The signal of one attempt: aborted after `timeoutMs` (a TimeoutError, as AbortSignal.timeout's) or when the
+ * gateway stops. One controller and one timer, which `done` clears: AbortSignal.any costs more per request.
+ */
+function attemptSignal(timeoutMs: number, stopping?: AbortSignal): { signal: AbortSignal; done(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, "TimeoutError")), timeoutMs);
+  const stop = () => controller.abort(stopping!.reason);
+  if (stopping?.aborted) stop();
+  else stopping?.addEventListener("abort", stop, { once: true });
+  return {
+    signal: controller.signal,
+    done() {
+      clearTimeout(timer);
+      stopping?.removeEventListener("abort", stop);
+    },
+  };
+}
+
 /** The attempt row for a delivery that never got as far as sending: its rule could not be rendered. */
 export function renderFailure(deliveryId: string, error: string, nowMs: number): AttemptRow {
   return { ...attemptRow(deliveryId, 1, nowMs), error: `render failed: ${error}` };
@@ -109,12 +128,12 @@ export async function sendAttempt(
   const row = attemptRow(delivery.id, number, started);
   const preset = rule.preset ? presetById(rule.preset) : undefined;
   const auth = authOf(preset);
-  const timeout = AbortSignal.timeout(rule.timeout_ms);
+  const signal = attemptSignal(rule.timeout_ms, deps.signal);
   const context: SendContext = {
     cacheKey: `${rule.id}@${rule.updated_at}`,
     config: rule.preset_config,
     transport: deps.transport,
-    signal: deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout,
+    signal: signal.signal,
   };
   const notes: string[] = [];
   const note = () => (notes.length ? notes.join("; ") : null);
@@ -148,5 +167,7 @@ export async function sendAttempt(
     const verdict = permanent ? "fail" : "retry";
     const failed = { ...row, duration_ms: elapsed(), error: describeFailure(error, rule.timeout_ms, deps.signal), note: note() };
     return { row: failed, verdict, retryAfterMs: null };
+  } finally {
+    signal.done();
   }
 }

@@ -19,7 +19,41 @@ export class ExpressionError extends Error {
   }
 }
 
-const cache = new Map<string, Expression>();
+/** A compiled expression, and its steps when it is a plain path of names (`agent.extension`). */
+interface Compiled {
+  expression: Expression;
+  path: string[] | null;
+}
+
+const cache = new Map<string, Compiled>();
+
+const NAME_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+/** Words that are not field names to JSONata (literals, operators). */
+const NOT_NAMES = new Set(["and", "or", "in", "true", "false", "null", "function"]);
+
+function plainPathOf(source: string): string[] | null {
+  const trimmed = source.trim();
+  if (!NAME_PATH.test(trimmed)) return null;
+  const steps = trimmed.split(".");
+  return steps.some((step) => NOT_NAMES.has(step)) ? null : steps;
+}
+
+const UNSURE = Symbol("unsure");
+
+/**
+ * What JSONata yields for a plain path, found by looking the names up, for the common case of objects down
+ * to a scalar: most params are such paths, and JSONata's evaluator allocates heavily for each. Anything else
+ * (an array on the way, an object at the end, an inherited name) is `UNSURE` and left to JSONata.
+ */
+function lookUp(path: string[], context: unknown): unknown {
+  let value = context;
+  for (const step of path) {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return UNSURE;
+    if (!Object.hasOwn(value, step)) return step in value ? UNSURE : undefined;
+    value = (value as Record<string, unknown>)[step];
+  }
+  return value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? value : UNSURE;
+}
 
 /**
  * The longest text a regular expression is matched against. The patterns a rule may hold take at worst
@@ -68,12 +102,12 @@ function refuseUnsafeRegexes(ast: unknown): void {
 }
 
 /** Compiles once and caches (JSONata 2.2.2+ is safe to evaluate concurrently from one compiled expression). */
-export function compileExpression(source: string): Expression {
+function compiled(source: string): Compiled {
   const hit = cache.get(source);
   if (hit) return hit;
-  let compiled: Expression;
+  let expression: Expression;
   try {
-    compiled = jsonata(source, {
+    expression = jsonata(source, {
       timeout: EXPRESSION_LIMITS.timeoutMs,
       stack: EXPRESSION_LIMITS.stackDepth,
       sequence: EXPRESSION_LIMITS.maxSequence,
@@ -82,14 +116,22 @@ export function compileExpression(source: string): Expression {
   } catch (error) {
     throw asExpressionError(error, "syntax error");
   }
-  refuseUnsafeRegexes(compiled.ast());
+  refuseUnsafeRegexes(expression.ast());
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  cache.set(source, compiled);
-  return compiled;
+  const entry = { expression, path: plainPathOf(source) };
+  cache.set(source, entry);
+  return entry;
+}
+
+/** Compiles (once) or throws an ExpressionError saying what is wrong with the expression. */
+export function compileExpression(source: string): Expression {
+  return compiled(source).expression;
 }
 
 export async function evaluateExpression(source: string, context: unknown): Promise<unknown> {
-  const expression = compileExpression(source);
+  const { expression, path } = compiled(source);
+  const found = path ? lookUp(path, context) : UNSURE;
+  if (found !== UNSURE) return found;
   try {
     return await expression.evaluate(context);
   } catch (error) {

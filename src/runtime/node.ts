@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -7,6 +8,7 @@ import { systemClock, type Clock } from "../clock.js";
 import type { GatewayConfig } from "../config.js";
 import { Dispatcher } from "../delivery/dispatcher.js";
 import type { RetrySchedule } from "../delivery/policy.js";
+import { useRuntimeHmac } from "../domain/crypto.js";
 import { createLogger, type Logger } from "../log.js";
 import { createGatewayMetrics } from "../metrics/gateway.js";
 import { createStore, type Store } from "../store/index.js";
@@ -48,6 +50,7 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number): 
 
 /** The gateway on Node: libSQL store, pooled undici transport, in-process dispatcher, HTTP server. */
 export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
+  useRuntimeHmac((key, message) => createHmac("sha256", key).update(message).digest());
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(options.logLevel);
   const { db, batch, client } = await openDatabase(options.databaseUrl, options.databaseAuthToken);

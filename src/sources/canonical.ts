@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { callFieldsSchema, EVENT_TYPES, type NormalizedEvent, type StoredEventType } from "../domain/event.js";
+import { callFieldsSchema, EVENT_TYPES, type CallFields, type NormalizedEvent, type StoredEventType } from "../domain/event.js";
 import { GatewayError, parseWith } from "../domain/errors.js";
 import type { SourceAdapter } from "./adapter.js";
 import { hasBearerOrSignature } from "./verify.js";
@@ -17,6 +17,14 @@ export const canonicalInputSchema = callFieldsSchema
   .loose();
 
 const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
+const CALL_FIELDS = Object.keys(callFieldsSchema.shape) as Array<keyof CallFields>;
+
+/** The call fields of a parsed input (validated, defaults filled in) with its time, without the extras kept in `raw`. */
+function callFieldsOf(input: Omit<CallFields, "occurred_at">, occurredAt: string): CallFields {
+  const fields: Record<string, unknown> = {};
+  for (const key of CALL_FIELDS) fields[key] = key === "occurred_at" ? occurredAt : input[key];
+  return fields as CallFields;
+}
 
 function normalizeOne(item: unknown, receivedAt: string, path: string): NormalizedEvent {
   const { id, type, ...fields } = parseWith(canonicalInputSchema, item, path);
@@ -24,7 +32,7 @@ function normalizeOne(item: unknown, receivedAt: string, path: string): Normaliz
   const storedType: StoredEventType = KNOWN_TYPES.has(type) ? (type as StoredEventType) : "unmapped";
   // The PBX's own id when it gives one; otherwise what makes a call event unique.
   const dedupeKey = id !== undefined ? `id:${id}` : `${type}|${fields.uniqueid}|${occurredAt}`;
-  const call = callFieldsSchema.parse({ ...fields, occurred_at: occurredAt });
+  const call = callFieldsOf(fields, occurredAt);
   return { ...call, type: storedType, dedupe_key: dedupeKey, raw: item };
 }
 

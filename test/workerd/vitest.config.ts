@@ -15,6 +15,7 @@ export const SHARED_TESTS = [
   "test/handlebars-security.test.ts",
   "test/hostile-input.test.ts",
   "test/ingest.test.ts",
+  "test/jsonata-paths.test.ts",
   "test/metrics.test.ts",
   "test/openapi.test.ts",
   "test/policy.test.ts",
