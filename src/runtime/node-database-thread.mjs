@@ -2,8 +2,101 @@
 // starts a worker thread outside the TypeScript loader of `npm start` and of the test runner.
 import { parentPort, workerData } from "node:worker_threads";
 import { createClient } from "@libsql/client";
+import Database from "libsql";
 
-const client = createClient(workerData);
+/** Prepared statements kept per SQL text: the store's writes repeat a few texts (see store/driver-sql.ts). */
+const MAX_PREPARED = 256;
+
+const BEGIN = { write: "BEGIN IMMEDIATE", read: "BEGIN TRANSACTION READONLY", deferred: "BEGIN DEFERRED" };
+
+/** The path of a plain `file:` URL (`file:rel/path`, `file:/abs`, `file:///abs`), or null for anything else. */
+function filePath(url) {
+  const match = /^file:(?:\/\/(?:localhost)?(?=\/))?([^?#]+)$/.exec(url);
+  return match && match[1] !== ":memory:" ? match[1] : null;
+}
+
+/** A value as libSQL binds it, as @libsql/client converts it. */
+function bindable(value) {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value === undefined) throw new TypeError("undefined cannot be passed as argument to the database");
+  if (value instanceof ArrayBuffer) return Buffer.from(value);
+  if (value instanceof Date) return value.valueOf();
+  return value;
+}
+
+/** A SQLite error as @libsql/client reports it: the base code as `code`, the extended one beside it. */
+function clientError(error) {
+  if (!(error instanceof Database.SqliteError)) return error;
+  return Object.assign(new Error(`${error.code}: ${error.message}`), {
+    name: "LibsqlError",
+    code: error.code.replace(/^(SQLITE_[A-Z]+)_.*$/, "$1"),
+    extendedCode: error.code,
+    rawCode: error.rawCode,
+  });
+}
+
+/**
+ * A local database file through libsql's own API, which @libsql/client wraps: the same operations and result
+ * sets, but each statement is prepared once and kept instead of prepared (and probed for rows) on every call.
+ */
+function fileClient(path) {
+  const db = new Database(path);
+  const statements = new Map();
+  const prepared = (sql) => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      if (statements.size >= MAX_PREPARED) statements.delete(statements.keys().next().value);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  const execute = (statement) => {
+    const { sql, args = [] } = typeof statement === "string" ? { sql: statement } : statement;
+    try {
+      const query = prepared(sql);
+      const values = Array.isArray(args) ? args.map(bindable) : Object.fromEntries(Object.entries(args).map(([k, v]) => [k.replace(/^[@$:]/, ""), bindable(v)]));
+      if (query.reader) {
+        const columns = query.columns();
+        return {
+          columns: columns.map((column) => column.name),
+          columnTypes: columns.map((column) => column.type ?? ""),
+          rows: query.raw(true).all(values).map((row) => row.map((value) => (Buffer.isBuffer(value) ? value.buffer : value))),
+          rowsAffected: 0,
+          lastInsertRowid: undefined,
+        };
+      }
+      const info = query.run(values);
+      return { columns: [], columnTypes: [], rows: [], rowsAffected: info.changes, lastInsertRowid: BigInt(info.lastInsertRowid) };
+    } catch (error) {
+      throw clientError(error);
+    }
+  };
+  const transaction = (begin, list) => {
+    execute(begin);
+    try {
+      const results = list.map(execute);
+      execute("COMMIT");
+      return results;
+    } catch (error) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw error;
+    }
+  };
+  return {
+    execute: async (statement) => execute(statement),
+    batch: async (list, mode = "deferred") => transaction(BEGIN[mode], list),
+    migrate: async (list) => {
+      execute("PRAGMA foreign_keys=off");
+      try {
+        return transaction(BEGIN.deferred, list);
+      } finally {
+        execute("PRAGMA foreign_keys=on");
+      }
+    },
+    close: () => db.close(),
+  };
+}
 
 /** A result set as data: each row's values in column order, which the other side turns back into rows. */
 const plain = (result) => ({
@@ -14,12 +107,19 @@ const plain = (result) => ({
   lastInsertRowid: result.lastInsertRowid,
 });
 
-const operations = {
-  execute: (statement) => client.execute(statement).then(plain),
-  batch: (statements, mode) => client.batch(statements, mode).then((results) => results.map(plain)),
-  migrate: (statements) => client.migrate(statements).then((results) => results.map(plain)),
-  close: async () => client.close(),
-};
+/** A libSQL server (or anything but a plain file) through @libsql/client. */
+function serverClient(config) {
+  const client = createClient(config);
+  return {
+    execute: (statement) => client.execute(statement).then(plain),
+    batch: (list, mode) => client.batch(list, mode).then((results) => results.map(plain)),
+    migrate: (list) => client.migrate(list).then((results) => results.map(plain)),
+    close: () => client.close(),
+  };
+}
+
+const path = filePath(workerData.url);
+const operations = path === null ? serverClient(workerData) : fileClient(path);
 
 parentPort.on("message", async ({ id, operation, args }) => {
   try {

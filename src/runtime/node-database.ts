@@ -6,13 +6,13 @@ import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import * as schema from "../store/schema.js";
 import type { Database } from "../store/database.js";
-import type { DriverBatch } from "../store/driver-sql.js";
+import type { Driver } from "../store/driver-sql.js";
 import { threadedClient } from "./node-database-client.js";
 
 const MIGRATIONS = fileURLToPath(new URL("../store/migrations", import.meta.url));
 
 /** Opens the libSQL database (a local file by default, or a libSQL server) and applies pending migrations. */
-export async function openDatabase(url: string, authToken?: string): Promise<{ db: Database; batch: DriverBatch; client: Client }> {
+export async function openDatabase(url: string, authToken?: string): Promise<{ db: Database; driver: Driver; client: Client }> {
   if (url.startsWith("file:")) mkdirSync(dirname(resolve(url.slice("file:".length))), { recursive: true });
   const client = threadedClient({ url, authToken });
   if (url.startsWith("file:")) {
@@ -24,6 +24,9 @@ export async function openDatabase(url: string, authToken?: string): Promise<{ d
   }
   const db = drizzle(client, { schema }) as unknown as Database;
   await migrate(db as never, { migrationsFolder: MIGRATIONS });
-  const batch: DriverBatch = async (statements) => void (await client.batch(statements, "write"));
-  return { db, batch, client };
+  const driver: Driver = {
+    batch: async (statements) => void (await client.batch(statements, "write")),
+    maxBoundParameters: 32_766,
+  };
+  return { db, driver, client };
 }

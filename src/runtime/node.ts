@@ -53,7 +53,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   useRuntimeHmac((key, message) => createHmac("sha256", key).update(message).digest());
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(options.logLevel);
-  const { db, batch, client } = await openDatabase(options.databaseUrl, options.databaseAuthToken);
+  const { db, driver, client } = await openDatabase(options.databaseUrl, options.databaseAuthToken);
   let key: NodeEncryptionKey;
   try {
     key = await nodeEncryptionKey(options.encryptionKey, options.databaseUrl, await sealedWithKeyId(db));
@@ -66,7 +66,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   // Commits that arrive while the event loop handles ready I/O share one transaction and one disk sync.
   // One gateway process per database (its dispatcher takes back every lease at start), so it may keep
   // sources and rules in memory.
-  const store = createStore(db, batch, key.box, { defer: setImmediate, soleWriter: true });
+  const store = createStore(db, driver, key.box, { defer: setImmediate, soleWriter: true });
   const transport = createNodeTransport(options.outboundAllow);
   const metrics = createGatewayMetrics();
   const dispatcher = new Dispatcher({

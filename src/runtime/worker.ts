@@ -44,10 +44,10 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
   if (!config.encryptionKey) throw new Error(NO_ENCRYPTION_KEY);
   const clock = options.clock ?? systemClock;
   const log = createLogger(config.logLevel);
-  const { db, batch } = workerDatabase(env.DB);
+  const { db, driver } = workerDatabase(env.DB);
   const box = await createSecretBox(parseEncryptionKeys(config.encryptionKey));
   await sealStoredSecrets(db, box);
-  const store = createStore(db, batch, box);
+  const store = createStore(db, driver, box);
   const queue = cloudflareQueue(env.DELIVERIES, clock);
   const { auth } = await resolveAdminAuth(store, config.adminToken);
   // Per isolate: each isolate counts what it handled; the queue depth read from D1 is global.

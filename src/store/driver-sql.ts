@@ -1,6 +1,5 @@
 import { getTableColumns, getTableName } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { MAX_BOUND_PARAMETERS } from "./database.js";
 
 // The writes of the hot path (ingest commits, delivery outcomes), as SQL text and values for the driver under
 // drizzle. Drizzle builds a statement's text anew for each row it is given; here the text of each statement
@@ -16,8 +15,13 @@ export interface DriverStatement {
   args: DriverValue[];
 }
 
-/** Runs statements in order as one atomic transaction, on the driver under drizzle (libSQL's or D1's batch). */
-export type DriverBatch = (statements: DriverStatement[]) => Promise<void>;
+/** The driver under drizzle (libSQL or D1), for the store's prebuilt writes. */
+export interface Driver {
+  /** Runs statements in order as one atomic transaction. */
+  batch(statements: DriverStatement[]): Promise<void>;
+  /** How many values one statement may bind: D1 takes 100, SQLite 32,766. */
+  maxBoundParameters: number;
+}
 
 const quoted = (name: string) => `"${name}"`;
 
@@ -38,16 +42,15 @@ export interface Upsert {
   set: SQLiteColumn[];
 }
 
-/** Inserts into one table, in statements of up to as many rows as D1's bound-parameter limit allows. */
+/** Inserts into one table, in statements of as many rows as the driver's bound-parameter limit allows. */
 export interface RowWriter {
   table: SQLiteTable;
-  statements(rows: readonly object[]): DriverStatement[];
+  statements(rows: readonly object[], maxBoundParameters: number): DriverStatement[];
 }
 
 /** Multi-row inserts into `table` (upserts if `upsert` is given); each statement's text is built once per row count. */
 export function rowWriter(table: SQLiteTable, upsert?: Upsert): RowWriter {
   const columns: ColumnEntry[] = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, column: column as SQLiteColumn }));
-  const rowsPerStatement = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / columns.length));
   const head = `insert into ${quoted(getTableName(table))} (${columns.map(({ column }) => quoted(column.name)).join(", ")}) values `;
   const rowPlaceholders = `(${columns.map(() => "?").join(", ")})`;
   const tail = upsert
@@ -64,7 +67,8 @@ export function rowWriter(table: SQLiteTable, upsert?: Upsert): RowWriter {
 
   return {
     table,
-    statements(rows) {
+    statements(rows, maxBoundParameters) {
+      const rowsPerStatement = Math.max(1, Math.floor(maxBoundParameters / columns.length));
       const statements: DriverStatement[] = [];
       for (let start = 0; start < rows.length; start += rowsPerStatement) {
         const chunk = rows.slice(start, start + rowsPerStatement);

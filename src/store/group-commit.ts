@@ -1,4 +1,4 @@
-import type { DriverBatch, DriverStatement, RowWriter } from "./driver-sql.js";
+import type { Driver, DriverStatement, RowWriter } from "./driver-sql.js";
 
 /** Rows for one table. */
 export interface Insert {
@@ -25,7 +25,7 @@ interface Pending {
 const MAX_GROUP = 64;
 
 /** The writers' rows merged into multi-row inserts, one table after another, then their other statements. */
-function statementsOf(group: Writes[]): DriverStatement[] {
+function statementsOf(group: Writes[], maxBoundParameters: number): DriverStatement[] {
   const rowsByWriter = new Map<RowWriter, object[]>();
   for (const { into, rows } of group.flatMap((writes) => writes.inserts)) {
     if (!rows.length) continue;
@@ -33,7 +33,7 @@ function statementsOf(group: Writes[]): DriverStatement[] {
     merged.push(...rows);
     rowsByWriter.set(into, merged);
   }
-  const inserts = [...rowsByWriter].flatMap(([writer, rows]) => writer.statements(rows));
+  const inserts = [...rowsByWriter].flatMap(([writer, rows]) => writer.statements(rows, maxBoundParameters));
   return [...inserts, ...group.flatMap((writes) => writes.statements ?? [])];
 }
 
@@ -44,13 +44,13 @@ function statementsOf(group: Writes[]): DriverStatement[] {
  * If the shared transaction fails, each caller's writes run alone, so that an error (a duplicate event,
  * say) reaches only the caller that caused it.
  */
-export function groupCommit(batch: DriverBatch, defer: Defer) {
+export function groupCommit(driver: Driver, defer: Defer) {
   let queue: Pending[] = [];
   let scheduled = false;
 
   const run = async (group: Writes[]) => {
-    const statements = statementsOf(group);
-    if (statements.length) await batch(statements);
+    const statements = statementsOf(group, driver.maxBoundParameters);
+    if (statements.length) await driver.batch(statements);
   };
 
   async function flush(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { SecretBox } from "../domain/secret-box.js";
 import type { Database } from "./database.js";
-import type { DriverBatch } from "./driver-sql.js";
+import type { Driver } from "./driver-sql.js";
 import { deliveryQueries } from "./deliveries.js";
 import { eventQueries } from "./events.js";
 import { deferToTimer, groupCommit, type Defer } from "./group-commit.js";
@@ -17,12 +17,12 @@ export interface StoreOptions {
 
 /**
  * Every query the core runs, over one drizzle database (libSQL on Node, D1 on Workers); the hot path's writes
- * go to the driver underneath as prebuilt SQL (`batch`, see driver-sql.ts). Secrets go in
+ * go to the driver underneath as prebuilt SQL (see driver-sql.ts). Secrets go in
  * sealed by `box` and come out plaintext. Ingest commits and delivery outcomes that arrive together are
  * written in one transaction (`defer` decides how long "together" is).
  */
-export function createStore(db: Database, batch: DriverBatch, box: SecretBox, { defer = deferToTimer, soleWriter = false }: StoreOptions = {}) {
-  const commit = groupCommit(batch, defer);
+export function createStore(db: Database, driver: Driver, box: SecretBox, { defer = deferToTimer, soleWriter = false }: StoreOptions = {}) {
+  const commit = groupCommit(driver, defer);
   return {
     settings: settingQueries(db),
     sources: sourceQueries(db, box, soleWriter),
