@@ -17,7 +17,7 @@ app.post("/ingest/:sourceId", async (c) => {
   const body = await c.req.text();
   transport
     .fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body, redirect: "manual" })
-    .then((response) => response.arrayBuffer())
+    .then((reply) => reply.excerpt())
     .catch((error) => console.error("forward failed", String(error)));
   return c.json({ forwarded: true }, 202);
 });

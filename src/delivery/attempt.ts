@@ -11,7 +11,7 @@ import { blockedDestinationOf } from "./address-policy.js";
 import { retryAfterMs, verdictFor, type Verdict } from "./policy.js";
 import { signatureHeaders } from "./signing.js";
 import { judgeSqsReply, messageAttributes, sendMessageInput, sendSqsMessage } from "./sqs.js";
-import { readExcerpt, type Transport } from "./transport.js";
+import type { Transport } from "./transport.js";
 
 export interface AttemptOutcome {
   row: AttemptRow;
@@ -108,7 +108,7 @@ async function sendOnce(
   const response = prepared.request.sqs
     ? await sendSqsMessage(context.transport, sendMessageInput(prepared.request, messageAttributes(signature), messageId), rule.sqs, nowMs, context.signal)
     : await context.transport.fetch(url, { method, headers: { ...headers, ...signature }, body, redirect: "manual", signal: context.signal });
-  return { status: response.status, headers: response.headers, excerpt: await readExcerpt(response) };
+  return { status: response.status, headers: response.headers, excerpt: await response.excerpt() };
 }
 
 /**

@@ -5,7 +5,7 @@ import { PrepareError, type Judgement } from "../presets/auth.js";
 import { USER_AGENT } from "../render/request.js";
 import { sqsVerdictFor } from "./policy.js";
 import { SIGNATURE_HEADER } from "./signing.js";
-import type { Transport } from "./transport.js";
+import type { Transport, TransportReply } from "./transport.js";
 
 // The SQS transport: a rendered message becomes an SQS SendMessage call (AWS JSON 1.0 protocol), signed with
 // AWS Signature V4 and sent through the runtime's Transport like any HTTP delivery, so that the SSRF guard,
@@ -60,7 +60,7 @@ export async function sendSqsMessage(
   settings: SqsSettings | null,
   nowMs: number,
   signal: AbortSignal,
-): Promise<Response> {
+): Promise<TransportReply> {
   if (!settings) throw new PrepareError("the rule is no longer an SQS rule: this message cannot be sent", false);
   const region = sqsRegion(settings, input.QueueUrl);
   if (!region) throw new PrepareError("sqs.region: the rule names no region and its queue URL does not show one", false);

@@ -1,16 +1,37 @@
-/**
- * How a runtime sends HTTP: a pooled undici Agent on Node, plain `fetch` on Workers. Everything above it
- * (signing, timeouts, response excerpts) is shared.
- */
-export interface Transport {
-  fetch(url: string, init: RequestInit): Promise<Response>;
-}
-
 /** Responses are kept in the attempt log up to this many bytes. */
 export const RESPONSE_EXCERPT_BYTES = 4_096;
 
-/** The start of a response body as text; the rest is not read, so a huge reply costs nothing. */
-export async function readExcerpt(response: Response, maxBytes = RESPONSE_EXCERPT_BYTES): Promise<string> {
+/** An answer as the gateway reads it: what it needs of a `Response`, and the start of its body. */
+export interface TransportReply {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: Headers;
+  text(): Promise<string>;
+  /** The start of the body as text, up to `maxBytes`; the rest is not read, so a huge reply costs nothing. */
+  excerpt(maxBytes?: number): Promise<string>;
+}
+
+/**
+ * How a runtime sends HTTP: a pooled undici Agent on Node, plain `fetch` on Workers. Everything above it
+ * (signing, timeouts, what is kept of a reply) is shared.
+ */
+export interface Transport {
+  fetch(url: string, init: RequestInit): Promise<TransportReply>;
+}
+
+/** A fetch `Response` as a reply. */
+export function replyOf(response: Response): TransportReply {
+  return {
+    status: response.status,
+    ok: response.ok,
+    headers: response.headers,
+    text: () => response.text(),
+    excerpt: (maxBytes = RESPONSE_EXCERPT_BYTES) => readExcerpt(response, maxBytes),
+  };
+}
+
+/** The start of a response body as text, read from its web stream. */
+async function readExcerpt(response: Response, maxBytes: number): Promise<string> {
   if (!response.body) return "";
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -1,6 +1,7 @@
 import type { RenderedRequest } from "../domain/delivery.js";
 import { blockedDestinationOf } from "../delivery/address-policy.js";
 import { verdictFor } from "../delivery/policy.js";
+import type { TransportReply } from "../delivery/transport.js";
 import { PrepareError, type Judgement, type Prepared, type PresetAuth, type SendContext } from "./auth.js";
 
 // Salesforce REST (research/crm-apis.md): OAuth 2.0 token from {My Domain}/services/oauth2/token, a Task
@@ -48,7 +49,7 @@ async function fetchToken(context: SendContext): Promise<string> {
   );
   form.set("client_id", setting(context, "client_id"));
   form.set("client_secret", setting(context, "client_secret"));
-  let response: Response;
+  let response: TransportReply;
   try {
     response = await context.transport.fetch(`${setting(context, "instance_url")}/services/oauth2/token`, {
       method: "POST",

@@ -1,9 +1,9 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
 import type { LookupFunction } from "node:net";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { BlockedDestinationError, hostAllowed, hostRefusal, refusalOf, type OutboundAllow } from "../delivery/address-policy.js";
-import type { Transport } from "../delivery/transport.js";
+import { replyOf, RESPONSE_EXCERPT_BYTES, type Transport, type TransportReply } from "../delivery/transport.js";
 
 /**
  * Resolves a host name for a socket about to connect and refuses it when any address it resolves to is
@@ -43,12 +43,37 @@ function headerRecord(headers: HeadersInit | undefined): Record<string, string> 
   return headers as Record<string, string>;
 }
 
+/** The start of a body read straight from the socket's stream; the rest is dropped unread. */
+async function streamExcerpt(body: Readable, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= maxBytes) break; // leaving the loop destroys the stream
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, maxBytes));
+}
+
+/** undici's answer as a reply, its body read only as far as asked (a web stream per reply is costly on Node 20). */
+function nodeReply(status: number, headers: Headers, body: Readable & { text(): Promise<string> }): TransportReply {
+  // A 1xx or 204/304 has no body.
+  const empty = status < 200 || status === 204 || status === 304;
+  if (empty) body.resume();
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    headers,
+    text: () => (empty ? Promise.resolve("") : body.text()),
+    excerpt: (maxBytes = RESPONSE_EXCERPT_BYTES) => (empty ? Promise.resolve("") : streamExcerpt(body, maxBytes)),
+  };
+}
+
 /**
  * A request that follows no redirect (every delivery attempt) through undici's `request`, which costs less
- * than half the CPU of its `fetch`: the answer is still a `Response`, its body streamed from the socket, and
- * a failure is still fetch's "fetch failed" with the reason as its cause.
+ * than half the CPU of its `fetch`; a failure is still fetch's "fetch failed" with the reason as its cause.
  */
-async function requestOnce(agent: Agent, url: string, init: RequestInit): Promise<Response> {
+async function requestOnce(agent: Agent, url: string, init: RequestInit): Promise<TransportReply> {
   try {
     const target = new URL(url);
     const { statusCode, headers, body } = await agent.request({
@@ -63,10 +88,7 @@ async function requestOnce(agent: Agent, url: string, init: RequestInit): Promis
     for (const [name, value] of Object.entries(headers)) {
       for (const one of Array.isArray(value) ? value : [value ?? ""]) responseHeaders.append(name, one);
     }
-    // A 1xx or 204/304 has no body, and the Response constructor refuses one.
-    const empty = statusCode < 200 || statusCode === 204 || statusCode === 304;
-    if (empty) body.resume();
-    return new Response(empty ? null : (Readable.toWeb(body) as ReadableStream), { status: statusCode, headers: responseHeaders });
+    return nodeReply(statusCode, responseHeaders, body);
   } catch (error) {
     const name = (error as Error).name;
     if (name === "TimeoutError" || name === "AbortError") throw error;
@@ -89,7 +111,7 @@ export function createNodeTransport(allow: OutboundAllow): Transport & { close()
     fetch: (url, init) =>
       init.redirect === "manual"
         ? requestOnce(agent, url, init)
-        : (undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent }) as unknown as Promise<Response>),
+        : undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent }).then((response) => replyOf(response as unknown as Response)),
     close: () => agent.close(),
   };
 }

@@ -1,5 +1,5 @@
 import { BlockedDestinationError, urlRefusal, type OutboundAllow } from "../delivery/address-policy.js";
-import type { Transport } from "../delivery/transport.js";
+import { replyOf, type Transport } from "../delivery/transport.js";
 
 /**
  * Outbound HTTP on Workers: `fetch`, which takes no resolver, so the guard checks what the URL itself
@@ -10,7 +10,7 @@ export function createWorkerTransport(allow: OutboundAllow): Transport {
     async fetch(url, init) {
       const refusal = urlRefusal(url, allow);
       if (refusal) throw new BlockedDestinationError(refusal);
-      return fetch(url, init);
+      return replyOf(await fetch(url, init));
     },
   };
 }
