@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 
 /** CPU time used so far, ms: the whole process, and its main thread (the event loop) alone. */
 export interface CpuTime {
@@ -19,8 +19,7 @@ function statCpuMs(path: string): number {
  */
 export function processCpu(pid: number | undefined): CpuTime {
   try {
-    // A thread's stat lives under /proc/<pid>/task/<tid>; the main thread's tid is the pid.
-    readdirSync(`/proc/${pid}/task`);
+    // A thread's stat is /proc/<pid>/task/<tid>/stat; the main thread's tid is the pid.
     return { process: statCpuMs(`/proc/${pid}/stat`), mainThread: statCpuMs(`/proc/${pid}/task/${pid}/stat`) };
   } catch {
     return { process: NaN, mainThread: NaN };

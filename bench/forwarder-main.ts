@@ -22,6 +22,9 @@ app.post("/ingest/:sourceId", async (c) => {
   return c.json({ forwarded: true }, 202);
 });
 
+// Exit (rather than die) on SIGTERM, so that a CPU profile (`BENCH_CPU_PROFILE`) is written.
+process.once("SIGTERM", () => process.exit(0));
+
 const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: Number(process.env.PORT ?? 0) }, () => {
   console.log(`Bare forwarder listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 });
