@@ -10,9 +10,9 @@ export type Database = BaseSQLiteDatabase<"async", unknown, typeof schema> & {
 /** D1 binds at most 100 parameters per statement; every multi-row statement is cut to fit. */
 export const MAX_BOUND_PARAMETERS = 100;
 
-/** Cuts `items` so that a statement binding `parametersPerItem` for each, plus `reserved` others, fits the limit. */
-export function chunked<T>(items: readonly T[], parametersPerItem: number, reserved = 0): T[][] {
-  const size = Math.max(1, Math.floor((MAX_BOUND_PARAMETERS - reserved) / parametersPerItem));
+/** Cuts `items` so that a statement binding `parametersPerItem` for each, plus `reserved` others, fits `limit`. */
+export function chunked<T>(items: readonly T[], parametersPerItem: number, reserved = 0, limit = MAX_BOUND_PARAMETERS): T[][] {
+  const size = Math.max(1, Math.floor((limit - reserved) / parametersPerItem));
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;

@@ -1,5 +1,6 @@
 import { getTableColumns, getTableName } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { chunked } from "./database.js";
 
 // The writes of the hot path (ingest commits, delivery outcomes), as SQL text and values for the driver under
 // drizzle. Drizzle builds a statement's text anew for each row it is given; here the text of each statement
@@ -44,7 +45,6 @@ export interface Upsert {
 
 /** Inserts into one table, in statements of as many rows as the driver's bound-parameter limit allows. */
 export interface RowWriter {
-  table: SQLiteTable;
   statements(rows: readonly object[], maxBoundParameters: number): DriverStatement[];
 }
 
@@ -65,21 +65,15 @@ export function rowWriter(table: SQLiteTable, upsert?: Upsert): RowWriter {
     return text;
   };
 
+  const statement = (chunk: readonly object[]): DriverStatement => {
+    const args: DriverValue[] = [];
+    for (const row of chunk) {
+      for (const { key, column } of columns) args.push(driverValue(column, (row as Record<string, unknown>)[key]));
+    }
+    return { sql: textFor(chunk.length), args };
+  };
   return {
-    table,
-    statements(rows, maxBoundParameters) {
-      const rowsPerStatement = Math.max(1, Math.floor(maxBoundParameters / columns.length));
-      const statements: DriverStatement[] = [];
-      for (let start = 0; start < rows.length; start += rowsPerStatement) {
-        const chunk = rows.slice(start, start + rowsPerStatement);
-        const args: DriverValue[] = [];
-        for (const row of chunk) {
-          for (const { key, column } of columns) args.push(driverValue(column, (row as Record<string, unknown>)[key]));
-        }
-        statements.push({ sql: textFor(chunk.length), args });
-      }
-      return statements;
-    },
+    statements: (rows, maxBoundParameters) => chunked(rows, columns.length, 0, maxBoundParameters).map(statement),
   };
 }
 
