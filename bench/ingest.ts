@@ -10,8 +10,9 @@ import { CountingReceiver } from "./receiver.js";
 import { summarize } from "./stats.js";
 import { fixed, ratio, table } from "./table.js";
 
-// End to end over HTTP: the gateway (its own process, libSQL file) and the bare forwarder, each driven by
-// the same load generator and delivering to the same receiver, in this process, on one clock.
+// End to end over HTTP: the gateway (its own process, libSQL file), the durable forwarder and the bare
+// forwarder, each driven by the same load generator and delivering to the same receiver, in this process,
+// on one clock.
 
 export interface IngestSettings {
   events: number;
@@ -64,9 +65,9 @@ async function startGatewaySystem(dir: string, receiverUrl: string): Promise<Sys
   return { name: "gateway", server, target: { origin: server.url, path: `/ingest/${source.id}`, headers: { authorization: `Bearer ${source.secret}` } } };
 }
 
-async function startForwarderSystem(receiverUrl: string): Promise<System> {
-  const server = await spawnServer("bench/forwarder-main.ts", { TARGET_URL: `${receiverUrl}/crm` }, profileFlags());
-  return { name: "forwarder", server, target: { origin: server.url, path: "/ingest/bench", headers: {} } };
+async function startForwarderSystem(name: string, script: string, env: Record<string, string>): Promise<System> {
+  const server = await spawnServer(script, env, profileFlags());
+  return { name, server, target: { origin: server.url, path: "/ingest/bench", headers: {} } };
 }
 
 function figuresOf(sent: Sent[], receiver: CountingReceiver, cpu: CpuTime): Figures {
@@ -106,15 +107,18 @@ async function measure(system: System, receiver: CountingReceiver, run: (load: L
   }
 }
 
-function report(title: string, gateway: Figures, forwarder: Figures): string {
+/** The figures of the gateway, the durable forwarder and the bare forwarder, and the gateway's against each. */
+function report(title: string, [gateway, durable, bare]: Figures[]): string {
   const row = (label: string, key: keyof Figures, digits: number) => [
     label,
     fixed(gateway[key], digits),
-    fixed(forwarder[key], digits),
-    ratio(gateway[key], forwarder[key]),
+    fixed(durable[key], digits),
+    fixed(bare[key], digits),
+    ratio(gateway[key], durable[key]),
+    ratio(gateway[key], bare[key]),
   ];
   return `${title}\n${table(
-    ["", "gateway", "bare forwarder", "gateway / forwarder"],
+    ["", "gateway", "durable forwarder", "bare forwarder", "gateway / durable", "gateway / bare"],
     [
       row("ingest requests/s", "ingestPerSecond", 0),
       row("ingest p50 ms", "ingestP50", 2),
@@ -124,7 +128,7 @@ function report(title: string, gateway: Figures, forwarder: Figures): string {
       row("event-to-delivery p99 ms", "deliveryP99", 2),
       row("CPU ms per event (process)", "cpuPerEvent", 3),
       row("  of which main thread", "mainThreadCpuPerEvent", 3),
-      [" refused (not 202)", String(gateway.refused), String(forwarder.refused), ""],
+      [" refused (not 202)", String(gateway.refused), String(durable.refused), String(bare.refused), "", ""],
     ],
   )}`;
 }
@@ -132,7 +136,12 @@ function report(title: string, gateway: Figures, forwarder: Figures): string {
 export async function ingestBench(settings: IngestSettings): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "gateway-bench-"));
   const receiver = await new CountingReceiver().start();
-  const systems = [await startGatewaySystem(dir, receiver.url), await startForwarderSystem(receiver.url)];
+  const target = { TARGET_URL: `${receiver.url}/crm` };
+  const systems = [
+    await startGatewaySystem(dir, receiver.url),
+    await startForwarderSystem("durable forwarder", "bench/durable-forwarder-main.ts", { ...target, DATABASE_FILE: join(dir, "durable.db") }),
+    await startForwarderSystem("bare forwarder", "bench/forwarder-main.ts", target),
+  ];
   try {
     const closed = async (system: System) => {
       await measure(system, receiver, (load) => load.closedLoop(callEvents(500), settings.concurrency), settings.concurrency); // warm-up
@@ -141,11 +150,13 @@ export async function ingestBench(settings: IngestSettings): Promise<string> {
     const open = (system: System) =>
       measure(system, receiver, (load) => load.openLoop(callEvents(settings.rate * settings.seconds), settings.rate), 256);
 
-    const [gwClosed, fwClosed] = [await closed(systems[0]), await closed(systems[1])];
-    const [gwOpen, fwOpen] = [await open(systems[0]), await open(systems[1])];
+    const closedFigures: Figures[] = [];
+    for (const system of systems) closedFigures.push(await closed(system));
+    const openFigures: Figures[] = [];
+    for (const system of systems) openFigures.push(await open(system));
     return [
-      report(`Closed loop: ${settings.events} events, ${settings.concurrency} requests outstanding (throughput)`, gwClosed, fwClosed),
-      report(`Open loop: ${settings.rate} events/s for ${settings.seconds} s (latency at a fixed rate; from when each was due)`, gwOpen, fwOpen),
+      report(`Closed loop: ${settings.events} events, ${settings.concurrency} requests outstanding (throughput)`, closedFigures),
+      report(`Open loop: ${settings.rate} events/s for ${settings.seconds} s (latency at a fixed rate; from when each was due)`, openFigures),
     ].join("\n\n");
   } finally {
     for (const system of systems) await system.server.kill();
