@@ -9,6 +9,8 @@ import { INGEST_BODY_LIMIT, limitBody, parseJson, requireJsonContentType } from 
 import { KeyedLock } from "./keyed-lock.js";
 import { DEFAULT_RATE_LIMITS, RateLimiter, refuseWhileLimited } from "./rate-limit.js";
 
+const utf8 = new TextDecoder();
+
 /** `POST /ingest/:sourceId`: verify, normalize, commit, then answer 202 with the event ids. */
 export function ingestRoutes(deps: AppDeps) {
   const app = new Hono();
@@ -44,7 +46,7 @@ export function ingestRoutes(deps: AppDeps) {
     }
     refuseWhileLimited(c, perSource.take(source.id), `Source ${id} sends more than its rate limit`);
     if (!adapter.anyContentType) requireJsonContentType(c);
-    const payload = parseJson(new TextDecoder().decode(body));
+    const payload = parseJson(utf8.decode(body));
     const accepted = await normalizeAndAccept(adapter, source, payload, query);
 
     const answer = ({ event_id, deliveries, duplicate }: (typeof accepted)[number]) =>

@@ -13,10 +13,14 @@ export interface SigningInput {
 /** The header that carries the signature, for each signing that has one. */
 export const SIGNATURE_HEADER = { standard: "webhook-signature", "hmac-hex": "x-signature" } as const;
 
+/** The last secret decoded: a rule signs each of its deliveries with the same one. */
+let lastKey = { secret: "", key: "" as Uint8Array | string };
+
 /** Standard Webhooks keys with the bytes after `whsec_`; any other secret is used as its UTF-8 bytes. */
 function standardKey(secret: string): Uint8Array | string {
   if (!secret.startsWith("whsec_")) return secret;
-  return fromBase64(secret.slice("whsec_".length)) ?? secret;
+  if (lastKey.secret !== secret) lastKey = { secret, key: fromBase64(secret.slice("whsec_".length)) ?? secret };
+  return lastKey.key;
 }
 
 /** The headers that identify and sign one attempt. Every request carries `webhook-id`, whatever the signing. */

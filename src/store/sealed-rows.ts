@@ -66,7 +66,7 @@ export async function openWebhook(box: SecretBox, webhook: Webhook): Promise<Web
 
 /** A delivery, or a change to one, with the credential headers of its request sealed (the rest is what the log shows). */
 export async function sealDelivery<T extends Partial<DeliveryRow>>(box: SecretBox, row: T): Promise<T> {
-  if (!row.request) return row;
+  if (!row.request || !Object.keys(row.request.headers).some(isSensitiveHeader)) return row;
   return { ...row, request: { ...row.request, headers: await sensitiveHeaders(row.request.headers, (value) => box.seal(value)) } };
 }
 
