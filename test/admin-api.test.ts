@@ -131,6 +131,16 @@ describe("webhooks", () => {
     expect(unknownSource.body.error.details[0].field).toBe("source_ids.0");
   });
 
+  it("refuses a __proto__ key anywhere in a body, naming where, instead of dropping it", async () => {
+    const params = JSON.parse('{"phone": "src", "\\u005f_proto__": "src"}');
+    const bad = await gw.api("POST", "/api/webhooks", { name: "x", events: ["call.end"], url: "https://example.com", params });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toEqual([{ field: "params.__proto__", message: 'a key named "__proto__" is not accepted' }]);
+    const nested = await gw.api("POST", "/api/preview", JSON.parse('{"webhook": {"headers": [{"__proto__": "x"}]}}'));
+    expect(nested.status).toBe(400);
+    expect(nested.body.error.details[0].field).toBe("webhook.headers.0.__proto__");
+  });
+
   it("answers a JSONata or Handlebars syntax error with 422 saying where", async () => {
     const jsonata = await gw.api("POST", "/api/webhooks", {
       name: "x", events: ["call.end"], url: "https://example.com", filter: "bill_duration >", params: { a: "$round(" },

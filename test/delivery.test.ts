@@ -72,6 +72,12 @@ describe("rendering each method and payload kind", () => {
     expect(JSON.parse(byPath["/patch"].body)).toEqual({ ok: true });
   });
 
+  it("sends params named like Object's own members as plain parameters", async () => {
+    await createWebhook(gw, { method: "POST_JSON", url: `${receiver.url}/json`, params: { constructor: "dst", toString: "uniqueid" } });
+    await deliverOne(callEvent({ uniqueid: "7.8" }));
+    expect(receiver.requests[0].body).toBe('{"constructor":"+15557654321","toString":"7.8"}');
+  });
+
   it("a body template is the raw body, sent with its content type, JSON-safe inside strings", async () => {
     await createWebhook(gw, {
       method: "POST_JSON",

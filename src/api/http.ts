@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { GatewayError, parseWith } from "../domain/errors.js";
+import { GatewayError, invalidField, parseWith } from "../domain/errors.js";
 
 /** Admin request bodies are small; templates included. */
 export const ADMIN_BODY_LIMIT = 512 * 1024;
@@ -74,10 +74,27 @@ export function requireJsonContentType(c: Context): void {
   }
 }
 
-/** A JSON request body: 415 for another content type, 400 saying where the JSON broke. */
+/** The path of the first `__proto__` key in a parsed body, or null. */
+function protoKeyAt(value: unknown, path: string[] = []): string | null {
+  if (value === null || typeof value !== "object") return null;
+  for (const [key, child] of Object.entries(value)) {
+    if (key === "__proto__") return [...path, key].join(".");
+    const found = protoKeyAt(child, [...path, key]);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * A JSON request body: 415 for another content type, 400 saying where the JSON broke. A `__proto__` key
+ * (JSON.parse keeps it, but validation would drop it without a word) is refused, naming where it is.
+ */
 export async function readJson(c: Context): Promise<unknown> {
   requireJsonContentType(c);
-  return parseJson(await c.req.text());
+  const body = parseJson(await c.req.text());
+  const proto = protoKeyAt(body);
+  if (proto) throw invalidField(proto, 'a key named "__proto__" is not accepted');
+  return body;
 }
 
 /** A JSON request body validated by a schema; a 400 names each invalid field. */

@@ -62,14 +62,14 @@ async function evaluateParams(params: Params, context: Record<string, unknown>):
     }
     return value as Record<string, unknown>;
   }
-  const entries = await Promise.all(
-    Object.entries(params).map(async ([name, expr]) => {
-      const value = await attempt(`params.${name}`, () => evaluateExpression(expr, context));
-      return [name, value] as const;
-    }),
-  );
-  // A path that matches nothing leaves the parameter out rather than sending "undefined".
-  return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
+  const entries: Array<[string, unknown]> = [];
+  for (const [name, expr] of Object.entries(params)) {
+    const value = await attempt(`params.${name}`, () => evaluateExpression(expr, context));
+    // A path that matches nothing leaves the parameter out rather than sending "undefined".
+    if (value !== undefined) entries.push([name, value]);
+  }
+  // As own properties whatever their names (`__proto__` included).
+  return Object.fromEntries(entries);
 }
 
 /** Templates that are rendered like headers (unescaped), e.g. a preset's `meta`. */
