@@ -74,7 +74,7 @@ export function requireJsonContentType(c: Context): void {
   }
 }
 
-/** The path of the first `__proto__` key in a parsed body, or null. */
+/** The path of the first `__proto__` key in a parsed body, or null (recursion is safe: parseJson bounds the depth). */
 function protoKeyAt(value: unknown, path: string[] = []): string | null {
   if (value === null || typeof value !== "object") return null;
   for (const [key, child] of Object.entries(value)) {
