@@ -24,6 +24,13 @@ interface Pending {
 /** Writers whose statements share one transaction at most. */
 const MAX_GROUP = 64;
 
+/**
+ * Transactions sent to the driver and not yet answered. Two: while the database commits one, the next waits
+ * at its door, so it goes on at once instead of idling until the caller has heard back and sent more. More
+ * would only split the waiting writers into smaller transactions, each with its own sync.
+ */
+const MAX_IN_FLIGHT = 2;
+
 /** The writers' rows merged into multi-row inserts, one table after another, then their other statements. */
 function statementsOf(group: Writes[], maxBoundParameters: number): DriverStatement[] {
   const rowsByWriter = new Map<RowWriter, object[]>();
@@ -42,11 +49,14 @@ function statementsOf(group: Writes[], maxBoundParameters: number): DriverStatem
  * but the callers that arrive together share one transaction, so one disk sync acknowledges them all, and
  * their rows for the same table go in together, in as few statements as the database allows.
  * If the shared transaction fails, each caller's writes run alone, so that an error (a duplicate event,
- * say) reaches only the caller that caused it.
+ * say) reaches only the caller that caused it. Nothing orders the commits of the transactions in flight at
+ * once: a caller sends writes that depend on earlier ones only after those resolved (as ingest and delivery
+ * outcomes do).
  */
 export function groupCommit(driver: Driver, defer: Defer) {
   let queue: Pending[] = [];
   let scheduled = false;
+  let inFlight = 0;
 
   const run = async (group: Writes[]) => {
     const statements = statementsOf(group, driver.maxBoundParameters);
@@ -54,8 +64,11 @@ export function groupCommit(driver: Driver, defer: Defer) {
   };
 
   async function flush(): Promise<void> {
+    scheduled = false;
     const group = queue.slice(0, MAX_GROUP);
     queue = queue.slice(group.length);
+    inFlight += 1;
+    schedule();
     try {
       await run(group.map((pending) => pending.writes));
       for (const pending of group) pending.resolve();
@@ -63,12 +76,12 @@ export function groupCommit(driver: Driver, defer: Defer) {
       if (group.length === 1) group[0].reject(error);
       else for (const pending of group) await run([pending.writes]).then(pending.resolve, pending.reject);
     }
-    scheduled = false;
+    inFlight -= 1;
     schedule();
   }
 
   function schedule(): void {
-    if (scheduled || queue.length === 0) return;
+    if (scheduled || queue.length === 0 || inFlight >= MAX_IN_FLIGHT) return;
     scheduled = true;
     defer(() => void flush());
   }
