@@ -32,6 +32,7 @@ const envSchema = z.object({
   INGEST_RATE_PER_SECOND: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.ingest.perSecond),
   INGEST_BURST: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.ingest.burst),
   ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.adminAuthFailures.burst),
+  RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
 });
 
 export interface GatewayConfig {
@@ -48,6 +49,8 @@ export interface GatewayConfig {
   /** Private destinations outbound requests may reach all the same (OUTBOUND_ALLOW); nothing by default. */
   outboundAllow: OutboundAllow;
   rateLimits?: RateLimits;
+  /** Days events, deliveries and attempts are kept (see store/retention.ts); 0 keeps them for ever. */
+  retentionDays: number;
 }
 
 export function configFromEnv(env: Record<string, string | undefined>): GatewayConfig {
@@ -67,5 +70,6 @@ export function configFromEnv(env: Record<string, string | undefined>): GatewayC
       ingest: { perSecond: parsed.INGEST_RATE_PER_SECOND, burst: parsed.INGEST_BURST },
       adminAuthFailures: { perSecond: parsed.ADMIN_AUTH_FAILURES_PER_MINUTE / 60, burst: parsed.ADMIN_AUTH_FAILURES_PER_MINUTE },
     },
+    retentionDays: parsed.RETENTION_DAYS,
   };
 }

@@ -69,6 +69,7 @@ describe("quick start", () => {
     expect(token).toBeDefined();
     expect(first.output()).toContain(`Console:  ${first.url}/`);
     expect(first.output()).toContain("Outbound: private destinations refused except OUTBOUND_ALLOW=127.0.0.0/8,::1");
+    expect(first.output()).toContain("Retention: events and deliveries deleted after 30 days (RETENTION_DAYS)");
     const api = (path: string, body: unknown) =>
       fetch(first.url + path, {
         method: "POST",

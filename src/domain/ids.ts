@@ -48,13 +48,19 @@ export function newId(prefix: string, nowMs: number): string {
   const time = Math.max(nowMs, lastTime);
   lastRandom = randomPart(time);
   lastTime = time;
-  let timeText = "";
-  let t = time;
-  for (let i = 0; i < 10; i++) {
-    timeText = CROCKFORD[t % 32] + timeText;
-    t = Math.floor(t / 32);
-  }
-  return `${prefix}_${timeText}${lastRandom.map((d) => CROCKFORD[d]).join("")}`;
+  return `${prefix}_${timeText(time)}${lastRandom.map((d) => CROCKFORD[d]).join("")}`;
+}
+
+/** The millisecond as the 10 base-32 digits that start an id. */
+function timeText(time: number): string {
+  let text = "";
+  for (let i = 0, t = time; i < 10; i++, t = Math.floor(t / 32)) text = CROCKFORD[t % 32] + text;
+  return text;
+}
+
+/** The lowest id a record created at `ms` can have: every id created earlier sorts before it. */
+export function firstIdAt(prefix: string, ms: number): string {
+  return `${prefix}_${timeText(ms)}${CROCKFORD[0].repeat(16)}`;
 }
 
 /** A secret token: URL-safe, 32 random bytes. */

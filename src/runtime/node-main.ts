@@ -18,6 +18,11 @@ function encryptionKeyLine({ origin, file }: NodeGateway["encryptionKey"]): stri
   return `Encryption key for secrets at rest: ${file}`;
 }
 
+function retentionLine(days: number): string {
+  if (days === 0) return "Retention: events and deliveries kept for ever (RETENTION_DAYS=0)";
+  return `Retention: events and deliveries deleted after ${days} days (RETENTION_DAYS)`;
+}
+
 function outboundLine(allow: string | undefined): string {
   if (allow) return `Outbound: private destinations refused except OUTBOUND_ALLOW=${allow}`;
   return "Outbound: private destinations refused (for a receiver on this machine: OUTBOUND_ALLOW=127.0.0.0/8,::1)";
@@ -33,6 +38,7 @@ async function main() {
       `Database: ${config.databaseUrl}`,
       encryptionKeyLine(gateway.encryptionKey),
       outboundLine(process.env.OUTBOUND_ALLOW),
+      retentionLine(config.retentionDays),
       adminTokenLine(Boolean(config.adminToken), gateway.generatedAdminToken),
       `Use it as:  curl -H "Authorization: Bearer <token>" ${gateway.url}/api/webhooks`,
     ].join("\n"),

@@ -11,7 +11,9 @@ import type { RetrySchedule } from "../delivery/policy.js";
 import { useRuntimeHmac } from "../domain/crypto.js";
 import { createLogger, type Logger } from "../log.js";
 import { createGatewayMetrics } from "../metrics/gateway.js";
+import type { Expired } from "../store/events.js";
 import { createStore, type Store } from "../store/index.js";
+import { EXPIRY_INTERVAL_MS, expireRecords } from "../store/retention.js";
 import { sealedWithKeyId, sealStoredSecrets } from "../store/seal-at-start.js";
 import { loadConsoleAssets } from "./node-console.js";
 import { openDatabase } from "./node-database.js";
@@ -38,6 +40,8 @@ export interface NodeGateway {
   generatedAdminToken: string | null;
   /** Where the key for secrets at rest came from (and its file, unless ENCRYPTION_KEY). */
   encryptionKey: Omit<NodeEncryptionKey, "box">;
+  /** Deletes what is past the retention period now (a timer does it every minute). */
+  expire(): Promise<Expired>;
   close(): Promise<void>;
 }
 
@@ -98,6 +102,11 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   await store.deliveries.releaseLeases(clock.now());
   const server = await listen(app, options.host, options.port);
   dispatcher.start(options.sweepIntervalMs ?? 1_000);
+  const expire = () => expireRecords({ store, clock, log }, options.retentionDays);
+  let expiring: Promise<unknown> = Promise.resolve();
+  const expiry = setInterval(() => {
+    expiring = expire().catch((error) => log.error("deleting expired records failed", { error: String(error) }));
+  }, EXPIRY_INTERVAL_MS);
 
   const { port } = server.address() as AddressInfo;
   const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
@@ -108,7 +117,10 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     dispatcher,
     generatedAdminToken: generated,
     encryptionKey: { origin: key.origin, file: key.file },
+    expire,
     async close() {
+      clearInterval(expiry);
+      await expiring;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dispatcher.stop();
       await transport.close();

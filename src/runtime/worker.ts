@@ -10,6 +10,7 @@ import { createLogger } from "../log.js";
 import { createGatewayMetrics } from "../metrics/gateway.js";
 import { createSecretBox, parseEncryptionKeys } from "../domain/secret-box.js";
 import { createStore } from "../store/index.js";
+import { expireRecords } from "../store/retention.js";
 import { sealStoredSecrets } from "../store/seal-at-start.js";
 import { WORKER_CONSOLE } from "./worker-console.js";
 import { workerDatabase } from "./worker-database.js";
@@ -29,6 +30,8 @@ export interface WorkerOptions {
 interface WorkerGateway {
   app: Hono;
   consumer: QueueConsumer;
+  /** Deletes what is past the retention period. */
+  expire(): Promise<unknown>;
 }
 
 const NO_ADMIN_TOKEN =
@@ -75,7 +78,7 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     rateLimits: config.rateLimits,
     clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
   });
-  return { app, consumer: queueConsumer(deps, queue) };
+  return { app, consumer: queueConsumer(deps, queue), expire: () => expireRecords({ store, clock, log }, config.retentionDays) };
 }
 
 function configurationFailure(error: unknown): Response {
@@ -83,7 +86,7 @@ function configurationFailure(error: unknown): Response {
   return Response.json({ error: { code: "not_configured", message: `Configuration error: ${message}` } }, { status: 500 });
 }
 
-/** The Worker's handlers: HTTP (API, ingest, console), the delivery queue and its dead letters, and the cron sweep. */
+/** The Worker's handlers: HTTP (API, ingest, console), the delivery queue and its dead letters, and the cron (sweep, expiry). */
 export function createWorker(options: WorkerOptions = {}) {
   // Built once per isolate and env; a failed build (bad configuration) is retried on the next request.
   const gateways = new WeakMap<WorkerEnv, Promise<WorkerGateway>>();
@@ -114,7 +117,9 @@ export function createWorker(options: WorkerOptions = {}) {
     },
 
     async scheduled(_controller: ScheduledController, env: WorkerEnv): Promise<void> {
-      await (await gatewayFor(env)).consumer.sweep();
+      const gateway = await gatewayFor(env);
+      await gateway.consumer.sweep();
+      await gateway.expire();
     },
   };
 }

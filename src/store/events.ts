@@ -1,6 +1,7 @@
-import { and, count, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import type { CallState } from "../domain/event.js";
 import type { CanonicalEvent } from "../domain/event.js";
+import { firstIdAt, ID_PREFIX } from "../domain/ids.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { rowWriter } from "./driver-sql.js";
@@ -37,6 +38,15 @@ const deliveryRows = rowWriter(deliveries);
 const attemptRows = rowWriter(attempts);
 /** A call's state is replaced by the newest event's. */
 const callRows = rowWriter(calls, { target: [calls.source_id, calls.uniqueid], set: [calls.state, calls.updated_at] });
+
+/** Events deleted per transaction when they expire: each holds up ingest commits for a few milliseconds only. */
+const EXPIRY_BATCH = 100;
+
+/** What one expiry pass deleted. */
+export interface Expired {
+  events: number;
+  calls: number;
+}
 
 /** Events, committed together with their deliveries (whose credential headers are sealed on the way in). */
 export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCommit) {
@@ -88,6 +98,44 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
         for (const row of rows) counts.set(row.id, row.n);
       }
       return counts;
+    },
+    /**
+     * Deletes events received before `beforeMs` with their deliveries and attempts, and the memory of calls
+     * not heard of since, at most `batches` transactions of EXPIRY_BATCH each. An event with a delivery not
+     * finished yet (pending, or being sent) is kept, however old.
+     */
+    async deleteExpired(beforeMs: number, batches: number): Promise<Expired> {
+      const unfinished = db
+        .select({ one: sql`1` })
+        .from(deliveries)
+        .where(and(eq(deliveries.event_id, events.id), inArray(deliveries.status, ["pending", "delivering"])));
+      // Ids sort by creation time, so the primary key finds the old ones.
+      const expired = db
+        .select({ id: events.id })
+        .from(events)
+        .where(and(lt(events.id, firstIdAt(ID_PREFIX.event, beforeMs)), notExists(unfinished)))
+        .orderBy(events.id)
+        .limit(EXPIRY_BATCH);
+      const theirDeliveries = db.select({ id: deliveries.id }).from(deliveries).where(inArray(deliveries.event_id, expired));
+      const staleCalls = db
+        .select({ rowid: sql`rowid` })
+        .from(calls)
+        .where(lt(calls.updated_at, new Date(beforeMs).toISOString()))
+        .limit(EXPIRY_BATCH);
+      const total: Expired = { events: 0, calls: 0 };
+      for (let i = 0; i < batches; i++) {
+        // One transaction: the same events are selected by each statement, children first.
+        const [, , deletedEvents, deletedCalls] = await db.batch([
+          db.delete(attempts).where(inArray(attempts.delivery_id, theirDeliveries)),
+          db.delete(deliveries).where(inArray(deliveries.event_id, expired)),
+          db.delete(events).where(inArray(events.id, expired)).returning({ id: events.id }),
+          db.delete(calls).where(inArray(sql`rowid`, staleCalls)).returning({ uniqueid: calls.uniqueid }),
+        ]);
+        total.events += deletedEvents.length;
+        total.calls += deletedCalls.length;
+        if (deletedEvents.length < EXPIRY_BATCH && deletedCalls.length < EXPIRY_BATCH) break;
+      }
+      return total;
     },
     async get(id: string): Promise<EventRow | null> {
       const [row] = await db.select().from(events).where(eq(events.id, id));

@@ -85,7 +85,7 @@ export const calls = sqliteTable(
     state: text("state", { mode: "json" }).$type<CallState>().notNull(),
     updated_at: text("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.source_id, t.uniqueid] })],
+  (t) => [primaryKey({ columns: [t.source_id, t.uniqueid] }), index("calls_updated").on(t.updated_at)],
 );
 
 export const deliveries = sqliteTable(

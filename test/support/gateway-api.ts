@@ -32,6 +32,8 @@ export interface GatewayUnderTest {
   settle(): Promise<void>;
   /** Picks up what is due now (as the sweep timer or the queue would) and waits for it. */
   sweep(): Promise<void>;
+  /** Deletes what is past the retention period, as the expiry timer (Node) or the cron trigger (Workers) does. */
+  expire(): Promise<void>;
   stop(remove?: boolean): Promise<void>;
   /** Reads the gateway's database directly (the libSQL file on Node, D1 in workerd), for what the API does not show. */
   sql(query: string, args?: Array<string | number | null>): Promise<Array<Record<string, unknown>>>;

@@ -12,7 +12,7 @@ import { ADMIN_TOKEN, clientOf, TEST_HOLD_MS, TEST_OUTBOUND_ALLOW, TEST_SCHEDULE
 
 export * from "./gateway-api.js";
 
-export interface TestGateway extends NodeGateway, GatewayUnderTest {
+export interface TestGateway extends Omit<NodeGateway, "expire">, GatewayUnderTest {
   dir: string;
 }
 
@@ -32,6 +32,7 @@ export async function startGateway(
     log?: Logger;
     outboundAllow?: string;
     rateLimits?: RateLimits;
+    retentionDays?: number;
     onRamDisk?: boolean;
   } = {},
 ) {
@@ -53,6 +54,7 @@ export async function startGateway(
     holdInMemoryMs: options.holdInMemoryMs ?? TEST_HOLD_MS,
     outboundAllow: parseOutboundAllow(options.outboundAllow ?? TEST_OUTBOUND_ALLOW).allow,
     rateLimits: options.rateLimits,
+    retentionDays: options.retentionDays ?? 30,
   });
   let db: Client | undefined;
   const test: TestGateway = {
@@ -65,6 +67,10 @@ export async function startGateway(
       await gateway.dispatcher.sweep();
       await gateway.dispatcher.idle();
     },
+    async expire() {
+      await gateway.expire();
+    },
+
     async sql(query, args = []) {
       db ??= createClient({ url: `file:${join(dir, "gateway.db")}` });
       const { rows, columns } = await db.execute({ sql: query, args });

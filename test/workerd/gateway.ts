@@ -68,7 +68,7 @@ function rateLimitVars(limits: RateLimits | undefined): Record<string, string> {
 
 /** `onRamDisk` is for the Node harness (D1 here is miniflare's); accepted so that shared tests can ask for it. */
 export async function startGateway(
-  options: { clock?: ManualClock; metricsToken?: string; rateLimits?: RateLimits; onRamDisk?: boolean } = {},
+  options: { clock?: ManualClock; metricsToken?: string; rateLimits?: RateLimits; retentionDays?: number; onRamDisk?: boolean } = {},
 ): Promise<TestGateway> {
   await reset();
   await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
@@ -111,6 +111,7 @@ export async function startGateway(
     METRICS_TOKEN: options.metricsToken,
     OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW,
     ...rateLimitVars(options.rateLimits),
+    ...(options.retentionDays === undefined ? {} : { RETENTION_DAYS: String(options.retentionDays) }),
   } as unknown as WorkerEnv;
 
   const url = "http://gateway.test";
@@ -167,6 +168,11 @@ export async function startGateway(
     return due;
   };
 
+  async function cron(): Promise<void> {
+    const controller = createScheduledController({ scheduledTime: clock.now(), cron: "* * * * *" });
+    await worker.scheduled(controller, workerEnv);
+  }
+
   async function settle(): Promise<void> {
     for (;;) {
       const due = takeDue();
@@ -186,10 +192,11 @@ export async function startGateway(
     ...clientOf(fetcher),
     settle,
     async sweep() {
-      const controller = createScheduledController({ scheduledTime: clock.now(), cron: "* * * * *" });
-      await worker.scheduled(controller, workerEnv);
+      await cron();
       await settle();
     },
+    // The cron trigger both sweeps and deletes what has expired.
+    expire: cron,
     async stop() {
       loseMessages();
     },

@@ -1,0 +1,1 @@
+CREATE INDEX `calls_updated` ON `calls` (`updated_at`);

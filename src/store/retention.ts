@@ -1,0 +1,24 @@
+import { isoAt, type Clock } from "../clock.js";
+import type { Logger } from "../log.js";
+import type { Expired } from "./events.js";
+import type { Store } from "./index.js";
+
+/** How often expired records are deleted: a timer on Node, the cron trigger on Workers. */
+export const EXPIRY_INTERVAL_MS = 60_000;
+
+/** Transactions per pass: up to 10,000 events a minute, far above what a call centre sends. */
+const BATCHES_PER_PASS = 100;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Deletes the events received more than `retentionDays` ago (with their deliveries and attempts) and the
+ * memory of calls not heard of since, so that the database stops growing. 0 keeps everything.
+ */
+export async function expireRecords(deps: { store: Store; clock: Clock; log: Logger }, retentionDays: number): Promise<Expired> {
+  if (retentionDays === 0) return { events: 0, calls: 0 };
+  const before = deps.clock.now() - retentionDays * DAY_MS;
+  const expired = await deps.store.events.deleteExpired(before, BATCHES_PER_PASS);
+  if (expired.events || expired.calls) deps.log.info("expired records deleted", { ...expired, received_before: isoAt(before) });
+  return expired;
+}

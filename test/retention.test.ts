@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { configFromEnv } from "../src/config.js";
+import { callEvent } from "./support/events.js";
+import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { ManualClock } from "./support/clock.js";
+import { Receiver } from "./support/receiver.js";
+
+// RETENTION_DAYS: what is older goes (events, their deliveries and attempts, the memory of calls), by the
+// Node timer or the Workers cron trigger; what is newer, or not finished being delivered, stays.
+
+const DAY_MS = 86_400_000;
+
+let gw: TestGateway;
+let receiver: Receiver;
+// One clock for the file, only ever moved on: ids carry the time and never go back within a process, so a
+// test starting the clock over would create ids from its own future.
+const clock = new ManualClock();
+
+async function start(retentionDays?: number) {
+  gw = await startGateway({ clock, retentionDays });
+  receiver = await new Receiver().start();
+  return createSource(gw);
+}
+
+const status = async (path: string) => (await gw.api("GET", path)).status;
+const count = async (table: string) => Number((await gw.sql(`select count(*) as n from ${table}`))[0].n);
+const rememberCall = (uniqueid: string) =>
+  gw.sql("insert into calls (source_id, uniqueid, state, updated_at) values ('src_pbx', ?, '{}', ?)", [uniqueid, new Date(gw.clock.now()).toISOString()]);
+
+describe("retention", () => {
+  afterEach(async () => {
+    await gw.stop();
+    await receiver.stop();
+  });
+
+  it("deletes events past the retention period with their deliveries and attempts, and keeps the rest", async () => {
+    const source = await start(1);
+    await createWebhook(gw, { url: `${receiver.url}/crm` });
+    await createWebhook(gw, { url: `${receiver.url}/later`, events: ["call.start"], delay_seconds: 7 * 86_400 });
+
+    const old = (await ingest(gw, source, callEvent())).body.event_id;
+    await gw.settle();
+    const [oldDelivery] = await deliveriesOf(gw, old);
+    expect(oldDelivery.status).toBe("delivered");
+    // Not delivered yet (its rule waits a week): kept however old it gets.
+    const waiting = (await ingest(gw, source, callEvent({ type: "call.start" }))).body.event_id;
+    const unmatched = (await ingest(gw, source, callEvent({ type: "call.hold" }))).body.event_id;
+    await rememberCall("old-call");
+
+    gw.clock.advance(DAY_MS - 1000);
+    const recent = (await ingest(gw, source, callEvent())).body.event_id;
+    await gw.settle();
+    await rememberCall("recent-call");
+    gw.clock.advance(1000 + 1);
+    await gw.expire();
+
+    expect(await status(`/api/events/${old}`)).toBe(404);
+    expect(await status(`/api/deliveries/${oldDelivery.id}`)).toBe(404);
+    expect(await gw.sql("select id from attempts where delivery_id = ?", [oldDelivery.id])).toEqual([]);
+    expect(await status(`/api/events/${unmatched}`)).toBe(404);
+    expect(await status(`/api/events/${waiting}`)).toBe(200);
+    expect(await status(`/api/events/${recent}`)).toBe(200);
+    expect((await deliveriesOf(gw, recent))[0].attempts).toHaveLength(1);
+    expect(await gw.sql("select uniqueid from calls")).toEqual([{ uniqueid: "recent-call" }]);
+  });
+
+  it("deletes a backlog larger than one transaction in one pass", async () => {
+    const source = await start(1);
+    const batch = () => Array.from({ length: 50 }, () => callEvent());
+    for (let i = 0; i < 9; i++) expect((await ingest(gw, source, batch())).status).toBe(202);
+    expect(await count("events")).toBe(450);
+
+    gw.clock.advance(DAY_MS + 1);
+    await gw.expire();
+    expect(await count("events")).toBe(0);
+  });
+
+  it("keeps everything with RETENTION_DAYS=0", async () => {
+    const source = await start(0);
+    await createWebhook(gw, { url: `${receiver.url}/crm` });
+    const event = (await ingest(gw, source, callEvent())).body.event_id;
+    await gw.settle();
+    await rememberCall("a-call");
+
+    gw.clock.advance(3650 * DAY_MS);
+    await gw.expire();
+    expect(await status(`/api/events/${event}`)).toBe(200);
+    expect(await count("deliveries")).toBe(1);
+    expect(await count("attempts")).toBe(1);
+    expect(await count("calls")).toBe(1);
+  });
+});
+
+describe("RETENTION_DAYS", () => {
+  it("defaults to 30 days, takes 0 for ever, and refuses anything but a whole number of days naming the variable", () => {
+    expect(configFromEnv({}).retentionDays).toBe(30);
+    expect(configFromEnv({ RETENTION_DAYS: "0" }).retentionDays).toBe(0);
+    expect(configFromEnv({ RETENTION_DAYS: "365" }).retentionDays).toBe(365);
+    for (const wrong of ["-1", "1.5", "a month"]) expect(() => configFromEnv({ RETENTION_DAYS: wrong })).toThrow(/RETENTION_DAYS/);
+  });
+});
