@@ -1,13 +1,16 @@
 import { z } from "zod";
 import { parseOutboundAllow, type OutboundAllow } from "./delivery/address-policy.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits } from "./api/rate-limit.js";
-import { parseWith } from "./domain/errors.js";
+import { fieldProblems, GatewayError } from "./domain/errors.js";
 import { encryptionKeyProblem } from "./domain/secret-box.js";
 import { isLogLevel, type LogLevel } from "./log.js";
 
+/** Says "must be a number" for text that is not one (instead of "received NaN"); other checks keep their own words. */
+const NOT_A_NUMBER = { error: (issue: { code: string }) => (issue.code === "invalid_type" ? "must be a number" : undefined) };
+
 // The environment variables of DESIGN.md: the same names on Node and as Workers vars/secrets.
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(8787),
+  PORT: z.coerce.number(NOT_A_NUMBER).int().min(0).max(65_535).default(8787),
   HOST: z.string().min(1).default("0.0.0.0"),
   DATABASE_URL: z.string().min(1).default("file:./data/gateway.db"),
   DATABASE_AUTH_TOKEN: z.string().optional(),
@@ -29,10 +32,10 @@ const envSchema = z.object({
       if (invalid.length) ctx.addIssue({ code: "custom", message: `not a CIDR, address or host name: ${invalid.join(", ")}` });
       return allow;
     }),
-  INGEST_RATE_PER_SECOND: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.ingest.perSecond),
-  INGEST_BURST: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.ingest.burst),
-  ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.adminAuthFailures.burst),
-  RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  INGEST_RATE_PER_SECOND: z.coerce.number(NOT_A_NUMBER).positive().default(DEFAULT_RATE_LIMITS.ingest.perSecond),
+  INGEST_BURST: z.coerce.number(NOT_A_NUMBER).int().min(1).default(DEFAULT_RATE_LIMITS.ingest.burst),
+  ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number(NOT_A_NUMBER).int().min(1).default(DEFAULT_RATE_LIMITS.adminAuthFailures.burst),
+  RETENTION_DAYS: z.coerce.number(NOT_A_NUMBER).int("must be a whole number of days").min(0).default(30),
 });
 
 export interface GatewayConfig {
@@ -55,7 +58,12 @@ export interface GatewayConfig {
 
 export function configFromEnv(env: Record<string, string | undefined>): GatewayConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
-  const parsed = parseWith(envSchema, present);
+  const result = envSchema.safeParse(present);
+  if (!result.success) {
+    const problems = fieldProblems(result.error);
+    throw new GatewayError(400, "invalid_configuration", problems.map((p) => `${p.field}: ${p.message}`).join("; "), problems);
+  }
+  const parsed = result.data;
   return {
     port: parsed.PORT,
     host: parsed.HOST,
