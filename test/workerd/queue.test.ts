@@ -190,5 +190,10 @@ describe("the Worker", () => {
     const badLevel = await ask({ ADMIN_TOKEN: "a-long-enough-admin-token", LOG_LEVEL: "loud" });
     expect(badLevel.status).toBe(500);
     expect(JSON.stringify(badLevel.body)).toMatch(/LOG_LEVEL/);
+    const badRetention = await ask({ ADMIN_TOKEN: "a-long-enough-admin-token", RETENTION_DAYS: "a month" });
+    expect(badRetention).toEqual({
+      status: 500,
+      body: { error: { code: "not_configured", message: "Configuration error: RETENTION_DAYS: must be a number" } },
+    });
   });
 });
