@@ -62,6 +62,7 @@ describe("retention", () => {
     expect(await status(`/api/events/${recent}`)).toBe(200);
     expect((await deliveriesOf(gw, recent))[0].attempts).toHaveLength(1);
     expect(await gw.sql("select uniqueid from calls")).toEqual([{ uniqueid: "recent-call" }]);
+    expect((await gw.api("GET", "/metrics")).body).toContain("gateway_events_expired_total 2");
   });
 
   it("deletes a backlog larger than one transaction in one pass", async () => {

@@ -29,6 +29,7 @@ export function createGatewayMetrics() {
     attempts: new Counter("gateway_delivery_attempts_total", "Delivery attempts, by outcome and HTTP status class (none: no answer).", ["outcome", "status_class"]),
     ingestDuration: new Histogram("gateway_ingest_duration_seconds", "Time from an ingest request's arrival to its 202 answer.", SECONDS_FAST),
     eventToDelivered: new Histogram("gateway_event_to_delivered_seconds", "Time from an event's arrival to its delivery, retries included.", SECONDS_END_TO_END),
+    eventsExpired: new Counter("gateway_events_expired_total", "Events deleted past RETENTION_DAYS, with their deliveries and attempts."),
     attemptDuration: new Histogram("gateway_attempt_duration_seconds", "Duration of one delivery attempt, request to reply.", SECONDS_ATTEMPT),
   };
 }

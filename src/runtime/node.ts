@@ -102,7 +102,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   await store.deliveries.releaseLeases(clock.now());
   const server = await listen(app, options.host, options.port);
   dispatcher.start(options.sweepIntervalMs ?? 1_000);
-  const expire = () => expireRecords({ store, clock, log }, options.retentionDays);
+  const expire = () => expireRecords({ store, clock, log, metrics }, options.retentionDays);
   let expiring: Promise<unknown> = Promise.resolve();
   const expiry = setInterval(() => {
     expiring = expire().catch((error) => log.error("deleting expired records failed", { error: String(error) }));

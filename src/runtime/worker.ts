@@ -78,7 +78,7 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     rateLimits: config.rateLimits,
     clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
   });
-  return { app, consumer: queueConsumer(deps, queue), expire: () => expireRecords({ store, clock, log }, config.retentionDays) };
+  return { app, consumer: queueConsumer(deps, queue), expire: () => expireRecords({ store, clock, log, metrics }, config.retentionDays) };
 }
 
 function configurationFailure(error: unknown): Response {

@@ -1,5 +1,6 @@
 import { isoAt, type Clock } from "../clock.js";
 import type { Logger } from "../log.js";
+import type { GatewayMetrics } from "../metrics/gateway.js";
 import type { Expired } from "./events.js";
 import type { Store } from "./index.js";
 
@@ -15,10 +16,14 @@ const DAY_MS = 86_400_000;
  * Deletes the events received more than `retentionDays` ago (with their deliveries and attempts) and the
  * memory of calls not heard of since, so that the database stops growing. 0 keeps everything.
  */
-export async function expireRecords(deps: { store: Store; clock: Clock; log: Logger }, retentionDays: number): Promise<Expired> {
+export async function expireRecords(
+  deps: { store: Store; clock: Clock; log: Logger; metrics: GatewayMetrics },
+  retentionDays: number,
+): Promise<Expired> {
   if (retentionDays === 0) return { events: 0, calls: 0 };
   const before = deps.clock.now() - retentionDays * DAY_MS;
   const expired = await deps.store.events.deleteExpired(before, BATCHES_PER_PASS);
+  deps.metrics.eventsExpired.inc({}, expired.events);
   if (expired.events || expired.calls) deps.log.info("expired records deleted", { ...expired, received_before: isoAt(before) });
   return expired;
 }
