@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { isoAt } from "../clock.js";
 import { found, GatewayError } from "../domain/errors.js";
 import type { SourceAdapter } from "../sources/adapter.js";
 import { adapterFor } from "../sources/registry.js";
@@ -25,7 +26,7 @@ export function ingestRoutes(deps: AppDeps) {
       callIds.map((id) => `${source.id}:${id}`),
       async () => {
         const calls = callIds.length ? await deps.store.events.callStates(source.id, callIds) : new Map();
-        const receivedAt = new Date(deps.clock.now()).toISOString();
+        const receivedAt = isoAt(deps.clock.now());
         return acceptEvents(deps, source, adapter.normalize(payload, { receivedAt, query, calls }));
       },
     );

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { isoAt } from "../clock.js";
 import { EVENT_TYPES, type CanonicalEvent } from "../domain/event.js";
 import { found, GatewayError, invalidField } from "../domain/errors.js";
 import { ruleApplies } from "../domain/match.js";
@@ -47,7 +48,7 @@ export async function previewEvent(
   const given = EVENT_CHOICES.filter((name) => input[name] !== undefined && input[name] !== null && input[name] !== "");
   if (given.length > 1) throw invalidField(given[1], `give only one of event, event_id or sample (got ${given.join(" and ")})`);
   if (input.event_id) return canonicalOf(found(await deps.store.events.get(input.event_id), "event", input.event_id));
-  const now = new Date(deps.clock.now()).toISOString();
+  const now = isoAt(deps.clock.now());
   if (input.sample) return sampleEvent(input.sample, now).event;
   return eventFromPayload(input.event ?? SAMPLE_EVENT, now, { event_id: "evt_preview", source_id: "preview" });
 }

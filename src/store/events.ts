@@ -1,4 +1,5 @@
 import { and, count, desc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
+import { isoAt } from "../clock.js";
 import type { CallState } from "../domain/event.js";
 import type { CanonicalEvent } from "../domain/event.js";
 import { firstIdAt, ID_PREFIX } from "../domain/ids.js";
@@ -120,7 +121,7 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
       const staleCalls = db
         .select({ rowid: sql`rowid` })
         .from(calls)
-        .where(lt(calls.updated_at, new Date(beforeMs).toISOString()))
+        .where(lt(calls.updated_at, isoAt(beforeMs)))
         .limit(EXPIRY_BATCH);
       const total: Expired = { events: 0, calls: 0 };
       for (let i = 0; i < batches; i++) {
