@@ -1,0 +1,41 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { createClient } from "@libsql/client";
+import { drizzle } from "drizzle-orm/libsql";
+import { configFromEnv } from "../config.js";
+import type { Database } from "../store/database.js";
+import * as schema from "../store/schema.js";
+import { sealedWithKeyId } from "../store/seal-at-start.js";
+import { keyFileFor } from "./node-encryption-key.js";
+
+// `npm run backup -- <file>`: a consistent copy of the embedded database, taken while the gateway runs.
+// VACUUM INTO copies one snapshot as a reader (in WAL mode the gateway's commits go on meanwhile): the copy
+// holds every event committed before it began, and nothing half-written. Copying the database file itself
+// could miss the commits still in the WAL file beside it.
+
+function refuse(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+const target = process.argv[2];
+if (!target) refuse("Usage: npm run backup -- <new backup file>");
+const config = configFromEnv(process.env);
+if (!config.databaseUrl.startsWith("file:")) refuse(`DATABASE_URL is a libSQL server: back it up with the server's own tools`);
+const databaseFile = resolve(config.databaseUrl.slice("file:".length));
+if (!existsSync(databaseFile)) refuse(`No database at ${databaseFile} (DATABASE_URL): nothing to back up`);
+if (existsSync(target)) refuse(`${target} exists already: give the backup a new file name`);
+
+const source = createClient({ url: `file:${databaseFile}` });
+await source.execute({ sql: "VACUUM INTO ?", args: [resolve(target)] });
+source.close();
+
+const copy = createClient({ url: `file:${resolve(target)}` });
+const keyId = await sealedWithKeyId(drizzle(copy, { schema }) as unknown as Database);
+const events = (await copy.execute("select count(*) as n from events")).rows[0].n;
+copy.close();
+console.log(`Backed up ${databaseFile} to ${resolve(target)}: ${events} events.`);
+if (keyId) {
+  const key = config.encryptionKey ? "ENCRYPTION_KEY" : keyFileFor(config.databaseUrl);
+  console.log(`Its secrets open only with key ${keyId} (${key}): keep a copy of the key too, apart from the backup.`);
+}
