@@ -70,7 +70,7 @@ describe("npm run backup", () => {
     const during = (async () => {
       for (; !stop; acceptedDuring += 1) expect((await ingest(admin, source, callEvent())).status).toBe(202);
     })();
-    const copyFile = join(dir, "backup.db");
+    const copyFile = join(dir, "backups", "backup.db"); // a folder not there yet
     const result = await backup(live, copyFile);
     stop = true;
     await during;
@@ -101,7 +101,7 @@ describe("npm run backup", () => {
     expect(delivered.headers["webhook-signature"]).toBe(`v1,${createHmac("sha256", key).update(signed).digest("base64")}`);
   });
 
-  it("refuses a backup file that exists, a database that does not, and no file name, with exit code 2", async () => {
+  it("refuses a backup file that exists, a database that does not, and no file name (exit code 2); says why a copy failed (1)", async () => {
     const live = join(dir, "gateway.db");
     await start(live);
     const taken = join(dir, "taken.db");
@@ -111,5 +111,9 @@ describe("npm run backup", () => {
     expect(await backup(missing, join(dir, "b.db"))).toEqual({ code: 2, output: `No database at ${missing} (DATABASE_URL): nothing to back up\n` });
     expect(existsSync(missing)).toBe(false);
     expect(await backup(live)).toEqual({ code: 2, output: "Usage: npm run backup -- <new backup file>\n" });
+    const underAFile = join(taken, "b.db");
+    const failed = await backup(live, underAFile);
+    expect(failed.code).toBe(1);
+    expect(failed.output).toMatch(new RegExp(`^The backup to ${underAFile} failed: EEXIST`));
   });
 });

@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { configFromEnv } from "../config.js";
@@ -27,8 +27,15 @@ if (!existsSync(databaseFile)) refuse(`No database at ${databaseFile} (DATABASE_
 if (existsSync(target)) refuse(`${target} exists already: give the backup a new file name`);
 
 const source = createClient({ url: `file:${databaseFile}` });
-await source.execute({ sql: "VACUUM INTO ?", args: [resolve(target)] });
-source.close();
+try {
+  mkdirSync(dirname(resolve(target)), { recursive: true });
+  await source.execute({ sql: "VACUUM INTO ?", args: [resolve(target)] });
+} catch (error) {
+  console.error(`The backup to ${resolve(target)} failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+} finally {
+  source.close();
+}
 
 const copy = createClient({ url: `file:${resolve(target)}` });
 const keyId = await sealedWithKeyId(drizzle(copy, { schema }) as unknown as Database);
