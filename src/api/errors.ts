@@ -2,12 +2,19 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { GatewayError } from "../domain/errors.js";
 import type { Logger } from "../log.js";
+import { storageFailure } from "../store/storage-failure.js";
+
+/** Seconds a client is asked to wait after the database could not take its request. */
+const STORAGE_RETRY_AFTER_S = 30;
 
 export function errorBody(code: string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
-/** Every error leaves as `{"error": {code, message, details}}` with its status; an unexpected one is a logged 500. */
+/**
+ * Every error leaves as `{"error": {code, message, details}}` with its status: a database that cannot work now
+ * is a 503 with Retry-After, an unexpected error a logged 500.
+ */
 export function errorHandler(log: Logger) {
   return (error: Error, c: Context) => {
     if (error instanceof GatewayError) {
@@ -15,6 +22,12 @@ export function errorHandler(log: Logger) {
     }
     if (error instanceof HTTPException) {
       return c.json(errorBody("http_error", error.message || "Request failed"), error.status);
+    }
+    const unavailable = storageFailure(error);
+    if (unavailable) {
+      log.error("database unavailable", { method: c.req.method, path: c.req.path, error: unavailable });
+      c.header("Retry-After", String(STORAGE_RETRY_AFTER_S));
+      return c.json(errorBody("storage_unavailable", `The database cannot take this now (${unavailable}): nothing was changed; retry later`), 503);
     }
     log.error("unhandled error", { method: c.req.method, path: c.req.path, error: error.stack ?? String(error) });
     return c.json(errorBody("internal", "Internal error"), 500);

@@ -50,6 +50,8 @@ const ERROR_STATUSES = {
   413: "Request body too large",
   415: "Send Content-Type: application/json",
   422: "A template or expression does not compile or render",
+  429: "Too many requests (a source's rate limit, or wrong admin tokens): retry after `Retry-After` seconds",
+  503: "The database cannot take this now (a full disk, say): nothing was changed; retry after `Retry-After` seconds",
 } as const;
 type ErrorStatus = keyof typeof ERROR_STATUSES;
 
@@ -62,7 +64,7 @@ function op(summary: string, responses: Record<string, unknown>, extra: Operatio
 }
 
 const admin = (tag: string, summary: string, responses: Record<string, unknown>, extra: Operation = {}) =>
-  op(summary, { ...responses, ...errors(401) }, { tags: [tag], ...extra });
+  op(summary, { ...responses, ...errors(401, 429, 503) }, { tags: [tag], ...extra });
 
 function paths() {
   const webhookBody = requestSchema(createWebhookRequestSchema);
@@ -158,7 +160,7 @@ function paths() {
         202: jsonReply("Committed: the event id (the first one's for a repeat) and how many deliveries it made", {
           anyOf: [ref("Accepted"), { type: "object", required: ["events"], properties: { events: { type: "array", items: ref("Accepted") } } }],
         }),
-        ...errors(400, 401, 403, 404, 413, 415),
+        ...errors(400, 401, 403, 404, 413, 415, 429, 503),
       }, {
         tags: ["ingest"],
         description:

@@ -42,6 +42,9 @@ function errorOf(error: NonNullable<Reply["error"]>): Error {
   return Object.assign(new Error(error.message), error);
 }
 
+/** A client that cannot reach its database any more, as @libsql/client reports one. */
+const clientClosed = (message: string) => Object.assign(new Error(message), { name: "LibsqlError", code: "CLIENT_CLOSED" });
+
 /** A libSQL client whose connection is in its own worker thread. */
 export function threadedClient(config: Config): Client {
   const worker = new Worker(new URL("./node-database-thread.mjs", import.meta.url), { workerData: config });
@@ -65,11 +68,11 @@ export function threadedClient(config: Config): Client {
     for (const call of pending.values()) call.reject(error);
     pending.clear();
   };
-  worker.on("error", fail);
-  worker.on("exit", (code) => fail(new Error(`The database thread stopped (exit code ${code})`)));
+  worker.on("error", (error) => fail(clientClosed(`The database thread failed: ${error.message}`)));
+  worker.on("exit", (code) => fail(clientClosed(`The database thread stopped (exit code ${code})`)));
 
   function call<T>(operation: string, ...args: unknown[]): Promise<T> {
-    if (closed) return Promise.reject(new Error("The database client is closed"));
+    if (closed) return Promise.reject(clientClosed("The database client is closed"));
     if (gone) return Promise.reject(gone);
     const id = (nextId += 1);
     worker.ref();

@@ -17,11 +17,17 @@ export interface ChildServer {
 
 /**
  * Runs a TypeScript entry point as its own Node process (tsx loaded in-process, so the pid is the server's
- * own and SIGKILL hits it, not a wrapper) and resolves once it prints `listening on <url>`.
+ * own and SIGKILL hits it, not a wrapper) and resolves once it prints `listening on <url>`. A `wrap`per of
+ * the command line must end by exec-ing it, for the same reason.
  */
-export function spawnServer(script: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<ChildServer> {
-  const args = [...NODE_FLAGS, ...nodeFlags, "--import", "tsx", script];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env } });
+export function spawnServer(
+  script: string,
+  env: Record<string, string>,
+  nodeFlags: string[] = [],
+  wrap: (command: string[]) => string[] = (command) => command,
+): Promise<ChildServer> {
+  const [command, ...args] = wrap([process.execPath, ...NODE_FLAGS, ...nodeFlags, "--import", "tsx", script]);
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env } });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let output = "";
   return new Promise((resolve, reject) => {
@@ -48,6 +54,8 @@ export function spawnGateway(options: {
   logLevel?: string;
   env?: Record<string, string>;
   nodeFlags?: string[];
+  /** The command line that runs the gateway, given Node's (to start it inside a namespace, say). */
+  wrap?: (command: string[]) => string[];
 }): Promise<ChildServer> {
   return spawnServer("src/runtime/node-main.ts", {
     PORT: String(options.port ?? 0),
@@ -58,7 +66,7 @@ export function spawnGateway(options: {
     // Receivers of tests and benchmarks are on loopback, which the outbound guard refuses unless allowed.
     OUTBOUND_ALLOW: "127.0.0.0/8,::1/128",
     ...options.env,
-  }, options.nodeFlags);
+  }, options.nodeFlags, options.wrap);
 }
 
 /** The admin client (`api`, `send`) of a gateway reached over HTTP. */
