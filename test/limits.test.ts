@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH } from "../src/api/http.js";
 import { REQUEST_LIMITS } from "../src/render/request.js";
@@ -72,5 +73,23 @@ describe("rendered request size", () => {
     expect(delivery.status).toBe("failed");
     expect(delivery.last_error).toContain("params: the rendered body is longer than");
     expect(delivery.attempts).toHaveLength(1);
+  });
+});
+
+describe("slow clients", () => {
+  it("answers 408 to a request still not all sent when the request timeout passes, and closes the connection", async () => {
+    await gw.stop();
+    gw = await startGateway({ requestTimeoutMs: 300 });
+    const source = await createSource(gw);
+    const { port } = new URL(gw.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    let answer = "";
+    socket.on("data", (chunk) => (answer += chunk));
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    // The head and part of the body, then nothing: a client trickling its request in (or gone quiet).
+    socket.write(`POST /ingest/${source.id} HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"type":`);
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect((await gw.api("GET", "/api/events")).body.data).toEqual([]);
   });
 });

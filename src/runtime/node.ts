@@ -28,6 +28,8 @@ export interface NodeGatewayOptions extends GatewayConfig {
   /** How often the outbox is swept for delayed, parked and left-over deliveries. */
   sweepIntervalMs?: number;
   holdInMemoryMs?: number;
+  /** How long a client may take to send a request before it is answered 408 (30 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface NodeGateway {
@@ -45,9 +47,22 @@ export interface NodeGateway {
   close(): Promise<void>;
 }
 
-function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<ServerType> {
+/** How long a client may take to send a whole request (Node's default is five minutes), and its headers. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const HEADERS_TIMEOUT_MS = 10_000;
+
+/**
+ * Serves the app. A client that trickles its request in is answered 408 and cut off once the timeout
+ * passes, so that slow connections cannot pile up (checked every second or so).
+ */
+function listen(app: ReturnType<typeof createApp>, host: string, port: number, requestTimeoutMs: number): Promise<ServerType> {
+  const serverOptions = {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs),
+    connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+  };
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(server));
+    const server = serve({ fetch: app.fetch, hostname: host, port, serverOptions }, () => resolve(server));
     server.once("error", reject);
   });
 }
@@ -100,7 +115,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
 
   // One dispatcher per database: whatever it held when the process stopped is due again now.
   await store.deliveries.releaseLeases(clock.now());
-  const server = await listen(app, options.host, options.port);
+  const server = await listen(app, options.host, options.port, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
   dispatcher.start(options.sweepIntervalMs ?? 1_000);
   const expire = () => expireRecords({ store, clock, log, metrics }, options.retentionDays);
   let expiring: Promise<unknown> = Promise.resolve();

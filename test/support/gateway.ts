@@ -33,6 +33,7 @@ export async function startGateway(
     outboundAllow?: string;
     rateLimits?: RateLimits;
     retentionDays?: number;
+    requestTimeoutMs?: number;
     onRamDisk?: boolean;
   } = {},
 ) {
@@ -55,6 +56,7 @@ export async function startGateway(
     outboundAllow: parseOutboundAllow(options.outboundAllow ?? TEST_OUTBOUND_ALLOW).allow,
     rateLimits: options.rateLimits,
     retentionDays: options.retentionDays ?? 30,
+    requestTimeoutMs: options.requestTimeoutMs,
   });
   let db: Client | undefined;
   const test: TestGateway = {
