@@ -1,6 +1,8 @@
 /** pending -> delivering -> delivered | failed (retries exhausted or not retryable: the dead-letter list). */
 export const DELIVERY_STATUSES = ["pending", "delivering", "delivered", "failed"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+/** A delivery in these states is not finished: it is still to be sent, or being sent. */
+export const UNFINISHED_STATUSES: DeliveryStatus[] = ["pending", "delivering"];
 
 /** The exact request a delivery sends, rendered once when the delivery is created. */
 export interface RenderedRequest {

@@ -3,7 +3,7 @@ import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { rowWriter, updateStatement } from "./driver-sql.js";
 import type { GroupCommit } from "./group-commit.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
-import type { DeliveryStatus } from "../domain/delivery.js";
+import { UNFINISHED_STATUSES, type DeliveryStatus } from "../domain/delivery.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import { openDelivery, sealDelivery } from "./sealed-rows.js";
 
@@ -93,7 +93,7 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       const rows = await db
         .update(deliveries)
         .set({ status: "failed", lease_until: null, last_error: reason, updated_at: nowIso })
-        .where(and(eq(deliveries.id, id), inArray(deliveries.status, ["pending", "delivering"])))
+        .where(and(eq(deliveries.id, id), inArray(deliveries.status, UNFINISHED_STATUSES)))
         .returning({ id: deliveries.id });
       return rows.length > 0;
     },
@@ -106,7 +106,7 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
           due: sql<number>`coalesce(sum(case when ${deliveries.next_attempt_at} <= ${nowMs} then 1 else 0 end), 0)`,
         })
         .from(deliveries)
-        .where(inArray(deliveries.status, ["pending", "delivering"]))
+        .where(inArray(deliveries.status, UNFINISHED_STATUSES))
         .groupBy(deliveries.status);
       const of = (status: string) => rows.find((row) => row.status === status);
       return { pending: of("pending")?.total ?? 0, due: Number(of("pending")?.due ?? 0), delivering: of("delivering")?.total ?? 0 };

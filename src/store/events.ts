@@ -2,6 +2,7 @@ import { and, count, desc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import { isoAt } from "../clock.js";
 import type { CallState } from "../domain/event.js";
 import type { CanonicalEvent } from "../domain/event.js";
+import { UNFINISHED_STATUSES } from "../domain/delivery.js";
 import { firstIdAt, ID_PREFIX } from "../domain/ids.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
@@ -109,7 +110,7 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
       const unfinished = db
         .select({ one: sql`1` })
         .from(deliveries)
-        .where(and(eq(deliveries.event_id, events.id), inArray(deliveries.status, ["pending", "delivering"])));
+        .where(and(eq(deliveries.event_id, events.id), inArray(deliveries.status, UNFINISHED_STATUSES)));
       // Ids sort by creation time, so the primary key finds the old ones.
       const expired = db
         .select({ id: events.id })

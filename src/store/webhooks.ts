@@ -1,12 +1,11 @@
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import { UNFINISHED_STATUSES } from "../domain/delivery.js";
 import type { Webhook } from "../domain/webhook.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { Database } from "./database.js";
 import { openWebhook, sealWebhook } from "./sealed-rows.js";
 import { deliveries, webhooks } from "./schema.js";
 import { withSnapshot } from "./table-snapshot.js";
-
-const UNFINISHED = ["pending", "delivering"] as const;
 
 /**
  * Webhook rules; their secrets (signing secret, credential headers, secret preset settings) sealed at rest.
@@ -51,7 +50,7 @@ function webhookTable(db: Database, box: SecretBox) {
         db
           .update(deliveries)
           .set({ status: "failed", last_error: "webhook deleted", lease_until: null, updated_at: nowIso })
-          .where(and(eq(deliveries.webhook_id, id), inArray(deliveries.status, [...UNFINISHED]))),
+          .where(and(eq(deliveries.webhook_id, id), inArray(deliveries.status, UNFINISHED_STATUSES))),
         db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id }),
       ]);
       return removed.length > 0;
