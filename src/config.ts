@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseOutboundAllow, type OutboundAllow } from "./delivery/address-policy.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits } from "./api/rate-limit.js";
-import { fieldProblems, GatewayError } from "./domain/errors.js";
+import { fieldProblems, GatewayError, problemsText } from "./domain/errors.js";
 import { encryptionKeyProblem } from "./domain/secret-box.js";
 import { isLogLevel, type LogLevel } from "./log.js";
 
@@ -61,7 +61,7 @@ export function configFromEnv(env: Record<string, string | undefined>): GatewayC
   const result = envSchema.safeParse(present);
   if (!result.success) {
     const problems = fieldProblems(result.error);
-    throw new GatewayError(400, "invalid_configuration", problems.map((p) => `${p.field}: ${p.message}`).join("; "), problems);
+    throw new GatewayError(400, "invalid_configuration", problemsText(problems), problems);
   }
   const parsed = result.data;
   return {

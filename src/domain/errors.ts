@@ -29,11 +29,15 @@ export function fieldProblems(error: z.ZodError, prefix = ""): FieldProblem[] {
   });
 }
 
+/** The problems in one line: `field: message; field: message`. */
+export function problemsText(problems: FieldProblem[]): string {
+  return problems.map((p) => `${p.field}: ${p.message}`).join("; ");
+}
+
 /** 400 naming every invalid field. */
 export function invalidInput(error: z.ZodError, prefix = ""): GatewayError {
   const details = fieldProblems(error, prefix);
-  const summary = details.map((d) => `${d.field}: ${d.message}`).join("; ");
-  return new GatewayError(400, "invalid_request", `Invalid request: ${summary}`, details);
+  return new GatewayError(400, "invalid_request", `Invalid request: ${problemsText(details)}`, details);
 }
 
 export const notFound = (what: string, id: string) => new GatewayError(404, "not_found", `${what} ${id} not found`);

@@ -1,4 +1,4 @@
-import { GatewayError, type FieldProblem } from "../domain/errors.js";
+import { GatewayError, problemsText, type FieldProblem } from "../domain/errors.js";
 import { keepUnlessChanged, maskSecret } from "../domain/mask.js";
 import type { Preset, PresetField } from "./schema.js";
 import { secretPlaceholder } from "./secrets.js";
@@ -44,8 +44,7 @@ export function resolveConfig(preset: Preset, input: Record<string, unknown>, st
     else config[name] = checked.value!;
   }
   if (problems.length) {
-    const summary = problems.map((p) => `${p.field}: ${p.message}`).join("; ");
-    throw new GatewayError(400, "invalid_request", `Invalid preset settings: ${summary}`, problems);
+    throw new GatewayError(400, "invalid_request", `Invalid preset settings: ${problemsText(problems)}`, problems);
   }
   return config;
 }

@@ -1,4 +1,4 @@
-import { GatewayError, type FieldProblem } from "../domain/errors.js";
+import { GatewayError, problemsText, type FieldProblem } from "../domain/errors.js";
 import type { WebhookSpec } from "../domain/webhook.js";
 import { compileExpression } from "./jsonata.js";
 import { checkTemplate } from "./handlebars/index.js";
@@ -45,7 +45,6 @@ export function checkRule(rule: CheckedRule, partials: Record<string, string>): 
   const group = rule.sqs?.message_group_id;
   if (group) problems.push(...problem("sqs.message_group_id", () => checkTemplate(group, partials)));
   if (problems.length) {
-    const summary = problems.map((p) => `${p.field}: ${p.message}`).join("; ");
-    throw new GatewayError(422, "invalid_rule", `The rule does not compile: ${summary}`, problems);
+    throw new GatewayError(422, "invalid_rule", `The rule does not compile: ${problemsText(problems)}`, problems);
   }
 }

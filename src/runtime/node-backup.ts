@@ -25,23 +25,24 @@ if (!config.databaseUrl.startsWith("file:")) refuse(`DATABASE_URL is a libSQL se
 const databaseFile = resolve(config.databaseUrl.slice("file:".length));
 if (!existsSync(databaseFile)) refuse(`No database at ${databaseFile} (DATABASE_URL): nothing to back up`);
 if (existsSync(target)) refuse(`${target} exists already: give the backup a new file name`);
+const backupFile = resolve(target);
 
 const source = createClient({ url: `file:${databaseFile}` });
 try {
-  mkdirSync(dirname(resolve(target)), { recursive: true });
-  await source.execute({ sql: "VACUUM INTO ?", args: [resolve(target)] });
+  mkdirSync(dirname(backupFile), { recursive: true });
+  await source.execute({ sql: "VACUUM INTO ?", args: [backupFile] });
 } catch (error) {
-  console.error(`The backup to ${resolve(target)} failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`The backup to ${backupFile} failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 } finally {
   source.close();
 }
 
-const copy = createClient({ url: `file:${resolve(target)}` });
+const copy = createClient({ url: `file:${backupFile}` });
 const keyId = await sealedWithKeyId(drizzle(copy, { schema }) as unknown as Database);
 const events = (await copy.execute("select count(*) as n from events")).rows[0].n;
 copy.close();
-console.log(`Backed up ${databaseFile} to ${resolve(target)}: ${events} events.`);
+console.log(`Backed up ${databaseFile} to ${backupFile}: ${events} events.`);
 if (keyId) {
   const key = config.encryptionKey ? "ENCRYPTION_KEY" : keyFileFor(config.databaseUrl);
   console.log(`Its secrets open only with key ${keyId} (${key}): keep a copy of the key too, apart from the backup.`);

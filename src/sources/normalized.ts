@@ -1,5 +1,5 @@
 import { callFieldsSchema, type CallState, type EventType, type NormalizedEvent } from "../domain/event.js";
-import { fieldProblems } from "../domain/errors.js";
+import { fieldProblems, problemsText } from "../domain/errors.js";
 
 interface Identity {
   uniqueid: string;
@@ -21,8 +21,7 @@ export function unmappedEvent(identity: Identity, note?: string): NormalizedEven
 export function mappedEvent(type: EventType, fields: Record<string, unknown>, identity: Identity, callState?: CallState): NormalizedEvent {
   const parsed = callFieldsSchema.safeParse({ ...fields, uniqueid: identity.uniqueid, occurred_at: identity.occurred_at });
   if (!parsed.success) {
-    const problems = fieldProblems(parsed.error).map((p) => `${p.field}: ${p.message}`);
-    return unmappedEvent(identity, `not mapped: ${problems.join("; ")}`.slice(0, 2000));
+    return unmappedEvent(identity, `not mapped: ${problemsText(fieldProblems(parsed.error))}`.slice(0, 2000));
   }
   return { ...parsed.data, type, dedupe_key: identity.dedupe_key, raw: identity.raw, ...(callState ? { call_state: callState } : {}) };
 }
