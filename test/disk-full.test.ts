@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,16 +7,21 @@ import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, ingest, type Answer } from "./support/gateway-api.js";
 import { clientAt, spawnGateway, type ChildServer } from "./support/gateway-process.js";
 import { Receiver } from "./support/receiver.js";
+import { startDevWorker, type DevWorker } from "./support/worker-dev.js";
 
-// The database's disk fills up for real: the gateway runs in a user + mount namespace (`unshare -rm`) whose
-// data folder is a small tmpfs, so SQLite meets ENOSPC. Nothing it could not store may be acknowledged, the
-// PBX must be told to come back later, and what was acknowledged stays whole.
+// The database's disk fills up for real: the gateway (Node with its libSQL file, or the Workers build with
+// local D1) runs in a user + mount namespace (`unshare -rm`) whose data folder is a small tmpfs, half taken
+// by a ballast file, so SQLite meets ENOSPC. Nothing it could not store may be acknowledged, the PBX must be
+// told to come back later, and once the ballast is deleted (space freed) the gateway must serve again, with
+// everything it acknowledged, without a restart.
 
-const TMPFS_SIZE = "1m";
+const TMPFS_SIZE = "2m";
+const BALLAST_BYTES = 1024 * 1024;
 
 let dir: string;
 let receiver: Receiver;
 let gateway: ChildServer;
+let worker: DevWorker;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "gateway-disk-full-"));
@@ -23,42 +29,84 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gateway?.kill();
+  await worker?.stop();
   await receiver.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Node's command line, run with a fresh tmpfs of TMPFS_SIZE over `dir` (the mount is the namespace's alone). */
-const onSmallDisk = (command: string[]) => ["unshare", "-rm", "sh", "-c", `mount -t tmpfs -o size=${TMPFS_SIZE} tmpfs "$0" && exec "$@"`, dir, ...command];
+/** A command line, run with a fresh tmpfs of TMPFS_SIZE over `dir` holding the ballast (the mount is the namespace's alone). */
+const onSmallDisk = (command: string[]) => [
+  "unshare",
+  "-rm",
+  "sh",
+  "-c",
+  `mount -t tmpfs -o size=${TMPFS_SIZE} tmpfs "$0" && head -c ${BALLAST_BYTES} /dev/zero > "$0/ballast" && exec "$@"`,
+  dir,
+  ...command,
+];
+
+/** Deletes the ballast inside the namespaces of process `pid` (started by `onSmallDisk`): the disk has room again. */
+function freeSpace(pid: number) {
+  const rm = spawnSync("nsenter", ["-t", String(pid), "-U", "-m", "--preserve-credentials", "rm", join(dir, "ballast")], { encoding: "utf8" });
+  expect(rm.status, rm.stderr).toBe(0);
+}
+
+type Admin = ReturnType<typeof clientAt>;
+
+const bigEvent = (i: number) => callEvent({ caller_name: `Caller ${i} `.padEnd(200, "x"), notes: "n".repeat(2_000) });
+
+/** Ingests until the database refuses five times; what was acknowledged, and the refusals. */
+async function fillTheDisk(admin: Admin, source: Awaited<ReturnType<typeof createSource>>) {
+  const accepted: string[] = [];
+  const refused: Answer[] = [];
+  for (let i = 0; i < 2_000 && refused.length < 5; i++) {
+    const answer = await ingest(admin, source, bigEvent(i));
+    if (answer.status === 202) accepted.push(answer.body.event_id);
+    else refused.push(answer);
+  }
+  return { accepted, refused };
+}
+
+/**
+ * Fills the disk of the gateway at `admin` (process `pid`): each refusal a 503 that says why and when to come
+ * back; then frees space: each acknowledged event is there with its delivery, nothing else is, and ingest works.
+ */
+async function expectFullDiskRefusedCleanly(admin: Admin, pid: number) {
+  const source = await createSource(admin);
+  await createWebhook(admin, { url: `${receiver.url}/crm`, method: "POST_JSON", params: { uniqueid: "uniqueid" } });
+  const { accepted, refused } = await fillTheDisk(admin, source);
+
+  expect(accepted.length).toBeGreaterThan(0);
+  expect(refused).toHaveLength(5);
+  for (const answer of refused) {
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get("retry-after")).toBe("30");
+    expect(answer.body.error.code).toBe("storage_unavailable");
+    // libSQL puts SQLite's code first, D1 last ("database or disk is full: SQLITE_FULL").
+    expect(answer.body.error.message).toMatch(/^The database cannot take this now \((?=[^)]*\bSQLITE_(FULL|IOERR)\b).*\): nothing was changed; retry later$/);
+  }
+
+  freeSpace(pid);
+  for (const id of accepted) {
+    const event = await admin.api("GET", `/api/events/${id}`);
+    expect(event.status, JSON.stringify(event.body)).toBe(200);
+    expect(event.body.deliveries).toHaveLength(1);
+  }
+  expect((await admin.api("GET", "/api/events?limit=200")).body.data).toHaveLength(accepted.length);
+  expect((await ingest(admin, source, bigEvent(-1))).status).toBe(202);
+}
 
 describe("a full disk", () => {
-  it("answers 503 storage_unavailable with Retry-After, acknowledges only what it stored, and goes on serving", async () => {
+  it("Node: answers 503 storage_unavailable with Retry-After, acknowledges only what it stored, and recovers when space is freed", async () => {
     gateway = await spawnGateway({ databaseFile: join(dir, "gateway.db"), wrap: onSmallDisk });
-    const admin = clientAt(gateway.url);
-    const source = await createSource(admin);
-    await createWebhook(admin, { url: `${receiver.url}/crm`, method: "POST_JSON", params: { uniqueid: "uniqueid" } });
-
-    const accepted: string[] = [];
-    const refused: Answer[] = [];
-    for (let i = 0; i < 2_000 && refused.length < 5; i++) {
-      const answer = await ingest(admin, source, callEvent({ caller_name: `Caller ${i} `.padEnd(200, "x"), notes: "n".repeat(2_000) }));
-      if (answer.status === 202) accepted.push(answer.body.event_id);
-      else refused.push(answer);
-    }
-
-    expect(accepted.length).toBeGreaterThan(0);
-    expect(refused).toHaveLength(5);
-    for (const answer of refused) {
-      expect(answer.status).toBe(503);
-      expect(answer.headers.get("retry-after")).toBe("30");
-      expect(answer.body.error.code).toBe("storage_unavailable");
-      expect(answer.body.error.message).toMatch(/^The database cannot take this now \(SQLITE_(FULL|IOERR)\b.*\): nothing was changed; retry later$/);
-    }
-    for (const id of accepted) {
-      const event = await admin.api("GET", `/api/events/${id}`);
-      expect(event.status).toBe(200);
-      expect(event.body.deliveries).toHaveLength(1);
-    }
-    expect((await admin.api("GET", "/api/events?limit=200")).body.data).toHaveLength(accepted.length);
+    await expectFullDiskRefusedCleanly(clientAt(gateway.url), gateway.child.pid!);
     expect(gateway.child.exitCode).toBeNull();
   });
+
+  it("Workers: local D1 (npm run dev:worker) on the same small disk answers the same, and recovers", async () => {
+    worker = await startDevWorker({ persistTo: dir, wrap: onSmallDisk });
+    await expectFullDiskRefusedCleanly(clientAt(worker.url), worker.child.pid!);
+    expect(worker.output()).toMatch(/"msg":"database unavailable".*SQLITE_FULL/);
+    expect(worker.output()).not.toContain("unhandled error");
+  }, 90_000);
 });

@@ -1,4 +1,5 @@
 import { isoAt } from "../clock.js";
+import { errorText } from "../domain/errors.js";
 import { canonicalEvent, type CanonicalEvent, type NormalizedEvent } from "../domain/event.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
 import type { Webhook } from "../domain/webhook.js";
@@ -87,7 +88,7 @@ async function commitAndEnqueue(deps: AppDeps, batch: AcceptBatch, nowMs: number
   if (toSend.length) {
     await Promise.resolve()
       .then(() => deps.queue.enqueue(toSend.map(queued)))
-      .catch((error) => deps.log.error("queue hand-over failed; the sweep will send these", { deliveries: toSend.length, error: String(error) }));
+      .catch((error) => deps.log.error("queue hand-over failed; the sweep will send these", { deliveries: toSend.length, error: errorText(error) }));
   }
   deps.metrics.deliveriesCreated.inc({}, batch.deliveries.length);
   for (const row of batch.events) {

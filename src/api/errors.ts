@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { GatewayError } from "../domain/errors.js";
+import { errorText, GatewayError } from "../domain/errors.js";
 import type { Logger } from "../log.js";
 import { storageFailure } from "../store/storage-failure.js";
 
@@ -29,7 +29,7 @@ export function errorHandler(log: Logger) {
       c.header("Retry-After", String(STORAGE_RETRY_AFTER_S));
       return c.json(errorBody("storage_unavailable", `The database cannot take this now (${unavailable}): nothing was changed; retry later`), 503);
     }
-    log.error("unhandled error", { method: c.req.method, path: c.req.path, error: error.stack ?? String(error) });
+    log.error("unhandled error", { method: c.req.method, path: c.req.path, error: errorText(error, true) });
     return c.json(errorBody("internal", "Internal error"), 500);
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from "../log.js";
 import type { GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
 import type { DeliveryRow } from "../store/schema.js";
+import { errorText } from "../domain/errors.js";
 import { attemptDelivery, LEASE_MARGIN_MS, sendableOf } from "./deliver.js";
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "./policy.js";
 import type { QueuedDelivery } from "./queue.js";
@@ -95,7 +96,7 @@ export class Dispatcher {
 
   /** Sweeps every `intervalMs` until stopped. */
   start(intervalMs: number): void {
-    const tick = () => this.sweep().catch((error) => this.options.log.error("sweep failed", { error: String(error) }));
+    const tick = () => this.sweep().catch((error) => this.options.log.error("sweep failed", { error: errorText(error) }));
     tick();
     this.timer = setInterval(tick, intervalMs);
   }
@@ -133,7 +134,7 @@ export class Dispatcher {
       .then((rows) => {
         for (const row of rows) this.run(row);
       })
-      .catch((error) => this.options.log.error("claim failed", { error: String(error) }))
+      .catch((error) => this.options.log.error("claim failed", { error: errorText(error) }))
       .finally(() => {
         this.reserved -= ids.length;
         this.pump();
@@ -143,7 +144,7 @@ export class Dispatcher {
   private run(row: DeliveryRow): void {
     this.inflight.add(row.id);
     this.deliver(row)
-      .catch((error) => this.options.log.error("delivery crashed", { delivery_id: row.id, error: String(error) }))
+      .catch((error) => this.options.log.error("delivery crashed", { delivery_id: row.id, error: errorText(error) }))
       .finally(() => {
         this.inflight.delete(row.id);
         this.pump();

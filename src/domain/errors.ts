@@ -59,3 +59,17 @@ export function found<T>(value: T | null | undefined, what: string, id: string):
 export function invalidField(field: string, message: string): GatewayError {
   return new GatewayError(400, "invalid_request", `${field}: ${message}`, [{ field, message }]);
 }
+
+/**
+ * An error for a log line, with the errors it wraps: drizzle and D1 keep the database's reason in `cause`
+ * ("Failed query: …" says only what was asked). `withStack` starts with the outer error's stack.
+ */
+export function errorText(error: unknown, withStack = false): string {
+  let text = withStack && error instanceof Error && error.stack ? error.stack : String(error);
+  let cause = error instanceof Error ? error.cause : undefined;
+  for (let depth = 0; cause !== undefined && depth < 5; depth++) {
+    text += `\ncaused by: ${String(cause)}`;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return text;
+}

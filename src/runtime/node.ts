@@ -9,6 +9,7 @@ import type { GatewayConfig } from "../config.js";
 import { Dispatcher } from "../delivery/dispatcher.js";
 import type { RetrySchedule } from "../delivery/policy.js";
 import { useRuntimeHmac } from "../domain/crypto.js";
+import { errorText } from "../domain/errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { createGatewayMetrics } from "../metrics/gateway.js";
 import type { Expired } from "../store/events.js";
@@ -120,7 +121,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const expire = () => expireRecords({ store, clock, log, metrics }, options.retentionDays);
   let expiring: Promise<unknown> = Promise.resolve();
   const expiry = setInterval(() => {
-    expiring = expire().catch((error) => log.error("deleting expired records failed", { error: String(error) }));
+    expiring = expire().catch((error) => log.error("deleting expired records failed", { error: errorText(error) }));
   }, EXPIRY_INTERVAL_MS);
 
   const { port } = server.address() as AddressInfo;

@@ -2,6 +2,7 @@ import type { Message, MessageBatch } from "@cloudflare/workers-types";
 import { isoAt } from "../clock.js";
 import { attemptDelivery, LEASE_MARGIN_MS, sendableOf, type DeliverDeps } from "../delivery/deliver.js";
 import type { DeliveryQueue } from "../delivery/queue.js";
+import { errorText } from "../domain/errors.js";
 import { MAX_TIMEOUT_MS } from "../domain/webhook.js";
 import type { DeliveryMessage } from "./worker-env.js";
 
@@ -51,7 +52,7 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
       if (wakeAt !== null) await queue.enqueue([{ id, dueAt: wakeAt }]);
       message.ack();
     } catch (error) {
-      log.error("queue consumer failed", { delivery_id: id, queue_attempts: message.attempts, error: String(error) });
+      log.error("queue consumer failed", { delivery_id: id, queue_attempts: message.attempts, error: errorText(error) });
       message.retry({ delaySeconds: consumerBackoffSeconds(message.attempts) });
     }
   }
