@@ -5,6 +5,7 @@ import { deliveryRoutes } from "./api/deliveries.js";
 import type { AppDeps } from "./api/deps.js";
 import { errorHandler, notFoundHandler } from "./api/errors.js";
 import { eventRoutes } from "./api/events.js";
+import { healthRoutes } from "./api/health.js";
 import { ADMIN_BODY_LIMIT, limitBody } from "./api/http.js";
 import { ingestRoutes } from "./api/ingest.js";
 import { metricsRoutes } from "./api/metrics.js";
@@ -24,7 +25,7 @@ export function createApp(deps: AppDeps): Hono {
   app.onError(errorHandler(deps.log));
   app.notFound(notFoundHandler);
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.route("/health", healthRoutes(deps));
   const openApi = openApiDocument();
   app.get("/openapi.json", (c) => c.json(openApi));
   app.route("/metrics", metricsRoutes(deps));

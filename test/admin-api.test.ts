@@ -26,7 +26,7 @@ describe("authentication", () => {
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe("unauthorized");
     expect((await gw.api("GET", "/api/webhooks")).status).toBe(200);
-    expect((await gw.send("/health", {})).body).toEqual({ status: "ok" });
+    expect((await gw.send("/health", {})).body).toEqual({ status: "ok", database: "ok" });
   });
 });
 

@@ -69,9 +69,10 @@ async function fillTheDisk(admin: Admin, source: Awaited<ReturnType<typeof creat
 
 /**
  * Fills the disk of the gateway at `admin` (process `pid`): each refusal a 503 that says why and when to come
- * back; then frees space: each acknowledged event is there with its delivery, nothing else is, and ingest works.
+ * back, and `/health` answers `healthWhileFull`; then frees space: each acknowledged event is there with its
+ * delivery, nothing else is, ingest works and `/health` is ok.
  */
-async function expectFullDiskRefusedCleanly(admin: Admin, pid: number) {
+async function expectFullDiskRefusedCleanly(admin: Admin, pid: number, healthWhileFull: number) {
   const source = await createSource(admin);
   await createWebhook(admin, { url: `${receiver.url}/crm`, method: "POST_JSON", params: { uniqueid: "uniqueid" } });
   const { accepted, refused } = await fillTheDisk(admin, source);
@@ -86,7 +87,10 @@ async function expectFullDiskRefusedCleanly(admin: Admin, pid: number) {
     expect(answer.body.error.message).toMatch(/^The database cannot take this now \((?=[^)]*\bSQLITE_(FULL|IOERR)\b).*\): nothing was changed; retry later$/);
   }
 
+  expect((await admin.send("/health", {})).status).toBe(healthWhileFull);
+
   freeSpace(pid);
+  expect((await admin.send("/health", {})).body).toEqual({ status: "ok", database: "ok" });
   for (const id of accepted) {
     const event = await admin.api("GET", `/api/events/${id}`);
     expect(event.status, JSON.stringify(event.body)).toBe(200);
@@ -99,14 +103,17 @@ async function expectFullDiskRefusedCleanly(admin: Admin, pid: number) {
 describe("a full disk", () => {
   it("Node: answers 503 storage_unavailable with Retry-After, acknowledges only what it stored, and recovers when space is freed", async () => {
     gateway = await spawnGateway({ databaseFile: join(dir, "gateway.db"), wrap: onSmallDisk });
-    await expectFullDiskRefusedCleanly(clientAt(gateway.url), gateway.child.pid!);
+    // SQLite still reads a full disk: the database answers, so the gateway is healthy (ingest's 503s say why).
+    await expectFullDiskRefusedCleanly(clientAt(gateway.url), gateway.child.pid!, 200);
     expect(gateway.child.exitCode).toBeNull();
   });
 
   it("Workers: local D1 (npm run dev:worker) on the same small disk answers the same, and recovers", async () => {
     worker = await startDevWorker({ persistTo: dir, wrap: onSmallDisk });
-    await expectFullDiskRefusedCleanly(clientAt(worker.url), worker.child.pid!);
+    // Local D1 fails reads too once its disk is full: `/health` says so.
+    await expectFullDiskRefusedCleanly(clientAt(worker.url), worker.child.pid!, 503);
     expect(worker.output()).toMatch(/"msg":"database unavailable".*SQLITE_FULL/);
+    expect(worker.output()).toMatch(/"msg":"health check failed".*SQLITE_FULL/);
     expect(worker.output()).not.toContain("unhandled error");
   }, 90_000);
 });

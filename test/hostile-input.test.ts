@@ -274,7 +274,7 @@ describe("hostile input", () => {
       expect(row.status).toBe("failed");
       expect(String(row.last_error)).toMatch(/^render failed: /);
     }
-    expect((await gw.send("/health", {})).body).toEqual({ status: "ok" });
+    expect((await gw.send("/health", {})).body).toEqual({ status: "ok", database: "ok" });
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

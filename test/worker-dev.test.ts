@@ -42,7 +42,7 @@ describe("Cloudflare Workers", () => {
     try {
       expect(started.output()).toContain(`Admin token (ADMIN_TOKEN): ${TOKEN}`);
       const gw = clientOf((path, init) => fetch(started.url + path, init)) as GatewayUnderTest;
-      expect((await gw.send("/health", {})).body).toEqual({ status: "ok" });
+      expect((await gw.send("/health", {})).body).toEqual({ status: "ok", database: "ok" });
       // The console's modules are bundled as text by wrangler.toml's rule and served as JavaScript.
       const form = await gw.send("/console/webhook-form.mjs", {});
       expect(form.headers.get("content-type")).toBe("text/javascript; charset=utf-8");

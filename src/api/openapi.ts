@@ -26,6 +26,11 @@ const jsonReply = (description: string, schema: JsonSchema = { type: "object" })
   description,
   content: { "application/json": { schema } },
 });
+const healthSchema = (status: string, database: string) => ({
+  type: "object",
+  required: ["status", "database"],
+  properties: { status: { const: status }, database: { const: database } },
+});
 const listOf = (item: string) => ({
   type: "object",
   required: ["data", "next_cursor"],
@@ -179,7 +184,10 @@ function paths() {
       }),
     },
     "/health": {
-      get: op("Liveness", { 200: jsonReply("Up", { type: "object", properties: { status: { const: "ok" } } }) }, { tags: ["operations"], security: [] }),
+      get: op("Health: up, and the database answers a read", {
+        200: jsonReply("Up", healthSchema("ok", "ok")),
+        503: jsonReply("The database did not answer (why is logged)", healthSchema("unavailable", "unavailable")),
+      }, { tags: ["operations"], security: [] }),
     },
     "/metrics": {
       get: op("Prometheus metrics (text exposition format 0.0.4)", {

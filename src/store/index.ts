@@ -4,6 +4,7 @@ import type { Driver } from "./driver-sql.js";
 import { deliveryQueries } from "./deliveries.js";
 import { eventQueries } from "./events.js";
 import { deferToTimer, groupCommit, type Defer } from "./group-commit.js";
+import { settings } from "./schema.js";
 import { settingQueries } from "./settings.js";
 import { sourceQueries } from "./sources.js";
 import { webhookQueries } from "./webhooks.js";
@@ -29,6 +30,10 @@ export function createStore(db: Database, driver: Driver, box: SecretBox, { defe
     webhooks: webhookQueries(db, box, soleWriter),
     events: eventQueries(db, box, commit),
     deliveries: deliveryQueries(db, box, commit),
+    /** Reads a row: the database answers (for `/health`). */
+    async ping(): Promise<void> {
+      await db.select({ key: settings.key }).from(settings).limit(1);
+    },
   };
 }
 
