@@ -22,7 +22,7 @@ export type { AppDeps } from "./api/deps.js";
 /** The whole gateway as a web-standard Hono app; each runtime builds it from its own dependencies. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
-  app.onError(errorHandler(deps.log));
+  app.onError(errorHandler(deps.log, deps.metrics));
   app.notFound(notFoundHandler);
 
   app.route("/health", healthRoutes(deps));

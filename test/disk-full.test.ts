@@ -98,6 +98,7 @@ async function expectFullDiskRefusedCleanly(admin: Admin, pid: number, healthWhi
   }
   expect((await admin.api("GET", "/api/events?limit=200")).body.data).toHaveLength(accepted.length);
   expect((await ingest(admin, source, bigEvent(-1))).status).toBe(202);
+  expect((await admin.send("/metrics", {})).body).toMatch(/^gateway_storage_unavailable_total 5$/m);
 }
 
 describe("a full disk", () => {

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { errorText, GatewayError } from "../domain/errors.js";
 import type { Logger } from "../log.js";
+import type { GatewayMetrics } from "../metrics/gateway.js";
 import { storageFailure } from "../store/storage-failure.js";
 
 /** Seconds a client is asked to wait after the database could not take its request. */
@@ -15,7 +16,7 @@ export function errorBody(code: string, message: string, details?: unknown) {
  * Every error leaves as `{"error": {code, message, details}}` with its status: a database that cannot work now
  * is a 503 with Retry-After, an unexpected error a logged 500.
  */
-export function errorHandler(log: Logger) {
+export function errorHandler(log: Logger, metrics: GatewayMetrics) {
   return (error: Error, c: Context) => {
     if (error instanceof GatewayError) {
       return c.json(errorBody(error.code, error.message, error.details), error.status);
@@ -26,6 +27,7 @@ export function errorHandler(log: Logger) {
     const unavailable = storageFailure(error);
     if (unavailable) {
       log.error("database unavailable", { method: c.req.method, path: c.req.path, error: unavailable });
+      metrics.storageUnavailable.inc();
       c.header("Retry-After", String(STORAGE_RETRY_AFTER_S));
       return c.json(errorBody("storage_unavailable", `The database cannot take this now (${unavailable}): nothing was changed; retry later`), 503);
     }
