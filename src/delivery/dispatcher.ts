@@ -1,9 +1,9 @@
 import type { Clock } from "../clock.js";
+import { errorText } from "../domain/errors.js";
 import type { Logger } from "../log.js";
 import type { GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
 import type { DeliveryRow } from "../store/schema.js";
-import { errorText } from "../domain/errors.js";
 import { attemptDelivery, LEASE_MARGIN_MS, sendableOf } from "./deliver.js";
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "./policy.js";
 import type { QueuedDelivery } from "./queue.js";
