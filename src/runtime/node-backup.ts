@@ -5,7 +5,7 @@ import { drizzle } from "drizzle-orm/libsql";
 import { configFromEnv } from "../config.js";
 import type { Database } from "../store/database.js";
 import * as schema from "../store/schema.js";
-import { sealedWithKeyId } from "../store/seal-at-start.js";
+import { sealedWithKeyId } from "../store/stored-secrets.js";
 import { keyFileFor } from "./node-encryption-key.js";
 
 // `npm run backup -- <file>`: a consistent copy of the embedded database, taken while the gateway runs.

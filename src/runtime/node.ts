@@ -15,7 +15,7 @@ import { createGatewayMetrics } from "../metrics/gateway.js";
 import type { Expired } from "../store/events.js";
 import { createStore, type Store } from "../store/index.js";
 import { EXPIRY_INTERVAL_MS, expireRecords } from "../store/retention.js";
-import { sealedWithKeyId, sealStoredSecrets } from "../store/seal-at-start.js";
+import { sealedWithKeyId, sealStoredSecrets } from "../store/stored-secrets.js";
 import { loadConsoleAssets } from "./node-console.js";
 import { openDatabase } from "./node-database.js";
 import { nodeEncryptionKey, type NodeEncryptionKey } from "./node-encryption-key.js";
@@ -77,8 +77,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   let key: NodeEncryptionKey;
   try {
     key = await nodeEncryptionKey(options.encryptionKey, options.databaseUrl, await sealedWithKeyId(db));
-    const sealed = await sealStoredSecrets(db, key.box);
-    if (sealed) log.info("secrets at rest sealed with the current key", { records: sealed, key_id: key.box.keyId });
+    const { records } = await sealStoredSecrets(db, key.box);
+    if (records) log.info("secrets at rest sealed with the current key", { records, key_id: key.box.keyId });
   } catch (error) {
     client.close();
     throw error;

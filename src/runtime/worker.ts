@@ -11,7 +11,7 @@ import { createGatewayMetrics } from "../metrics/gateway.js";
 import { createSecretBox, parseEncryptionKeys } from "../domain/secret-box.js";
 import { createStore } from "../store/index.js";
 import { expireRecords } from "../store/retention.js";
-import { sealStoredSecrets } from "../store/seal-at-start.js";
+import { sealStoredSecrets } from "../store/stored-secrets.js";
 import { WORKER_CONSOLE } from "./worker-console.js";
 import { workerDatabase } from "./worker-database.js";
 import { queueConsumer, type QueueConsumer } from "./worker-consumer.js";
@@ -25,6 +25,8 @@ export interface WorkerOptions {
   clock?: Clock;
   schedule?: RetrySchedule;
   random?: () => number;
+  /** Pages of deliveries each cron run seals with a new key (SEALING_PAGES_PER_RUN). */
+  sealingPagesPerRun?: number;
 }
 
 interface WorkerGateway {
@@ -32,7 +34,12 @@ interface WorkerGateway {
   consumer: QueueConsumer;
   /** Deletes what is past the retention period. */
   expire(): Promise<unknown>;
+  /** Seals more deliveries with a new ENCRYPTION_KEY, while there are any left sealed otherwise. */
+  sealSecrets(): Promise<void>;
 }
+
+/** Deliveries are sealed with a new key a page at a time (two D1 queries): this many pages per cron run. */
+const SEALING_PAGES_PER_RUN = 50;
 
 const NO_ADMIN_TOKEN =
   "ADMIN_TOKEN is not set: `wrangler secret put ADMIN_TOKEN` (or ADMIN_TOKEN=... in .dev.vars for wrangler dev)";
@@ -49,7 +56,12 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
   const log = createLogger(config.logLevel);
   const { db, driver } = workerDatabase(env.DB);
   const box = await createSecretBox(parseEncryptionKeys(config.encryptionKey));
-  await sealStoredSecrets(db, box);
+  // An invocation may make only so many D1 queries: a page here, the rest from the cron.
+  const sealSecrets = async (pages: number) => {
+    const { records, finished } = await sealStoredSecrets(db, box, pages);
+    if (records || finished) log.info("secrets at rest sealed with the current key", { records, key_id: box.keyId, complete: finished });
+  };
+  await sealSecrets(1);
   const store = createStore(db, driver, box);
   const queue = cloudflareQueue(env.DELIVERIES, clock);
   const { auth } = await resolveAdminAuth(store, config.adminToken);
@@ -78,7 +90,12 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     rateLimits: config.rateLimits,
     clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
   });
-  return { app, consumer: queueConsumer(deps, queue), expire: () => expireRecords({ store, clock, log, metrics }, config.retentionDays) };
+  return {
+    app,
+    consumer: queueConsumer(deps, queue),
+    expire: () => expireRecords({ store, clock, log, metrics }, config.retentionDays),
+    sealSecrets: () => sealSecrets(options.sealingPagesPerRun ?? SEALING_PAGES_PER_RUN),
+  };
 }
 
 function configurationFailure(error: unknown): Response {
@@ -120,6 +137,7 @@ export function createWorker(options: WorkerOptions = {}) {
       const gateway = await gatewayFor(env);
       await gateway.consumer.sweep();
       await gateway.expire();
+      await gateway.sealSecrets();
     },
   };
 }

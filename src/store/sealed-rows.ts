@@ -70,7 +70,7 @@ export async function sealDelivery<T extends Partial<DeliveryRow>>(box: SecretBo
   return { ...row, request: { ...row.request, headers: await sensitiveHeaders(row.request.headers, (value) => box.seal(value)) } };
 }
 
-export async function openDelivery<T extends DeliveryRow>(box: SecretBox, row: T): Promise<T> {
+export async function openDelivery<T extends Pick<DeliveryRow, "request">>(box: SecretBox, row: T): Promise<T> {
   if (!row.request) return row;
   return { ...row, request: { ...row.request, headers: await allStrings(row.request.headers, (value) => box.open(value)) } };
 }
