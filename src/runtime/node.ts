@@ -77,7 +77,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   let key: NodeEncryptionKey;
   try {
     key = await nodeEncryptionKey(options.encryptionKey, options.databaseUrl, await sealedWithKeyId(db));
-    const { records } = await sealStoredSecrets(db, key.box);
+    // The only process on its database: every secret sealed before serving, and nothing written meanwhile.
+    const { records } = await sealStoredSecrets(db, key.box, { pages: Infinity, nowMs: clock.now(), graceMs: 0 });
     if (records) log.info("secrets at rest sealed with the current key", { records, key_id: key.box.keyId });
   } catch (error) {
     client.close();

@@ -40,6 +40,8 @@ interface WorkerGateway {
 
 /** Deliveries are sealed with a new key a page at a time (two D1 queries): this many pages per cron run. */
 const SEALING_PAGES_PER_RUN = 50;
+/** How long isolates of the previous version may go on writing with the old key after a new one is deployed. */
+const ROLLOUT_GRACE_MS = 10 * 60_000;
 
 const NO_ADMIN_TOKEN =
   "ADMIN_TOKEN is not set: `wrangler secret put ADMIN_TOKEN` (or ADMIN_TOKEN=... in .dev.vars for wrangler dev)";
@@ -58,7 +60,7 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
   const box = await createSecretBox(parseEncryptionKeys(config.encryptionKey));
   // An invocation may make only so many D1 queries: a page here, the rest from the cron.
   const sealSecrets = async (pages: number) => {
-    const { records, finished } = await sealStoredSecrets(db, box, pages);
+    const { records, finished } = await sealStoredSecrets(db, box, { pages, nowMs: clock.now(), graceMs: ROLLOUT_GRACE_MS });
     if (records || finished) log.info("secrets at rest sealed with the current key", { records, key_id: box.keyId, complete: finished });
   };
   await sealSecrets(1);

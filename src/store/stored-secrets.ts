@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
 import { isSensitiveHeader } from "../domain/mask.js";
+import { firstIdAt, ID_PREFIX } from "../domain/ids.js";
 import { EncryptionKeyError, keyIdOf, type SecretBox } from "../domain/secret-box.js";
 import type { Webhook } from "../domain/webhook.js";
 import type { Database } from "./database.js";
@@ -13,11 +14,43 @@ import { settingQueries } from "./settings.js";
 // sealed a page at a time from a cursor kept in the database: all of them at a Node start, a page at a Worker
 // isolate's start and more at each cron run. The check value is sealed with the new key only once every
 // delivery is, so until then a start without the old key is refused.
+//
+// While a new secret rolls out on Workers, isolates of the previous version may still be finishing requests
+// and sealing with the old key what they write. So there a rotation ends only with a second look, begun once
+// `graceMs` has passed since it began, at the sources, the rules and the deliveries written since.
 
 const KEY_CHECK = "secrets_key_check";
-/** `<key id>:<id of the last delivery sealed>`: how far sealing with that key has got (sources and rules done). */
+/** The cursor of the rotation under way (see `Cursor`). */
 const DELIVERY_CURSOR = "secrets_delivery_cursor";
 const PAGE = 100;
+/** After every delivery id: the scan is done. */
+const END = "~";
+/** Isolates' clocks may differ this much: the second look starts this far before the rotation began. */
+const CLOCK_SKEW_MS = 60_000;
+
+/** How far sealing with a key has got: when the rotation and the current scan began, and the last delivery sealed. */
+interface Cursor {
+  keyId: string;
+  rotationBegan: number;
+  scanBegan: number;
+  after: string;
+}
+
+const cursorText = (cursor: Cursor) => [cursor.keyId, cursor.rotationBegan, cursor.scanBegan, cursor.after].join(":");
+
+/** The cursor of a rotation to `box`'s key: null when none has begun (sources and rules come first). */
+function cursorOf(text: string | null, box: SecretBox): Cursor | null {
+  const [keyId, rotationBegan, scanBegan, after] = text?.split(":") ?? [];
+  return keyId === box.keyId && after !== undefined ? { keyId, rotationBegan: Number(rotationBegan), scanBegan: Number(scanBegan), after } : null;
+}
+
+export interface SealingOptions {
+  /** Pages of deliveries to seal at most (at least one). */
+  pages: number;
+  nowMs: number;
+  /** How long isolates of the previous version may still write with the old key (0 on Node: one process). */
+  graceMs: number;
+}
 
 export interface Sealing {
   /** Records rewritten by this call. */
@@ -56,8 +89,8 @@ async function sealSources(db: Database, box: SecretBox): Promise<number> {
   for (const row of await db.select().from(sources)) {
     if (!needsSealing(box, [row.secret])) continue;
     const secret = await box.seal(await box.open(row.secret));
-    // Only if nobody changed the source meanwhile (another Worker isolate): then it is sealed already.
-    await db.update(sources).set({ secret }).where(and(eq(sources.id, row.id), eq(sources.updated_at, row.updated_at)));
+    // Only if its secret is still the one read: one set meanwhile was sealed by whoever set it.
+    await db.update(sources).set({ secret }).where(and(eq(sources.id, row.id), eq(sources.secret, row.secret)));
     count++;
   }
   return count;
@@ -73,11 +106,7 @@ async function sealWebhooks(db: Database, box: SecretBox): Promise<number> {
   return rows.length;
 }
 
-/** Where sealing deliveries with `box`'s key resumes: null when it has not started (sources and rules first). */
-function resumeAfter(cursor: string | null, box: SecretBox): string | null {
-  const prefix = `${box.keyId}:`;
-  return cursor?.startsWith(prefix) ? cursor.slice(prefix.length) : null;
-}
+const sealSourcesAndRules = async (db: Database, box: SecretBox) => (await sealSources(db, box)) + (await sealWebhooks(db, box));
 
 const setting = (db: Database, key: string, value: string) =>
   db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } });
@@ -96,7 +125,7 @@ function deliveryPage(db: Database, after: string) {
  * Seals a page of deliveries and moves the cursor past it, in one transaction. A request is rewritten only
  * if it is still the one read: one re-rendered meanwhile ("Retry now") was sealed with the current key.
  */
-async function sealDeliveryPage(db: Database, box: SecretBox, page: Awaited<ReturnType<typeof deliveryPage>>): Promise<number> {
+async function sealDeliveryPage(db: Database, box: SecretBox, page: Awaited<ReturnType<typeof deliveryPage>>, cursor: Cursor): Promise<number> {
   const updates = [];
   for (const row of page) {
     const sensitive = Object.entries(row.request!.headers).filter(([name]) => isSensitiveHeader(name)).map(([, value]) => value);
@@ -104,37 +133,53 @@ async function sealDeliveryPage(db: Database, box: SecretBox, page: Awaited<Retu
     const { request } = await sealDelivery(box, await openDelivery(box, row));
     updates.push(db.update(deliveries).set({ request }).where(and(eq(deliveries.id, row.id), sql`${deliveries.request} = ${row.stored}`)));
   }
-  await db.batch([setting(db, DELIVERY_CURSOR, `${box.keyId}:${page[page.length - 1].id}`), ...updates]);
+  await db.batch([setting(db, DELIVERY_CURSOR, cursorText(cursor)), ...updates]);
   return updates.length;
+}
+
+/** Seals the rest with the key: the check value moves to it, and the cursor goes. */
+async function finishRotation(db: Database, box: SecretBox): Promise<void> {
+  await db.batch([
+    setting(db, KEY_CHECK, await box.seal("the key that seals this database's secrets")),
+    db.delete(settings).where(eq(settings.key, DELIVERY_CURSOR)),
+  ]);
 }
 
 /**
  * Throws EncryptionKeyError when `box` cannot open the database's secrets. Otherwise seals with its key what
- * is not yet, up to `pages` (at least one) pages of deliveries, resuming where the last call stopped.
+ * is not yet, up to `pages` pages of deliveries, resuming where the last call stopped; `finished` when this
+ * call sealed the last of them (after the second look, where there is a grace period).
  */
-export async function sealStoredSecrets(db: Database, box: SecretBox, pages = Infinity): Promise<Sealing> {
+export async function sealStoredSecrets(db: Database, box: SecretBox, { pages, nowMs, graceMs }: SealingOptions): Promise<Sealing> {
   const stored = settingQueries(db);
   const check = await stored.get(KEY_CHECK);
   if (check !== null) {
     await checkKey(box, check);
     if (keyIdOf(check) === box.keyId) return { records: 0, complete: true, finished: false };
   }
+  // Before encryption there was no old key: what an old version writes meanwhile is plaintext, read as it is.
+  const grace = check === null ? 0 : graceMs;
   let records = 0;
-  let after = resumeAfter(await stored.get(DELIVERY_CURSOR), box);
-  if (after === null) {
-    records += (await sealSources(db, box)) + (await sealWebhooks(db, box));
-    after = "";
-  }
+  const resumed = cursorOf(await stored.get(DELIVERY_CURSOR), box);
+  if (resumed === null) records += await sealSourcesAndRules(db, box);
+  let cursor: Cursor = resumed ?? { keyId: box.keyId, rotationBegan: nowMs, scanBegan: nowMs, after: "" };
   for (let read = 0; read < pages; read++) {
-    const page = await deliveryPage(db, after);
-    if (page.length > 0) {
-      records += await sealDeliveryPage(db, box, page);
-      after = page[page.length - 1].id;
+    if (cursor.after === END) {
+      if (nowMs < cursor.rotationBegan + grace) break;
+      // The second look: what the previous version may have written since the rotation began.
+      records += await sealSourcesAndRules(db, box);
+      cursor = { ...cursor, scanBegan: nowMs, after: firstIdAt(ID_PREFIX.delivery, cursor.rotationBegan - CLOCK_SKEW_MS) };
     }
-    if (page.length < PAGE) {
-      await db.batch([setting(db, KEY_CHECK, await box.seal("the key that seals this database's secrets")), db.delete(settings).where(eq(settings.key, DELIVERY_CURSOR))]);
+    const page = await deliveryPage(db, cursor.after);
+    const scanEnds = page.length < PAGE;
+    const scanned: Cursor = { ...cursor, after: scanEnds ? END : page[page.length - 1].id };
+    if (page.length) records += await sealDeliveryPage(db, box, page, scanned);
+    else await stored.set(DELIVERY_CURSOR, cursorText(scanned));
+    if (scanEnds && cursor.scanBegan >= cursor.rotationBegan + grace) {
+      await finishRotation(db, box);
       return { records, complete: true, finished: true };
     }
+    cursor = scanned;
   }
   return { records, complete: false, finished: false };
 }

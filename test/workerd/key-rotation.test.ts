@@ -4,12 +4,16 @@ import { createSecretBox, keyIdOf, parseEncryptionKeys } from "../../src/domain/
 import { createWorker } from "../../src/runtime/worker.js";
 import type { WorkerEnv } from "../../src/runtime/worker-env.js";
 import { callEvent } from "../support/events.js";
-import { ADMIN_TOKEN, createSource, createWebhook, ENCRYPTION_KEY, ingest, startGateway, TEST_SCHEDULE, type TestGateway } from "./gateway.js";
+import { clientOf, createSource, createWebhook, ENCRYPTION_KEY, ingest, startGateway, TEST_SCHEDULE, type TestGateway } from "./gateway.js";
 
 // A new ENCRYPTION_KEY on Workers. A Worker invocation may make only so many D1 queries (50 on the Free
 // plan, 1,000 on Paid), so the deliveries sealed with the old key cannot all be re-sealed when an isolate
 // starts: it seals sources, rules and one page of deliveries, and each cron run seals more, from a cursor
-// kept in D1. Until the last is done the old key is still needed, and a start without it is refused.
+// kept in D1. Isolates of the previous version may go on writing with the old key for a while, so the
+// rotation ends with a second look once ten minutes have passed. Until then the old key is still needed,
+// and a start without it is refused.
+
+const GRACE_MS = 10 * 60_000;
 
 const NEW_KEY = "bmV3LWVuY3J5cHRpb24ta2V5LTAxMjM0NTY3ODlhYmM=";
 const API_KEY = "crm-api-key-5c1e";
@@ -25,17 +29,18 @@ afterEach(async () => {
   await gw.stop();
 });
 
-/** The Worker over the test's D1 with another ENCRYPTION_KEY, sealing one page per cron run. */
+/** The Worker over the test's D1 with another ENCRYPTION_KEY (its admin client, and its cron), sealing one page per cron run. */
 function workerWithKey(encryptionKey: string) {
   const worker = createWorker({ clock: gw.clock, schedule: TEST_SCHEDULE, sealingPagesPerRun: 1 });
   const env = { ...gw.env, ENCRYPTION_KEY: encryptionKey } as WorkerEnv;
+  const fetcher = async (path: string, init: RequestInit) => {
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(new Request(`http://gateway.test${path}`, init), env, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
   return {
-    async get(path: string) {
-      const ctx = createExecutionContext();
-      const response = await worker.fetch(new Request(`http://gateway.test${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }), env, ctx);
-      await waitOnExecutionContext(ctx);
-      return { status: response.status, body: (await response.json()) as any };
-    },
+    ...clientOf(fetcher),
     cron: () => worker.scheduled(createScheduledController({ scheduledTime: gw.clock.now(), cron: "* * * * *" }), env),
   };
 }
@@ -54,19 +59,27 @@ async function sealedWith() {
 }
 
 describe("rotating ENCRYPTION_KEY on Workers", () => {
-  it("seals a page at an isolate's start and more at each cron run; the old key stays needed until the last", async () => {
+  it("seals a page at an isolate's start and more at each cron run, then takes a second look; the old key stays needed until then", async () => {
     const source = await createSource(gw);
     await createWebhook(gw, { url: "https://crm.example.com/calls", headers: { "X-Api-Key": API_KEY } });
     expect((await ingest(gw, source, Array.from({ length: DELIVERIES }, () => callEvent()))).status).toBe(202);
     const [oldId, newId] = [await keyId(ENCRYPTION_KEY), await keyId(NEW_KEY)];
     expect(await sealedWith()).toEqual({ deliveries: { [oldId]: DELIVERIES }, sources: { [oldId]: 1 }, rules: { [oldId]: 1 } });
 
+    gw.clock.advance(3_600_000);
+
+    // Step one, as the README says: the new key after the old one. Every isolate can then open both; nothing changes.
+    const previous = workerWithKey(`${ENCRYPTION_KEY},${NEW_KEY}`);
+    await previous.cron();
+    expect((await sealedWith()).deliveries).toEqual({ [oldId]: DELIVERIES });
+
+    // Step two: the new key first. An isolate's start seals the source, the rule and one page of 100.
     const rotated = workerWithKey(`${NEW_KEY},${ENCRYPTION_KEY}`);
-    expect((await rotated.get("/api/sources")).status).toBe(200);
+    expect((await rotated.api("GET", "/api/sources")).status).toBe(200);
     expect(await sealedWith()).toEqual({ deliveries: { [newId]: 100, [oldId]: 150 }, sources: { [newId]: 1 }, rules: { [newId]: 1 } });
 
     const newKeyAlone = workerWithKey(NEW_KEY);
-    const refused = await newKeyAlone.get("/health");
+    const refused = await newKeyAlone.send("/health", {});
     expect(refused.status).toBe(500);
     expect(refused.body.error.message).toContain(`ENCRYPTION_KEY does not open this database's secrets, which are sealed with key ${oldId}`);
 
@@ -74,14 +87,25 @@ describe("rotating ENCRYPTION_KEY on Workers", () => {
     expect((await sealedWith()).deliveries).toEqual({ [newId]: 200, [oldId]: 50 });
     await rotated.cron();
     expect((await sealedWith()).deliveries).toEqual({ [newId]: DELIVERIES });
+    expect((await newKeyAlone.send("/health", {})).status).toBe(500);
 
-    // Done: the new key alone starts, and opens what the old one sealed.
-    const after = workerWithKey(NEW_KEY);
-    expect((await after.get("/health")).body).toEqual({ status: "ok", database: "ok" });
+    // Isolates of step one are still finishing requests: they read what the new key sealed, and seal with the old one.
+    const late = await createSource(previous, "Late source");
+    expect((await ingest(previous, late, callEvent())).status).toBe(202);
+    expect((await ingest(previous, source, callEvent())).status).toBe(202);
+    await rotated.cron();
+    expect(await sealedWith()).toEqual({ deliveries: { [newId]: DELIVERIES, [oldId]: 2 }, sources: { [newId]: 1, [oldId]: 1 }, rules: { [newId]: 1 } });
+
+    // Ten minutes on, the second look seals what they wrote, and the rotation is over.
+    gw.clock.advance(GRACE_MS);
+    await rotated.cron();
+    expect(await sealedWith()).toEqual({ deliveries: { [newId]: DELIVERIES + 2 }, sources: { [newId]: 2 }, rules: { [newId]: 1 } });
+
+    // The new key alone starts, and opens what the old one sealed.
+    expect((await newKeyAlone.send("/health", {})).body).toEqual({ status: "ok", database: "ok" });
     const { results } = await gw.env.DB.prepare(`SELECT json_extract(request, '$.headers."X-Api-Key"') AS value FROM deliveries`).all<{ value: string }>();
     const box = await createSecretBox(parseEncryptionKeys(NEW_KEY));
     for (const { value } of results) expect(await box.open(value)).toBe(API_KEY);
-    await after.cron();
-    expect((await sealedWith()).deliveries).toEqual({ [newId]: DELIVERIES });
+    expect((await ingest(newKeyAlone, late, callEvent())).status).toBe(202);
   });
 });
