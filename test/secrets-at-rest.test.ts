@@ -197,7 +197,10 @@ describe("secrets at rest", () => {
   it("rotates: with the new key first and the old one after it, everything is sealed anew with the new key", async () => {
     gw = await start(KEY_A);
     const { wildix, canonical, secrets } = await createSecrets(gw);
+    // Deliveries over more than one page of the sealing pass (100), each with the rule's API key header.
+    expect((await ingest(gw, canonical, Array.from({ length: 120 }, () => callEvent()))).status).toBe(202);
     await gw.stop(false);
+    expect(String((await execute("SELECT count(*) AS n FROM deliveries")).rows[0].n)).toBe("240");
     const sealedWith = async () => new Set((await databaseText()).match(/enc:v1:[0-9a-f]{8}/g));
     const [keyA] = await sealedWith();
 
