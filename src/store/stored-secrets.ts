@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
+import type { RenderedRequest } from "../domain/delivery.js";
 import { isSensitiveHeader } from "../domain/mask.js";
 import { firstIdAt, ID_PREFIX } from "../domain/ids.js";
 import { EncryptionKeyError, keyIdOf, type SecretBox } from "../domain/secret-box.js";
@@ -114,7 +115,7 @@ const setting = (db: Database, key: string, value: string) =>
 /** The next page of deliveries with a request, after `after`: each with its request as stored (JSON text). */
 function deliveryPage(db: Database, after: string) {
   return db
-    .select({ id: deliveries.id, request: deliveries.request, stored: sql<string>`${deliveries.request}` })
+    .select({ id: deliveries.id, stored: sql<string>`${deliveries.request}` })
     .from(deliveries)
     .where(and(isNotNull(deliveries.request), gt(deliveries.id, after)))
     .orderBy(asc(deliveries.id))
@@ -128,9 +129,10 @@ function deliveryPage(db: Database, after: string) {
 async function sealDeliveryPage(db: Database, box: SecretBox, page: Awaited<ReturnType<typeof deliveryPage>>, cursor: Cursor): Promise<number> {
   const updates = [];
   for (const row of page) {
-    const sensitive = Object.entries(row.request!.headers).filter(([name]) => isSensitiveHeader(name)).map(([, value]) => value);
+    const stored = { request: JSON.parse(row.stored) as RenderedRequest };
+    const sensitive = Object.entries(stored.request.headers).filter(([name]) => isSensitiveHeader(name)).map(([, value]) => value);
     if (!needsSealing(box, sensitive)) continue;
-    const { request } = await sealDelivery(box, await openDelivery(box, row));
+    const { request } = await sealDelivery(box, await openDelivery(box, stored));
     updates.push(db.update(deliveries).set({ request }).where(and(eq(deliveries.id, row.id), sql`${deliveries.request} = ${row.stored}`)));
   }
   await db.batch([setting(db, DELIVERY_CURSOR, cursorText(cursor)), ...updates]);
