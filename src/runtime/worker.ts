@@ -8,6 +8,7 @@ import type { DeliverDeps } from "../delivery/deliver.js";
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "../delivery/policy.js";
 import { createLogger } from "../log.js";
 import { createGatewayMetrics } from "../metrics/gateway.js";
+import { errorText } from "../domain/errors.js";
 import { createSecretBox, parseEncryptionKeys } from "../domain/secret-box.js";
 import { createStore } from "../store/index.js";
 import { expireRecords } from "../store/retention.js";
@@ -32,10 +33,8 @@ export interface WorkerOptions {
 interface WorkerGateway {
   app: Hono;
   consumer: QueueConsumer;
-  /** Deletes what is past the retention period. */
-  expire(): Promise<unknown>;
-  /** Seals more deliveries with a new ENCRYPTION_KEY, while there are any left sealed otherwise. */
-  sealSecrets(): Promise<void>;
+  /** The cron's jobs: the sweep, retention, and sealing with a new ENCRYPTION_KEY while one takes over. */
+  cron(): Promise<void>;
 }
 
 /** Deliveries are sealed with a new key a page at a time (two D1 queries): this many pages per cron run. */
@@ -92,12 +91,18 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     rateLimits: config.rateLimits,
     clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
   });
-  return {
-    app,
-    consumer: queueConsumer(deps, queue),
-    expire: () => expireRecords({ store, clock, log, metrics }, config.retentionDays),
-    sealSecrets: () => sealSecrets(options.sealingPagesPerRun ?? SEALING_PAGES_PER_RUN),
+  const consumer = queueConsumer(deps, queue);
+  const cronJobs: Array<[string, () => Promise<unknown>]> = [
+    ["sweep", () => consumer.sweep()],
+    ["sealing secrets", () => sealSecrets(options.sealingPagesPerRun ?? SEALING_PAGES_PER_RUN)],
+    ["deleting expired records", () => expireRecords({ store, clock, log, metrics }, config.retentionDays)],
+  ];
+  // Each job on its own: one that fails (past the invocation's D1 query limit, say) keeps what it did, and
+  // the others still run.
+  const cron = async () => {
+    for (const [job, run] of cronJobs) await run().catch((error) => log.error(`${job} failed`, { error: errorText(error) }));
   };
+  return { app, consumer, cron };
 }
 
 function configurationFailure(error: unknown): Response {
@@ -136,10 +141,7 @@ export function createWorker(options: WorkerOptions = {}) {
     },
 
     async scheduled(_controller: ScheduledController, env: WorkerEnv): Promise<void> {
-      const gateway = await gatewayFor(env);
-      await gateway.consumer.sweep();
-      await gateway.expire();
-      await gateway.sealSecrets();
+      await (await gatewayFor(env)).cron();
     },
   };
 }
