@@ -56,8 +56,6 @@ export interface SealingOptions {
 export interface Sealing {
   /** Records rewritten by this call. */
   records: number;
-  /** Everything is sealed with the current key. */
-  complete: boolean;
   /** This call sealed the last of them (the previous key may now be dropped). */
   finished: boolean;
 }
@@ -97,7 +95,7 @@ async function sealSources(db: Database, box: SecretBox): Promise<number> {
   return count;
 }
 
-/** Every rule is rewritten: there are few, and this runs once per key. */
+/** Every rule is rewritten: there are few. */
 async function sealWebhooks(db: Database, box: SecretBox): Promise<number> {
   const rows = (await db.select().from(webhooks)) as Webhook[];
   for (const row of rows) {
@@ -157,7 +155,7 @@ export async function sealStoredSecrets(db: Database, box: SecretBox, { pages, n
   const check = await stored.get(KEY_CHECK);
   if (check !== null) {
     await checkKey(box, check);
-    if (keyIdOf(check) === box.keyId) return { records: 0, complete: true, finished: false };
+    if (keyIdOf(check) === box.keyId) return { records: 0, finished: false };
   }
   // Before encryption there was no old key: what an old version writes meanwhile is plaintext, read as it is.
   const grace = check === null ? 0 : graceMs;
@@ -179,9 +177,9 @@ export async function sealStoredSecrets(db: Database, box: SecretBox, { pages, n
     else await stored.set(DELIVERY_CURSOR, cursorText(scanned));
     if (scanEnds && cursor.scanBegan >= cursor.rotationBegan + grace) {
       await finishRotation(db, box);
-      return { records, complete: true, finished: true };
+      return { records, finished: true };
     }
     cursor = scanned;
   }
-  return { records, complete: false, finished: false };
+  return { records, finished: false };
 }
