@@ -156,6 +156,23 @@ describe("dead letters and the cron sweep", () => {
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 
+  it("a Queues outage during the cron's sweep does not stop its other jobs: retention still runs", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/crm` });
+    const delivered = await ingestOne();
+    await gw.settle();
+    gw.failNextSend();
+    const stranded = await ingestOne();
+    // Past RETENTION_DAYS (30) with room to spare: ids never go back within the process, so they may carry the
+    // time of an earlier test's clock, up to a day on.
+    gw.clock.advance(60 * 86_400_000);
+    gw.failNextSend();
+    await gw.expire();
+    expect((await gw.api("GET", `/api/deliveries/${delivered}`)).status).toBe(404);
+    expect((await deliveryOf(stranded)).status).toBe("pending");
+    await gw.sweep();
+    expect((await deliveryOf(stranded)).status).toBe("delivered");
+  });
+
   it("the cron sweep re-queues a delivery whose message was lost, once it is a minute overdue", async () => {
     await createWebhook(gw, { url: `${receiver.url}/lost` });
     const id = await ingestOne();
