@@ -45,9 +45,14 @@ const onSmallDisk = (command: string[]) => [
   ...command,
 ];
 
-/** Deletes the ballast inside the namespaces of process `pid` (started by `onSmallDisk`): the disk has room again. */
+/** Runs a shell command inside the namespaces of process `pid` (started by `onSmallDisk`), where its small disk is. */
+function inNamespaceOf(pid: number, command: string) {
+  return spawnSync("nsenter", ["-t", String(pid), "-U", "-m", "--preserve-credentials", "sh", "-c", command], { encoding: "utf8" });
+}
+
+/** Deletes the ballast: the disk has room again. */
 function freeSpace(pid: number) {
-  const rm = spawnSync("nsenter", ["-t", String(pid), "-U", "-m", "--preserve-credentials", "rm", join(dir, "ballast")], { encoding: "utf8" });
+  const rm = inNamespaceOf(pid, `rm "${join(dir, "ballast")}"`);
   expect(rm.status, rm.stderr).toBe(0);
 }
 
@@ -113,8 +118,25 @@ describe("a full disk", () => {
     worker = await startDevWorker({ persistTo: dir, wrap: onSmallDisk });
     // Local D1 fails reads too once its disk is full: `/health` says so.
     await expectFullDiskRefusedCleanly(clientAt(worker.url), worker.child.pid!, 503);
-    expect(worker.output()).toMatch(/"msg":"database unavailable".*SQLITE_FULL/);
-    expect(worker.output()).toMatch(/"msg":"health check failed".*SQLITE_FULL/);
+    await worker.printed(/"msg":"database unavailable".*SQLITE_FULL/);
+    await worker.printed(/"msg":"health check failed".*SQLITE_FULL/);
     expect(worker.output()).not.toContain("unhandled error");
+  }, 90_000);
+
+  it("Workers: an isolate that cannot start on a full disk answers 503 too, and starts once there is room", async () => {
+    worker = await startDevWorker({ persistTo: dir, wrap: onSmallDisk });
+    const pid = worker.child.pid!;
+    // Migrated, and no request yet: fill what the ballast left before the Worker first runs.
+    inNamespaceOf(pid, `cat /dev/zero > "${join(dir, "filler")}"`);
+    const admin = clientAt(worker.url);
+
+    const refused = await admin.send("/health", {});
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("30");
+    expect(refused.body.error.code).toBe("storage_unavailable");
+    await worker.printed(/"msg":"database unavailable","at":"start","error":"database or disk is full: SQLITE_FULL"/);
+
+    freeSpace(pid);
+    expect((await admin.send("/health", {})).body).toEqual({ status: "ok", database: "ok" });
   }, 90_000);
 });

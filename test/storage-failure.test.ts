@@ -8,7 +8,7 @@ import { storageFailure } from "../src/store/storage-failure.js";
 
 /** An error as libSQL throws it: SQLite's code in `code`. */
 const libsqlError = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}`), { code });
-/** drizzle's wrapper around a driver's error. */
+/** drizzle's wrapper around a driver's error: the statement, then its values. */
 const drizzleWrapped = (cause: Error) => new Error("Failed query: insert into \"events\" ...\nparams: evt_1", { cause });
 /** D1's error: its message, and SQLite's where there is one, in the cause. */
 const d1Error = (message: string) => new Error(`D1_ERROR: ${message}`, { cause: new Error(message) });
@@ -45,12 +45,16 @@ describe("storageFailure", () => {
 });
 
 describe("errorText", () => {
-  it("adds each wrapped error's words, so a log line says why a query failed", () => {
+  it("adds each wrapped error's words, so a log line says why a query failed, and leaves the query's values out", () => {
     const error = drizzleWrapped(d1Error("database or disk is full: SQLITE_FULL"));
     expect(errorText(error)).toBe(
-      'Error: Failed query: insert into "events" ...\nparams: evt_1\ncaused by: Error: D1_ERROR: database or disk is full: SQLITE_FULL\ncaused by: Error: database or disk is full: SQLITE_FULL',
+      'Error: Failed query: insert into "events" ...\nparams: (not logged)\ncaused by: Error: D1_ERROR: database or disk is full: SQLITE_FULL\ncaused by: Error: database or disk is full: SQLITE_FULL',
     );
-    expect(errorText(error, true)).toMatch(/^Error: Failed query: [^]*\n {4}at [^]*\ncaused by: Error: D1_ERROR: /);
+    const withStack = errorText(error, true);
+    expect(withStack).toMatch(/^Error: Failed query: insert into "events" \.\.\.\nparams: \(not logged\)\n {4}at [^]*\ncaused by: Error: D1_ERROR: /);
+    expect(withStack).not.toContain("evt_1");
+    const body = new Error('Failed query: update "deliveries" set "request" = ?\nparams: {"body":"caller\nnotes"},dlv_1');
+    expect(errorText(body)).toBe('Error: Failed query: update "deliveries" set "request" = ?\nparams: (not logged)');
     expect(errorText("not an error")).toBe("not an error");
   });
 });

@@ -6,10 +6,15 @@ import type { GatewayMetrics } from "../metrics/gateway.js";
 import { storageFailure } from "../store/storage-failure.js";
 
 /** Seconds a client is asked to wait after the database could not take its request. */
-const STORAGE_RETRY_AFTER_S = 30;
+export const STORAGE_RETRY_AFTER_S = 30;
 
 export function errorBody(code: string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/** The 503's body when the database could not take a request (`words`: its own, from `storageFailure`). */
+export function storageUnavailableBody(words: string) {
+  return errorBody("storage_unavailable", `The database cannot take this now (${words}): nothing was changed; retry later`);
 }
 
 /**
@@ -29,7 +34,7 @@ export function errorHandler(log: Logger, metrics: GatewayMetrics) {
       log.error("database unavailable", { method: c.req.method, path: c.req.path, error: unavailable });
       metrics.storageUnavailable.inc();
       c.header("Retry-After", String(STORAGE_RETRY_AFTER_S));
-      return c.json(errorBody("storage_unavailable", `The database cannot take this now (${unavailable}): nothing was changed; retry later`), 503);
+      return c.json(storageUnavailableBody(unavailable), 503);
     }
     log.error("unhandled error", { method: c.req.method, path: c.req.path, error: errorText(error, true) });
     return c.json(errorBody("internal", "Internal error"), 500);

@@ -60,15 +60,20 @@ export function invalidField(field: string, message: string): GatewayError {
   return new GatewayError(400, "invalid_request", `${field}: ${message}`, [{ field, message }]);
 }
 
+/** drizzle's "Failed query" messages end with the statement's values, which may be a call's data or a rendered body. */
+const QUERY_PARAMS = /\nparams: [^]*?(?=\n {4}at |$)/;
+
 /**
  * An error for a log line, with the errors it wraps: drizzle and D1 keep the database's reason in `cause`
- * ("Failed query: …" says only what was asked). `withStack` starts with the outer error's stack.
+ * ("Failed query: …" says only what was asked). `withStack` starts with the outer error's stack. A query's
+ * values are left out: logs carry no request bodies.
  */
 export function errorText(error: unknown, withStack = false): string {
-  let text = withStack && error instanceof Error && error.stack ? error.stack : String(error);
+  const withoutParams = (text: string) => text.replace(QUERY_PARAMS, "\nparams: (not logged)");
+  let text = withoutParams(withStack && error instanceof Error && error.stack ? error.stack : String(error));
   let cause = error instanceof Error ? error.cause : undefined;
   for (let depth = 0; cause !== undefined && depth < 5; depth++) {
-    text += `\ncaused by: ${String(cause)}`;
+    text += `\ncaused by: ${withoutParams(String(cause))}`;
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   return text;

@@ -1,6 +1,7 @@
 import type { ExecutionContext, MessageBatch, ScheduledController } from "@cloudflare/workers-types";
 import type { Hono } from "hono";
 import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
+import { STORAGE_RETRY_AFTER_S, storageUnavailableBody } from "../api/errors.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
 import { configFromEnv } from "../config.js";
@@ -12,6 +13,7 @@ import { errorText } from "../domain/errors.js";
 import { createSecretBox, parseEncryptionKeys } from "../domain/secret-box.js";
 import { createStore } from "../store/index.js";
 import { expireRecords } from "../store/retention.js";
+import { storageFailure } from "../store/storage-failure.js";
 import { sealStoredSecrets } from "../store/stored-secrets.js";
 import { WORKER_CONSOLE } from "./worker-console.js";
 import { workerDatabase } from "./worker-database.js";
@@ -105,7 +107,16 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
   return { app, consumer, cron };
 }
 
-function configurationFailure(error: unknown): Response {
+/**
+ * Why the gateway could not be built for a request: a database that cannot answer now is a 503 as anywhere
+ * else (logged; no isolate is kept, the next request tries again), anything else a configuration error.
+ */
+function startFailure(error: unknown): Response {
+  const unavailable = storageFailure(error);
+  if (unavailable) {
+    createLogger("error").error("database unavailable", { at: "start", error: unavailable });
+    return Response.json(storageUnavailableBody(unavailable), { status: 503, headers: { "retry-after": String(STORAGE_RETRY_AFTER_S) } });
+  }
   const message = error instanceof Error ? error.message : String(error);
   return Response.json({ error: { code: "not_configured", message: `Configuration error: ${message}` } }, { status: 500 });
 }
@@ -130,7 +141,7 @@ export function createWorker(options: WorkerOptions = {}) {
       try {
         gateway = await gatewayFor(env);
       } catch (error) {
-        return configurationFailure(error);
+        return startFailure(error);
       }
       return gateway.app.fetch(request, env, ctx as never);
     },

@@ -12,6 +12,8 @@ export interface DevWorker {
   url: string;
   /** What wrangler and the Worker printed so far. */
   output(): string;
+  /** Resolves once the output matches `pattern`: a log line may come after the response that caused it. */
+  printed(pattern: RegExp): Promise<void>;
   /** Stops wrangler, workerd and the npm script (one process group). */
   stop(): Promise<void>;
 }
@@ -41,15 +43,18 @@ export async function startDevWorker(options: { persistTo: string; wrap?: (comma
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let output = "";
+  let waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
+  const printed = (pattern: RegExp) => new Promise<void>((resolve) => (pattern.test(output) ? resolve() : waiters.push({ pattern, resolve })));
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGTERM");
+    return exited;
+  };
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (!/Ready on http/.test(output)) return;
-      const stop = () => {
-        if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGTERM");
-        return exited;
-      };
-      resolve({ child, url: `http://127.0.0.1:${port}`, output: () => output, stop });
+      for (const waiter of waiters.filter((w) => w.pattern.test(output))) waiter.resolve();
+      waiters = waiters.filter((w) => !w.pattern.test(output));
+      if (/Ready on http/.test(output)) resolve({ child, url: `http://127.0.0.1:${port}`, output: () => output, printed, stop });
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
