@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, ingest, type Answer } from "./support/gateway-api.js";
 import { clientAt, spawnGateway, type ChildServer } from "./support/gateway-process.js";
@@ -20,16 +20,18 @@ const BALLAST_BYTES = 1024 * 1024;
 
 let dir: string;
 let receiver: Receiver;
-let gateway: ChildServer;
-let worker: DevWorker;
+/** How to stop what each test started. */
+let stops: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "gateway-disk-full-"));
   receiver = await new Receiver().start();
 });
+afterEach(async () => {
+  await Promise.all(stops.map((stop) => stop()));
+  stops = [];
+});
 afterAll(async () => {
-  await gateway?.kill();
-  await worker?.stop();
   await receiver.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -54,6 +56,18 @@ function inNamespaceOf(pid: number, command: string) {
 function freeSpace(pid: number) {
   const rm = inNamespaceOf(pid, `rm "${join(dir, "ballast")}"`);
   expect(rm.status, rm.stderr).toBe(0);
+}
+
+async function startNode(): Promise<ChildServer> {
+  const gateway = await spawnGateway({ databaseFile: join(dir, "gateway.db"), wrap: onSmallDisk });
+  stops.push(() => gateway.kill());
+  return gateway;
+}
+
+async function startWorkers(): Promise<DevWorker> {
+  const worker = await startDevWorker({ persistTo: dir, wrap: onSmallDisk });
+  stops.push(() => worker.stop());
+  return worker;
 }
 
 type Admin = ReturnType<typeof clientAt>;
@@ -108,14 +122,14 @@ async function expectFullDiskRefusedCleanly(admin: Admin, pid: number, healthWhi
 
 describe("a full disk", () => {
   it("Node: answers 503 storage_unavailable with Retry-After, acknowledges only what it stored, and recovers when space is freed", async () => {
-    gateway = await spawnGateway({ databaseFile: join(dir, "gateway.db"), wrap: onSmallDisk });
+    const gateway = await startNode();
     // SQLite still reads a full disk: the database answers, so the gateway is healthy (ingest's 503s say why).
     await expectFullDiskRefusedCleanly(clientAt(gateway.url), gateway.child.pid!, 200);
     expect(gateway.child.exitCode).toBeNull();
   });
 
   it("Workers: local D1 (npm run dev:worker) on the same small disk answers the same, and recovers", async () => {
-    worker = await startDevWorker({ persistTo: dir, wrap: onSmallDisk });
+    const worker = await startWorkers();
     // Local D1 fails reads too once its disk is full: `/health` says so.
     await expectFullDiskRefusedCleanly(clientAt(worker.url), worker.child.pid!, 503);
     await worker.printed(/"msg":"database unavailable".*SQLITE_FULL/);
@@ -124,7 +138,7 @@ describe("a full disk", () => {
   }, 90_000);
 
   it("Workers: an isolate that cannot start on a full disk answers 503 too, and starts once there is room", async () => {
-    worker = await startDevWorker({ persistTo: dir, wrap: onSmallDisk });
+    const worker = await startWorkers();
     const pid = worker.child.pid!;
     // Migrated, and no request yet: fill what the ballast left before the Worker first runs.
     inNamespaceOf(pid, `cat /dev/zero > "${join(dir, "filler")}"`);

@@ -14,7 +14,7 @@ export interface DevWorker {
   output(): string;
   /** Resolves once the output matches `pattern`: a log line may come after the response that caused it. */
   printed(pattern: RegExp): Promise<void>;
-  /** Stops wrangler, workerd and the npm script (one process group). */
+  /** Stops wrangler, workerd and the npm script (one process group), all of them. */
   stop(): Promise<void>;
 }
 
@@ -45,9 +45,18 @@ export async function startDevWorker(options: { persistTo: string; wrap?: (comma
   let output = "";
   let waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
   const printed = (pattern: RegExp) => new Promise<void>((resolve) => (pattern.test(output) ? resolve() : waiters.push({ pattern, resolve })));
-  const stop = () => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGTERM");
-    return exited;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // ESRCH: nobody left in the group.
+    }
+  };
+  // SIGTERM lets wrangler stop cleanly; a workerd that outlives it (seen on a full disk) goes with SIGKILL.
+  const stop = async () => {
+    signalGroup("SIGTERM");
+    await exited;
+    signalGroup("SIGKILL");
   };
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
