@@ -8,11 +8,14 @@ import { isLogLevel, type LogLevel } from "./log.js";
 /** Says "must be a number" for text that is not one (instead of "received NaN"); other checks keep their own words. */
 const NOT_A_NUMBER = { error: (issue: { code: string }) => (issue.code === "invalid_type" ? "must be a number" : undefined) };
 
+/** The embedded database `npm start` uses when DATABASE_URL is not set. */
+export const DEFAULT_DATABASE_URL = "file:./data/gateway.db";
+
 // The environment variables of DESIGN.md: the same names on Node and as Workers vars/secrets.
 const envSchema = z.object({
   PORT: z.coerce.number(NOT_A_NUMBER).int().min(0).max(65_535).default(8787),
   HOST: z.string().min(1).default("0.0.0.0"),
-  DATABASE_URL: z.string().min(1).default("file:./data/gateway.db"),
+  DATABASE_URL: z.string().min(1).default(DEFAULT_DATABASE_URL),
   DATABASE_AUTH_TOKEN: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnGateway } from "./support/gateway-process.js";
+
+// `npm start` that cannot start says why in one line a person can act on, and exits 1: no stack trace for a
+// port already taken or a database it cannot write.
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "gateway-start-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** What the gateway printed before it exited (spawnGateway rejects with it when the process ends before listening). */
+async function startFailure(options: Parameters<typeof spawnGateway>[0]): Promise<string> {
+  const started = spawnGateway({ ...options, logLevel: "info" });
+  const error = await started.then(
+    async (gateway) => {
+      await gateway.kill();
+      throw new Error("the gateway started");
+    },
+    (failure: Error) => failure,
+  );
+  return error.message;
+}
+
+function listenAnywhere(): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
+
+describe("npm start that cannot start", () => {
+  it("names a port that is taken, and PORT", async () => {
+    const taken = await listenAnywhere();
+    const { port } = taken.address() as { port: number };
+    try {
+      const output = await startFailure({ databaseFile: join(dir, "port.db"), port });
+      expect(output).toMatch(/exited \(1\) before listening/);
+      expect(output).toContain(`Port ${port} is taken on 127.0.0.1: stop what listens there, or set PORT to another port`);
+      expect(output).not.toMatch(/\n\s+at /);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("names a database it cannot write, and what to do", async () => {
+    // A disk with no room at all: the gateway runs in its own mount namespace on a tmpfs filled up first.
+    const full = join(dir, "full");
+    const onFullDisk = (command: string[]) => [
+      "unshare",
+      "-rm",
+      "sh",
+      "-c",
+      `mkdir -p "$0" && mount -t tmpfs -o size=64k tmpfs "$0" && cat /dev/zero > "$0/filler" 2>/dev/null; exec "$@"`,
+      full,
+      ...command,
+    ];
+    const output = await startFailure({ databaseFile: join(full, "gateway.db"), wrap: onFullDisk });
+    expect(output).toMatch(/exited \(1\) before listening/);
+    expect(output).toContain(`The database (DATABASE_URL=file:${join(full, "gateway.db")}) cannot be used: SQLITE_FULL: database or disk is full.`);
+    expect(output).toContain("Free some disk space, or check the folder's permissions, and start again");
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+});
