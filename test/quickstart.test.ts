@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,20 +18,16 @@ interface Started {
   output: () => string;
 }
 
+/** The environment of these runs: a database of the test's, and no ADMIN_TOKEN (the gateway keeps its own). */
+const envFor = (database: string) => ({ ...process.env, DATABASE_URL: `file:${join(dir, database)}`, ADMIN_TOKEN: "" });
+
 /** `npm start` in its own process group; resolves once the banner is printed. */
-function npmStart(): Promise<Started> {
+function npmStart(database = "gateway.db"): Promise<Started> {
   const child = spawn("npm", ["start", "--silent"], {
     cwd: ROOT,
     detached: true,
     // The receiver is on this machine: permitted the way the README's quick start says.
-    env: {
-      ...process.env,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      DATABASE_URL: `file:${join(dir, "gateway.db")}`,
-      ADMIN_TOKEN: "",
-      OUTBOUND_ALLOW: "127.0.0.0/8,::1",
-    },
+    env: { ...envFor(database), PORT: "0", HOST: "127.0.0.1", OUTBOUND_ALLOW: "127.0.0.0/8,::1" },
   });
   let output = "";
   return new Promise((resolve, reject) => {
@@ -102,5 +98,32 @@ describe("quick start", () => {
     const listed = await fetch(`${second.url}/api/sources`, { headers: { authorization: `Bearer ${token}` } });
     expect((await listed.json()).data).toHaveLength(1);
     await stop(second);
+  });
+
+  it("npm run admin-token replaces a lost token: the new one works, the old one no longer", async () => {
+    const first = await npmStart("lost-token.db");
+    const lost = /Admin token \(shown once; keep it\): (adm_\S+)/.exec(first.output())![1];
+    await stop(first);
+
+    const issued = spawnSync("npm", ["run", "admin-token", "--silent"], { cwd: ROOT, env: envFor("lost-token.db"), encoding: "utf8" });
+    expect(issued.status, issued.stderr).toBe(0);
+    const token = /^New admin token \(shown once; the previous one no longer works\): (adm_\S+)$/m.exec(issued.stdout)?.[1];
+    expect(token).toBeDefined();
+    expect(token).not.toBe(lost);
+
+    const second = await npmStart("lost-token.db");
+    const sources = (bearer: string) => fetch(`${second.url}/api/sources`, { headers: { authorization: `Bearer ${bearer}` } });
+    expect((await sources(token!)).status).toBe(200);
+    expect((await sources(lost)).status).toBe(401);
+    await stop(second);
+
+    const refused = spawnSync("npm", ["run", "admin-token", "--silent"], {
+      cwd: ROOT,
+      env: { ...envFor("lost-token.db"), RETENTION_DAYS: "a month" },
+      encoding: "utf8",
+    });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("Configuration error: RETENTION_DAYS: must be a number");
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
   });
 });

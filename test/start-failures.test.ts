@@ -65,7 +65,7 @@ describe("npm start that cannot start", () => {
     const output = await startFailure({ databaseFile: join(full, "gateway.db"), wrap: onFullDisk });
     expect(output).toMatch(/exited \(1\) before listening/);
     expect(output).toContain(`The database (DATABASE_URL=file:${join(full, "gateway.db")}) cannot be used: SQLITE_FULL: database or disk is full.`);
-    expect(output).toContain("Free some disk space, or check the folder's permissions, and start again");
+    expect(output).toContain("Free some disk space, or check the folder's permissions, and try again");
     expect(output).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,7 +1,5 @@
-import { configFromEnv, DEFAULT_DATABASE_URL } from "../config.js";
-import { GatewayError } from "../domain/errors.js";
-import { EncryptionKeyError } from "../domain/secret-box.js";
-import { storageFailure } from "../store/storage-failure.js";
+import { configFromEnv } from "../config.js";
+import { exitWithReason } from "./node-failure.js";
 import type { NodeGateway } from "./node.js";
 import { startNodeGateway } from "./node.js";
 
@@ -49,18 +47,4 @@ async function main() {
   process.once("SIGTERM", shutdown);
 }
 
-/** Why the gateway could not start, in a line a person can act on; null for anything else (a bug: its stack is printed). */
-function startFailureLine(error: unknown): string | null {
-  if (error instanceof GatewayError || error instanceof EncryptionKeyError) return `Configuration error: ${error.message}`;
-  const { code, syscall, address, port } = error as { code?: string; syscall?: string; address?: string; port?: number };
-  if (syscall === "listen" && code === "EADDRINUSE") return `Port ${port} is taken on ${address}: stop what listens there, or set PORT to another port`;
-  if (syscall === "listen" && code === "EACCES") return `Not allowed to listen on port ${port}: use a port above 1023, or set PORT`;
-  const unavailable = storageFailure(error);
-  if (unavailable) return `The database (DATABASE_URL=${process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL}) cannot be used: ${unavailable}. Free some disk space, or check the folder's permissions, and start again`;
-  return null;
-}
-
-main().catch((error) => {
-  console.error(startFailureLine(error) ?? error);
-  process.exit(1);
-});
+main().catch(exitWithReason);

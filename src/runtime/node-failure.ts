@@ -1,0 +1,24 @@
+import { DEFAULT_DATABASE_URL } from "../config.js";
+import { GatewayError } from "../domain/errors.js";
+import { EncryptionKeyError } from "../domain/secret-box.js";
+import { storageFailure } from "../store/storage-failure.js";
+
+// How the Node commands (`npm start`, `npm run admin-token`) end when they cannot do their work: with a line a
+// person can act on, and exit code 1.
+
+/** Why a command could not go on, in a line a person can act on; null for anything else (a bug: its stack is printed). */
+function failureLine(error: unknown): string | null {
+  if (error instanceof GatewayError || error instanceof EncryptionKeyError) return `Configuration error: ${error.message}`;
+  const { code, syscall, address, port } = error as { code?: string; syscall?: string; address?: string; port?: number };
+  if (syscall === "listen" && code === "EADDRINUSE") return `Port ${port} is taken on ${address}: stop what listens there, or set PORT to another port`;
+  if (syscall === "listen" && code === "EACCES") return `Not allowed to listen on port ${port}: use a port above 1023, or set PORT`;
+  const unavailable = storageFailure(error);
+  if (unavailable) return `The database (DATABASE_URL=${process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL}) cannot be used: ${unavailable}. Free some disk space, or check the folder's permissions, and try again`;
+  return null;
+}
+
+/** Prints why the command failed (the stack only for what `failureLine` does not know) and exits 1. */
+export function exitWithReason(error: unknown): never {
+  console.error(failureLine(error) ?? error);
+  process.exit(1);
+}
