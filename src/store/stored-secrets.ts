@@ -7,7 +7,7 @@ import type { Webhook } from "../domain/webhook.js";
 import type { Database } from "./database.js";
 import { deliveries, settings, sources, webhooks } from "./schema.js";
 import { openDelivery, openWebhook, sealDelivery, sealWebhook } from "./sealed-rows.js";
-import { settingQueries } from "./settings.js";
+import { settingQueries, settingUpsert } from "./settings.js";
 
 // Check that the key opens what the database holds, and seal with it whatever is not sealed with it yet
 // (plaintext from before encryption, or values sealed with a previous key). Sources and rules are few: sealed
@@ -107,9 +107,6 @@ async function sealWebhooks(db: Database, box: SecretBox): Promise<number> {
 
 const sealSourcesAndRules = async (db: Database, box: SecretBox) => (await sealSources(db, box)) + (await sealWebhooks(db, box));
 
-const setting = (db: Database, key: string, value: string) =>
-  db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } });
-
 /** The next page of deliveries with a request, after `after`: each with its request as stored (JSON text). */
 function deliveryPage(db: Database, after: string) {
   return db
@@ -133,14 +130,14 @@ async function sealDeliveryPage(db: Database, box: SecretBox, page: Awaited<Retu
     const { request } = await sealDelivery(box, await openDelivery(box, stored));
     updates.push(db.update(deliveries).set({ request }).where(and(eq(deliveries.id, row.id), sql`${deliveries.request} = ${row.stored}`)));
   }
-  await db.batch([setting(db, DELIVERY_CURSOR, cursorText(cursor)), ...updates]);
+  await db.batch([settingUpsert(db, DELIVERY_CURSOR, cursorText(cursor)), ...updates]);
   return updates.length;
 }
 
 /** Seals the rest with the key: the check value moves to it, and the cursor goes. */
 async function finishRotation(db: Database, box: SecretBox): Promise<void> {
   await db.batch([
-    setting(db, KEY_CHECK, await box.seal("the key that seals this database's secrets")),
+    settingUpsert(db, KEY_CHECK, await box.seal("the key that seals this database's secrets")),
     db.delete(settings).where(eq(settings.key, DELIVERY_CURSOR)),
   ]);
 }
