@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, ingest, type Answer } from "./support/gateway-api.js";
 import { clientAt, spawnGateway, type ChildServer } from "./support/gateway-process.js";
 import { Receiver } from "./support/receiver.js";
+import { inNamespaceOf, onSmallDisk } from "./support/small-disk.js";
 import { startDevWorker, type DevWorker } from "./support/worker-dev.js";
 
 // The database's disk fills up for real: the gateway (Node with its libSQL file, or the Workers build with
@@ -36,21 +36,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A command line, run with a fresh tmpfs of TMPFS_SIZE over `dir` holding the ballast (the mount is the namespace's alone). */
-const onSmallDisk = (command: string[]) => [
-  "unshare",
-  "-rm",
-  "sh",
-  "-c",
-  `mount -t tmpfs -o size=${TMPFS_SIZE} tmpfs "$0" && head -c ${BALLAST_BYTES} /dev/zero > "$0/ballast" && exec "$@"`,
-  dir,
-  ...command,
-];
-
-/** Runs a shell command inside the namespaces of process `pid` (started by `onSmallDisk`), where its small disk is. */
-function inNamespaceOf(pid: number, command: string) {
-  return spawnSync("nsenter", ["-t", String(pid), "-U", "-m", "--preserve-credentials", "sh", "-c", command], { encoding: "utf8" });
-}
+/** Commands run with a fresh tmpfs of TMPFS_SIZE over `dir`, half of it taken by the ballast. */
+const withBallast = (command: string[]) => onSmallDisk(dir, TMPFS_SIZE, `head -c ${BALLAST_BYTES} /dev/zero > "$0/ballast"`)(command);
 
 /** Deletes the ballast: the disk has room again. */
 function freeSpace(pid: number) {
@@ -59,13 +46,13 @@ function freeSpace(pid: number) {
 }
 
 async function startNode(): Promise<ChildServer> {
-  const gateway = await spawnGateway({ databaseFile: join(dir, "gateway.db"), wrap: onSmallDisk });
+  const gateway = await spawnGateway({ databaseFile: join(dir, "gateway.db"), wrap: withBallast });
   stops.push(() => gateway.kill());
   return gateway;
 }
 
 async function startWorkers(): Promise<DevWorker> {
-  const worker = await startDevWorker({ persistTo: dir, wrap: onSmallDisk });
+  const worker = await startDevWorker({ persistTo: dir, wrap: withBallast });
   stops.push(() => worker.stop());
   return worker;
 }

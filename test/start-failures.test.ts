@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnGateway } from "./support/gateway-process.js";
+import { onSmallDisk } from "./support/small-disk.js";
 
 // `npm start` that cannot start says why in one line a person can act on, and exits 1: no stack trace for a
 // port already taken or a database it cannot write.
@@ -53,15 +54,7 @@ describe("npm start that cannot start", () => {
   it("names a database it cannot write, and what to do", async () => {
     // A disk with no room at all: the gateway runs in its own mount namespace on a tmpfs filled up first.
     const full = join(dir, "full");
-    const onFullDisk = (command: string[]) => [
-      "unshare",
-      "-rm",
-      "sh",
-      "-c",
-      `mkdir -p "$0" && mount -t tmpfs -o size=64k tmpfs "$0" && cat /dev/zero > "$0/filler" 2>/dev/null; exec "$@"`,
-      full,
-      ...command,
-    ];
+    const onFullDisk = onSmallDisk(full, "64k", `cat /dev/zero > "$0/filler" 2>/dev/null`);
     const output = await startFailure({ databaseFile: join(full, "gateway.db"), wrap: onFullDisk });
     expect(output).toMatch(/exited \(1\) before listening/);
     expect(output).toContain(`The database (DATABASE_URL=file:${join(full, "gateway.db")}) cannot be used: SQLITE_FULL: database or disk is full.`);
