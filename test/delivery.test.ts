@@ -241,15 +241,39 @@ describe("retries", () => {
     expect(done.attempts).toHaveLength(2);
   });
 
-  it("on 410 Gone fails the delivery and disables the webhook", async () => {
-    const hook = await createWebhook(gw, { url: `${receiver.url}/gone` });
-    receiver.replyWith({ status: 410 });
+  it("on 410 Gone fails the delivery and disables the webhook, failing its deliveries waiting for a retry too", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/gone`, retries: 3 });
+    receiver.replyWith({ status: 503, headers: { "retry-after": "60" } }, { status: 410 });
+    const [waiting] = await deliveriesOf(gw, await deliverOne());
+    expect(waiting.status).toBe("pending");
     const [delivery] = await deliveriesOf(gw, await deliverOne());
     expect(delivery.status).toBe("failed");
     expect(delivery.last_error).toContain("410");
     expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body.enabled).toBe(false);
+    expect((await gw.api("GET", `/api/deliveries/${waiting.id}`)).body).toMatchObject({ status: "failed", last_error: "webhook disabled (410 Gone)" });
+    gw.clock.advance(60_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(2);
     const next = await ingest(gw, source, callEvent());
     expect(next.body.deliveries).toBe(0);
+  });
+
+  it("disabling a rule fails its deliveries waiting for a retry; a manual retry still sends one", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/paused`, retries: 3 });
+    receiver.replyWith({ status: 503, headers: { "retry-after": "60" } });
+    const [waiting] = await deliveriesOf(gw, await deliverOne());
+    expect(waiting.status).toBe("pending");
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { enabled: false })).status).toBe(200);
+    expect((await gw.api("GET", `/api/deliveries/${waiting.id}`)).body).toMatchObject({ status: "failed", last_error: "webhook disabled" });
+    gw.clock.advance(60_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(1);
+
+    // Sent by hand, it goes out although the rule is disabled.
+    expect((await gw.api("POST", `/api/deliveries/${waiting.id}/retry`)).status).toBe(202);
+    await gw.settle();
+    expect((await gw.api("GET", `/api/deliveries/${waiting.id}`)).body.status).toBe("delivered");
+    expect(receiver.requests).toHaveLength(2);
   });
 
   it("records the start of a huge reply and its headers, and takes an empty 204 as delivered", async () => {
@@ -286,6 +310,21 @@ describe("retries", () => {
     expect(delivery.status).toBe("delivered");
   });
 
+  it("takes a 2xx as delivered although its body then stalls or breaks off, noting the excerpt is short", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/stalls`, timeout_ms: 300, retries: 2 });
+    receiver.replyWith({ status: 200, body: "accepted", breakOff: "stall" });
+    const [stalled] = await deliveriesOf(gw, await deliverOne());
+    expect(receiver.requests).toHaveLength(1);
+    expect(stalled).toMatchObject({ status: "delivered", attempt_count: 1, last_status_code: 200 });
+    expect(stalled.attempts[0]).toMatchObject({ status_code: 200, error: null, note: "response body not read: timed out after 300 ms" });
+
+    receiver.replyWith({ status: 201, body: "half", breakOff: "close" });
+    const [cut] = await deliveriesOf(gw, await deliverOne());
+    expect(receiver.requests).toHaveLength(2);
+    expect(cut).toMatchObject({ status: "delivered", attempt_count: 1, last_status_code: 201 });
+    expect(cut.attempts[0].note).toMatch(/^response body not read: /);
+  });
+
   it("records a connection failure as an attempt error", async () => {
     await createWebhook(gw, { url: "http://127.0.0.1:9/nothing-listens", retries: 0 });
     const [delivery] = await deliveriesOf(gw, await deliverOne());
@@ -305,8 +344,14 @@ describe("retries", () => {
     expect(after.status).toBe("delivered");
     expect(receiver.requests[1].headers["webhook-id"]).toBe(receiver.requests[0].headers["webhook-id"]);
     expect(receiver.requests[1].body).toBe(receiver.requests[0].body);
+
+    // A delivered one may be sent again too; if that fails, it is failed, not delivered at some earlier time.
+    receiver.replyWith({ status: 500 });
     expect((await gw.api("POST", `/api/deliveries/${failed.id}/retry`)).status).toBe(202);
     await gw.settle();
+    const again = (await gw.api("GET", `/api/deliveries/${failed.id}`)).body;
+    expect(again).toMatchObject({ status: "failed", delivered_at: null, last_status_code: 500 });
+    expect(receiver.requests).toHaveLength(3);
   });
 });
 

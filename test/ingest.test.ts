@@ -179,6 +179,25 @@ describe("POST /ingest/:sourceId", () => {
     expect(receiver.requests).toHaveLength(3);
   });
 
+  it("accepts overlapping batches sent at once: each event stored once, every request answered 202 with its first id", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/hook`, delay_seconds: 3_600 });
+    // Batches of 1 to 6 events out of 130, so that requests keep committing parts of each other's batches.
+    let seed = 7;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31);
+    const batches = Array.from({ length: 360 }, () => Array.from({ length: 1 + (next() % 6) }, () => callEvent({ id: `shared-${next() % 130}` })));
+    const answers = await Promise.all(batches.map((batch) => ingest(gw, source, batch)));
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 202));
+    const firstIds = new Map<string, string>();
+    batches.forEach((batch, i) =>
+      batch.forEach((event, j) => {
+        const eventId = answers[i].body.events[j].event_id;
+        expect(firstIds.get(event.id as string) ?? eventId).toBe(eventId);
+        firstIds.set(event.id as string, eventId);
+      }),
+    );
+    expect((await gw.api("GET", "/api/events?limit=200")).body.data).toHaveLength(firstIds.size);
+  });
+
   it("stores the new events of a batch that resends one already stored, and answers that one with its first id", async () => {
     await createWebhook(gw, { url: `${receiver.url}/hook` });
     const stored = callEvent({ id: "pbx-event-3" });

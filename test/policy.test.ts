@@ -25,8 +25,15 @@ describe("delivery policy", () => {
     expect(retryAfterMs("120", now)).toBe(120_000);
     expect(retryAfterMs("Fri, 20 Nov 2026 12:01:30 GMT", now)).toBe(90_000);
     expect(retryAfterMs("Fri, 20 Nov 2026 11:00:00 GMT", now)).toBe(0);
+    expect(retryAfterMs("Friday, 20-Nov-26 12:01:30 GMT", now)).toBe(90_000);
+    expect(retryAfterMs("Fri Nov 20 12:01:30 2026", now)).toBe(90_000);
     expect(retryAfterMs("soon", now)).toBeNull();
     expect(retryAfterMs(null, now)).toBeNull();
+  });
+
+  it("ignores a Retry-After that is neither whole seconds nor an HTTP date, which Date.parse would take for a date", () => {
+    const now = Date.parse("2026-11-20T12:00:00Z");
+    for (const header of ["1.5", "-1", "+30", "2026-11-20T12:01:30Z", "0x10"]) expect(retryAfterMs(header, now), header).toBeNull();
   });
 
   it("stops after the last allowed attempt and prefers Retry-After to the backoff", () => {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ManualClock, PausingClock } from "./support/clock.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { Receiver } from "./support/receiver.js";
@@ -42,8 +43,8 @@ describe("restart", () => {
     expect(delivery.status).toBe("delivered");
   });
 
-  it("sends again after a restart a delivery that was in flight when the gateway stopped", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/in-flight`, timeout_ms: 30_000 });
+  it("sends again after a restart a delivery that was in flight when the gateway stopped, without using up a retry", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/in-flight`, timeout_ms: 30_000, retries: 0 });
     receiver.replyWith({ delayMs: 20_000 });
     const answer = await ingest(gw, source, callEvent());
     await receiver.waitFor(1);
@@ -56,5 +57,33 @@ describe("restart", () => {
     expect(receiver.requests[1].headers["webhook-id"]).toBe(receiver.requests[0].headers["webhook-id"]);
     const [delivery] = await deliveriesOf(gw, answer.body.event_id);
     expect(delivery.status).toBe("delivered");
+    expect(delivery.attempts.map((a: { status_code: number | null; error: string | null }) => [a.status_code, a.error])).toEqual([
+      [null, "interrupted: the gateway stopped during the attempt"],
+      [200, null],
+    ]);
+  });
+
+  it("keeps, across a restart, the wait for a retry it was holding in memory", async () => {
+    const pausing = new PausingClock();
+    await gw.stop();
+    gw = await startGateway({ clock: pausing });
+    source = await createSource(gw);
+    await createWebhook(gw, { url: `${receiver.url}/busy`, retries: 3 });
+    receiver.replyWith({ status: 503, headers: { "retry-after": "8" } });
+    const answer = await ingest(gw, source, callEvent());
+    await pausing.asleep();
+    const { dir } = gw;
+    await gw.stop(false);
+
+    const clock = new ManualClock(pausing.now());
+    gw = await startGateway({ dir, clock });
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(1);
+    clock.advance(8_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(2);
+    const [delivery] = await deliveriesOf(gw, answer.body.event_id);
+    const [first, second] = delivery.attempts.map((a: { started_at: string }) => Date.parse(a.started_at));
+    expect(second - first).toBe(8_000);
   });
 });

@@ -117,13 +117,17 @@ const NONE_STORED = { ids: new Map<string, string>(), counts: new Map<string, nu
 export async function acceptEvents(deps: AppDeps, source: Source, items: NormalizedEvent[]): Promise<Accepted[]> {
   // Resends are rare: the first try assumes nothing is stored, and the unique dedupe key refuses the commit
   // if something was (or if a resend raced the original into the same commit); then the stored is answered.
+  // Requests that share events can each commit some of another's between its look and its commit: try again
+  // as long as each look finds more of them stored, which ends at the latest when all of them are.
   let stored = NONE_STORED;
-  for (let tries = 1; ; tries += 1) {
+  for (;;) {
     try {
       return await acceptOnce(deps, source, items, stored);
     } catch (error) {
-      if (!isDuplicateEvent(error) || tries === 3) throw error;
+      if (!isDuplicateEvent(error)) throw error;
+      const known = stored.ids.size;
       stored = await storedEvents(deps, source, items);
+      if (stored.ids.size === known) throw error;
     }
   }
 }

@@ -57,9 +57,11 @@ export function deliveryRoutes(deps: AppDeps) {
       next_attempt_at: now,
       max_attempts: row.attempt_count + webhook.retries + 1,
       last_error: null,
+      delivered_at: null,
       updated_at: isoAt(now),
     };
-    const updated = (await store.deliveries.update(row.id, changes))!;
+    // Gone meanwhile only if retention deleted it between the two reads.
+    const updated = found(await store.deliveries.update(row.id, changes), "delivery", row.id);
     await queue.enqueue([{ id: row.id, dueAt: now }]);
     return c.json(deliveryView(updated), 202);
   });

@@ -31,7 +31,7 @@ export function webhookRoutes(deps: AppDeps) {
   app.patch("/:id", async (c) => {
     const current = await load(c.req.param("id"));
     const updated = await ruleWithPatch(deps, current, await readJson(c));
-    await store.webhooks.replace(updated);
+    await store.webhooks.replace(updated, current);
     return c.json(webhookView(updated, updated.secret !== current.secret));
   });
 

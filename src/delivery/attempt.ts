@@ -108,7 +108,12 @@ async function sendOnce(
   const response = prepared.request.sqs
     ? await sendSqsMessage(context.transport, sendMessageInput(prepared.request, messageAttributes(signature), messageId), rule.sqs, nowMs, context.signal)
     : await context.transport.fetch(url, { method, headers: { ...headers, ...signature }, body, redirect: "manual", signal: context.signal });
-  return { status: response.status, headers: response.headers, excerpt: await response.excerpt() };
+  // The status line decides the outcome; a body that stalls or breaks off after it only leaves the excerpt short.
+  const excerpt = await response.excerpt().catch((error: unknown) => {
+    notes.push(`response body not read: ${describeFailure(error, rule.timeout_ms)}`);
+    return "";
+  });
+  return { status: response.status, headers: response.headers, excerpt };
 }
 
 /**

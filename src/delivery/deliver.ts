@@ -41,6 +41,9 @@ export async function sendableOf(row: DeliveryRow, deps: DeliverDeps): Promise<S
   return null;
 }
 
+/** What follows an attempt: the retry policy's next step, or another go, when the gateway stopped during it. */
+export type Step = NextStep | { kind: "interrupted" };
+
 /**
  * Sends attempt number `attempt` of a claimed delivery and records it with the delivery's next state.
  * A retry due within `holdMs` keeps the lease (the caller waits for it in memory); a later one is parked
@@ -52,16 +55,19 @@ export async function attemptDelivery(
   attempt: number,
   deps: DeliverDeps,
   holdMs: number,
-): Promise<{ outcome: AttemptOutcome; step: NextStep }> {
+): Promise<{ outcome: AttemptOutcome; step: Step }> {
   const outcome = await sendAttempt({ id: row.id, request: sendable.request }, attempt, sendable.webhook, deps);
-  const step = nextStep(outcome.verdict, attempt, row.max_attempts, outcome.retryAfterMs, deps.schedule, deps.random());
+  const interrupted = deps.signal?.aborted === true && outcome.row.status_code === null;
+  const step: Step = interrupted
+    ? { kind: "interrupted" }
+    : nextStep(outcome.verdict, attempt, row.max_attempts, outcome.retryAfterMs, deps.schedule, deps.random());
   await recordAttempt(row, outcome, step, sendable.webhook.timeout_ms, deps, holdMs);
   countAttempt(row, outcome, step, deps);
   return { outcome, step };
 }
 
 /** The attempt in the metrics, once it is recorded: its outcome and duration, and how the delivery ended if it did. */
-function countAttempt(row: DeliveryRow, outcome: AttemptOutcome, step: NextStep, deps: DeliverDeps): void {
+function countAttempt(row: DeliveryRow, outcome: AttemptOutcome, step: Step, deps: DeliverDeps): void {
   const { metrics } = deps;
   const status_class = statusClass(outcome.row.status_code);
   metrics.attempts.inc({ outcome: step.kind, status_class });
@@ -69,7 +75,7 @@ function countAttempt(row: DeliveryRow, outcome: AttemptOutcome, step: NextStep,
   if (step.kind === "delivered") {
     metrics.deliveriesDelivered.inc();
     metrics.eventToDelivered.observe(Math.max(0, deps.clock.now() - Date.parse(row.created_at)) / 1000);
-  } else if (step.kind !== "retry") {
+  } else if (step.kind === "failed" || step.kind === "gone") {
     const reason: FailureReason = step.kind === "gone" ? "gone" : step.reason === "not retryable" ? "not_retryable" : "retries_exhausted";
     metrics.deliveriesFailed.inc({ reason });
   }
@@ -79,7 +85,7 @@ function countAttempt(row: DeliveryRow, outcome: AttemptOutcome, step: NextStep,
 async function recordAttempt(
   row: DeliveryRow,
   outcome: AttemptOutcome,
-  step: NextStep,
+  step: Step,
   timeoutMs: number,
   deps: DeliverDeps,
   holdMs: number,
@@ -110,6 +116,11 @@ async function recordAttempt(
       log.info("attempt failed, will retry", { ...ids, attempt: outcome.row.number, status_code: outcome.row.status_code, error: outcome.row.error, retry_in_ms: step.delayMs });
       return;
     }
+    case "interrupted":
+      // Not the receiver's doing: the attempt is on record but leaves the delivery its retries, due at the next start.
+      await store.deliveries.record(outcome.row, { ...common, status: "pending", next_attempt_at: now, lease_until: null, max_attempts: row.max_attempts + 1 });
+      log.info("attempt interrupted, will send again", { ...ids, attempt: outcome.row.number });
+      return;
     case "gone":
     case "failed": {
       const reason = step.kind === "gone" ? "410 Gone: webhook disabled" : `${outcome.row.error} (${step.reason})`;

@@ -151,16 +151,21 @@ export class Dispatcher {
       });
   }
 
-  /** Attempts a claimed delivery until it is delivered, fails, or waits too long to hold in memory. */
+  /**
+   * Attempts a claimed delivery until it is delivered, fails, or waits too long to hold in memory. Each
+   * attempt takes the rule as it is then; a delivery settled while it waited (its webhook deleted or
+   * disabled) is not this dispatcher's to send any more.
+   */
   private async deliver(row: DeliveryRow): Promise<void> {
     const deps = { ...this.options, schedule: this.schedule, random: this.random, signal: this.stopping.signal };
-    const sendable = await sendableOf(row, deps);
-    if (!sendable) return;
     for (let attempt = row.attempt_count + 1; attempt <= row.max_attempts && !deps.signal.aborted; attempt++) {
+      const sendable = await sendableOf(row, deps);
+      if (!sendable) return;
       const { step } = await attemptDelivery(row, sendable, attempt, deps, this.holdInMemoryMs);
       // A later retry was parked in the outbox by attemptDelivery: a sweep sends it when it is due.
       if (step.kind !== "retry" || step.delayMs > this.holdInMemoryMs) return;
       await this.options.clock.sleep(step.delayMs, deps.signal);
+      if (!(await this.options.store.deliveries.isSending(row.id))) return;
     }
   }
 }

@@ -95,11 +95,16 @@ export function backoffMs(retry: number, schedule: RetrySchedule, random: number
   return Math.round(Math.min(schedule.maxDelayMs, base * spread));
 }
 
-/** `Retry-After` as milliseconds from now: delta-seconds or an HTTP date; null when absent or unreadable. */
+/**
+ * `Retry-After` as milliseconds from now: delta-seconds or an HTTP date; null when absent or unreadable, so
+ * that the backoff applies. Every HTTP date starts with a day name: anything else (`1.5`, `-1`) is no date,
+ * although `Date.parse` would read one into it.
+ */
 export function retryAfterMs(header: string | null | undefined, nowMs: number): number | null {
   if (!header) return null;
   const trimmed = header.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1_000;
+  if (!/^[A-Za-z]/.test(trimmed)) return null;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? null : Math.max(0, date - nowMs);
 }

@@ -115,8 +115,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
   });
 
-  // One dispatcher per database: whatever it held when the process stopped is due again now.
-  await store.deliveries.releaseLeases(clock.now());
+  // One dispatcher per database: whatever it held when the process stopped is its to send again, when due.
+  await store.deliveries.releaseLeases();
   const server = await listen(app, options.host, options.port, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
   dispatcher.start(options.sweepIntervalMs ?? 1_000);
   const expire = () => expireRecords({ store, clock, log, metrics }, options.retentionDays);

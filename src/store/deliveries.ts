@@ -77,12 +77,22 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
         .limit(limit);
       return rows.map((row) => row.id);
     },
-    /** Records an attempt and the delivery's new state together (with others' that arrive at the same time). */
+    /**
+     * Records an attempt and the delivery's new state together (with others' that arrive at the same time).
+     * The state changes only while the delivery is still being sent, unless it was delivered: one that was
+     * settled meanwhile (its webhook deleted or disabled, given up by the queue) is not brought back.
+     */
     async record(attempt: AttemptRow, changes: Partial<DeliveryRow>): Promise<void> {
+      const guard = changes.status === "delivered" ? undefined : { column: deliveries.status, value: "delivering" };
       await groupCommit({
         inserts: [{ into: attemptRows, rows: [attempt] }],
-        statements: [updateStatement(deliveries, deliveries.id, attempt.delivery_id, await sealDelivery(box, changes))],
+        statements: [updateStatement(deliveries, deliveries.id, attempt.delivery_id, await sealDelivery(box, changes), guard)],
       });
+    },
+    /** Whether the delivery is still being sent: not settled meanwhile by another hand. */
+    async isSending(id: string): Promise<boolean> {
+      const [row] = await db.select({ status: deliveries.status }).from(deliveries).where(eq(deliveries.id, id));
+      return row?.status === "delivering";
     },
     async update(id: string, changes: Partial<DeliveryRow>): Promise<DeliveryRow | null> {
       const [row] = await db.update(deliveries).set(await sealDelivery(box, changes)).where(eq(deliveries.id, id)).returning();
@@ -111,11 +121,14 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       const of = (status: string) => rows.find((row) => row.status === status);
       return { pending: of("pending")?.total ?? 0, due: Number(of("pending")?.due ?? 0), delivering: of("delivering")?.total ?? 0 };
     },
-    /** At start-up, a single dispatcher takes back what it held when it stopped. */
-    async releaseLeases(nowMs: number): Promise<number> {
+    /**
+     * At start-up, a single dispatcher takes back what it held when it stopped. Each keeps its due time: a
+     * claimed one was due already, a retry it was waiting for in memory is due when its backoff ends.
+     */
+    async releaseLeases(): Promise<number> {
       const rows = await db
         .update(deliveries)
-        .set({ status: "pending", lease_until: null, next_attempt_at: nowMs })
+        .set({ status: "pending", lease_until: null })
         .where(eq(deliveries.status, "delivering"))
         .returning({ id: deliveries.id });
       return rows.length;

@@ -77,13 +77,23 @@ export function rowWriter(table: SQLiteTable, upsert?: Upsert): RowWriter {
   };
 }
 
-/** Sets the given fields (those not undefined) of the row whose `key` column equals `keyValue`. */
-export function updateStatement(table: SQLiteTable, key: SQLiteColumn, keyValue: string, changes: object): DriverStatement {
+/** A condition on one more column of the row an update is for: `column` must equal `value`. */
+export interface Guard {
+  column: SQLiteColumn;
+  value: string;
+}
+
+/**
+ * Sets the given fields (those not undefined) of the row whose `key` column equals `keyValue`, and only if
+ * it still meets the `guard` when one is given.
+ */
+export function updateStatement(table: SQLiteTable, key: SQLiteColumn, keyValue: string, changes: object, guard?: Guard): DriverStatement {
   const columns = getTableColumns(table) as Record<string, SQLiteColumn>;
   const set = Object.entries(changes).filter(([, value]) => value !== undefined);
   const assignments = set.map(([name]) => `${quoted(columns[name].name)} = ?`).join(", ");
+  const where = `${quoted(key.name)} = ?${guard ? ` and ${quoted(guard.column.name)} = ?` : ""}`;
   return {
-    sql: `update ${quoted(getTableName(table))} set ${assignments} where ${quoted(key.name)} = ?`,
-    args: [...set.map(([name, value]) => driverValue(columns[name], value)), keyValue],
+    sql: `update ${quoted(getTableName(table))} set ${assignments} where ${where}`,
+    args: [...set.map(([name, value]) => driverValue(columns[name], value)), keyValue, ...(guard ? [guard.value] : [])],
   };
 }

@@ -23,6 +23,12 @@ export function webhookQueries(db: Database, box: SecretBox, inMemory: boolean) 
 
 function webhookTable(db: Database, box: SecretBox) {
   const openAll = (rows: unknown[]) => Promise.all((rows as Webhook[]).map((row) => openWebhook(box, row)));
+  /** Fails the rule's deliveries not sent yet: it is being deleted or disabled, so no retry of them may go out. */
+  const failUnsent = (id: string, reason: string, nowIso: string) =>
+    db
+      .update(deliveries)
+      .set({ status: "failed", last_error: reason, lease_until: null, updated_at: nowIso })
+      .where(and(eq(deliveries.webhook_id, id), inArray(deliveries.status, UNFINISHED_STATUSES)));
   return {
     async insert(webhook: Webhook): Promise<void> {
       await db.insert(webhooks).values(await sealWebhook(box, webhook));
@@ -38,19 +44,23 @@ function webhookTable(db: Database, box: SecretBox) {
     async enabled(): Promise<Webhook[]> {
       return openAll(await db.select().from(webhooks).where(eq(webhooks.enabled, true)).orderBy(asc(webhooks.id)));
     },
-    async replace(webhook: Webhook): Promise<void> {
-      await db.update(webhooks).set(await sealWebhook(box, webhook)).where(eq(webhooks.id, webhook.id));
+    /** Saves a changed rule; one being disabled (`previous` was enabled) fails its deliveries not sent yet, at once. */
+    async replace(webhook: Webhook, previous: Webhook): Promise<void> {
+      const save = db.update(webhooks).set(await sealWebhook(box, webhook)).where(eq(webhooks.id, webhook.id));
+      if (previous.enabled && !webhook.enabled) await db.batch([save, failUnsent(webhook.id, "webhook disabled", webhook.updated_at)]);
+      else await save;
     },
+    /** After a 410 Gone: the rule matches no new event, and its deliveries not sent yet fail. */
     async disable(id: string, nowIso: string): Promise<void> {
-      await db.update(webhooks).set({ enabled: false, updated_at: nowIso }).where(eq(webhooks.id, id));
+      await db.batch([
+        db.update(webhooks).set({ enabled: false, updated_at: nowIso }).where(eq(webhooks.id, id)),
+        failUnsent(id, "webhook disabled (410 Gone)", nowIso),
+      ]);
     },
     /** Deletes the rule; its unfinished deliveries fail in the same transaction, so none is left orphaned. */
     async delete(id: string, nowIso: string): Promise<boolean> {
       const [, removed] = await db.batch([
-        db
-          .update(deliveries)
-          .set({ status: "failed", last_error: "webhook deleted", lease_until: null, updated_at: nowIso })
-          .where(and(eq(deliveries.webhook_id, id), inArray(deliveries.status, UNFINISHED_STATUSES))),
+        failUnsent(id, "webhook deleted", nowIso),
         db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id }),
       ]);
       return removed.length > 0;

@@ -13,3 +13,33 @@ export class ManualClock implements Clock {
     this.current += ms;
   }
 }
+
+/**
+ * A manual clock whose `sleep` waits until the test calls `wake()` (the time then moves on by the wait) or
+ * the sleeper's signal aborts: for what happens while the dispatcher waits in memory for a retry.
+ */
+export class PausingClock extends ManualClock {
+  private sleepers: Array<{ ms: number; resolve: () => void }> = [];
+  private watchers: Array<() => void> = [];
+
+  override sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const sleeper = { ms, resolve };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener("abort", () => resolve(), { once: true });
+      for (const watch of this.watchers.splice(0)) watch();
+    });
+  }
+
+  /** Resolves once something is asleep. */
+  asleep(): Promise<void> {
+    return this.sleepers.length ? Promise.resolve() : new Promise((resolve) => this.watchers.push(resolve));
+  }
+
+  /** Ends every sleep, moving the time on by the longest. */
+  wake(): void {
+    const sleepers = this.sleepers.splice(0);
+    this.advance(Math.max(0, ...sleepers.map((s) => s.ms)));
+    for (const { resolve } of sleepers) resolve();
+  }
+}

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ScriptedReceiver, type Received } from "./scripted-receiver.js";
+import { writeReply } from "./write-reply.js";
 
 export type { Received, Reply } from "./scripted-receiver.js";
 
@@ -24,14 +25,7 @@ export class Receiver extends ScriptedReceiver {
           headers: req.headers,
           body: Buffer.concat(chunks).toString("utf8"),
         };
-        const reply = this.answer(received);
-        const send = () => {
-          if (res.destroyed) return;
-          res.writeHead(reply.status ?? 200, { "content-type": "text/plain", ...reply.headers });
-          res.end(reply.body ?? "ok");
-        };
-        if (reply.delayMs) setTimeout(send, reply.delayMs);
-        else send();
+        writeReply(res, this.answer(received));
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));

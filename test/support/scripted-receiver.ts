@@ -14,6 +14,13 @@ export interface Reply {
   body?: string;
   /** Hold the response this long (to exercise timeouts). */
   delayMs?: number;
+  /**
+   * Send the status line, headers and body, then never end the response (`stall`) or close the connection
+   * (`close`), with a `content-length` promising more than came.
+   */
+  breakOff?: "stall" | "close";
+  /** Hold the response until this settles (the Node receiver only: the workerd hub gets replies as JSON). */
+  until?: Promise<unknown>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
+import { writeReply } from "../support/write-reply.js";
 
 /**
  * Real HTTP receivers on 127.0.0.1 for tests that run inside workerd, where no socket can be listened on.
@@ -97,9 +98,7 @@ export async function startHub() {
     if (req.method === "POST" && reply) {
       const target = parked.get(Number(reply[1]));
       parked.delete(Number(reply[1]));
-      const { status = 200, headers = {}, body: text = "ok", delayMs = 0 } = JSON.parse(body);
-      const send = () => target && !target.destroyed && target.writeHead(status, { "content-type": "text/plain", ...headers }).end(text);
-      setTimeout(send, delayMs);
+      if (target) writeReply(target, JSON.parse(body));
       return json(res, 200, {});
     }
     json(res, 404, { error: "unknown hub route" });

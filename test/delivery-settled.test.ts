@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PausingClock } from "./support/clock.js";
+import { callEvent } from "./support/events.js";
+import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { Receiver } from "./support/receiver.js";
+
+// A delivery the Node dispatcher is sending, or waiting in memory to retry, when its webhook is deleted or
+// disabled: the dispatcher sends no more of it and its record stays as the change left it. (What waits in
+// the database, and the Workers consumer, are covered in delivery.test.ts, which runs on both runtimes.)
+
+let gw: TestGateway;
+let clock: PausingClock;
+let receiver: Receiver;
+let source: { id: string; secret: string };
+
+beforeEach(async () => {
+  clock = new PausingClock();
+  gw = await startGateway({ clock });
+  receiver = await new Receiver().start();
+  source = await createSource(gw);
+});
+afterEach(async () => {
+  clock.wake();
+  await gw.stop();
+  await receiver.stop();
+});
+
+/** A delivery whose first attempt got a 503 and whose retry the dispatcher now waits for in memory. */
+async function waitingForRetry(): Promise<{ hook: { id: string }; eventId: string }> {
+  const hook = await createWebhook(gw, { url: `${receiver.url}/flaky`, retries: 3 });
+  receiver.replyWith({ status: 503 });
+  const answer = await ingest(gw, source, callEvent());
+  await clock.asleep();
+  return { hook, eventId: answer.body.event_id };
+}
+
+describe("a delivery settled while the dispatcher holds it", () => {
+  it("deleting the webhook during the wait for a retry: nothing more is sent, it stays failed", async () => {
+    const { hook, eventId } = await waitingForRetry();
+    expect((await gw.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
+    clock.wake();
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(1);
+    const [delivery] = await deliveriesOf(gw, eventId);
+    expect(delivery).toMatchObject({ status: "failed", last_error: "webhook deleted", attempt_count: 1 });
+  });
+
+  it("disabling the webhook during the wait for a retry: nothing more is sent, it fails as disabled", async () => {
+    const { hook, eventId } = await waitingForRetry();
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { enabled: false })).status).toBe(200);
+    clock.wake();
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(1);
+    const [delivery] = await deliveriesOf(gw, eventId);
+    expect(delivery).toMatchObject({ status: "failed", last_error: "webhook disabled", attempt_count: 1 });
+  });
+
+  it("deleting the webhook during an attempt: the attempt is recorded, the delivery stays failed and is not retried", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/slow`, retries: 3 });
+    let answer = () => {};
+    receiver.replyWith({ status: 503, until: new Promise<void>((resolve) => (answer = resolve)) });
+    const { body } = await ingest(gw, source, callEvent());
+    await receiver.waitFor(1);
+    expect((await gw.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
+    answer();
+    // The 503 asks for a retry: the dispatcher waits for it, then finds the delivery settled.
+    await clock.asleep();
+    clock.wake();
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(1);
+    const [delivery] = await deliveriesOf(gw, body.event_id);
+    expect(delivery).toMatchObject({ status: "failed", last_error: "webhook deleted" });
+    expect(delivery.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([503]);
+  });
+
+  it("a delivery that succeeds while its webhook is being deleted is recorded as delivered, as it was", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/slow` });
+    let answer = () => {};
+    receiver.replyWith({ status: 200, until: new Promise<void>((resolve) => (answer = resolve)) });
+    const { body } = await ingest(gw, source, callEvent());
+    await receiver.waitFor(1);
+    expect((await gw.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
+    answer();
+    await gw.settle();
+    const [delivery] = await deliveriesOf(gw, body.event_id);
+    expect(delivery).toMatchObject({ status: "delivered", last_status_code: 200 });
+  });
+});
