@@ -82,6 +82,9 @@ describe("Salesforce preset", () => {
       WhoId: "0035g00000AbCdEAAA",
     });
     expect(delivery.attempts[0].note).toBe("access token fetched; WhoId 0035g00000AbCdEAAA (Contact with phone +15551234567)");
+    // The body as rendered, previewed and logged, byte for byte, with the WhoId member put first.
+    expect(task.body).toBe(delivery.request.body.replace(/^\s*\{/, (open: string) => `${open}"WhoId":"0035g00000AbCdEAAA",`));
+    expect(delivery.request.body).toContain("\n");
   });
 
   it("reuses the cached token, links Leads, and skips the lookup when told to", async () => {

@@ -107,10 +107,17 @@ async function findCaller(phone: string, token: string, context: SendContext) {
   return { status: response.status, match: match ? { id: match.Id, type: match.attributes?.type ?? "record" } : null };
 }
 
+/**
+ * The Task with `"WhoId":"<id>"` as its first member, unless it has one; the rest of the body is sent byte
+ * for byte as rendered, previewed and logged.
+ */
 function withWhoId(request: RenderedRequest, whoId: string): RenderedRequest {
-  const task = JSON.parse(request.body ?? "{}") as Record<string, unknown>;
-  if (task.WhoId) return request;
-  return { ...request, body: JSON.stringify({ ...task, WhoId: whoId }) };
+  const body = request.body ?? "{}";
+  const task: unknown = JSON.parse(body);
+  if (!task || typeof task !== "object" || Array.isArray(task) || "WhoId" in task) return request;
+  const open = body.indexOf("{") + 1;
+  const member = `"WhoId":${JSON.stringify(whoId)}${Object.keys(task).length ? "," : ""}`;
+  return { ...request, body: body.slice(0, open) + member + body.slice(open) };
 }
 
 async function prepare(request: RenderedRequest, context: SendContext, renewed = false): Promise<Prepared> {
