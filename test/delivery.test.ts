@@ -388,4 +388,22 @@ describe("render failures", () => {
       expect(failed.attempts[0].error).toMatch(/^render failed: (body_template|params\.x):/);
     }
   });
+
+  it("a header value no HTTP request can carry fails its delivery at once, naming the header", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/caller`, headers: { "X-Caller": "{{caller_name}}" } });
+    const failedWith = async (caller_name: string) => {
+      const [delivery] = await deliveriesOf(gw, await deliverOne(callEvent({ caller_name })));
+      expect(delivery).toMatchObject({ status: "failed", attempt_count: 1 });
+      return delivery.attempts[0].error;
+    };
+    expect(await failedWith("Zoë 😀")).toBe(
+      'render failed: headers.X-Caller: rendered value contains "😀", which a header cannot carry (ISO-8859-1 only): send this value in the body or the URL, where it is encoded',
+    );
+    expect(await failedWith("Jane\r\nX-Injected: 1")).toBe("render failed: headers.X-Caller: rendered value contains a line break");
+    expect(receiver.requests).toHaveLength(0);
+
+    const [latin] = await deliveriesOf(gw, await deliverOne(callEvent({ caller_name: "Zoë Jané" })));
+    expect(latin.status).toBe("delivered");
+    expect(receiver.requests[0].headers["x-caller"]).toBe("Zoë Jané");
+  });
 });
