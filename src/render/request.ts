@@ -99,11 +99,6 @@ function renderHeaders(
   for (const [name, template] of Object.entries(headers)) {
     const value = renderTemplate(template, context, { partials, escape: "none" });
     if (/[\r\n\0]/.test(value)) throw new RenderError(`headers.${name}`, "rendered value contains a line break");
-    // HTTP clients (undici, Workers' fetch) refuse such a value at every attempt: say so once, here.
-    const wide = /[^\u0000-\u00ff]/u.exec(value);
-    if (wide) {
-      throw new RenderError(`headers.${name}`, `rendered value contains "${wide[0]}", which a header cannot carry (ISO-8859-1 only): send this value in the body or the URL, where it is encoded`);
-    }
     out[name] = value;
   }
   return out;

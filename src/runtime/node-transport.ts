@@ -36,11 +36,17 @@ function guardedConnector(allow: OutboundAllow): buildConnector.connector {
   };
 }
 
+/**
+ * A header value as Workers send it: text beyond ASCII as its UTF-8 bytes. undici writes a string's characters
+ * as single bytes (Latin-1) and refuses any beyond U+00FF, so it is given the UTF-8 bytes one per character.
+ */
+const utf8Value = (value: string) => (/^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, "utf8").toString("latin1"));
+
 /** Request headers as undici's `request` takes them. */
 function headerRecord(headers: HeadersInit | undefined): Record<string, string> {
   if (!headers) return {};
-  if (headers instanceof Headers || Array.isArray(headers)) return Object.fromEntries(headers as Iterable<[string, string]>);
-  return headers as Record<string, string>;
+  const entries = headers instanceof Headers || Array.isArray(headers) ? [...(headers as Iterable<[string, string]>)] : Object.entries(headers);
+  return Object.fromEntries(entries.map(([name, value]) => [name, utf8Value(value)]));
 }
 
 /** The start of a body read straight from the socket's stream; the rest is dropped unread. */
