@@ -100,22 +100,26 @@ describe("quick start", () => {
     await stop(second);
   });
 
-  it("npm run admin-token replaces a lost token: the new one works, the old one no longer", async () => {
-    const first = await npmStart("lost-token.db");
-    const lost = /Admin token \(shown once; keep it\): (adm_\S+)/.exec(first.output())![1];
-    await stop(first);
+  it("npm run admin-token replaces a lost token at once: the new one works, the old one no longer, no restart", async () => {
+    const running = await npmStart("lost-token.db");
+    const lost = /Admin token \(shown once; keep it\): (adm_\S+)/.exec(running.output())![1];
+    const sources = (bearer: string) => fetch(`${running.url}/api/sources`, { headers: { authorization: `Bearer ${bearer}` } });
+    expect((await sources(lost)).status).toBe(200);
 
     const issued = spawnSync("npm", ["run", "admin-token", "--silent"], { cwd: ROOT, env: envFor("lost-token.db"), encoding: "utf8" });
     expect(issued.status, issued.stderr).toBe(0);
     const token = /^New admin token \(shown once; the previous one no longer works\): (adm_\S+)$/m.exec(issued.stdout)?.[1];
     expect(token).toBeDefined();
     expect(token).not.toBe(lost);
-
-    const second = await npmStart("lost-token.db");
-    const sources = (bearer: string) => fetch(`${second.url}/api/sources`, { headers: { authorization: `Bearer ${bearer}` } });
     expect((await sources(token!)).status).toBe(200);
     expect((await sources(lost)).status).toBe(401);
-    await stop(second);
+    await stop(running);
+
+    // A DATABASE_URL that no gateway uses gets no token (and no new, empty database).
+    const nowhere = spawnSync("npm", ["run", "admin-token", "--silent"], { cwd: ROOT, env: envFor("mistyped.db"), encoding: "utf8" });
+    expect(nowhere.status).toBe(1);
+    expect(nowhere.stderr).toMatch(/^Configuration error: no gateway database at \S+mistyped\.db \(DATABASE_URL\): start the gateway once/m);
+    expect(nowhere.stdout).not.toContain("adm_");
 
     const refused = spawnSync("npm", ["run", "admin-token", "--silent"], {
       cwd: ROOT,

@@ -16,26 +16,28 @@ export async function resolveAdminAuth(
   store: Store,
   configured: string | undefined,
 ): Promise<{ auth: AdminAuth; generated: string | null }> {
-  let hash: string;
+  if (configured) return { auth: authByHash(await sha256Hex(configured)), generated: null };
   let generated: string | null = null;
-  if (configured) {
-    hash = await sha256Hex(configured);
-  } else {
-    const stored = await store.settings.get(SETTING);
-    if (stored) {
-      hash = stored;
-    } else {
-      generated = newSecret("adm_");
-      hash = await sha256Hex(generated);
-      await store.settings.set(SETTING, hash);
-    }
+  if (!(await store.settings.get(SETTING))) {
+    generated = newSecret("adm_");
+    await store.settings.set(SETTING, await sha256Hex(generated));
   }
-  return { auth: authByHash(hash), generated };
+  return { auth: storedTokenAuth(store), generated };
 }
 
 /** Accepts the one token whose SHA-256 is `hash`, compared in constant time. */
 function authByHash(hash: string): AdminAuth {
   return { verify: async (token) => timingSafeEqual(await sha256Hex(token), hash) };
+}
+
+/** The stored token, looked up at each check: `npm run admin-token` replaces it in a running gateway too. */
+function storedTokenAuth(store: Pick<Store, "settings">): AdminAuth {
+  return {
+    async verify(token) {
+      const hash = await store.settings.get(SETTING);
+      return hash !== null && timingSafeEqual(await sha256Hex(token), hash);
+    },
+  };
 }
 
 /** A fixed configured token (`METRICS_TOKEN`), or null when none is set and the route is open. */
