@@ -160,6 +160,21 @@ describe("webhooks", () => {
     expect(details[0].message).toMatch(/line 2/);
   });
 
+  it("refuses a template naming a partial that does not exist, and takes those that render whatever the event", async () => {
+    const rule = (body_template: string) => gw.api("POST", "/api/webhooks", { name: "x", events: ["call.end"], url: "https://example.com", body_template });
+    const missing = await rule("<p>{{caller_name}}</p>\n  {{> nope}}");
+    expect(missing.status).toBe(422);
+    expect(missing.body.error.details).toEqual([{ field: "body_template", message: "line 2, column 3: The partial nope could not be found" }]);
+    for (const fine of [
+      "{{> call_summary}}",
+      '{{#*inline "mine"}}{{src}}{{/inline}}{{#if bridged}}{{> mine}}{{/if}}',
+      "{{#> nope}}a fallback{{/nope}}",
+      "{{> (lookup . \"direction\")}}",
+    ]) {
+      expect((await rule(fine)).status, fine).toBe(201);
+    }
+  });
+
   it("answers malformed JSON, a wrong content type and unknown ids clearly", async () => {
     const malformed = await gw.send("/api/webhooks", {
       method: "POST", headers: { authorization: "Bearer test-admin-token-0123456789", "content-type": "application/json" }, body: "{nope",

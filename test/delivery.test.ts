@@ -375,7 +375,7 @@ describe("delay and durability", () => {
 describe("render failures", () => {
   it("fail that delivery visibly; the event and the other deliveries are unaffected", async () => {
     await createWebhook(gw, { url: `${receiver.url}/fine` });
-    await createWebhook(gw, { url: `${receiver.url}/broken`, body_template: "{{> missing_partial}}" });
+    await createWebhook(gw, { url: `${receiver.url}/broken`, body_template: '{{> (lookup . "direction")}}' });
     await createWebhook(gw, { url: `${receiver.url}/slow-expr`, params: { x: "($f := function($n){ $f($n + 1) }; $f(0))" } });
     const eventId = await deliverOne();
     expect(receiver.requests.map((r) => r.path)).toEqual(["/fine"]);

@@ -4,6 +4,7 @@ import type { HelperFunction } from "./ir.js";
 import { RenderState, runMain, type PartialScope } from "./interpreter.js";
 import { LIMITS } from "./limits.js";
 import { compilePartial, loadTemplate } from "./parse.js";
+import { checkPartialReferences } from "./partial-references.js";
 
 export interface RenderOptions {
   /** name -> template source (loaded by the caller, e.g. from templates/partials/). */
@@ -76,12 +77,14 @@ export function renderTemplate(source: string, context: unknown, options: Render
 
 /**
  * Check that a template and the given partials parse (and that Handlebars' compiler would
- * accept them). Throws TemplateError(kind "syntax") with line/column. Unknown helpers or
- * missing partials are not syntax errors: they only fail when rendered.
+ * accept them). Throws TemplateError(kind "syntax") with line/column. With `partials`, a
+ * `{{> name}}` of none of them is refused too. Unknown helpers are not errors: they only fail
+ * when rendered.
  */
 export function checkTemplate(source: string, partials?: Record<string, string>): void {
-  loadTemplate(source);
+  const { compiled } = loadTemplate(source);
   if (partials == null) return;
+  checkPartialReferences(compiled.main, partials);
   for (const name of Object.keys(partials)) {
     const partial = partials[name];
     if (typeof partial !== "string") throw new TemplateError("syntax", "partial must be a template string", { partial: name });
