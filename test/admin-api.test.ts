@@ -464,4 +464,17 @@ describe("outbound safety", () => {
     expect(moved.body.error.details[0].field).toBe("url");
     expect((await gw.api("PATCH", `/api/webhooks/${rule.id}`, { enabled: false })).status).toBe(200);
   });
+
+  it("refuses a preset's URL setting that is a blocked IP literal, naming the setting", async () => {
+    const preset_config = { instance_url: "http://10.1.2.3", client_id: "id", client_secret: "secret" };
+    const created = await gw.api("POST", "/api/webhooks", { name: "sf", preset: "salesforce", preset_config });
+    expect(created.status).toBe(400);
+    expect(created.body.error.details).toEqual([{ field: "preset_config.instance_url", message: expect.stringContaining("10.1.2.3 is a blocked address (private)") }]);
+
+    const fine = await gw.api("POST", "/api/webhooks", { name: "sf", preset: "salesforce", preset_config: { ...preset_config, instance_url: "https://acme.my.salesforce.com" } });
+    expect(fine.status).toBe(201);
+    const moved = await gw.api("PATCH", `/api/webhooks/${fine.body.id}`, { preset_config: { instance_url: "http://[::ffff:192.168.0.9]" } });
+    expect(moved.status).toBe(400);
+    expect(moved.body.error.details[0].field).toBe("preset_config.instance_url");
+  });
 });

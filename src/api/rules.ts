@@ -92,16 +92,25 @@ function withPreset(input: WebhookPatch): WebhookPatch {
  * The URL a request gives, unless its host is an IP literal (or localhost) the SSRF guard would refuse: caught
  * when saved rather than at the first delivery. Names are checked where they resolve, when connecting.
  */
-function refuseBlockedUrl(deps: AppDeps, url: string | undefined): void {
+function refuseBlockedUrl(deps: AppDeps, url: string | undefined, field = "url"): void {
   const refusal = url === undefined ? null : urlRefusal(url, deps.outboundAllow);
-  if (refusal) throw invalidField("url", refusal);
+  if (refusal) throw invalidField(field, refusal);
+}
+
+/** The same for the URL settings a request gives a preset (its URL is a template over them: `{{instance_url}}/...`). */
+function refuseBlockedPresetUrls(deps: AppDeps, preset: Preset | undefined, given: Record<string, unknown> | undefined): void {
+  for (const [name, value] of Object.entries(given ?? {})) {
+    if (preset?.config[name]?.type === "url" && typeof value === "string") refuseBlockedUrl(deps, value, `preset_config.${name}`);
+  }
 }
 
 /** A new rule from a create request: the preset's fields and defaults filled in, a signing secret generated. */
 export async function ruleFromInput(deps: AppDeps, body: unknown): Promise<Webhook> {
   // The preset's fields under the request's, then complete as a custom rule must be.
-  const input = parseWith(createWebhookSchema, withPreset(parseWith(createWebhookRequestSchema, body)));
+  const request = parseWith(createWebhookRequestSchema, body);
+  const input = parseWith(createWebhookSchema, withPreset(request));
   refuseBlockedUrl(deps, input.url);
+  refuseBlockedPresetUrls(deps, input.preset ? presetById(input.preset) : undefined, request.preset_config);
   const now = deps.clock.now();
   return validated(deps, {
     ...WEBHOOK_DEFAULTS,
@@ -131,6 +140,7 @@ export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unkno
   // Only a changed URL: a rule saved before OUTBOUND_ALLOW was narrowed can still be disabled or edited.
   refuseBlockedUrl(deps, patch.url);
   const preset = current.preset ? presetNamed(current.preset) : undefined;
+  refuseBlockedPresetUrls(deps, preset, patch.preset_config ?? undefined);
   return validated(deps, {
     ...current,
     ...patch,
