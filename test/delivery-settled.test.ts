@@ -5,8 +5,9 @@ import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type T
 import { Receiver } from "./support/receiver.js";
 
 // A delivery the Node dispatcher is sending, or waiting in memory to retry, when its webhook is deleted or
-// disabled: the dispatcher sends no more of it and its record stays as the change left it. (What waits in
-// the database, and the Workers consumer, are covered in delivery.test.ts, which runs on both runtimes.)
+// disabled: the dispatcher sends no more of it and its record stays as the change left it; and an edit of a
+// rule racing a 410's disable. (What waits in the database, and the Workers consumer, are covered in
+// delivery.test.ts, which runs on both runtimes.)
 
 let gw: TestGateway;
 let clock: PausingClock;
@@ -84,5 +85,15 @@ describe("a delivery settled while the dispatcher holds it", () => {
     await gw.settle();
     const [delivery] = await deliveriesOf(gw, body.event_id);
     expect(delivery).toMatchObject({ status: "delivered", last_status_code: 200 });
+  });
+});
+
+describe("a rule changed while a delivery disables it", () => {
+  it("an edit that does not touch enabled leaves alone a 410's disable that came after the edit read the rule", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/gone` });
+    const read = (await gw.store.webhooks.get(hook.id))!;
+    await gw.store.webhooks.disable(hook.id, new Date(clock.now()).toISOString());
+    await gw.store.webhooks.replace({ ...read, name: "renamed" }, read);
+    expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ name: "renamed", enabled: false });
   });
 });

@@ -44,9 +44,14 @@ function webhookTable(db: Database, box: SecretBox) {
     async enabled(): Promise<Webhook[]> {
       return openAll(await db.select().from(webhooks).where(eq(webhooks.enabled, true)).orderBy(asc(webhooks.id)));
     },
-    /** Saves a changed rule; one being disabled (`previous` was enabled) fails its deliveries not sent yet, at once. */
+    /**
+     * Saves a changed rule; one being disabled (`previous` was enabled) fails its deliveries not sent yet, at
+     * once. `enabled` is written only when the change is to it: a 410 may have disabled the rule since it was read.
+     */
     async replace(webhook: Webhook, previous: Webhook): Promise<void> {
-      const save = db.update(webhooks).set(await sealWebhook(box, webhook)).where(eq(webhooks.id, webhook.id));
+      const { enabled: _unchanged, ...otherFields } = await sealWebhook(box, webhook);
+      const fields = webhook.enabled === previous.enabled ? otherFields : { ...otherFields, enabled: webhook.enabled };
+      const save = db.update(webhooks).set(fields).where(eq(webhooks.id, webhook.id));
       if (previous.enabled && !webhook.enabled) await db.batch([save, failUnsent(webhook.id, "webhook disabled", webhook.updated_at)]);
       else await save;
     },
