@@ -325,6 +325,15 @@ describe("retries", () => {
     expect(cut.attempts[0].note).toMatch(/^response body not read: /);
   });
 
+  it("does not follow a redirect, and says where it pointed", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/moved`, retries: 0 });
+    receiver.replyWith({ status: 301, headers: { location: "https://crm.example.com/calls" } });
+    const [delivery] = await deliveriesOf(gw, await deliverOne());
+    expect(receiver.requests).toHaveLength(1);
+    expect(delivery.status).toBe("failed");
+    expect(delivery.attempts[0].error).toBe("HTTP 301: redirect to https://crm.example.com/calls not followed (set the rule's URL to it)");
+  });
+
   it("records a connection failure as an attempt error", async () => {
     await createWebhook(gw, { url: "http://127.0.0.1:9/nothing-listens", retries: 0 });
     const [delivery] = await deliveriesOf(gw, await deliverOne());

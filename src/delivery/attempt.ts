@@ -79,6 +79,12 @@ function attemptSignal(timeoutMs: number, stopping?: AbortSignal): { signal: Abo
   };
 }
 
+/** A reply's status as an attempt error; a redirect says where to, as deliveries do not follow one. */
+function httpError(reply: Reply): string {
+  const location = reply.status >= 300 && reply.status < 400 ? reply.headers.get("location") : null;
+  return location ? `HTTP ${reply.status}: redirect to ${location} not followed (set the rule's URL to it)` : `HTTP ${reply.status}`;
+}
+
 /** The attempt row for a delivery that never got as far as sending: its rule could not be rendered. */
 export function renderFailure(deliveryId: string, error: string, nowMs: number): AttemptRow {
   return { ...attemptRow(deliveryId, 1, nowMs), error: `render failed: ${error}` };
@@ -160,7 +166,7 @@ export async function sendAttempt(
         status_code: reply.status,
         response_headers: Object.fromEntries(reply.headers),
         response_body: reply.excerpt,
-        error: ok ? null : (judged.error ?? `HTTP ${reply.status}`),
+        error: ok ? null : (judged.error ?? httpError(reply)),
         note: note(),
       },
       verdict: judged.verdict,
