@@ -173,6 +173,18 @@ describe("Salesforce preset", () => {
     for (const secret of [sf.clientSecret, sf.refreshToken, "session-1"]) expect(shown).not.toContain(secret);
   });
 
+  it("sends a caller's text that looks like a secret placeholder as that text, never the secret", async () => {
+    // Only the placeholders the template rendered are filled in: not those in the event, nor a guess at their mark.
+    await salesforceRule({ refresh_token: sf.refreshToken });
+    const caller_name = "x __SECRET__client_secret__ __SECRET__0123456789abcdef01234567__refresh_token__";
+    const delivery = await deliver(callEvent({ caller_name }));
+    expect(delivery.status, JSON.stringify(delivery.attempts)).toBe("delivered");
+    const [task] = sf.requestsTo("/services/data/v66.0/sobjects/Task");
+    expect(JSON.parse(task.body).Subject).toBe(`Inbound call from ${caller_name}`);
+    expect(task.body).not.toContain(sf.clientSecret);
+    expect(task.body).not.toContain(sf.refreshToken);
+  });
+
   it("lets any field be overridden, and names missing or wrong settings", async () => {
     const rule = await salesforceRule({}, { events: ["call.end", "call.report"], retries: 1, call_types: ["inbound"] });
     expect(rule).toMatchObject({ events: ["call.end", "call.report"], retries: 1, call_types: ["inbound"], method: "POST_JSON" });

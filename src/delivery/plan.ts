@@ -7,6 +7,7 @@ import { evaluateExpression } from "../render/jsonata.js";
 import { RenderError, renderRequest, renderTexts } from "../render/request.js";
 import { renderSqsMessage } from "../render/sqs-message.js";
 import { templateConfig } from "../presets/config.js";
+import { newPlaceholderMark } from "../presets/secrets.js";
 import { presetById } from "../presets/registry.js";
 
 /** A delivery about to be created: its rendered request, or why it could not be rendered. */
@@ -18,7 +19,8 @@ export type DeliveryDraft =
 export async function filterPasses(webhook: Webhook, event: CanonicalEvent): Promise<boolean> {
   if (webhook.filter === null) return true;
   const preset = webhook.preset ? presetById(webhook.preset) : undefined;
-  const context = evaluationContext(event, webhook.hangup_causes, templateConfig(preset, webhook.preset_config));
+  // A filter yields a verdict, never a request: its placeholders are never filled in.
+  const context = evaluationContext(event, webhook.hangup_causes, templateConfig(preset, webhook.preset_config, newPlaceholderMark()));
   return isTruthy(await evaluateExpression(webhook.filter, context));
 }
 
@@ -39,9 +41,11 @@ export async function renderRuleRequest(
 ): Promise<RenderedRequest> {
   if (webhook.transport === "sqs") return renderSqsMessage(webhook, event, partials);
   const preset = webhook.preset ? presetById(webhook.preset) : undefined;
-  const config = templateConfig(preset, webhook.preset_config);
-  const request = await renderRequest(webhook, event, partials, config);
-  if (!preset || Object.keys(preset.meta).length === 0) return request;
+  if (!preset) return renderRequest(webhook, event, partials, webhook.preset_config);
+  const mark = newPlaceholderMark();
+  const config = templateConfig(preset, webhook.preset_config, mark);
+  const request = { ...(await renderRequest(webhook, event, partials, config)), secrets_mark: mark };
+  if (Object.keys(preset.meta).length === 0) return request;
   try {
     return { ...request, meta: renderTexts(preset.meta, event, partials, config) };
   } catch (error) {

@@ -13,6 +13,8 @@ export interface RenderedRequest {
   body: string | null;
   /** Facts a preset needs when sending (e.g. the phone to look the caller up by); never sent as such. */
   meta?: Record<string, string>;
+  /** The mark of the secret placeholders this request was rendered with (see presets/secrets.ts). */
+  secrets_mark?: string;
   /**
    * Present when the request is an SQS message: `url` is the queue, `body` the message body, `headers` empty.
    * The credentials, the attributes and the deduplication id are added per attempt.

@@ -60,11 +60,14 @@ export function maskedConfig(preset: Preset | undefined, config: Record<string, 
   );
 }
 
-/** The settings as templates see them (`config.*`): a secret is a placeholder, filled in only when sending. */
-export function templateConfig(preset: Preset | undefined, config: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The settings as templates see them (`config.*`): a secret is a placeholder bearing `mark`, filled in only
+ * when sending.
+ */
+export function templateConfig(preset: Preset | undefined, config: Record<string, unknown>, mark: string): Record<string, unknown> {
   if (!preset) return config;
   return Object.fromEntries(
-    Object.entries(config).map(([name, value]) => [name, preset.config[name]?.secret ? secretPlaceholder(name) : value]),
+    Object.entries(config).map(([name, value]) => [name, preset.config[name]?.secret ? secretPlaceholder(name, mark) : value]),
   );
 }
 

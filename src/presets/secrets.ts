@@ -1,3 +1,4 @@
+import { randomBytes, toHex } from "../domain/crypto.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { escaperFor } from "../render/handlebars/index.js";
 import { escapeModeFor } from "../render/request.js";
@@ -5,15 +6,25 @@ import { escapeModeFor } from "../render/request.js";
 // A secret setting renders as a placeholder of letters, digits and underscores, which every escape mode
 // leaves intact. The stored request, the delivery log and previews therefore never hold the secret; the
 // placeholder is replaced by the value, escaped for where it stands, only when an attempt is sent.
+// Each render marks its placeholders with a random mark, kept with the request: only those are filled in,
+// so that an event whose text holds a placeholder (a caller name set to `__SECRET__client_secret__`) sends
+// that text, not the secret. A request stored before marks has none, and its placeholders are unmarked.
 
-const PLACEHOLDER = /__SECRET__([a-z][a-z0-9_]*)__/g;
+const PLACEHOLDER = /__SECRET__(?:([0-9a-f]{24})__)?([a-z][a-z0-9_]*)__/g;
 
-export function secretPlaceholder(name: string): string {
-  return `__SECRET__${name}__`;
+/** A new mark for one render's placeholders: 96 random bits, which no event can guess ahead of it. */
+export function newPlaceholderMark(): string {
+  return toHex(randomBytes(12));
 }
 
-function replaceIn(text: string, values: Record<string, string>, escape: (value: string) => string): string {
-  return text.replace(PLACEHOLDER, (whole, name: string) => (name in values ? escape(values[name]) : whole));
+export function secretPlaceholder(name: string, mark: string): string {
+  return `__SECRET__${mark}__${name}__`;
+}
+
+function replaceIn(text: string, values: Record<string, string>, escape: (value: string) => string, mark: string | undefined): string {
+  return text.replace(PLACEHOLDER, (whole, found: string | undefined, name: string) =>
+    found === mark && Object.hasOwn(values, name) ? escape(values[name]) : whole,
+  );
 }
 
 function contentTypeOf(request: RenderedRequest): string {
@@ -25,11 +36,12 @@ function contentTypeOf(request: RenderedRequest): string {
 export function revealSecrets(request: RenderedRequest, values: Record<string, string>): RenderedRequest {
   if (Object.keys(values).length === 0) return request;
   const bodyEscape = escaperFor(escapeModeFor(contentTypeOf(request)));
+  const mark = request.secrets_mark;
   return {
     ...request,
-    url: replaceIn(request.url, values, encodeURIComponent),
-    headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, replaceIn(v, values, (s) => s)])),
-    body: request.body === null ? null : replaceIn(request.body, values, (s) => (bodyEscape ? bodyEscape(s) : s)),
+    url: replaceIn(request.url, values, encodeURIComponent, mark),
+    headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, replaceIn(v, values, (s) => s, mark)])),
+    body: request.body === null ? null : replaceIn(request.body, values, (s) => (bodyEscape ? bodyEscape(s) : s), mark),
   };
 }
 
