@@ -170,6 +170,28 @@ describe("secrets at rest", () => {
     expect(logs.some((line) => line.includes("attempt failed, will retry"))).toBe(true);
   });
 
+  it("opens only the fields it seals: a sealed value copied elsewhere, or an event's text shaped like one, stays as it is", async () => {
+    gw = await start();
+    const { signed, canonical } = await createSecrets(gw);
+    const [{ headers }] = (await execute("SELECT headers FROM webhooks WHERE id = ?", [signed.id])).rows as unknown as Array<{ headers: string }>;
+    const sealed = JSON.parse(headers)["X-Api-Key"] as string;
+    expect(sealed).toMatch(/^enc:v1:[0-9a-f]{8}:/);
+
+    // Copied from the database (a backup, say) into an ordinary header: not a way to have it decrypted.
+    const copy = await createWebhook(gw, { url: `${receiver.url}/copy`, events: ["call.start"], headers: { "X-Note": sealed, "X-Caller": "{{caller_name}}" } });
+    expect((await gw.api("GET", `/api/webhooks/${copy.id}`)).body.headers["X-Note"]).toBe(sealed);
+    // A caller name shaped like a sealed value (a broken one) is sent and listed as text, not opened.
+    const shaped = "enc:v1:00000000:AAAA";
+    expect((await ingest(gw, canonical, callEvent({ type: "call.start", caller_name: shaped }))).status).toBe(202);
+    await gw.settle();
+    const sent = receiver.requests.find((r) => r.path === "/copy")!;
+    expect([sent.headers["x-note"], sent.headers["x-caller"]]).toEqual([sealed, shaped]);
+    const listed = await gw.api("GET", `/api/deliveries?webhook_id=${copy.id}`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.data[0].request.headers).toMatchObject({ "X-Note": sealed, "X-Caller": shaped });
+    expect(JSON.stringify(listed.body)).not.toContain(API_KEY);
+  });
+
   it("generates a key file (0600) beside the database on first start and reuses it on the next", async () => {
     gw = await start();
     const source = await createSource(gw, "Wildix", "wildix", WILDIX_SECRET);

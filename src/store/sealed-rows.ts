@@ -5,8 +5,9 @@ import { presetById } from "../presets/registry.js";
 import type { DeliveryRow, SourceRow } from "./schema.js";
 
 // Which stored values are secrets: sealed on the way into the database and opened on the way out, so that
-// the rest of the code sees plaintext. Opening takes any sealed value, whatever its field, so that a value
-// stays readable after the rule that made it a secret changes.
+// the rest of the code sees plaintext. Only the fields that are sealed are opened: a value that merely looks
+// sealed elsewhere (a sealed value copied from a backup into an ordinary header, or a caller name shaped like
+// one) stays the text it is, rather than being decrypted for whoever reads the rule or the delivery log.
 
 type Transform = (value: string) => Promise<string>;
 
@@ -17,10 +18,6 @@ async function mapEntries<T>(record: Record<string, T>, map: (name: string, valu
 
 function sensitiveHeaders(headers: Record<string, string>, transform: Transform): Promise<Record<string, string>> {
   return mapEntries(headers, (name, value) => (isSensitiveHeader(name) ? transform(value) : Promise.resolve(value)));
-}
-
-function allStrings<T>(record: Record<string, T>, transform: Transform): Promise<Record<string, T>> {
-  return mapEntries(record, async (_name, value) => (typeof value === "string" ? ((await transform(value)) as T) : value));
 }
 
 function presetSecrets(preset: string | null, config: Record<string, unknown>, transform: Transform) {
@@ -58,8 +55,8 @@ export async function openWebhook(box: SecretBox, webhook: Webhook): Promise<Web
   return {
     ...webhook,
     secret: await open(webhook.secret),
-    headers: await allStrings(webhook.headers, open),
-    preset_config: await allStrings(webhook.preset_config, open),
+    headers: await sensitiveHeaders(webhook.headers, open),
+    preset_config: await presetSecrets(webhook.preset, webhook.preset_config, open),
     sqs: await sqsSecret(webhook.sqs, open),
   };
 }
@@ -72,5 +69,5 @@ export async function sealDelivery<T extends Partial<DeliveryRow>>(box: SecretBo
 
 export async function openDelivery<T extends Pick<DeliveryRow, "request">>(box: SecretBox, row: T): Promise<T> {
   if (!row.request) return row;
-  return { ...row, request: { ...row.request, headers: await allStrings(row.request.headers, (value) => box.open(value)) } };
+  return { ...row, request: { ...row.request, headers: await sensitiveHeaders(row.request.headers, (value) => box.open(value)) } };
 }
