@@ -36,7 +36,7 @@ app.post("/ingest/:sourceId", async (c) => {
   const id = newId(ID_PREFIX.event, Date.now());
   await commit({ inserts: [{ into: rows, rows: [{ id, body, received_at: Date.now() }] }] });
   transport
-    .fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body, redirect: "manual" })
+    .fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body })
     .then(async (reply) => {
       await reply.excerpt();
       await commit({ inserts: [], statements: [updateStatement(forwarded, forwarded.id, id, { status: reply.status })] });

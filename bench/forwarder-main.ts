@@ -16,7 +16,7 @@ const app = new Hono();
 app.post("/ingest/:sourceId", async (c) => {
   const body = await c.req.text();
   transport
-    .fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body, redirect: "manual" })
+    .fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body })
     .then((reply) => reply.excerpt())
     .catch((error) => console.error("forward failed", String(error)));
   return c.json({ forwarded: true }, 202);

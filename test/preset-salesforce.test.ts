@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
 import { createSource, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { Receiver } from "./support/receiver.js";
 import { SalesforceStandIn } from "./support/salesforce-standin.js";
 
 let gw: TestGateway;
@@ -171,6 +172,16 @@ describe("Salesforce preset", () => {
       (await gw.api("GET", "/api/deliveries")).body,
     ]);
     for (const secret of [sf.clientSecret, sf.refreshToken, "session-1"]) expect(shown).not.toContain(secret);
+  });
+
+  it("follows no redirect from the token endpoint: the credentials go nowhere else", async () => {
+    const elsewhere = await new Receiver().start();
+    sf.receiver.replyWith({ status: 307, headers: { location: `${elsewhere.url}/services/oauth2/token` } });
+    await salesforceRule();
+    const delivery = await deliver();
+    expect(elsewhere.requests).toHaveLength(0);
+    expect(delivery.attempts[0].error).toMatch(/^Salesforce token request failed: 307/);
+    await elsewhere.stop();
   });
 
   it("sends a caller's text that looks like a secret placeholder as that text, never the secret", async () => {

@@ -113,7 +113,7 @@ async function sendOnce(
   // The stored request decides, not the rule's current transport: a rule changed since keeps its deliveries' shape.
   const response = prepared.request.sqs
     ? await sendSqsMessage(context.transport, sendMessageInput(prepared.request, messageAttributes(signature), messageId), rule.sqs, nowMs, context.signal)
-    : await context.transport.fetch(url, { method, headers: { ...headers, ...signature }, body, redirect: "manual", signal: context.signal });
+    : await context.transport.fetch(url, { method, headers: { ...headers, ...signature }, body, signal: context.signal });
   // The status line decides the outcome; a body that stalls or breaks off after it only leaves the excerpt short.
   const excerpt = await response.excerpt().catch((error: unknown) => {
     notes.push(`response body not read: ${describeFailure(error, rule.timeout_ms)}`);

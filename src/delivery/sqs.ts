@@ -81,7 +81,6 @@ export async function sendSqsMessage(
     method: signed.method,
     headers: Object.fromEntries(signed.headers),
     body: signed.body as string,
-    redirect: "manual",
     signal,
   });
 }

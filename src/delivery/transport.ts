@@ -13,7 +13,9 @@ export interface TransportReply {
 
 /**
  * How a runtime sends HTTP: a pooled undici Agent on Node, plain `fetch` on Workers. Everything above it
- * (signing, timeouts, what is kept of a reply) is shared.
+ * (signing, timeouts, what is kept of a reply) is shared. It never follows a redirect, whatever `init` says:
+ * a 3xx is the answer. Following one would take a delivery, or a preset's credentials, to a host nobody
+ * configured, past the check made on the URL.
  */
 export interface Transport {
   fetch(url: string, init: RequestInit): Promise<TransportReply>;

@@ -1,9 +1,9 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
 import type { LookupFunction } from "node:net";
 import type { Readable } from "node:stream";
-import { Agent, buildConnector, fetch as undiciFetch } from "undici";
+import { Agent, buildConnector } from "undici";
 import { BlockedDestinationError, hostAllowed, hostRefusal, refusalOf, type OutboundAllow } from "../delivery/address-policy.js";
-import { replyOf, RESPONSE_EXCERPT_BYTES, type Transport, type TransportReply } from "../delivery/transport.js";
+import { RESPONSE_EXCERPT_BYTES, type Transport, type TransportReply } from "../delivery/transport.js";
 
 /**
  * Resolves a host name for a socket about to connect and refuses it when any address it resolves to is
@@ -76,8 +76,8 @@ function nodeReply(status: number, headers: Headers, body: Readable & { text(): 
 }
 
 /**
- * A request that follows no redirect (every delivery attempt) through undici's `request`, which costs less
- * than half the CPU of its `fetch`; a failure is still fetch's "fetch failed" with the reason as its cause.
+ * A request through undici's `request`, which follows no redirect and costs less than half the CPU of its
+ * `fetch`; a failure is still fetch's "fetch failed" with the reason as its cause.
  */
 async function requestOnce(agent: Agent, url: string, init: RequestInit): Promise<TransportReply> {
   try {
@@ -114,10 +114,7 @@ export function createNodeTransport(allow: OutboundAllow): Transport & { close()
     connect: guardedConnector(allow),
   });
   return {
-    fetch: (url, init) =>
-      init.redirect === "manual"
-        ? requestOnce(agent, url, init)
-        : undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent }).then((response) => replyOf(response as unknown as Response)),
+    fetch: (url, init) => requestOnce(agent, url, init),
     close: () => agent.close(),
   };
 }

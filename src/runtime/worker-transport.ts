@@ -10,7 +10,7 @@ export function createWorkerTransport(allow: OutboundAllow): Transport {
     async fetch(url, init) {
       const refusal = urlRefusal(url, allow);
       if (refusal) throw new BlockedDestinationError(refusal);
-      return replyOf(await fetch(url, init));
+      return replyOf(await fetch(url, { ...init, redirect: "manual" }));
     },
   };
 }
