@@ -184,6 +184,13 @@ describe("Salesforce preset", () => {
     await elsewhere.stop();
   });
 
+  it("notes a body that is no JSON object without quoting it, as its secrets are filled in by then", async () => {
+    await salesforceRule({}, { body_template: '{"Subject": "x", "k": {{{config.client_secret}}} }' });
+    const delivery = await deliver();
+    expect(delivery.attempts[0].note).toBe("access token fetched; WhoId not added: the body is not a JSON object");
+    expect(JSON.stringify(delivery)).not.toContain(sf.clientSecret.slice(0, 6));
+  });
+
   it("sends a caller's text that looks like a secret placeholder as that text, never the secret", async () => {
     // Only the placeholders the template rendered are filled in: not those in the event, nor a guess at their mark.
     await salesforceRule({ refresh_token: sf.refreshToken });

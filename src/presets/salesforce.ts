@@ -107,14 +107,25 @@ async function findCaller(phone: string, token: string, context: SendContext) {
   return { status: response.status, match: match ? { id: match.Id, type: match.attributes?.type ?? "record" } : null };
 }
 
+/** The body as a JSON object, or null. Never the parser's message: it quotes the body, secrets filled in. */
+function jsonObjectOf(body: string): object | null {
+  try {
+    const value: unknown = JSON.parse(body);
+    return value && typeof value === "object" && !Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The Task with `"WhoId":"<id>"` as its first member, unless it has one; the rest of the body is sent byte
- * for byte as rendered, previewed and logged.
+ * for byte as rendered, previewed and logged. Null when the body is no JSON object.
  */
-function withWhoId(request: RenderedRequest, whoId: string): RenderedRequest {
+function withWhoId(request: RenderedRequest, whoId: string): RenderedRequest | null {
   const body = request.body ?? "{}";
-  const task: unknown = JSON.parse(body);
-  if (!task || typeof task !== "object" || Array.isArray(task) || "WhoId" in task) return request;
+  const task = jsonObjectOf(body);
+  if (!task) return null;
+  if ("WhoId" in task) return request;
   const open = body.indexOf("{") + 1;
   const member = `"WhoId":${JSON.stringify(whoId)}${Object.keys(task).length ? "," : ""}`;
   return { ...request, body: body.slice(0, open) + member + body.slice(open) };
@@ -139,8 +150,9 @@ async function prepare(request: RenderedRequest, context: SendContext, renewed =
       }
       if (found.error) notes.push(`caller lookup failed (${found.status}): ${found.error}`);
       else if (found.match) {
-        prepared = withWhoId(prepared, found.match.id);
-        notes.push(`WhoId ${found.match.id} (${found.match.type} with phone ${phone})`);
+        const linked = withWhoId(prepared, found.match.id);
+        if (linked) prepared = linked;
+        notes.push(linked ? `WhoId ${found.match.id} (${found.match.type} with phone ${phone})` : "WhoId not added: the body is not a JSON object");
       } else notes.push(`no Contact or Lead with phone ${phone}`);
     } catch (error) {
       if (error instanceof PrepareError) throw error;
