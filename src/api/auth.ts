@@ -23,11 +23,11 @@ export function requireToken(auth: AdminAuth, realm: string, limit?: FailureLimi
       throw new GatewayError(401, "unauthorized", `Send Authorization: Bearer <${realm} token>`);
     }
     const address = limit?.clientAddress(c) ?? "";
-    if (limit) refuseWhileLimited(c, limit.failures.waitFor(address), `Too many wrong ${realm} tokens from this address`);
-    if (!(await auth.verify(match[1]))) {
-      limit?.failures.take(address);
-      throw new GatewayError(401, "unauthorized", `The ${realm} token is not valid`);
-    }
+    // Each check holds a token of the address's failure budget while it runs, given back if the token was
+    // right: checks running at once cannot together try more wrong tokens than the budget has left.
+    if (limit) refuseWhileLimited(c, limit.failures.take(address), `Too many wrong ${realm} tokens from this address`);
+    if (!(await auth.verify(match[1]))) throw new GatewayError(401, "unauthorized", `The ${realm} token is not valid`);
+    limit?.failures.giveBack(address);
     await next();
   };
 }

@@ -38,12 +38,10 @@ export class RateLimiter {
     return Math.ceil(((1 - bucket.tokens) / this.rate.perSecond) * 1000);
   }
 
-  /** Milliseconds until `key` has a token, without taking one. */
-  waitFor(key: string): number {
+  /** Puts back a token taken for `key` (up to the burst): what it was held against did not happen. */
+  giveBack(key: string): void {
     const bucket = this.buckets.get(key);
-    if (!bucket) return 0;
-    const tokens = this.tokensAt(bucket, this.clock.now());
-    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.rate.perSecond) * 1000);
+    if (bucket) bucket.tokens = Math.min(this.rate.burst, bucket.tokens + 1);
   }
 
   private tokensAt(bucket: Bucket, now: number): number {

@@ -35,6 +35,8 @@ export async function startGateway(
     retentionDays?: number;
     requestTimeoutMs?: number;
     onRamDisk?: boolean;
+    /** The admin token; null: none configured, so the gateway generates one and stores its hash (`generatedAdminToken`). */
+    adminToken?: string | null;
   } = {},
 ) {
   const scratch = options.onRamDisk && existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
@@ -44,7 +46,7 @@ export async function startGateway(
     host: "127.0.0.1",
     port: 0,
     databaseUrl: `file:${join(dir, "gateway.db")}`,
-    adminToken: ADMIN_TOKEN,
+    adminToken: options.adminToken === null ? undefined : (options.adminToken ?? ADMIN_TOKEN),
     logLevel: "silent",
     log: options.log,
     metricsToken: options.metricsToken,
