@@ -1,6 +1,7 @@
 import { connect } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH } from "../src/api/http.js";
+import { MAX_PAD_WIDTH } from "../src/render/jsonata.js";
 import { REQUEST_LIMITS } from "../src/render/request.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
@@ -15,6 +16,8 @@ afterEach(async () => {
 
 const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
 const URL_OF_NOWHERE = "http://127.0.0.1:9/hook";
+/** A parameter just over the body limit, in pieces no wider than `$pad` allows. */
+const OVER_BODY_LIMIT = `$join([0..${REQUEST_LIMITS.maxBody / MAX_PAD_WIDTH}].$pad('x', ${MAX_PAD_WIDTH}))`;
 
 describe("request body nesting", () => {
   it("refuses ingest and admin bodies nested deeper than the limit with 400, storing nothing", async () => {
@@ -51,7 +54,7 @@ describe("rendered request size", () => {
   const preview = (webhook: Record<string, unknown>) => gw.api("POST", "/api/preview", { webhook: { url: URL_OF_NOWHERE, ...webhook } });
 
   it("answers a preview whose params render too much or too deep with 422 naming params", async () => {
-    const big = await preview({ params: { padding: `$pad('x', ${REQUEST_LIMITS.maxBody + 1})` } });
+    const big = await preview({ params: { padding: OVER_BODY_LIMIT } });
     expect(big.status).toBe(422);
     expect(big.body.error.details).toEqual([{ field: "params", message: `the rendered body is longer than ${REQUEST_LIMITS.maxBody} characters` }]);
 
@@ -59,14 +62,23 @@ describe("rendered request size", () => {
     expect(deep.status).toBe(422);
     expect(deep.body.error.details[0].field).toBe("params");
 
-    const longUrl = await preview({ method: "GET", params: { q: `$pad('q', ${REQUEST_LIMITS.maxUrl})` } });
+    const longUrl = await preview({ method: "GET", params: { q: `$join([0..${REQUEST_LIMITS.maxUrl / MAX_PAD_WIDTH}].$pad('q', ${MAX_PAD_WIDTH}))` } });
     expect(longUrl.status).toBe(422);
     expect(longUrl.body.error.details[0]).toEqual({ field: "params", message: `the rendered URL is longer than ${REQUEST_LIMITS.maxUrl} characters` });
   });
 
+  it("refuses a $pad wider than its limit, which would build a huge text in one uninterruptible step", async () => {
+    const wide = await preview({ params: { padding: "$pad('', 500000000)" } });
+    expect(wide.status).toBe(422);
+    expect(wide.body.error.details[0]).toMatchObject({ field: "params.padding", message: expect.stringContaining(`$pad: a width of 500000000 is beyond the ${MAX_PAD_WIDTH} allowed`) });
+    const fine = await preview({ params: { id: `$pad(uniqueid, -20, '0')`, wide: `$pad('x', ${-MAX_PAD_WIDTH})` } });
+    expect(fine.status).toBe(200);
+    expect(JSON.parse(fine.body.body).id).toBe("000000010000000.1000");
+  });
+
   it("records an oversized render at ingest as a failed delivery, never sending it", async () => {
     const source = await createSource(gw);
-    await createWebhook(gw, { url: URL_OF_NOWHERE, params: { padding: `$pad('x', ${REQUEST_LIMITS.maxBody + 1})` } });
+    await createWebhook(gw, { url: URL_OF_NOWHERE, params: { padding: OVER_BODY_LIMIT } });
     const answer = await ingest(gw, source, callEvent());
     expect(answer.status).toBe(202);
     const [delivery] = await deliveriesOf(gw, answer.body.event_id);
