@@ -63,6 +63,13 @@ describe("sources", () => {
 });
 
 describe("webhooks", () => {
+  it("masks every header whose name looks like a credential, and no other", async () => {
+    for (const name of ["X-Credentials", "X-Api-Pass", "X-Private", "X-Session-Id", "X-Auth-User", "Cookie"]) {
+      const rule = await createWebhook(gw, { url: `${receiver.url}/x`, headers: { [name]: "value-1234567890abcdef", "X-Agent": "{{agent.extension}}" } });
+      expect(rule.headers, name).toEqual({ [name]: "****cdef", "X-Agent": "{{agent.extension}}" });
+    }
+  });
+
   it("creates with PBX Stats defaults, masks secrets after creation, and patches only what is named", async () => {
     const created = await createWebhook(gw, {
       url: `${receiver.url}/x`,

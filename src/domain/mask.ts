@@ -1,7 +1,7 @@
 // Secrets are write-only: after creation every response shows them masked. A masked value sent back
 // unchanged (a console form saving what it was shown) keeps the stored secret.
 
-const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie)$|key|token|secret|password|passwd|signature|session|auth/i;
+const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie)$|key|token|secret|pass|credential|private|signature|session|auth/i;
 
 export function maskSecret(value: string): string {
   return value.length >= 16 ? `****${value.slice(-4)}` : "****";
