@@ -447,7 +447,9 @@ describe("console", () => {
     expect(modules.get("vocabulary.mjs")).toContain('export const EVENT_TYPES = ["call.start"');
     // Every URL the console loads is the gateway's own.
     for (const text of [page.body, style.body]) expect(text).not.toMatch(/(?:src|href)=["']?(?:https?:)?\/\//);
-    expect((await gw.send("/console/secrets.txt", {})).status).toBe(404);
+    for (const path of ["/console/secrets.txt", "/console/__proto__", "/console/constructor", "/console/toString"]) {
+      expect((await gw.send(path, {})).status, path).toBe(404);
+    }
   });
 });
 

@@ -55,7 +55,7 @@ export function consoleRoutes(assets: ConsoleAssets): Hono {
   app.get("/console/vocabulary.mjs", () => respond(VOCABULARY, CONSOLE_FILES["console.mjs"]));
   app.get("/console/:file", (c) => {
     const file = c.req.param("file");
-    return file in CONSOLE_FILES && file !== "index.html" ? respond(assets[file as ConsoleFile], CONSOLE_FILES[file as ConsoleFile]) : c.notFound();
+    return Object.hasOwn(CONSOLE_FILES, file) && file !== "index.html" ? respond(assets[file as ConsoleFile], CONSOLE_FILES[file as ConsoleFile]) : c.notFound();
   });
   return app;
 }
