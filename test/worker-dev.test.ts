@@ -38,7 +38,8 @@ describe("Cloudflare Workers", () => {
   });
 
   it("npm run dev:worker migrates local D1 and delivers a posted event through local Queues", async () => {
-    const started = await startDevWorker({ persistTo: join(dir, "state") });
+    // As wrangler also takes it, `--persist-to=DIR` (disk-full.test.ts passes `--persist-to DIR`).
+    const started = await startDevWorker({ persistTo: join(dir, "state"), joined: true });
     try {
       expect(started.output()).toContain(`Admin token (ADMIN_TOKEN): ${TOKEN}`);
       const gw = clientOf((path, init) => fetch(started.url + path, init)) as GatewayUnderTest;

@@ -5,6 +5,7 @@ import { ID_PREFIX, newId } from "../domain/ids.js";
 import type { Webhook } from "../domain/webhook.js";
 import { renderFailure } from "../delivery/attempt.js";
 import { planDeliveries, renderDraft, type DeliveryDraft } from "../delivery/plan.js";
+import type { QueuedDelivery } from "../delivery/queue.js";
 import { isDuplicateEvent, type IngestBatch } from "../store/events.js";
 import type { DeliveryRow, EventRow } from "../store/schema.js";
 import type { Source } from "../store/sources.js";
@@ -80,16 +81,21 @@ function addToBatch(batch: AcceptBatch, event: CanonicalEvent, key: string, draf
 }
 
 /** Commits, then hands the deliveries due now to the queue; the caller acknowledges only after this resolves. */
+/**
+ * Tells the queue about deliveries already committed. Committed is what counts: a queue that refuses the
+ * hand-over (a Queues outage) leaves them to the sweep, logged, and the request still succeeds.
+ */
+export async function handOver(deps: Pick<AppDeps, "queue" | "log">, deliveries: QueuedDelivery[]): Promise<void> {
+  if (!deliveries.length) return;
+  await Promise.resolve()
+    .then(() => deps.queue.enqueue(deliveries))
+    .catch((error) => deps.log.error("queue hand-over failed; the sweep will send these", { deliveries: deliveries.length, error: errorText(error) }));
+}
+
 async function commitAndEnqueue(deps: AppDeps, batch: AcceptBatch, nowMs: number): Promise<void> {
   await deps.store.events.commit(batch);
-  const toSend = batch.deliveries.filter((row) => row.status !== "failed");
   const queued = (row: DeliveryRow) => ({ id: row.id, dueAt: row.next_attempt_at, leased: row.status === "delivering" ? row : undefined });
-  // Committed is what counts: a queue that refuses the hand-over leaves the deliveries to the sweep.
-  if (toSend.length) {
-    await Promise.resolve()
-      .then(() => deps.queue.enqueue(toSend.map(queued)))
-      .catch((error) => deps.log.error("queue hand-over failed; the sweep will send these", { deliveries: toSend.length, error: errorText(error) }));
-  }
+  await handOver(deps, batch.deliveries.filter((row) => row.status !== "failed").map(queued));
   deps.metrics.deliveriesCreated.inc({}, batch.deliveries.length);
   for (const row of batch.events) {
     const deliveryIds = batch.deliveries.filter((delivery) => delivery.event_id === row.id).map((delivery) => delivery.id);

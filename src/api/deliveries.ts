@@ -6,6 +6,7 @@ import { found, GatewayError } from "../domain/errors.js";
 import { renderDraft } from "../delivery/plan.js";
 import { canonicalOf } from "../store/events.js";
 import type { DeliveryRow } from "../store/schema.js";
+import { handOver } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { filterOf, pageQuery } from "./http.js";
 import { deliveryView } from "./views.js";
@@ -17,7 +18,7 @@ export const deliveryFilterSchema = z.object({
 }).strict();
 
 export function deliveryRoutes(deps: AppDeps) {
-  const { store, clock, queue } = deps;
+  const { store, clock } = deps;
   const app = new Hono();
   const load = async (id: string) => found(await store.deliveries.get(id), "delivery", id);
 
@@ -62,7 +63,7 @@ export function deliveryRoutes(deps: AppDeps) {
     };
     // Gone meanwhile only if retention deleted it between the two reads.
     const updated = found(await store.deliveries.update(row.id, changes), "delivery", row.id);
-    await queue.enqueue([{ id: row.id, dueAt: now }]);
+    await handOver(deps, [{ id: row.id, dueAt: now }]);
     return c.json(deliveryView(updated), 202);
   });
 

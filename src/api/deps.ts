@@ -7,6 +7,7 @@ import type { GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
 import type { Context } from "hono";
 import type { AdminAuth } from "./admin-token.js";
+import type { KeyedLock } from "./keyed-lock.js";
 import type { RateLimits } from "./rate-limit.js";
 
 /** What the app is built from; each runtime supplies its own. */
@@ -31,4 +32,9 @@ export interface AppDeps {
   rateLimits?: RateLimits;
   /** The caller's address, as the runtime knows it (rate limits of admin auth failures are per address). */
   clientAddress?: (c: Context) => string;
+  /**
+   * Runs a call's events one after another (Node). None on Workers, where a request cannot wait on another's
+   * I/O (workerd cancels it as hung), and isolates would not share a lock anyway.
+   */
+  callLock?: KeyedLock;
 }

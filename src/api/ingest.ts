@@ -7,7 +7,6 @@ import type { Source } from "../store/sources.js";
 import { acceptEvents } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { INGEST_BODY_LIMIT, limitBody, parseJson, requireJsonContentType } from "./http.js";
-import { KeyedLock } from "./keyed-lock.js";
 import { DEFAULT_RATE_LIMITS, RateLimiter, refuseWhileLimited } from "./rate-limit.js";
 
 const utf8 = new TextDecoder();
@@ -15,21 +14,18 @@ const utf8 = new TextDecoder();
 /** `POST /ingest/:sourceId`: verify, normalize, commit, then answer 202 with the event ids. */
 export function ingestRoutes(deps: AppDeps) {
   const app = new Hono();
-  const callLock = new KeyedLock();
   // Counts verified requests only: a stranger with the URL cannot use up a PBX's allowance.
   const perSource = new RateLimiter((deps.rateLimits ?? DEFAULT_RATE_LIMITS).ingest, deps.clock);
 
-  /** Normalizes with the stored state of the payload's calls and commits, one call's events at a time. */
+  /** Normalizes with the stored state of the payload's calls and commits, one call's events at a time where the runtime can. */
   async function normalizeAndAccept(adapter: SourceAdapter, source: Source, payload: unknown, query: Record<string, string>) {
     const callIds = adapter.callIds?.(payload) ?? [];
-    return callLock.run(
-      callIds.map((id) => `${source.id}:${id}`),
-      async () => {
-        const calls = callIds.length ? await deps.store.events.callStates(source.id, callIds) : new Map();
-        const receivedAt = isoAt(deps.clock.now());
-        return acceptEvents(deps, source, adapter.normalize(payload, { receivedAt, query, calls }));
-      },
-    );
+    const accept = async () => {
+      const calls = callIds.length ? await deps.store.events.callStates(source.id, callIds) : new Map();
+      const receivedAt = isoAt(deps.clock.now());
+      return acceptEvents(deps, source, adapter.normalize(payload, { receivedAt, query, calls }));
+    };
+    return deps.callLock ? deps.callLock.run(callIds.map((id) => `${source.id}:${id}`), accept) : accept();
   }
 
   app.post("/:sourceId", limitBody(INGEST_BODY_LIMIT), async (c) => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
+import { KeyedLock } from "../api/keyed-lock.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
 import type { GatewayConfig } from "../config.js";
@@ -87,7 +88,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   // Commits that arrive while the event loop handles ready I/O share one transaction and one disk sync.
   // One gateway process per database (its dispatcher takes back every lease at start), so it may keep
   // sources and rules in memory.
-  const store = createStore(db, driver, key.box, { defer: setImmediate, soleWriter: true });
+  const store = createStore(db, driver, key.box, { groupWith: setImmediate, soleWriter: true });
   const transport = createNodeTransport(options.outboundAllow);
   const metrics = createGatewayMetrics();
   const dispatcher = new Dispatcher({
@@ -113,6 +114,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     outboundAllow: options.outboundAllow,
     rateLimits: options.rateLimits,
     clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
+    callLock: new KeyedLock(),
   });
 
   // One dispatcher per database: whatever it held when the process stopped is its to send again, when due.

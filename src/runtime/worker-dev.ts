@@ -11,10 +11,10 @@ const DEV_VARS = ".dev.vars";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 const wrangler = (args: string[]) => ["node_modules/.bin/wrangler", args] as const;
 
-/** `--persist-to DIR` (where wrangler keeps the local D1 and queues) applies to the migrations too. */
+/** `--persist-to DIR` or `--persist-to=DIR` (where wrangler keeps the local D1 and queues) applies to the migrations too. */
 const args = process.argv.slice(2);
-const persistAt = args.indexOf("--persist-to");
-const persist = persistAt >= 0 ? args.slice(persistAt, persistAt + 2) : [];
+const persistAt = args.findIndex((arg) => arg === "--persist-to" || arg.startsWith("--persist-to="));
+const persist = persistAt < 0 ? [] : args[persistAt].includes("=") ? [args[persistAt]] : args.slice(persistAt, persistAt + 2);
 
 /** A secret from the environment, else from .dev.vars, else a new one written there. */
 function devSecret(name: string, generate: () => string): string {

@@ -95,5 +95,13 @@ export function groupCommit(driver: Driver, defer: Defer) {
 
 export type GroupCommit = ReturnType<typeof groupCommit>;
 
-/** Outside Node: a zero-delay timer lets the requests that are already in join the next transaction. */
-export const deferToTimer: Defer = (fn) => void setTimeout(fn, 0);
+/**
+ * Each caller's writes in a transaction of their own, for a runtime whose requests cannot share I/O: on
+ * Workers, a commit started for one request cannot answer another (workerd cancels the waiting one as hung).
+ */
+export function commitAlone(driver: Driver): GroupCommit {
+  return async (writes: Writes) => {
+    const statements = statementsOf([writes], driver.maxBoundParameters);
+    if (statements.length) await driver.batch(statements);
+  };
+}

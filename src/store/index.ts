@@ -3,27 +3,29 @@ import type { Database } from "./database.js";
 import type { Driver } from "./driver-sql.js";
 import { deliveryQueries } from "./deliveries.js";
 import { eventQueries } from "./events.js";
-import { deferToTimer, groupCommit, type Defer } from "./group-commit.js";
+import { commitAlone, groupCommit, type Defer } from "./group-commit.js";
 import { settings } from "./schema.js";
 import { settingQueries } from "./settings.js";
 import { sourceQueries } from "./sources.js";
 import { webhookQueries } from "./webhooks.js";
 
 export interface StoreOptions {
-  /** How long commits wait to be grouped (see group-commit.ts). */
-  defer?: Defer;
+  /**
+   * Commits that arrive together share one transaction, `defer` deciding how long "together" is (see
+   * group-commit.ts). Without it, each commit is its own: Workers, whose requests cannot share I/O.
+   */
+  groupWith?: Defer;
   /** This process is the database's only writer: sources and rules are kept in memory between writes. */
   soleWriter?: boolean;
 }
 
 /**
  * Every query the core runs, over one drizzle database (libSQL on Node, D1 on Workers); the hot path's writes
- * go to the driver underneath as prebuilt SQL (see driver-sql.ts). Secrets go in
- * sealed by `box` and come out plaintext. Ingest commits and delivery outcomes that arrive together are
- * written in one transaction (`defer` decides how long "together" is).
+ * go to the driver underneath as prebuilt SQL (see driver-sql.ts). Secrets go in sealed by `box` and come
+ * out plaintext.
  */
-export function createStore(db: Database, driver: Driver, box: SecretBox, { defer = deferToTimer, soleWriter = false }: StoreOptions = {}) {
-  const commit = groupCommit(driver, defer);
+export function createStore(db: Database, driver: Driver, box: SecretBox, { groupWith, soleWriter = false }: StoreOptions = {}) {
+  const commit = groupWith ? groupCommit(driver, groupWith) : commitAlone(driver);
   return {
     settings: settingQueries(db),
     sources: sourceQueries(db, box, soleWriter),

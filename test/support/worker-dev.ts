@@ -28,14 +28,16 @@ function freePort(): Promise<number> {
 }
 
 /**
- * `npm run dev:worker` (local workerd, D1 and Queues kept in `persistTo`) in its own process group, permitted
- * to deliver to loopback receivers the way the README says; resolves once wrangler says it is ready. A
- * `wrap`per of the command line must end by exec-ing it, so that the group is the script's.
+ * `npm run dev:worker` (local workerd, D1 and Queues kept in `persistTo`, given as `--persist-to DIR`, or
+ * `--persist-to=DIR` when `joined`) in its own process group, permitted to deliver to loopback receivers the
+ * way the README says; resolves once wrangler says it is ready. A `wrap`per of the command line must end by
+ * exec-ing it, so that the group is the script's.
  */
-export async function startDevWorker(options: { persistTo: string; wrap?: (command: string[]) => string[] }): Promise<DevWorker> {
+export async function startDevWorker(options: { persistTo: string; joined?: boolean; wrap?: (command: string[]) => string[] }): Promise<DevWorker> {
   const port = await freePort();
   const wrap = options.wrap ?? ((command: string[]) => command);
-  const [command, ...args] = wrap(["npm", "run", "dev:worker", "--silent", "--", "--ip", "127.0.0.1", "--persist-to", options.persistTo]);
+  const persist = options.joined ? [`--persist-to=${options.persistTo}`] : ["--persist-to", options.persistTo];
+  const [command, ...args] = wrap(["npm", "run", "dev:worker", "--silent", "--", "--ip", "127.0.0.1", ...persist]);
   const child = spawn(command, args, {
     cwd: ROOT,
     detached: true,

@@ -156,6 +156,21 @@ describe("dead letters and the cron sweep", () => {
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 
+  it("a retry by hand during a Queues outage is accepted (202); the cron sweep sends it", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/again`, retries: 0 });
+    receiver.replyWith({ status: 500 });
+    const id = await ingestOne();
+    await gw.settle();
+    expect((await deliveryOf(id)).status).toBe("failed");
+    gw.failNextSend();
+    const retry = await gw.api("POST", `/api/deliveries/${id}/retry`);
+    expect(retry.status).toBe(202);
+    expect(retry.body.status).toBe("pending");
+    gw.clock.advance(61_000);
+    await gw.sweep();
+    expect((await deliveryOf(id)).status).toBe("delivered");
+  });
+
   it("a Queues outage during the cron's sweep does not stop its other jobs: retention still runs", async () => {
     await createWebhook(gw, { url: `${receiver.url}/crm` });
     const delivered = await ingestOne();
