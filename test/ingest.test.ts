@@ -211,6 +211,21 @@ describe("POST /ingest/:sourceId", () => {
     expect(receiver.requests).toHaveLength(3);
   });
 
+  it("refuses with 413 an event larger than one stored event may be, and stores nothing of its request", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/hook` });
+    const huge = callEvent({ notes: "x".repeat(600 * 1024) });
+    const alone = await ingest(gw, source, huge);
+    expect(alone.status).toBe(413);
+    expect(alone.body.error).toMatchObject({ code: "event_too_large", message: expect.stringContaining("The event is larger than 524288 bytes") });
+    const inBatch = await ingest(gw, source, [callEvent(), huge]);
+    expect(inBatch.status).toBe(413);
+    expect(inBatch.body.error.message).toContain("Event 1 of the request");
+    expect(await eventCount()).toBe(0);
+    // A batch as large, of events of ordinary size, is taken.
+    const many = Array.from({ length: 600 }, () => callEvent({ notes: "y".repeat(1_000) }));
+    expect((await ingest(gw, source, many)).status).toBe(202);
+  });
+
   it("stores an unknown event type as unmapped, with no delivery", async () => {
     await createWebhook(gw, { url: `${receiver.url}/hook`, events: ["call.end", "call.start"] });
     const answer = await ingest(gw, source, callEvent({ type: "call.teleported" }));

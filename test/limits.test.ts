@@ -17,7 +17,7 @@ afterEach(async () => {
 const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
 const URL_OF_NOWHERE = "http://127.0.0.1:9/hook";
 /** A parameter just over the body limit, in pieces no wider than `$pad` allows. */
-const OVER_BODY_LIMIT = `$join([0..${REQUEST_LIMITS.maxBody / MAX_PAD_WIDTH}].$pad('x', ${MAX_PAD_WIDTH}))`;
+const OVER_BODY_LIMIT = `$join([0..${REQUEST_LIMITS.maxBodyBytes / MAX_PAD_WIDTH}].$pad('x', ${MAX_PAD_WIDTH}))`;
 
 describe("request body nesting", () => {
   it("refuses ingest and admin bodies nested deeper than the limit with 400, storing nothing", async () => {
@@ -56,7 +56,11 @@ describe("rendered request size", () => {
   it("answers a preview whose params render too much or too deep with 422 naming params", async () => {
     const big = await preview({ params: { padding: OVER_BODY_LIMIT } });
     expect(big.status).toBe(422);
-    expect(big.body.error.details).toEqual([{ field: "params", message: `the rendered body is longer than ${REQUEST_LIMITS.maxBody} characters` }]);
+    expect(big.body.error.details).toEqual([{ field: "params", message: `the rendered body is larger than ${REQUEST_LIMITS.maxBodyBytes} bytes` }]);
+    // Bytes, as stored: two-byte characters reach the limit at half as many characters.
+    const accents = await preview({ params: { text: `$join([0..${Math.ceil((0.6 * REQUEST_LIMITS.maxBodyBytes) / MAX_PAD_WIDTH)}].$pad('é', ${MAX_PAD_WIDTH}, 'é'))` } });
+    expect(accents.status).toBe(422);
+    expect(accents.body.error.details[0].message).toBe(`the rendered body is larger than ${REQUEST_LIMITS.maxBodyBytes} bytes`);
 
     const deep = await preview({ params: "{'deep': $reduce([1..5000], function($a, $b) { {'a': $a} }, {})}" });
     expect(deep.status).toBe(422);
@@ -83,7 +87,7 @@ describe("rendered request size", () => {
     expect(answer.status).toBe(202);
     const [delivery] = await deliveriesOf(gw, answer.body.event_id);
     expect(delivery.status).toBe("failed");
-    expect(delivery.last_error).toContain("params: the rendered body is longer than");
+    expect(delivery.last_error).toContain("params: the rendered body is larger than");
     expect(delivery.attempts).toHaveLength(1);
   });
 });

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { isoAt } from "../clock.js";
 import { found, GatewayError } from "../domain/errors.js";
+import type { NormalizedEvent } from "../domain/event.js";
+import { MAX_STORED_TEXT_BYTES, utf8Length } from "../domain/utf8.js";
 import type { SourceAdapter } from "../sources/adapter.js";
 import { adapterFor } from "../sources/registry.js";
 import type { Source } from "../store/sources.js";
@@ -11,6 +13,14 @@ import { DEFAULT_RATE_LIMITS, RateLimiter, refuseWhileLimited } from "./rate-lim
 
 const utf8 = new TextDecoder();
 
+/** Refuses a request with an event whose payload is more than one stored text may take (D1 would refuse its row). */
+function refuseOversizedEvents(items: NormalizedEvent[]): void {
+  const index = items.findIndex((item) => utf8Length(JSON.stringify(item.raw)) > MAX_STORED_TEXT_BYTES);
+  if (index < 0) return;
+  const which = items.length > 1 ? `Event ${index} of the request` : "The event";
+  throw new GatewayError(413, "event_too_large", `${which} is larger than ${MAX_STORED_TEXT_BYTES} bytes of JSON, the most one event may be`);
+}
+
 /** `POST /ingest/:sourceId`: verify, normalize, commit, then answer 202 with the event ids. */
 export function ingestRoutes(deps: AppDeps) {
   const app = new Hono();
@@ -18,12 +28,15 @@ export function ingestRoutes(deps: AppDeps) {
   const perSource = new RateLimiter((deps.rateLimits ?? DEFAULT_RATE_LIMITS).ingest, deps.clock);
 
   /** Normalizes with the stored state of the payload's calls and commits, one call's events at a time where the runtime can. */
-  async function normalizeAndAccept(adapter: SourceAdapter, source: Source, payload: unknown, query: Record<string, string>) {
+  async function normalizeAndAccept(adapter: SourceAdapter, source: Source, payload: unknown, query: Record<string, string>, bodyBytes: number) {
     const callIds = adapter.callIds?.(payload) ?? [];
     const accept = async () => {
       const calls = callIds.length ? await deps.store.events.callStates(source.id, callIds) : new Map();
       const receivedAt = isoAt(deps.clock.now());
-      return acceptEvents(deps, source, adapter.normalize(payload, { receivedAt, query, calls }));
+      const items = adapter.normalize(payload, { receivedAt, query, calls });
+      // Only a body that large can hold an event that large: measuring costs nothing on the usual request.
+      if (bodyBytes > MAX_STORED_TEXT_BYTES) refuseOversizedEvents(items);
+      return acceptEvents(deps, source, items);
     };
     return deps.callLock ? deps.callLock.run(callIds.map((id) => `${source.id}:${id}`), accept) : accept();
   }
@@ -44,7 +57,7 @@ export function ingestRoutes(deps: AppDeps) {
     refuseWhileLimited(c, perSource.take(source.id), `Source ${id} sends more than its rate limit`);
     if (!adapter.anyContentType) requireJsonContentType(c);
     const payload = parseJson(utf8.decode(body));
-    const accepted = await normalizeAndAccept(adapter, source, payload, query);
+    const accepted = await normalizeAndAccept(adapter, source, payload, query, body.length);
 
     const answer = ({ event_id, deliveries, duplicate }: (typeof accepted)[number]) =>
       duplicate ? { event_id, deliveries, duplicate } : { event_id, deliveries };

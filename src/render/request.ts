@@ -3,12 +3,14 @@ import type { RenderedRequest } from "../domain/delivery.js";
 import { httpMethodOf, type Params, type WebhookSpec } from "../domain/webhook.js";
 import { evaluationContext } from "./context.js";
 import { evaluateExpression } from "./jsonata.js";
-import { LIMITS, renderTemplate, type EscapeMode } from "./handlebars/index.js";
+import { MAX_STORED_TEXT_BYTES, utf8Length } from "../domain/utf8.js";
+import { renderTemplate, type EscapeMode } from "./handlebars/index.js";
 
 export const USER_AGENT = "call-event-gateway/0.1";
 
 /** The largest request a rule may render: a body as large as a template's output budget, a URL far past what servers accept. */
-export const REQUEST_LIMITS = { maxBody: LIMITS.maxOutput, maxUrl: 64 * 1024 };
+/** A rendered body is stored with its delivery: at most what one stored text may take. */
+export const REQUEST_LIMITS = { maxBodyBytes: MAX_STORED_TEXT_BYTES, maxUrl: 64 * 1024 };
 
 export type RenderableRule = Pick<
   WebhookSpec,
@@ -124,9 +126,10 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
 
 /** A rendered URL or body over `REQUEST_LIMITS` is a render failure of the field that made it. */
 function checkSize(rule: RenderableRule, url: URL, body: string | null): void {
-  if (body !== null && body.length > REQUEST_LIMITS.maxBody) {
+  // A character is at most 3 UTF-8 bytes (a pair of surrogates 4): only a long body needs counting.
+  if (body !== null && body.length * 3 > REQUEST_LIMITS.maxBodyBytes && utf8Length(body) > REQUEST_LIMITS.maxBodyBytes) {
     const field = rule.body_template !== null ? "body_template" : "params";
-    throw new RenderError(field, `the rendered body is longer than ${REQUEST_LIMITS.maxBody} characters`);
+    throw new RenderError(field, `the rendered body is larger than ${REQUEST_LIMITS.maxBodyBytes} bytes`);
   }
   if (url.href.length > REQUEST_LIMITS.maxUrl) {
     const field = rule.method === "GET" && rule.params !== null ? "params" : "url";

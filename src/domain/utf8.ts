@@ -1,0 +1,20 @@
+/** The length of `text` in UTF-8 bytes, as a database stores it, counted without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code < 0xdc00 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4; // a surrogate pair: one character beyond the BMP
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * The most one stored text may take: an event's payload, a delivery's rendered body. D1 stores at most
+ * 1,000,000 bytes in a row; this leaves room for the row's other columns.
+ */
+export const MAX_STORED_TEXT_BYTES = 512 * 1024;
