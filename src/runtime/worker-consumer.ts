@@ -13,6 +13,12 @@ const SWEEP_BATCH = 1_000;
 /** The cron sweep leaves deliveries this recently due to the message already on its way to them. */
 export const SWEEP_GRACE_MS = 60_000;
 
+/**
+ * Deliveries an invocation sends at once. Workers keep at most 6 connections open per invocation and hold
+ * back the rest, while each attempt's timeout is already running: a seventh could time out waiting.
+ */
+export const SENDING_AT_ONCE = 6;
+
 /** Seconds before the queue redelivers a message the consumer failed on: 5 s doubling, at most 5 minutes. */
 function consumerBackoffSeconds(attempts: number): number {
   return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
@@ -59,7 +65,11 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
 
   return {
     async consume(batch: MessageBatch<DeliveryMessage>): Promise<void> {
-      await Promise.all(batch.messages.map(handle));
+      const waiting = [...batch.messages];
+      const sender = async () => {
+        for (let message = waiting.shift(); message; message = waiting.shift()) await handle(message);
+      };
+      await Promise.all(Array.from({ length: Math.min(SENDING_AT_ONCE, waiting.length) }, sender));
     },
 
     /** Messages the queue gave up on: their deliveries fail visibly, to be retried from the API once fixed. */

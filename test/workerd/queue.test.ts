@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createWorker } from "../../src/runtime/worker.js";
+import { SENDING_AT_ONCE } from "../../src/runtime/worker-consumer.js";
 import { WORKER_PARTIALS } from "../../src/runtime/worker-partials.js";
 import { callEvent } from "../support/events.js";
 import { projectFile, projectFiles } from "../support/files.js";
@@ -74,6 +75,17 @@ describe("Queues", () => {
     expect(delivery.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([503, 200]);
     const rows = await gw.env.DB.prepare("SELECT number, status_code FROM attempts WHERE delivery_id = ? ORDER BY number").bind(id).all();
     expect(rows.results).toEqual([{ number: 1, status_code: 503 }, { number: 2, status_code: 200 }]);
+  });
+
+  it("a batch sends at most 6 deliveries at once, the connections an invocation may hold open", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/slow`, timeout_ms: 5_000 });
+    receiver.handler = () => ({ delayMs: 200 });
+    for (let i = 0; i < 10; i++) await ingest(gw, source, callEvent());
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(10);
+    const mostOpen = await receiver.mostOpenAtOnce();
+    expect(mostOpen).toBeLessThanOrEqual(SENDING_AT_ONCE);
+    expect(mostOpen).toBeGreaterThan(1);
   });
 
   it("duplicate messages for one delivery send it once", async () => {

@@ -44,7 +44,8 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 export async function startHub() {
   const clients = new Map<string, Client>();
-  const servers = new Map<string, { server: Server; client: string }>();
+  /** Each receiver's server, and how many of its requests are open now and were at most (replies can be held). */
+  const servers = new Map<string, { server: Server; client: string; open: number; mostOpen: number }>();
   const parked = new Map<number, ServerResponse>();
   let nextId = 1;
 
@@ -63,12 +64,15 @@ export async function startHub() {
     const server = createServer(async (req, res) => {
       const id = nextId++;
       parked.set(id, res);
+      const entry = servers.get(url)!;
+      entry.mostOpen = Math.max(entry.mostOpen, ++entry.open);
+      res.on("close", () => entry.open--);
       const client = clientOf(clientId);
       client.inbox.push({ id, server: url, method: req.method ?? "", url: req.url ?? "/", headers: req.headers, body: await readBody(req) });
       flush(client);
     });
     const url = await listen(server);
-    servers.set(url, { server, client: clientId });
+    servers.set(url, { server, client: clientId, open: 0, mostOpen: 0 });
     return { id: url, url };
   }
 
@@ -77,6 +81,9 @@ export async function startHub() {
     const clientId = url.searchParams.get("client") ?? "";
     const body = await readBody(req);
     if (req.method === "POST" && url.pathname === "/servers") return json(res, 201, await openServer(clientId));
+    if (req.method === "GET" && url.pathname === "/servers/most-open") {
+      return json(res, 200, { most_open: servers.get(url.searchParams.get("url") ?? "")?.mostOpen ?? 0 });
+    }
     if (req.method === "DELETE" && url.pathname === "/servers") {
       const entry = servers.get(url.searchParams.get("url") ?? "");
       servers.delete(url.searchParams.get("url") ?? "");

@@ -49,6 +49,12 @@ export class Receiver extends ScriptedReceiver {
     return this.answer(received);
   }
 
+  /** The most requests this receiver had open at once (a reply with `delayMs` keeps one open). */
+  async mostOpenAtOnce(): Promise<number> {
+    const response = await fetch(`${hub()}/servers/most-open?url=${encodeURIComponent(this.url)}`);
+    return ((await response.json()) as { most_open: number }).most_open;
+  }
+
   async stop(): Promise<void> {
     open.delete(this.url);
     await (await fetch(`${hub()}/servers?client=${client}&url=${encodeURIComponent(this.url)}`, { method: "DELETE" })).arrayBuffer();
