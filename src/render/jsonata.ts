@@ -80,13 +80,14 @@ class BoundedRegExp extends RegExp {
 export const MAX_PAD_WIDTH = 4_096;
 
 type Pad = (this: unknown, text: string | undefined, width: number, char?: string) => string | undefined;
-let jsonataPad: Promise<Pad> | undefined;
+/** Kept as the function, not a pending promise, which requests of a Workers isolate must not share. */
+let jsonataPad: Pad | undefined;
 
 /** JSONata's own `$pad`, for widths up to MAX_PAD_WIDTH. */
 async function boundedPad(this: unknown, text: string | undefined, width: number, char?: string): Promise<string | undefined> {
   if (Math.abs(width) > MAX_PAD_WIDTH) throw new Error(`$pad: a width of ${width} is beyond the ${MAX_PAD_WIDTH} allowed`);
-  jsonataPad ??= jsonata("$pad").evaluate({}).then((pad: { implementation: Pad }) => pad.implementation);
-  return (await jsonataPad).call(this, text, width, char);
+  jsonataPad ??= ((await jsonata("$pad").evaluate({})) as { implementation: Pad }).implementation;
+  return jsonataPad.call(this, text, width, char);
 }
 
 function asExpressionError(error: unknown, prefix: string): ExpressionError {
