@@ -11,7 +11,7 @@ import { ingestRoutes } from "./api/ingest.js";
 import { metricsRoutes } from "./api/metrics.js";
 import { openApiDocument } from "./api/openapi.js";
 import { presetRoutes } from "./api/presets.js";
-import { DEFAULT_RATE_LIMITS, RateLimiter } from "./api/rate-limit.js";
+import { RateLimiter } from "./api/rate-limit.js";
 import { previewRoutes } from "./api/preview.js";
 import { sampleRoutes } from "./api/samples.js";
 import { sourceRoutes } from "./api/sources.js";
@@ -31,7 +31,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/metrics", metricsRoutes(deps));
   app.route("/ingest", ingestRoutes(deps));
 
-  const authFailures = new RateLimiter((deps.rateLimits ?? DEFAULT_RATE_LIMITS).adminAuthFailures, deps.clock);
+  const authFailures = new RateLimiter(deps.rateLimits.adminAuthFailures, deps.clock);
   const clientAddress = deps.clientAddress ?? (() => "unknown");
   app.use("/api/*", requireAdmin(deps.adminAuth, { failures: authFailures, clientAddress }), limitBody(ADMIN_BODY_LIMIT));
   app.route("/api/sources", sourceRoutes(deps));

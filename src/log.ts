@@ -1,5 +1,8 @@
+import { z } from "zod";
+
 /** Structured JSON logs, one line each, with the ids that tie an entry to its event and delivery. */
-export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+export const logLevelSchema = z.enum(["debug", "info", "warn", "error", "silent"], { error: "must be debug, info, warn, error or silent" });
+export type LogLevel = z.infer<typeof logLevelSchema>;
 type Fields = Record<string, unknown>;
 
 export interface Logger {
@@ -17,8 +20,4 @@ export function createLogger(level: LogLevel = "info", write: (line: string) => 
     write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg: message, ...fields }));
   };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
-
-export function isLogLevel(value: string): value is LogLevel {
-  return value in RANK;
 }

@@ -61,4 +61,14 @@ describe("npm start that cannot start", () => {
     expect(output).toContain("Free some disk space, or check the folder's permissions, and try again");
     expect(output).not.toMatch(/\n\s+at /);
   });
+
+  it("names a setting it does not take, even one that is a name every object has", async () => {
+    // `LOG_LEVEL=constructor` once passed (an `in` check found Object.prototype.constructor) and logged everything.
+    for (const level of ["loud", "constructor", "toString"]) {
+      const output = await startFailure({ databaseFile: join(dir, "level.db"), env: { LOG_LEVEL: level } });
+      expect(output).toMatch(/exited \(1\) before listening/);
+      expect(output).toContain("LOG_LEVEL: must be debug, info, warn, error or silent");
+      expect(output).not.toMatch(/\n\s+at /);
+    }
+  });
 });

@@ -80,7 +80,6 @@ function addToBatch(batch: AcceptBatch, event: CanonicalEvent, key: string, draf
   }
 }
 
-/** Commits, then hands the deliveries due now to the queue; the caller acknowledges only after this resolves. */
 /**
  * Tells the queue about deliveries already committed. Committed is what counts: a queue that refuses the
  * hand-over (a Queues outage) leaves them to the sweep, logged, and the request still succeeds.
@@ -92,7 +91,8 @@ export async function handOver(deps: Pick<AppDeps, "queue" | "log">, deliveries:
     .catch((error) => deps.log.error("queue hand-over failed; the sweep will send these", { deliveries: deliveries.length, error: errorText(error) }));
 }
 
-async function commitAndEnqueue(deps: AppDeps, batch: AcceptBatch, nowMs: number): Promise<void> {
+/** Commits, then hands the deliveries due now to the queue; the caller acknowledges only after this resolves. */
+async function commitAndEnqueue(deps: AppDeps, batch: AcceptBatch): Promise<void> {
   await deps.store.events.commit(batch);
   const queued = (row: DeliveryRow) => ({ id: row.id, dueAt: row.next_attempt_at, leased: row.status === "delivering" ? row : undefined });
   await handOver(deps, batch.deliveries.filter((row) => row.status !== "failed").map(queued));
@@ -172,7 +172,7 @@ async function acceptOnce(
     results.push(accepted);
   }
   batch.calls.push(...callStates.values());
-  if (batch.events.length) await commitAndEnqueue(deps, batch, nowMs);
+  if (batch.events.length) await commitAndEnqueue(deps, batch);
   for (const row of batch.events) deps.metrics.eventsIngested.inc({ source_kind: row.source, type: row.type });
   return results;
 }
@@ -183,6 +183,6 @@ export async function acceptTestEvent(deps: AppDeps, webhook: Webhook, event: Ca
   const draft = await renderDraft(webhook, event, deps.partials);
   const batch = emptyBatch(deps, nowMs);
   addToBatch(batch, event, `test:${event.event_id}`, [draft], nowMs);
-  await commitAndEnqueue(deps, batch, nowMs);
+  await commitAndEnqueue(deps, batch);
   return batch.deliveries[0].id;
 }

@@ -28,8 +28,8 @@ export interface AppDeps {
   metricsAuth: AdminAuth | null;
   /** OUTBOUND_ALLOW: a rule whose URL is a blocked IP literal is refused when saved unless this permits it. */
   outboundAllow: OutboundAllow;
-  /** Ingest and admin-auth rate limits; `DEFAULT_RATE_LIMITS` when absent. */
-  rateLimits?: RateLimits;
+  /** Ingest and admin-auth rate limits. */
+  rateLimits: RateLimits;
   /** The caller's address, as the runtime knows it (rate limits of admin auth failures are per address). */
   clientAddress?: (c: Context) => string;
   /**

@@ -9,7 +9,7 @@ import type { Source } from "../store/sources.js";
 import { acceptEvents } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { INGEST_BODY_LIMIT, limitBody, parseJson, requireJsonContentType } from "./http.js";
-import { DEFAULT_RATE_LIMITS, RateLimiter, refuseWhileLimited } from "./rate-limit.js";
+import { RateLimiter, refuseWhileLimited } from "./rate-limit.js";
 
 const utf8 = new TextDecoder();
 
@@ -25,7 +25,7 @@ function refuseOversizedEvents(items: NormalizedEvent[]): void {
 export function ingestRoutes(deps: AppDeps) {
   const app = new Hono();
   // Counts verified requests only: a stranger with the URL cannot use up a PBX's allowance.
-  const perSource = new RateLimiter((deps.rateLimits ?? DEFAULT_RATE_LIMITS).ingest, deps.clock);
+  const perSource = new RateLimiter(deps.rateLimits.ingest, deps.clock);
 
   /** Normalizes with the stored state of the payload's calls and commits, one call's events at a time where the runtime can. */
   async function normalizeAndAccept(adapter: SourceAdapter, source: Source, payload: unknown, query: Record<string, string>, bodyBytes: number) {

@@ -17,7 +17,6 @@ export interface DeliverDeps {
   log: Logger;
   metrics: GatewayMetrics;
   schedule: RetrySchedule;
-  random: () => number;
   /** Ends a request early when the gateway stops. */
   signal?: AbortSignal;
 }
@@ -60,7 +59,7 @@ export async function attemptDelivery(
   const interrupted = deps.signal?.aborted === true && outcome.row.status_code === null;
   const step: Step = interrupted
     ? { kind: "interrupted" }
-    : nextStep(outcome.verdict, attempt, row.max_attempts, outcome.retryAfterMs, deps.schedule, deps.random());
+    : nextStep(outcome.verdict, attempt, row.max_attempts, outcome.retryAfterMs, deps.schedule, Math.random());
   await recordAttempt(row, outcome, step, sendable.webhook.timeout_ms, deps, holdMs);
   countAttempt(row, outcome, step, deps);
   return { outcome, step };

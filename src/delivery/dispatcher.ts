@@ -16,19 +16,18 @@ export interface DispatcherOptions {
   log: Logger;
   metrics: GatewayMetrics;
   schedule?: RetrySchedule;
-  /** Deliveries handled at once; a delivery waiting in memory for its next retry holds its place. */
-  concurrency?: number;
   /** Retries due within this wait in memory; later ones are parked in the outbox for a sweep to pick up. */
   holdInMemoryMs?: number;
-  /** Deliveries due per sweep. */
-  sweepBatch?: number;
-  random?: () => number;
 }
 
 const idOf = (item: string | DeliveryRow) => (typeof item === "string" ? item : item.id);
 
 /** Notifications beyond this many wait in the outbox for the next sweep instead of in memory. */
 const MAX_WAITING = 10_000;
+/** Deliveries handled at once; a delivery waiting in memory for its next retry holds its place. */
+const CONCURRENCY = 64;
+/** Deliveries due per sweep. */
+const SWEEP_BATCH = 200;
 
 /**
  * Sends deliveries: at once after ingest commits (`enqueue`), and whatever is due in the outbox (`sweep`),
@@ -36,10 +35,7 @@ const MAX_WAITING = 10_000;
  */
 export class Dispatcher {
   private readonly schedule: RetrySchedule;
-  private readonly concurrency: number;
   private readonly holdInMemoryMs: number;
-  private readonly sweepBatch: number;
-  private readonly random: () => number;
   private readonly inflight = new Set<string>();
   /** Ids to claim, or deliveries committed already leased to this dispatcher. */
   private waiting: Array<string | DeliveryRow> = [];
@@ -51,10 +47,7 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {
     this.schedule = options.schedule ?? DEFAULT_SCHEDULE;
-    this.concurrency = options.concurrency ?? 64;
     this.holdInMemoryMs = options.holdInMemoryMs ?? 10_000;
-    this.sweepBatch = options.sweepBatch ?? 200;
-    this.random = options.random ?? Math.random;
   }
 
   /** Deliveries just committed: sent now if they are due; delayed ones wait for their sweep. */
@@ -83,7 +76,7 @@ export class Dispatcher {
 
   /** Picks up everything due in the outbox. Resolves once it is claimed, not sent: `idle()` waits for that. */
   async sweep(): Promise<void> {
-    const due = await this.options.store.deliveries.dueIds(this.options.clock.now(), this.sweepBatch);
+    const due = await this.options.store.deliveries.dueIds(this.options.clock.now(), SWEEP_BATCH);
     const waiting = new Set(this.waiting.map(idOf));
     this.take(due.filter((id) => !this.inflight.has(id) && !waiting.has(id)));
   }
@@ -120,7 +113,7 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    const free = this.concurrency - this.inflight.size - this.reserved;
+    const free = CONCURRENCY - this.inflight.size - this.reserved;
     if (free <= 0 || this.waiting.length === 0) return this.settle();
     const next = this.waiting.splice(0, free);
     for (const row of next) if (typeof row !== "string") this.run(row);
@@ -157,7 +150,7 @@ export class Dispatcher {
    * disabled) is not this dispatcher's to send any more.
    */
   private async deliver(row: DeliveryRow): Promise<void> {
-    const deps = { ...this.options, schedule: this.schedule, random: this.random, signal: this.stopping.signal };
+    const deps = { ...this.options, schedule: this.schedule, signal: this.stopping.signal };
     for (let attempt = row.attempt_count + 1; attempt <= row.max_attempts && !deps.signal.aborted; attempt++) {
       const sendable = await sendableOf(row, deps);
       if (!sendable) return;

@@ -25,10 +25,6 @@ export interface SecretBox {
   open(stored: string): Promise<string>;
 }
 
-export function isSealed(value: string): boolean {
-  return SEALED.test(value);
-}
-
 /** The id of the key that sealed `value`, or null when it is plaintext. */
 export function keyIdOf(value: string): string | null {
   return SEALED.exec(value)?.[1] ?? null;

@@ -18,5 +18,3 @@ export const patchSourceSchema = z
   .partial()
   .strict();
 
-export type SourceInput = z.output<typeof createSourceSchema>;
-export type SourcePatch = z.output<typeof patchSourceSchema>;

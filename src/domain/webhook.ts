@@ -91,7 +91,6 @@ export type Signing = (typeof SIGNINGS)[number];
 export type WebhookTransport = (typeof TRANSPORTS)[number];
 export type Params = z.output<typeof paramsSchema>;
 export type WebhookPatch = z.output<typeof patchWebhookSchema>;
-export type WebhookInput = z.output<typeof createWebhookSchema>;
 /** A complete rule: defaults filled in and a signing secret chosen. */
 export type WebhookSpec = typeof WEBHOOK_DEFAULTS & { name: string; events: EventType[]; url: string; secret: string };
 

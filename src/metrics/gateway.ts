@@ -3,9 +3,6 @@ import { Counter, exposeGauge, exposition, Histogram } from "./registry.js";
 /** Why a delivery ended failed: at rendering, by its receiver's answers, or on the way to an attempt. */
 export type FailureReason = "render" | "not_retryable" | "retries_exhausted" | "gone" | "unsendable" | "dead_letter";
 
-/** What a delivery attempt led to. */
-export type AttemptOutcomeLabel = "delivered" | "retry" | "failed" | "gone";
-
 /** Deliveries waiting in the outbox, counted by the store at scrape time. */
 export interface QueueDepth {
   pending: number;

@@ -5,7 +5,7 @@ import { secretPlaceholder } from "./secrets.js";
 
 export type PresetConfig = Record<string, string | boolean>;
 
-function checkedValue(name: string, field: PresetField, value: unknown): { value?: string | boolean; problem?: string } {
+function checkedValue(field: PresetField, value: unknown): { value?: string | boolean; problem?: string } {
   if (field.type === "boolean") return typeof value === "boolean" ? { value } : { problem: "must be true or false" };
   if (typeof value !== "string") return { problem: "must be a string" };
   if (value.length > 4096) return { problem: "is longer than 4096 characters" };
@@ -39,7 +39,7 @@ export function resolveConfig(preset: Preset, input: Record<string, unknown>, st
       if (field.required) problems.push({ field: `preset_config.${name}`, message: `required: ${field.description}` });
       continue;
     }
-    const checked = checkedValue(name, field, value);
+    const checked = checkedValue(field, value);
     if (checked.problem) problems.push({ field: `preset_config.${name}`, message: checked.problem });
     else config[name] = checked.value!;
   }

@@ -27,7 +27,6 @@ import { createWorkerTransport } from "./worker-transport.js";
 export interface WorkerOptions {
   clock?: Clock;
   schedule?: RetrySchedule;
-  random?: () => number;
   /** Pages of deliveries each cron run seals with a new key (SEALING_PAGES_PER_RUN). */
   sealingPagesPerRun?: number;
 }
@@ -77,7 +76,6 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     metrics,
     transport: createWorkerTransport(config.outboundAllow),
     schedule: options.schedule ?? DEFAULT_SCHEDULE,
-    random: options.random ?? Math.random,
   };
   const app = createApp({
     store,

@@ -1,7 +1,5 @@
 import type { CallState, NormalizedEvent, SourceKind } from "../domain/event.js";
 
-export type { CallState };
-
 /** An inbound PBX request, with the raw bytes its signature covers. */
 export interface InboundRequest {
   headers: Headers;

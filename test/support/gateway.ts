@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type Client } from "@libsql/client";
-import type { RateLimits } from "../../src/api/rate-limit.js";
+import { DEFAULT_RATE_LIMITS, type RateLimits } from "../../src/api/rate-limit.js";
 import type { Clock } from "../../src/clock.js";
 import { parseOutboundAllow } from "../../src/delivery/address-policy.js";
 import type { Logger } from "../../src/log.js";
@@ -46,6 +46,7 @@ export async function startGateway(
     host: "127.0.0.1",
     port: 0,
     databaseUrl: `file:${join(dir, "gateway.db")}`,
+    databaseAuthToken: undefined,
     adminToken: options.adminToken === null ? undefined : (options.adminToken ?? ADMIN_TOKEN),
     logLevel: "silent",
     log: options.log,
@@ -56,7 +57,7 @@ export async function startGateway(
     sweepIntervalMs: 3_600_000,
     holdInMemoryMs: options.holdInMemoryMs ?? TEST_HOLD_MS,
     outboundAllow: parseOutboundAllow(options.outboundAllow ?? TEST_OUTBOUND_ALLOW).allow,
-    rateLimits: options.rateLimits,
+    rateLimits: options.rateLimits ?? DEFAULT_RATE_LIMITS,
     retentionDays: options.retentionDays ?? 30,
     requestTimeoutMs: options.requestTimeoutMs,
   });
