@@ -1,10 +1,11 @@
 import { connect } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH } from "../src/api/http.js";
-import { MAX_PAD_WIDTH } from "../src/render/jsonata.js";
+import { evaluateExpression, EXPRESSION_LIMITS, MAX_PAD_WIDTH } from "../src/render/jsonata.js";
 import { REQUEST_LIMITS } from "../src/render/request.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { Receiver } from "./support/receiver.js";
 
 let gw: TestGateway;
 beforeEach(async () => {
@@ -89,6 +90,35 @@ describe("rendered request size", () => {
     expect(delivery.status).toBe("failed");
     expect(delivery.last_error).toContain("params: the rendered body is larger than");
     expect(delivery.attempts).toHaveLength(1);
+  });
+});
+
+describe("expression time limit", () => {
+  /** Tens of milliseconds of JSONata work: far inside the limit alone, past it if charged for a dozen like it. */
+  const SLOW = "$sum([1..10000].($ * 2))";
+
+  it("charges each evaluation its own time: rules that preview in time render in time together at ingest", async () => {
+    const receiver = await new Receiver().start();
+    try {
+      // Enough rules that their evaluations together take three times the limit on this machine (once warm).
+      await evaluateExpression(SLOW, {});
+      const started = performance.now();
+      await evaluateExpression(SLOW, {});
+      const rules = Math.min(100, Math.ceil((3 * EXPRESSION_LIMITS.timeoutMs) / (performance.now() - started)));
+      const source = await createSource(gw);
+      for (let i = 0; i < rules; i++) {
+        await createWebhook(gw, { url: `${receiver.url}/slow`, filter: `${SLOW} > 0`, params: { total: SLOW, phone: "src" } });
+      }
+      const answer = await ingest(gw, source, callEvent());
+      expect(answer.status).toBe(202);
+      await gw.settle();
+      const deliveries = await deliveriesOf(gw, answer.body.event_id);
+      expect(deliveries.map((d: { last_error: string | null }) => d.last_error)).toEqual(Array(rules).fill(null));
+      expect(receiver.requests).toHaveLength(rules);
+      expect(JSON.parse(receiver.requests[0].body)).toMatchObject({ total: 100010000 });
+    } finally {
+      await receiver.stop();
+    }
   });
 });
 

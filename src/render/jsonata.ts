@@ -147,12 +147,35 @@ export function compileExpression(source: string): Expression {
   return compiled(source).expression;
 }
 
+/**
+ * Evaluations take turns. JSONata's time limit is wall time from the start of an evaluation, and
+ * evaluations started together (the rules of one event, requests answered by one database reply)
+ * interleave at each step: each would be charged for the others, so a rule that previews in 60 ms could
+ * time out at ingest beside four like it. They are CPU work with no I/O, so taking turns costs nothing.
+ * A turn is awaited only while another evaluation is running, so no pending promise is shared between
+ * requests when there is nothing to wait for.
+ */
+let evaluating = false;
+const waitingTurns: Array<() => void> = [];
+
+async function inTurn<T>(work: () => Promise<T>): Promise<T> {
+  if (evaluating) await new Promise<void>((resolve) => waitingTurns.push(resolve));
+  evaluating = true;
+  try {
+    return await work();
+  } finally {
+    const next = waitingTurns.shift();
+    if (next) next();
+    else evaluating = false;
+  }
+}
+
 export async function evaluateExpression(source: string, context: unknown): Promise<unknown> {
   const { expression, path } = compiled(source);
   const found = path ? lookUp(path, context) : UNSURE;
   if (found !== UNSURE) return found;
   try {
-    return await expression.evaluate(context);
+    return await inTurn(() => expression.evaluate(context));
   } catch (error) {
     throw asExpressionError(error, "evaluation failed");
   }
