@@ -341,7 +341,7 @@ describe("VoIPcloud normalize: variants", () => {
       did: "61280001234",
       start_at: "2026-11-19T22:15:02.000Z",
       tags: ["component:CRM lookup"],
-      dedupe_key: "webhook_component_event|1700000999.1|61298765432",
+      dedupe_key: "webhook_component_event|1700000999.1|61298765432|CRM lookup",
       raw: payload,
     });
   });
@@ -499,6 +499,30 @@ describe("VoIPcloud through the running gateway", () => {
     expect(await events()).toHaveLength(2);
     await gw.settle();
     expect(receiver.requests).toHaveLength(1);
+  });
+
+  it("stores each webhook component of a call flow, and a retry of one once", async () => {
+    await createWebhook(gw, { events: ["call.update"], url: `${receiver.url}/hook` });
+    const component = (name: string) => ({
+      type: "webhook_component_event",
+      unique_call_id: "1700000999.1",
+      user_name: "ACME PTY LTD",
+      user_number: "61298765432",
+      dest_number: "61280001234",
+      call_start_at: "2026-11-20T09:15:02+11:00",
+      component_name: name,
+    });
+    const lookup = await post(component("CRM lookup"));
+    const afterHours = await post(component("After hours"));
+    const retry = await post(component("After hours"));
+    expect(lookup.body).toEqual({ event_id: expect.any(String), deliveries: 1 });
+    expect(afterHours.body).toEqual({ event_id: expect.any(String), deliveries: 1 });
+    expect(afterHours.body.event_id).not.toBe(lookup.body.event_id);
+    expect(retry.body).toEqual({ event_id: afterHours.body.event_id, deliveries: 1, duplicate: true });
+    const tags = (await events()).map((e: { tags: string[] }) => e.tags[0]).sort();
+    expect(tags).toEqual(["component:After hours", "component:CRM lookup"]);
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(2);
   });
 
   it("stores an unknown event type as unmapped, listed by type, with no delivery", async () => {

@@ -54,7 +54,8 @@ function typeOf(payload: Record<string, unknown>): string | null {
 /**
  * What makes a VoIPcloud event unique, so that a retry is stored once: its type and call id; the user for
  * user events (a queue or ring group rings several users on one call, each with its own user_inbound);
- * the recording time for recordings and voicemail. Without a call id, the payload itself.
+ * the recording time for recordings and voicemail; the component name for a webhook component (a call flow
+ * may hold several, each sending its own event for the same call). Without a call id, the payload itself.
  */
 function dedupeKeyOf(type: string | null, payload: Record<string, unknown>): string {
   const callId = text(payload.unique_call_id);
@@ -64,6 +65,8 @@ function dedupeKeyOf(type: string | null, payload: Record<string, unknown>): str
   if (user !== null) parts.push(user);
   const recordedAt = text(payload.recorded_at);
   if (recordedAt !== null) parts.push(recordedAt);
+  const component = type === "webhook_component_event" ? text(payload.component_name) : null;
+  if (component !== null) parts.push(component);
   return parts.join("|");
 }
 
