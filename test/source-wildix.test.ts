@@ -129,6 +129,20 @@ describe("Wildix source", () => {
     });
   });
 
+  it("keeps two different updates sent in the same millisecond, and stores a retry of either once", async () => {
+    // The vendor's own samples give a call's start and update the same `time`.
+    const t0 = Date.parse("2026-11-20T14:03:00Z");
+    await post(inboundCall("call:start", t0));
+    const connecting = await post(inboundCall("call:update", t0 + 5_000, { status: "CONNECTING" }));
+    const talking = await post(inboundCall("call:update", t0 + 5_000, { status: "TALKING" }));
+    const retry = await post(inboundCall("call:update", t0 + 5_000, { status: "TALKING" }));
+    expect(talking.body.duplicate).toBeUndefined();
+    expect(talking.body.event_id).not.toBe(connecting.body.event_id);
+    expect(retry.body).toEqual({ event_id: talking.body.event_id, deliveries: 0, duplicate: true });
+    expect(await stored(talking.body.event_id)).toMatchObject({ type: "call.answer", answer_at: "2026-11-20T14:03:05.000Z" });
+    expect((await gw.api("GET", "/api/events")).body.data).toHaveLength(3);
+  });
+
   it("maps unanswered end causes to the PBX Stats vocabulary", async () => {
     const t0 = Date.parse("2026-11-21T09:00:00Z");
     const causes: Array<[string, string, string]> = [["17", "busy", "BUSY"], ["19", "no_answer", "NO_ANSWER"], ["34", "failed", "FAILED"]];

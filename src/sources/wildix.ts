@@ -4,7 +4,7 @@ import type { NormalizeContext, SourceAdapter } from "./adapter.js";
 import { outcomeOfEndCause } from "./hangup.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
 import { hasBodySignature } from "./verify.js";
-import { isoTime, isRecord, secondsBetween, text } from "./values.js";
+import { fingerprint, isoTime, isRecord, secondsBetween, text } from "./values.js";
 
 // Wildix "Webhook integration" events (seeds/wildix-*.txt): an envelope {id, pbx, time, company, type,
 // integrationId, data}. `id` names the call and is the same on its start, updates and end.
@@ -73,11 +73,12 @@ function normalizeEnvelope(envelope: Record<string, unknown>, context: Normalize
   const wildixType = text(envelope.type);
   const uniqueid = text(envelope.id) ?? "unknown";
   const occurredAt = isoTime(envelope.time) ?? context.receivedAt;
-  // Wildix retries a request it got no 2xx for: the same id, type and time is the same event.
+  // Wildix retries a request it got no 2xx for with the same bytes. Its id, type and time alone do not name
+  // an event: a call's start and first updates can share one `time`, so what `data` says is part of the key.
   const identity = {
     uniqueid,
     occurred_at: occurredAt,
-    dedupe_key: `${uniqueid}|${wildixType}|${String(envelope.time)}`,
+    dedupe_key: `${uniqueid}|${wildixType}|${String(envelope.time)}|${fingerprint(envelope.data ?? null)}`,
     raw: envelope,
   };
   const type = wildixType ? TYPES[wildixType] : undefined;
