@@ -179,6 +179,22 @@ describe("POST /ingest/:sourceId", () => {
     expect(receiver.requests).toHaveLength(3);
   });
 
+  it("stores once a retry of an event that carries no time, received later, and keeps a different one apart", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/hook`, events: ["call.update"] });
+    const timeless = { type: "call.update", uniqueid: "3000.1", status: "ringing", tags: ["first"] };
+    const first = await ingest(gw, source, timeless);
+    gw.clock.advance(5_000);
+    const retry = await ingest(gw, source, timeless);
+    expect(retry.body).toEqual({ event_id: first.body.event_id, deliveries: 1, duplicate: true });
+    // It happened when it was first received.
+    expect((await gw.api("GET", `/api/events/${first.body.event_id}`)).body.occurred_at).toBe("2026-11-20T12:00:00.000Z");
+    const other = await ingest(gw, source, { ...timeless, tags: ["second"] });
+    expect(other.body.duplicate).toBeUndefined();
+    expect(await eventCount()).toBe(2);
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(2);
+  });
+
   it("accepts overlapping batches sent at once: each event stored once, every request answered 202 with its first id", async () => {
     await createWebhook(gw, { url: `${receiver.url}/hook`, delay_seconds: 3_600 });
     // Batches of 1 to 6 events out of 130, so that requests keep committing parts of each other's batches.

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { callFieldsSchema, EVENT_TYPES, type CallFields, type NormalizedEvent, type StoredEventType } from "../domain/event.js";
 import { GatewayError, parseWith } from "../domain/errors.js";
 import type { SourceAdapter } from "./adapter.js";
+import { fingerprint } from "./values.js";
 import { hasBearerOrSignature } from "./verify.js";
 
 /** At most this many events in one canonical ingest request. */
@@ -26,12 +27,22 @@ function callFieldsOf(input: Omit<CallFields, "occurred_at">, occurredAt: string
   return fields as CallFields;
 }
 
+/**
+ * What makes an event unique, so that a retry is stored once: the PBX's own id when it gives one; otherwise its
+ * type, call and time; without a time of its own, the payload itself (the receive time differs on a retry).
+ */
+function dedupeKeyOf(item: unknown, input: { id?: string; type: string; uniqueid: string }, ownTime: string | undefined): string {
+  if (input.id !== undefined) return `id:${input.id}`;
+  return `${input.type}|${input.uniqueid}|${ownTime ?? `json:${fingerprint(item)}`}`;
+}
+
 function normalizeOne(item: unknown, receivedAt: string, path: string): NormalizedEvent {
-  const { id, type, ...fields } = parseWith(canonicalInputSchema, item, path);
-  const occurredAt = fields.occurred_at ?? fields.end_at ?? fields.answer_at ?? fields.start_at ?? receivedAt;
+  const input = parseWith(canonicalInputSchema, item, path);
+  const { id: _id, type, ...fields } = input;
+  const ownTime = fields.occurred_at ?? fields.end_at ?? fields.answer_at ?? fields.start_at ?? undefined;
+  const occurredAt = ownTime ?? receivedAt;
   const storedType: StoredEventType = KNOWN_TYPES.has(type) ? (type as StoredEventType) : "unmapped";
-  // The PBX's own id when it gives one; otherwise what makes a call event unique.
-  const dedupeKey = id !== undefined ? `id:${id}` : `${type}|${fields.uniqueid}|${occurredAt}`;
+  const dedupeKey = dedupeKeyOf(item, input, ownTime);
   const call = callFieldsOf(fields, occurredAt);
   return { ...call, type: storedType, dedupe_key: dedupeKey, raw: item };
 }
