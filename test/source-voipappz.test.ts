@@ -232,6 +232,14 @@ describe("VoIPAppz normalize: variants", () => {
     expect(one({ ...body, extension_username: null }).src).toBe("972722791142");
   });
 
+  it("takes an inbound caller from contact_number when caller_id_number is missing, for src and caller_id_number alike", () => {
+    const inbound = one({ ...fixture("call-hangup"), caller_id_number: null, contact_number: "972549998877" });
+    expect(inbound).toMatchObject({ direction: "inbound", src: "972549998877", caller_id_number: "972549998877" });
+    // On an outbound call contact_number is the party called, never the presented number.
+    const outbound = one({ ...fixture("call-ringing"), caller_id_number: null });
+    expect(outbound).toMatchObject({ direction: "outbound", src: "105", dst: "972541112233", caller_id_number: null });
+  });
+
   it("maps Ivr:Start and Ivr:End with the IVR's name", () => {
     const ivr = { ...fixture("call-hangup"), ivr_name: "Main menu" };
     expect(one({ ...ivr, event: "Ivr:Start" })).toMatchObject({
@@ -400,6 +408,14 @@ describe("VoIPAppz through the running gateway", () => {
     expect(request.method).toBe("GET");
     expect(request.path).toBe("/crm/calls");
     expect(Object.fromEntries(request.query)).toEqual({ phone: "972541234567", agent: "105", talk: "30" });
+  });
+
+  it("sends the caller of an inbound call that gives it only in contact_number", async () => {
+    await createWebhook(gw, { events: ["call.end"], method: "GET", url: `${receiver.url}/crm/calls`, params: { phone: "caller_id_number" } });
+    const answer = await post({ ...fixture("call-hangup"), caller_id_number: null, contact_number: "972549998877" });
+    expect(answer.body.deliveries).toBe(1);
+    await gw.settle();
+    expect(Object.fromEntries(receiver.requests[0].query)).toEqual({ phone: "972549998877" });
   });
 
   it("refuses a wrong or missing token with 401 and stores nothing", async () => {

@@ -163,12 +163,15 @@ function normalizeEvent(payload: Record<string, unknown>, context: NormalizeCont
   const occurredAt =
     (kind === "ringing" || kind === "ivr_start" ? startAt : kind === "answer" ? answerAt : endAt) ?? context.receivedAt;
 
+  // On an inbound call contact_number is the caller too: a body may carry it instead of caller_id_number.
+  const presented = direction === "inbound" ? (callerNumber ?? contact) : callerNumber;
+
   const fields = {
     direction,
     ...(outcome ?? {}),
-    src: direction === "inbound" ? (callerNumber ?? contact) : (extension ?? callerNumber),
+    src: direction === "inbound" ? presented : (extension ?? callerNumber),
     dst: direction === "inbound" ? (destination ?? didNumber) : (destination ?? contact),
-    caller_id_number: callerNumber,
+    caller_id_number: presented,
     caller_name: text(payload.caller_name),
     did: direction === "inbound" ? didNumber : null,
     start_at: startAt,
