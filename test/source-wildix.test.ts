@@ -176,6 +176,75 @@ describe("Wildix source", () => {
     });
   });
 
+  it("reads a live call's direction, start, answer and durations from its flows (the documented call:live:progress)", async () => {
+    // docs.wildix.com/docs/calls/webhooks: a call that has just started, already HOLD, with no talk time yet.
+    const john = {
+      type: "LOCAL", phone: "230", name: "John Doe", email: "johndoe@example.com", userId: "1236286", userExtension: "230",
+      userDepartment: "Sales", groupId: "1238467", groupName: "Gamma", userDevice: "XBEES_WEB", role: "AGENT", license: "premium",
+    };
+    const progress = {
+      id: "it_w000001_1721984075.0",
+      pbx: "000000000001",
+      company: "it_w000001",
+      time: 1721984076400,
+      type: "call:live:progress",
+      integrationId: "pa67xt",
+      data: {
+        id: "it_w119417_1721984075.0",
+        pbx: "000000000001",
+        time: 1721984076338,
+        company: "it_w000001",
+        licenses: ["x-bees"],
+        event: "call",
+        eventTrigger: "call.start",
+        start: "2024-07-26T08:54:36.337Z",
+        flows: [
+          {
+            flowIndex: 0, duration: 0, connectTime: 0, talkTime: 0, waitTime: 0, caller: john,
+            destination: "+159255512345", direction: "INTERNAL", remotePhone: "+159255512345", status: "HOLD",
+          },
+        ],
+      },
+    };
+    const started = await post(progress);
+    expect(await stored(started.body.event_id)).toMatchObject({
+      type: "call.update",
+      direction: "internal",
+      status: "ringing",
+      src: "230",
+      dst: "+159255512345",
+      agent: { name: "John Doe", extension: "230", email: "johndoe@example.com" },
+      start_at: "2024-07-26T08:54:36.337Z",
+      answer_at: null,
+      bridged: false,
+      duration: 0,
+      bill_duration: 0,
+    });
+
+    // The same call later, shaped as the analytics call:completed flows: ms epoch start, ms durations.
+    const flow = {
+      flowIndex: 0, startTime: 1721984076337, endTime: 1721984099012, duration: 22675, connectTime: 5084, talkTime: 9033, waitTime: 8558,
+      caller: john, callee: { type: "REMOTE", phone: "+15955555123", name: "+15955555123", role: "CLIENT" },
+      destination: "+15955555123", direction: "OUTBOUND", remotePhone: "+15955555123", callStatus: "COMPLETED",
+    };
+    const talking = await post({ ...progress, time: 1721984090000, data: { ...progress.data, eventTrigger: "call.update", flows: [{ ...flow, status: "TALKING" }] } });
+    const completed = await post({ ...progress, time: 1721984099100, type: "call:live:completed", data: { ...progress.data, flows: [flow], endCause: "16", endBy: "CALLEE" } });
+    expect((await stored(talking.body.event_id)).type).toBe("call.answer");
+    expect(await stored(completed.body.event_id)).toMatchObject({
+      type: "call.end",
+      direction: "outbound",
+      status: "answered",
+      hangup_cause: "ANSWERED",
+      hangup_initiator: "callee",
+      dst: "+15955555123",
+      start_at: "2024-07-26T08:54:36.337Z",
+      answer_at: "2024-07-26T08:54:50.000Z",
+      duration: 23,
+      bill_duration: 9,
+      bridged: true,
+    });
+  });
+
   it("sends what a matching webhook renders from a Wildix call", async () => {
     await createWebhook(gw, {
       method: "GET",

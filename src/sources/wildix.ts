@@ -4,7 +4,7 @@ import type { NormalizeContext, SourceAdapter } from "./adapter.js";
 import { outcomeOfEndCause } from "./hangup.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
 import { hasBodySignature } from "./verify.js";
-import { fingerprint, isoTime, isRecord, secondsBetween, text } from "./values.js";
+import { fingerprint, isoTime, isRecord, seconds, secondsBetween, text } from "./values.js";
 
 // Wildix "Webhook integration" events (seeds/wildix-*.txt): an envelope {id, pbx, time, company, type,
 // integrationId, data}. `id` names the call and is the same on its start, updates and end.
@@ -18,8 +18,11 @@ const TYPES: Record<string, EventType> = {
   "call:live:interrupted": "call.end",
 };
 
-/** Call states in which the parties are connected. */
+/** Call states in which the parties are connected (classic events: they carry no talk time). */
 const TALKING = new Set(["TALKING", "ANSWERED", "CONNECTED", "HOLD", "ONHOLD"]);
+
+/** A live flow's own `direction`. */
+const FLOW_DIRECTIONS: Record<string, Direction> = { INBOUND: "inbound", OUTBOUND: "outbound", INTERNAL: "internal" };
 
 interface Party {
   local: boolean;
@@ -40,11 +43,48 @@ function partyOf(value: unknown): Party | null {
   };
 }
 
+/** The legs of a `call:live:*` call, in order; none for the classic events. */
+function flowsOf(envelope: Record<string, unknown>): Record<string, unknown>[] {
+  const data = isRecord(envelope.data) ? envelope.data : {};
+  return Array.isArray(data.flows) ? data.flows.filter(isRecord) : [];
+}
+
 /** The call data: `data` itself, or for the `call:live:*` envelopes its latest flow. */
 function callData(envelope: Record<string, unknown>): Record<string, unknown> {
   const data = isRecord(envelope.data) ? envelope.data : {};
-  const flows = Array.isArray(data.flows) ? data.flows.filter(isRecord) : [];
+  const flows = flowsOf(envelope);
   return flows.length ? { ...data, ...flows[flows.length - 1] } : data;
+}
+
+/** A millisecond field summed over the flows, or null when no flow has it. */
+function totalMs(flows: Record<string, unknown>[], field: string): number | null {
+  const values = flows.map((flow) => seconds(flow[field])).filter((ms) => ms !== null);
+  return values.length ? values.reduce((sum, ms) => sum + ms, 0) : null;
+}
+
+const wholeSeconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 1000));
+
+interface LiveTimes {
+  startAt: string | null;
+  /** Null when the flows carry no talk or connect time. */
+  answered: boolean | null;
+  duration: number | null;
+  billDuration: number | null;
+}
+
+/**
+ * What the live flows say of the call's times. They carry talk and connect times in ms, so whether the
+ * call was answered comes from those: a `call.start` progress can already say HOLD with no talk at all.
+ */
+function liveTimesOf(data: Record<string, unknown>, flows: Record<string, unknown>[]): LiveTimes {
+  const talk = totalMs(flows, "talkTime");
+  const connect = totalMs(flows, "connectTime");
+  return {
+    startAt: isoTime(data.start) ?? isoTime(flows[0]?.startTime),
+    answered: talk === null && connect === null ? null : (talk ?? 0) > 0 || (connect ?? 0) > 0,
+    duration: wholeSeconds(totalMs(flows, "duration")),
+    billDuration: wholeSeconds(talk),
+  };
 }
 
 /** Caller REMOTE: inbound; caller LOCAL and callee REMOTE: outbound; both LOCAL: internal. */
@@ -85,14 +125,18 @@ function normalizeEnvelope(envelope: Record<string, unknown>, context: Normalize
   if (!type) return unmappedEvent(identity);
 
   const data = callData(envelope);
+  const flows = flowsOf(envelope);
+  const live = flows.length ? liveTimesOf(data, flows) : null;
   const prior = context.calls.get(uniqueid) ?? {};
   const caller = partyOf(data.caller);
   const callee = partyOf(data.callee);
   const destination = text(data.destination);
-  const direction = directionOf(caller, callee, destination) ?? prior.direction ?? null;
-  const talking = TALKING.has(text(data.status)?.toUpperCase() ?? "");
+  // A live flow names its direction: it knows an internal call to a number the parties alone would call outbound.
+  const flowDirection = live ? FLOW_DIRECTIONS[text(data.direction)?.toUpperCase() ?? ""] : undefined;
+  const direction = flowDirection ?? directionOf(caller, callee, destination) ?? prior.direction ?? null;
+  const talking = live?.answered ?? TALKING.has(text(data.status)?.toUpperCase() ?? "");
 
-  const startAt = prior.start_at ?? occurredAt;
+  const startAt = live?.startAt ?? prior.start_at ?? occurredAt;
   const answerAt = prior.answer_at ?? (talking ? occurredAt : null);
   const ended = type === "call.end";
   const endCause = text(data.endCause);
@@ -114,8 +158,8 @@ function normalizeEnvelope(envelope: Record<string, unknown>, context: Normalize
     start_at: startAt,
     answer_at: answerAt,
     end_at: ended ? occurredAt : null,
-    duration: ended ? secondsBetween(startAt, occurredAt) : null,
-    bill_duration: ended ? (answerAt ? secondsBetween(answerAt, occurredAt) : 0) : null,
+    duration: live?.duration ?? (ended ? secondsBetween(startAt, occurredAt) : null),
+    bill_duration: live?.billDuration ?? (ended ? (answerAt ? secondsBetween(answerAt, occurredAt) : 0) : null),
     bridged: answerAt !== null,
     hangup_cause_code: endCause,
     hangup_initiator: initiatorOf(endBy, ended),
