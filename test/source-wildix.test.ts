@@ -221,6 +221,10 @@ describe("Wildix source", () => {
       bill_duration: 0,
     });
 
+    // Ringing for 3 s: time before the answer, not talk.
+    const ringing = await post({ ...progress, time: 1721984079400, data: { ...progress.data, flows: [{ ...progress.data.flows[0], duration: 3000, connectTime: 3000 }] } });
+    expect(await stored(ringing.body.event_id)).toMatchObject({ type: "call.update", status: "ringing", answer_at: null });
+
     // The same call later, shaped as the analytics call:completed flows: ms epoch start, ms durations.
     const flow = {
       flowIndex: 0, startTime: 1721984076337, endTime: 1721984099012, duration: 22675, connectTime: 5084, talkTime: 9033, waitTime: 8558,

@@ -78,10 +78,11 @@ interface LiveTimes {
  */
 function liveTimesOf(data: Record<string, unknown>, flows: Record<string, unknown>[]): LiveTimes {
   const talk = totalMs(flows, "talkTime");
-  const connect = totalMs(flows, "connectTime");
   return {
     startAt: isoTime(data.start) ?? isoTime(flows[0]?.startTime),
-    answered: talk === null && connect === null ? null : (talk ?? 0) > 0 || (connect ?? 0) > 0,
+    // Talk time alone says the parties spoke: connect and wait times add up with it to the duration, so
+    // they are the time before the answer (ringing, queueing), which an unanswered call has too.
+    answered: talk === null ? null : talk > 0,
     duration: wholeSeconds(totalMs(flows, "duration")),
     billDuration: wholeSeconds(talk),
   };
