@@ -106,6 +106,45 @@ describe("Tradersoft preset", () => {
       msisdn: "+15551234567",
     });
   });
+  it("escapes a secret in the body as the body was rendered, whatever Content-Type header the rule sets", async () => {
+    crm.handler = () => json({ code: 0 });
+    const quoted = 'ts"key\\ secret';
+    await createRule({
+      preset: "tradersoft",
+      preset_config: { base_url: crm.url, secret_key: quoted },
+      method: "POST_JSON",
+      headers: { "Content-Type": "text/plain" },
+      params: { secretKey: "config.secret_key", phone: "src" },
+    });
+    const [delivery] = await deliver();
+    expect(delivery.status).toBe("delivered");
+    expect(JSON.parse(crm.requests[0].body)).toEqual({ secretKey: quoted, phone: "+15551234567" });
+  });
+
+  it("refuses a secret changed by an expression or helper, which would be sent as placeholder text", async () => {
+    crm.handler = () => json({ code: 0 });
+    const config = { base_url: crm.url, secret_key: SECRET_KEY };
+    const changes: Array<[Record<string, unknown>, string]> = [
+      [{ params: { secretKey: "$uppercase(config.secret_key)" } }, "params"],
+      [{ params: { sig: "$base64encode('acct:' & config.secret_key)" } }, "params"],
+      [{ params: { part: "$substring(config.secret_key, 3)" } }, "params"],
+      [{ headers: { "X-Trace": "{{upper config.secret_key}}" } }, "headers.X-Trace"],
+      [{ method: "POST_JSON", body_template: '{"key": "{{lower config.secret_key}}"}', content_type: "application/json" }, "body_template"],
+    ];
+    for (const [change, field] of changes) {
+      const previewed = await gw.api("POST", "/api/preview", { webhook: { preset: "tradersoft", preset_config: config, ...change } });
+      expect(previewed.status, JSON.stringify(change)).toBe(422);
+      expect(previewed.body.error.details).toEqual([{ field, message: expect.stringContaining("a secret setting is changed here") }]);
+    }
+    await createRule({ preset: "tradersoft", preset_config: config, params: { secretKey: "$uppercase(config.secret_key)" } });
+    const [delivery] = await deliver();
+    expect(delivery.status).toBe("failed");
+    expect(delivery.last_error).toContain("params: a secret setting is changed here");
+    expect(crm.requests).toHaveLength(0);
+    // Inserted as it is, it is filled in; event text that looks like a placeholder is sent as text.
+    const plain = await gw.api("POST", "/api/preview", { webhook: { preset: "tradersoft", preset_config: config }, event: { type: "call.end", uniqueid: "1", caller_name: "__SECRET__secret_key__" } });
+    expect(plain.status).toBe(200);
+  });
 });
 
 describe("VoIP Cloud preset", () => {

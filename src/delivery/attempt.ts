@@ -6,6 +6,7 @@ import { authOf, PrepareError, type PresetAuth, type SendContext } from "../pres
 import { secretValues } from "../presets/config.js";
 import { presetById } from "../presets/registry.js";
 import { revealSecrets } from "../presets/secrets.js";
+import { bodyEscapeModeOf } from "../render/request.js";
 import type { AttemptRow } from "../store/schema.js";
 import { blockedDestinationOf } from "./address-policy.js";
 import { retryAfterMs, verdictFor, type Verdict } from "./policy.js";
@@ -26,7 +27,10 @@ export interface AttemptDeps {
   signal?: AbortSignal;
 }
 
-type SendingRule = Pick<Webhook, "id" | "updated_at" | "signing" | "secret" | "timeout_ms" | "preset" | "preset_config" | "sqs">;
+type SendingRule = Pick<
+  Webhook,
+  "id" | "updated_at" | "signing" | "secret" | "timeout_ms" | "preset" | "preset_config" | "sqs" | "method" | "body_template" | "content_type"
+>;
 
 interface Reply {
   status: number;
@@ -149,7 +153,7 @@ export async function sendAttempt(
   const notes: string[] = [];
   const note = () => (notes.length ? notes.join("; ") : null);
   try {
-    const request = revealSecrets(delivery.request, secretValues(preset, rule.preset_config));
+    const request = revealSecrets(delivery.request, secretValues(preset, rule.preset_config), bodyEscapeModeOf(rule));
     let reply = await sendOnce(request, delivery.id, rule, auth, context, notes, started);
     if (auth.expired?.(reply.status, reply.excerpt, context)) {
       notes.push(`credentials expired (HTTP ${reply.status}): renewed and sent again`);

@@ -7,7 +7,7 @@ import { evaluateExpression } from "../render/jsonata.js";
 import { RenderError, renderRequest, renderTexts } from "../render/request.js";
 import { renderSqsMessage } from "../render/sqs-message.js";
 import { templateConfig } from "../presets/config.js";
-import { newPlaceholderMark } from "../presets/secrets.js";
+import { alteredSecretIn, newPlaceholderMark } from "../presets/secrets.js";
 import { presetById } from "../presets/registry.js";
 
 /** A delivery about to be created: its rendered request, or why it could not be rendered. */
@@ -33,6 +33,17 @@ async function filterVerdict(webhook: Webhook, event: CanonicalEvent): Promise<b
   }
 }
 
+/**
+ * A secret is filled in only when sent, where its placeholder stands as rendered: one an expression or helper
+ * changed (`$uppercase(config.secret_key)`, a base64 of it) would go out as placeholder text, not the secret.
+ */
+function refuseAlteredSecrets(webhook: Webhook, request: RenderedRequest, mark: string): void {
+  const where = alteredSecretIn(request, mark);
+  if (where === null) return;
+  const field = where === "body" ? (webhook.body_template !== null ? "body_template" : "params") : where;
+  throw new RenderError(field, "a secret setting is changed here (by an expression or helper): secrets are filled in when sent, so they can only be inserted as they are");
+}
+
 /** The rule's request for the event, with its preset's settings and meta; throws RenderError. */
 export async function renderRuleRequest(
   webhook: Webhook,
@@ -45,6 +56,7 @@ export async function renderRuleRequest(
   const mark = newPlaceholderMark();
   const config = templateConfig(preset, webhook.preset_config, mark);
   const request = { ...(await renderRequest(webhook, event, partials, config)), secrets_mark: mark };
+  refuseAlteredSecrets(webhook, request, mark);
   if (Object.keys(preset.meta).length === 0) return request;
   try {
     return { ...request, meta: renderTexts(preset.meta, event, partials, config) };

@@ -1,7 +1,6 @@
 import { randomBytes, toHex } from "../domain/crypto.js";
 import type { RenderedRequest } from "../domain/delivery.js";
-import { escaperFor } from "../render/handlebars/index.js";
-import { escapeModeFor } from "../render/request.js";
+import { escaperFor, type EscapeMode } from "../render/handlebars/index.js";
 
 // A secret setting renders as a placeholder of letters, digits and underscores, which every escape mode
 // leaves intact. The stored request, the delivery log and previews therefore never hold the secret; the
@@ -27,15 +26,14 @@ function replaceIn(text: string, values: Record<string, string>, escape: (value:
   );
 }
 
-function contentTypeOf(request: RenderedRequest): string {
-  const entry = Object.entries(request.headers).find(([name]) => name.toLowerCase() === "content-type");
-  return entry?.[1] ?? "";
-}
-
-/** The request with secret placeholders replaced by their values: URL-encoded in the URL, escaped for the body's type. */
-export function revealSecrets(request: RenderedRequest, values: Record<string, string>): RenderedRequest {
+/**
+ * The request with secret placeholders replaced by their values: URL-encoded in the URL, and in the body
+ * escaped as the body's own values were rendered (`bodyEscape`, from the rule, not from a Content-Type header
+ * the rule may set to something else).
+ */
+export function revealSecrets(request: RenderedRequest, values: Record<string, string>, bodyEscapeMode: EscapeMode): RenderedRequest {
   if (Object.keys(values).length === 0) return request;
-  const bodyEscape = escaperFor(escapeModeFor(contentTypeOf(request)));
+  const bodyEscape = escaperFor(bodyEscapeMode);
   const mark = request.secrets_mark;
   return {
     ...request,
@@ -43,6 +41,30 @@ export function revealSecrets(request: RenderedRequest, values: Record<string, s
     headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, replaceIn(v, values, (s) => s, mark)])),
     body: request.body === null ? null : replaceIn(request.body, values, (s) => (bodyEscape ? bodyEscape(s) : s), mark),
   };
+}
+
+/**
+ * What an expression or helper leaves of a placeholder it changed (re-cased, cut, base64-encoded): the mark,
+ * or a run of its base64 whatever the bytes around it. Such a placeholder could not be filled in when sent.
+ */
+function tracesOf(mark: string): string[] {
+  const base64 = [0, 1, 2].map((offset) => btoa("_".repeat(offset) + mark).slice(4, 20));
+  return [mark.slice(0, 8), ...base64, ...base64.map((run) => run.replace(/\+/g, "-").replace(/\//g, "_"))];
+}
+
+function hasAlteredPlaceholder(text: string, mark: string, traces: string[]): boolean {
+  const rest = text.replace(PLACEHOLDER, (whole, found: string | undefined) => (found === mark ? "" : whole));
+  const lower = rest.toLowerCase();
+  return lower.includes(traces[0]) || traces.slice(1).some((trace) => rest.includes(trace));
+}
+
+/** Where in the request a secret placeholder was changed before being sent: "url", "headers.<name>" or "body"; null if nowhere. */
+export function alteredSecretIn(request: RenderedRequest, mark: string): string | null {
+  const traces = tracesOf(mark);
+  if (hasAlteredPlaceholder(request.url, mark, traces)) return "url";
+  const header = Object.entries(request.headers).find(([, value]) => hasAlteredPlaceholder(value, mark, traces));
+  if (header) return `headers.${header[0]}`;
+  return request.body !== null && hasAlteredPlaceholder(request.body, mark, traces) ? "body" : null;
 }
 
 /** The request as shown to people: every secret placeholder as `****`. */

@@ -48,6 +48,12 @@ export function escapeModeFor(contentType: string): EscapeMode {
   return "none";
 }
 
+/** How a value is escaped where it stands in the rule's body: by its template's content type, or as its params are encoded. */
+export function bodyEscapeModeOf(rule: Pick<RenderableRule, "method" | "body_template" | "content_type">): EscapeMode {
+  if (rule.body_template !== null) return escapeModeFor(rule.content_type);
+  return rule.method === "POST" ? "url" : "json";
+}
+
 /** A param value as sent in a query string or form: objects and arrays as JSON, null as empty. */
 function paramText(value: unknown): string {
   if (value === null) return "";
@@ -157,7 +163,7 @@ export async function renderRequest(
   let contentType: string | null = null;
   if (rule.body_template !== null) {
     const template = rule.body_template;
-    const escape = escapeModeFor(rule.content_type);
+    const escape = bodyEscapeModeOf(rule);
     body = await attempt("body_template", () => renderTemplate(template, context, { partials, escape }));
     contentType = rule.content_type;
   } else {
