@@ -227,6 +227,15 @@ describe("preview", () => {
 
     const notMatching = await gw.api("POST", "/api/preview", { webhook: { ...rule, events: ["call.start"] } });
     expect(notMatching.body.matches).toBe(false);
+
+    // A rule for one source: an inline event or a sample, from no source, is taken as from it; a stored event is checked.
+    const other = await createSource(gw, "other PBX");
+    const forOne = { ...rule, source_ids: [source.id] };
+    expect((await gw.api("POST", "/api/preview", { webhook: forOne, event: callEvent() })).body.matches).toBe(true);
+    expect((await gw.api("POST", "/api/preview", { webhook: forOne, sample: "wildix" })).body.matches).toBe(true);
+    expect((await gw.api("POST", "/api/preview", { webhook: forOne, event_id: stored.body.event_id })).body.matches).toBe(true);
+    const fromOther = await ingest(gw, other, callEvent({ uniqueid: "other.1" }));
+    expect((await gw.api("POST", "/api/preview", { webhook: forOne, event_id: fromOther.body.event_id })).body.matches).toBe(false);
   });
 
   it("reports a render error as 422 with the failing field", async () => {

@@ -15,7 +15,7 @@ import { ExpressionError } from "../render/jsonata.js";
 import { RenderError } from "../render/request.js";
 import { authOf } from "../presets/auth.js";
 import { presetById } from "../presets/registry.js";
-import { eventOfPayload, SAMPLE_IDS, sampleEvent } from "../sources/samples.js";
+import { eventOfPayload, SAMPLE_IDS, SAMPLE_SOURCE_ID, sampleEvent } from "../sources/samples.js";
 import { canonicalOf } from "../store/events.js";
 import type { AppDeps } from "./deps.js";
 import { readBody } from "./http.js";
@@ -31,6 +31,9 @@ export const previewEventSchema = z.object({
   event_id: z.string().max(64).optional(),
   sample: z.enum(SAMPLE_IDS).optional(),
 });
+
+/** The source_id of an event given inline, which came from no source. */
+const INLINE_SOURCE_ID = "preview";
 
 /** The ways of naming the event; at most one may be given. */
 const EVENT_CHOICES = ["event", "event_id", "sample"] as const;
@@ -50,7 +53,7 @@ export async function previewEvent(
   if (input.event_id) return canonicalOf(found(await deps.store.events.get(input.event_id), "event", input.event_id));
   const now = isoAt(deps.clock.now());
   if (input.sample) return sampleEvent(input.sample, now).event;
-  return eventFromPayload(input.event ?? SAMPLE_EVENT, now, { event_id: "evt_preview", source_id: "preview" });
+  return eventFromPayload(input.event ?? SAMPLE_EVENT, now, { event_id: "evt_preview", source_id: INLINE_SOURCE_ID });
 }
 
 /** The idempotency key a preview shows where a delivery's id will be. */
@@ -80,7 +83,10 @@ export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalE
       timestampSeconds: Math.floor(deps.clock.now() / 1000),
       body: request.body ?? "",
     });
-    const matches = ruleApplies({ ...webhook, enabled: true }, event) && (await filterPasses(webhook, event));
+    // An event from no source (a sample, one given inline) is taken as from one of the rule's sources.
+    const unsourced = event.source_id === INLINE_SOURCE_ID || event.source_id === SAMPLE_SOURCE_ID;
+    const matches =
+      ruleApplies({ ...webhook, enabled: true, source_ids: unsourced ? [] : webhook.source_ids }, event) && (await filterPasses(webhook, event));
     const shown = request.sqs
       ? messageView(request, signature)
       : { transport: "http" as const, ...requestView({ ...request, headers: { ...request.headers, ...presetHeaders, ...signature } }) };

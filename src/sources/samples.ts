@@ -159,10 +159,13 @@ export function eventOfPayload(
   return canonicalEvent(best, { ...origin, source: kind });
 }
 
+/** The source_id of a sample, which came from no source. */
+export const SAMPLE_SOURCE_ID = "sample";
+
 /** One sample as its canonical event: event_id `evt_sample_<id>`, source_id `sample`, `raw` the payload. */
 export function sampleEvent(id: SampleId, nowIso: string): SampleEvent {
   const { label, payload } = SAMPLE_PAYLOADS[id];
-  const event = eventOfPayload(id, payload, nowIso, { event_id: `evt_sample_${id}`, source_id: "sample" });
+  const event = eventOfPayload(id, payload, nowIso, { event_id: `evt_sample_${id}`, source_id: SAMPLE_SOURCE_ID });
   return { id, source: id, label, event };
 }
 
