@@ -41,6 +41,9 @@ const envSchema = z.object({
   RETENTION_DAYS: z.coerce.number(NOT_A_NUMBER).int("must be a whole number of days").min(0).default(30),
 });
 
+/** The environment variables the gateway reads, by name (on Workers: its vars and secrets). */
+export type EnvVars = Partial<Record<keyof z.input<typeof envSchema>, string>>;
+
 /** The gateway's settings, read from the environment by `envSchema`. */
 const configSchema = envSchema.transform((env) => ({
   port: env.PORT,

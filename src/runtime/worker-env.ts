@@ -1,24 +1,21 @@
 import type { D1Database, Queue } from "@cloudflare/workers-types";
+import type { EnvVars } from "../config.js";
 
 /** A queue message: a wake-up call for one delivery. The delivery itself (and its schedule) lives in D1. */
 export interface DeliveryMessage {
   delivery_id: string;
 }
 
-/** The Worker's bindings (wrangler.toml) and its vars and secrets (the names of DESIGN.md's configuration). */
-export interface WorkerEnv {
+/** The Worker's bindings (wrangler.toml) and its vars and secrets (README, Configuration). */
+export type WorkerEnv = EnvVars & {
   DB: D1Database;
   DELIVERIES: Queue<DeliveryMessage>;
-  ADMIN_TOKEN?: string;
-  ENCRYPTION_KEY?: string;
-  LOG_LEVEL?: string;
-  OUTBOUND_ALLOW?: string;
-}
+};
 
 /** Where messages go once the consumer has failed on them `max_retries` times (wrangler.toml). */
 export const DEAD_LETTER_QUEUE = "call-event-deliveries-dlq";
 
 /** The string-valued part of the env, for the configuration schema shared with Node. */
 export function varsOf(env: WorkerEnv): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(env).filter(([, value]) => typeof value === "string"));
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
 }

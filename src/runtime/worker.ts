@@ -119,7 +119,7 @@ function startFailure(error: unknown): Response {
   return Response.json({ error: { code: "not_configured", message: `Configuration error: ${message}` } }, { status: 500 });
 }
 
-/** The Worker's handlers: HTTP (API, ingest, console), the delivery queue and its dead letters, and the cron (sweep, expiry). */
+/** The Worker's handlers: HTTP (API, ingest, console), the delivery queue and its dead letters, and the cron (see `cronJobs`). */
 export function createWorker(options: WorkerOptions = {}) {
   // Built once per isolate and env; a failed build (bad configuration) is retried on the next request.
   const gateways = new WeakMap<WorkerEnv, Promise<WorkerGateway>>();
