@@ -1,8 +1,8 @@
 import { Validator } from "@cfworker/json-schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { deliveryFilterSchema } from "../src/api/deliveries.js";
-import { eventFilterSchema } from "../src/api/events.js";
+import { deliveryFilterSchema } from "../src/domain/delivery.js";
+import { eventFilterSchema } from "../src/domain/event.js";
 import { pageSchema } from "../src/api/http.js";
 import { previewEventSchema, previewSchema } from "../src/api/preview.js";
 import { createWebhookRequestSchema } from "../src/api/webhook-create.js";

@@ -1,7 +1,6 @@
 import { Hono } from "hono";
-import { z } from "zod";
 import { isoAt } from "../clock.js";
-import { DELIVERY_STATUSES } from "../domain/delivery.js";
+import { deliveryFilterSchema } from "../domain/delivery.js";
 import { found, GatewayError } from "../domain/errors.js";
 import { renderDraft } from "../delivery/plan.js";
 import { canonicalOf } from "../store/events.js";
@@ -10,12 +9,6 @@ import { handOver } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { filterOf, pageQuery } from "./http.js";
 import { deliveryView } from "./views.js";
-
-export const deliveryFilterSchema = z.object({
-  webhook_id: z.string().max(64).optional(),
-  event_id: z.string().max(64).optional(),
-  status: z.enum(DELIVERY_STATUSES).optional(),
-}).strict();
 
 export function deliveryRoutes(deps: AppDeps) {
   const { store, clock } = deps;

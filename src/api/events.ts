@@ -1,15 +1,9 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import { eventFilterSchema } from "../domain/event.js";
 import { found } from "../domain/errors.js";
 import type { AppDeps } from "./deps.js";
 import { filterOf, pageQuery } from "./http.js";
 import { deliveryView, eventDetail, eventSummary } from "./views.js";
-
-export const eventFilterSchema = z.object({
-  type: z.string().max(64).optional(),
-  source_id: z.string().max(64).optional(),
-  uniqueid: z.string().max(256).optional(),
-}).strict();
 
 export function eventRoutes({ store }: AppDeps) {
   const app = new Hono();

@@ -1,8 +1,26 @@
+import { z } from "zod";
+
 /** pending -> delivering -> delivered | failed (retries exhausted or not retryable: the dead-letter list). */
 export const DELIVERY_STATUSES = ["pending", "delivering", "delivered", "failed"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /** A delivery in these states is not finished: it is still to be sent, or being sent. */
 export const UNFINISHED_STATUSES: DeliveryStatus[] = ["pending", "delivering"];
+
+/** Deliveries waiting in the outbox, counted by the store (metrics read it at scrape time). */
+export interface QueueDepth {
+  pending: number;
+  /** Pending deliveries whose time has come: the backlog. */
+  due: number;
+  delivering: number;
+}
+
+/** `GET /api/deliveries`'s filters. */
+export const deliveryFilterSchema = z.object({
+  webhook_id: z.string().max(64).optional(),
+  event_id: z.string().max(64).optional(),
+  status: z.enum(DELIVERY_STATUSES).optional(),
+}).strict();
+export type DeliveryFilter = z.output<typeof deliveryFilterSchema>;
 
 /** The exact request a delivery sends, rendered once when the delivery is created. */
 export interface RenderedRequest {

@@ -103,3 +103,11 @@ export function canonicalEvent(
   const { dedupe_key: _key, call_state: _state, raw, type, ...fields } = normalized;
   return { event_id: origin.event_id, type, source: origin.source, source_id: origin.source_id, ...fields, raw };
 }
+
+/** `GET /api/events`'s filters. */
+export const eventFilterSchema = z.object({
+  type: z.string().max(64).optional(),
+  source_id: z.string().max(64).optional(),
+  uniqueid: z.string().max(256).optional(),
+}).strict();
+export type EventFilter = z.output<typeof eventFilterSchema>;

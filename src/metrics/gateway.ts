@@ -1,15 +1,8 @@
+import type { QueueDepth } from "../domain/delivery.js";
 import { Counter, exposeGauge, exposition, Histogram } from "./registry.js";
 
 /** Why a delivery ended failed: at rendering, by its receiver's answers, or on the way to an attempt. */
 export type FailureReason = "render" | "not_retryable" | "retries_exhausted" | "gone" | "unsendable" | "dead_letter";
-
-/** Deliveries waiting in the outbox, counted by the store at scrape time. */
-export interface QueueDepth {
-  pending: number;
-  /** Pending deliveries whose time has come: the backlog. */
-  due: number;
-  delivering: number;
-}
 
 const SECONDS_FAST = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const SECONDS_ATTEMPT = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

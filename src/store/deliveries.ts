@@ -3,15 +3,9 @@ import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { rowWriter, updateStatement } from "./driver-sql.js";
 import type { GroupCommit } from "./group-commit.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
-import { UNFINISHED_STATUSES, type DeliveryStatus } from "../domain/delivery.js";
+import { UNFINISHED_STATUSES, type DeliveryFilter, type QueueDepth } from "../domain/delivery.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import { openDelivery, sealDelivery } from "./sealed-rows.js";
-
-export interface DeliveryFilter {
-  webhook_id?: string;
-  event_id?: string;
-  status?: DeliveryStatus;
-}
 
 /** Due to be sent: pending and its time has come, or claimed by a dispatcher whose lease ran out (it crashed). */
 const isDue = (nowMs: number) =>
@@ -108,7 +102,7 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       return rows.length > 0;
     },
     /** Deliveries not settled yet, by status, and how many pending ones are due now: the queue depth. */
-    async depth(nowMs: number): Promise<{ pending: number; due: number; delivering: number }> {
+    async depth(nowMs: number): Promise<QueueDepth> {
       const rows = await db
         .select({
           status: deliveries.status,

@@ -1,7 +1,6 @@
 import { and, count, desc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import { isoAt } from "../clock.js";
-import type { CallState } from "../domain/event.js";
-import type { CanonicalEvent } from "../domain/event.js";
+import type { CallState, CanonicalEvent, EventFilter } from "../domain/event.js";
 import { UNFINISHED_STATUSES } from "../domain/delivery.js";
 import { firstIdAt, ID_PREFIX } from "../domain/ids.js";
 import type { SecretBox } from "../domain/secret-box.js";
@@ -10,12 +9,6 @@ import { rowWriter } from "./driver-sql.js";
 import { sealDelivery } from "./sealed-rows.js";
 import type { GroupCommit } from "./group-commit.js";
 import { attempts, calls, deliveries, events, type AttemptRow, type CallRow, type DeliveryRow, type EventRow } from "./schema.js";
-
-export interface EventFilter {
-  type?: string;
-  source_id?: string;
-  uniqueid?: string;
-}
 
 export function canonicalOf(row: EventRow): CanonicalEvent {
   return { event_id: row.id, type: row.type, source: row.source, source_id: row.source_id, ...row.fields, raw: row.raw };
