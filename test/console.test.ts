@@ -237,7 +237,7 @@ describe("console", () => {
     const errorOf = (label: string) => page.getByLabel(label, { exact: true }).evaluate((el) => document.getElementById(el.getAttribute("aria-describedby") ?? "")?.textContent);
     expect(await errorOf("Name")).toBeTruthy();
     expect(await errorOf("URL")).toBeTruthy();
-    expect(await page.getByRole("group", { name: "Events", exact: true }).locator(".field-error").textContent()).toContain("Too small");
+    expect(await page.getByRole("group", { name: "Events", exact: true }).locator(".field-error").textContent()).toContain("must have at least one item");
     // Focus lands on the first field in error, for keyboard users.
     expect(await page.evaluate(() => document.activeElement?.closest(".field")?.querySelector("label")?.textContent)).toBe("Name");
     expect((await gw.api("GET", "/api/webhooks")).body.data).toEqual([]);

@@ -99,6 +99,6 @@ describe("RETENTION_DAYS", () => {
     expect(configFromEnv({ RETENTION_DAYS: "365" }).retentionDays).toBe(365);
     expect(() => configFromEnv({ RETENTION_DAYS: "a month" })).toThrow("RETENTION_DAYS: must be a number");
     expect(() => configFromEnv({ RETENTION_DAYS: "1.5" })).toThrow("RETENTION_DAYS: must be a whole number of days");
-    expect(() => configFromEnv({ RETENTION_DAYS: "-1" })).toThrow(/^RETENTION_DAYS: Too small/);
+    expect(() => configFromEnv({ RETENTION_DAYS: "-1" })).toThrow(/^RETENTION_DAYS: must be at least 0$/);
   });
 });

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 
 export interface FieldProblem {
   field: string;
@@ -17,6 +17,46 @@ export class GatewayError extends Error {
     this.name = "GatewayError";
   }
 }
+
+type Issue = z.core.$ZodRawIssue;
+
+const UNITS: Record<string, [string, string]> = { string: ["character", "characters"], array: ["item", "items"], set: ["item", "items"] };
+
+function countOf(origin: unknown, n: number): string {
+  const unit = UNITS[String(origin)];
+  return unit ? `${n} ${n === 1 ? unit[0] : unit[1]}` : String(n);
+}
+
+/**
+ * zod's own messages in the words of this API ("must be at most 20", not "Too big: expected number to be
+ * <=20"), for the checks a schema gives no message of its own; undefined leaves zod's.
+ */
+function plainMessage(issue: Issue): string | undefined {
+  switch (issue.code) {
+    case "too_small": {
+      const min = Number(issue.minimum);
+      if (issue.origin === "string" && min === 1) return "must not be empty";
+      if (issue.origin === "array" && min === 1) return "must have at least one item";
+      const verb = issue.origin === "array" || issue.origin === "set" ? "must have" : "must be";
+      return issue.inclusive === false ? `${verb} more than ${countOf(issue.origin, min)}` : `${verb} at least ${countOf(issue.origin, min)}`;
+    }
+    case "too_big": {
+      const max = Number(issue.maximum);
+      const verb = issue.origin === "array" || issue.origin === "set" ? "must have" : "must be";
+      return issue.inclusive === false ? `${verb} less than ${countOf(issue.origin, max)}` : `${verb} at most ${countOf(issue.origin, max)}`;
+    }
+    case "invalid_type":
+      return issue.input === undefined ? "is required" : `must be ${/^[aeio]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
+    case "invalid_value":
+      return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.map((v: unknown) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_key":
+      return issue.issues[0]?.message;
+    default:
+      return undefined;
+  }
+}
+
+z.config({ customError: plainMessage });
 
 export function fieldProblems(error: z.ZodError, prefix = ""): FieldProblem[] {
   return error.issues.map((issue) => {
