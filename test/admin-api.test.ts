@@ -126,6 +126,22 @@ describe("webhooks", () => {
     for (const field of ["name", "events.0", "method", "url", "retries", "headers.Bad Header"]) {
       expect(fields).toContain(field);
     }
+    // In plain words, not the validator's ("Too small: expected string to have >=1 characters").
+    const messages = Object.fromEntries(bad.body.error.details.map((d: { field: string; message: string }) => [d.field, d.message]));
+    expect(messages).toMatchObject({
+      name: "must not be empty",
+      method: 'must be one of "GET", "POST", "POST_JSON", "PUT", "PATCH"',
+      retries: "must be at least 0",
+      "headers.Bad Header": "is not a valid header name",
+    });
+    const sparse = await gw.api("POST", "/api/webhooks", { name: "x", events: [], url: "https://example.com", retries: 99, timeout_ms: "soon" });
+    expect(sparse.body.error.details).toEqual(
+      expect.arrayContaining([
+        { field: "events", message: "must have at least one item" },
+        { field: "retries", message: "must be at most 20" },
+        { field: "timeout_ms", message: "must be a number" },
+      ]),
+    );
     const both = await gw.api("POST", "/api/webhooks", {
       name: "x", events: ["call.end"], url: "https://example.com", params: { a: "src" }, body_template: "{}",
     });
