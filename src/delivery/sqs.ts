@@ -1,7 +1,7 @@
 import { AwsV4Signer } from "aws4fetch";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { isFifoQueue, sqsRegion, type SqsSettings } from "../domain/sqs.js";
-import { PrepareError, type Judgement } from "../presets/auth.js";
+import { PrepareError, type Judgement } from "../presets/send-hooks.js";
 import { USER_AGENT } from "../render/request.js";
 import { sqsVerdictFor } from "./policy.js";
 import { SIGNATURE_HEADER } from "./signing.js";

@@ -2,7 +2,7 @@ import type { RenderedRequest } from "../domain/delivery.js";
 import { blockedDestinationOf } from "../delivery/address-policy.js";
 import { verdictFor } from "../delivery/policy.js";
 import type { TransportReply } from "../delivery/transport.js";
-import { PrepareError, type Judgement, type Prepared, type PresetAuth, type SendContext } from "./auth.js";
+import { PrepareError, type Judgement, type Prepared, type PresetAuth, type SendContext } from "./send-hooks.js";
 
 // Salesforce REST (research/crm-apis.md): OAuth 2.0 token from {My Domain}/services/oauth2/token, a Task
 // per call, SOSL to find the caller. Tokens are cached per rule in this process and dropped when Salesforce

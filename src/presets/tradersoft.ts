@@ -1,4 +1,4 @@
-import type { Judgement, PresetAuth } from "./auth.js";
+import type { Judgement, PresetAuth } from "./send-hooks.js";
 
 /** The interlayer's reply codes (research/crm-apis.md). */
 const CODES: Record<number, string> = {

@@ -1,5 +1,5 @@
 import { hmacSha256, toHex } from "../domain/crypto.js";
-import type { PresetAuth } from "./auth.js";
+import type { PresetAuth } from "./send-hooks.js";
 
 /** VoIP Cloud verifies `ms-signature: sha256=<hex HMAC-SHA256 of the body>`, keyed by the shared secret. */
 export const voipcloudAuth: PresetAuth = {
