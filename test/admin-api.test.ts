@@ -154,6 +154,23 @@ describe("webhooks", () => {
     expect(unknownSource.body.error.details[0].field).toBe("source_ids.0");
   });
 
+  it("refuses headers the HTTP layer sets from the URL and body, and header values with control characters", async () => {
+    const rule = { name: "x", events: ["call.end"], url: "https://example.com" };
+    for (const name of ["Content-Length", "transfer-encoding", "Connection", "Keep-Alive", "Upgrade", "Expect", "TE", "Trailer", "Host"]) {
+      const bad = await gw.api("POST", "/api/webhooks", { ...rule, headers: { [name]: "5" } });
+      expect(bad.status, name).toBe(400);
+      expect(bad.body.error.details, name).toEqual([
+        { field: `headers.${name}`, message: "is set by the gateway's HTTP layer from the URL and body: leave it out" },
+      ]);
+    }
+    const control = await gw.api("POST", "/api/preview", { webhook: { url: "https://example.com", headers: { "X-Name": "a\u0001b" } } });
+    expect(control.status).toBe(400);
+    expect(control.body.error.details).toEqual([
+      { field: "headers.X-Name", message: "contains a control character, which a header value cannot carry (tab excepted)" },
+    ]);
+    expect((await gw.api("POST", "/api/webhooks", { ...rule, headers: { "X-Tabbed": "a\tb" } })).status).toBe(201);
+  });
+
   it("refuses a __proto__ key anywhere in a body, naming where, instead of dropping it", async () => {
     const params = JSON.parse('{"phone": "src", "\\u005f_proto__": "src"}');
     const bad = await gw.api("POST", "/api/webhooks", { name: "x", events: ["call.end"], url: "https://example.com", params });

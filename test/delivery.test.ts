@@ -414,4 +414,21 @@ describe("render failures", () => {
       expect(new TextDecoder().decode(bytes)).toBe(caller_name);
     }
   });
+
+  it("fails a delivery whose header value would carry a control character, which HTTP clients refuse, naming the header", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/caller`, headers: { "X-Name": "{{caller_name}}" } });
+    for (const [caller_name, code] of [["a\u0001b", "U+0001"], ["a\u007fb", "U+007F"]]) {
+      const preview = await gw.api("POST", `/api/webhooks/${hook.id}/preview`, { event: callEvent({ caller_name }) });
+      expect(preview.status).toBe(422);
+      expect(preview.body.error.details[0].field).toBe("headers.X-Name");
+      const [delivery] = await deliveriesOf(gw, await deliverOne(callEvent({ caller_name })));
+      expect(delivery).toMatchObject({ status: "failed", attempt_count: 1 });
+      expect(delivery.attempts[0].error).toBe(
+        `render failed: headers.X-Name: rendered value contains the control character ${code}, which a header value cannot carry (only tab is allowed)`,
+      );
+    }
+    expect(receiver.requests).toHaveLength(0);
+    await deliverOne(callEvent({ caller_name: "a\tb" }));
+    expect(receiver.requests[0].headers["x-name"]).toBe("a\tb");
+  });
 });

@@ -13,6 +13,22 @@ export const SIGNINGS = ["standard", "hmac-hex", "none"] as const;
 export const TRANSPORTS = ["http", "sqs"] as const;
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What an HTTP header value cannot carry (RFC 9110 field-value): any control character but horizontal tab. */
+export const HEADER_VALUE_CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+/**
+ * Headers the HTTP layer writes from the request itself: a rule's value would contradict it (a wrong
+ * Content-Length fails every attempt) or be dropped (Workers set Host from the URL).
+ */
+const TRANSPORT_HEADERS = new Set(["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "expect", "te", "trailer", "host"]);
+const headerName = z
+  .string()
+  .regex(HEADER_NAME, "is not a valid header name")
+  .max(256)
+  .refine((name) => !TRANSPORT_HEADERS.has(name.toLowerCase()), "is set by the gateway's HTTP layer from the URL and body: leave it out");
+const headerValue = z
+  .string()
+  .max(8192)
+  .refine((value) => !HEADER_VALUE_CONTROL.test(value), "contains a control character, which a header value cannot carry (tab excepted)");
 const expression = z.string().min(1).max(20_000);
 
 /** `params`: an object of JSONata expressions, or one JSONata expression that yields an object. */
@@ -35,7 +51,7 @@ export const webhookFieldsSchema = z
       .max(4096)
       // A URL may start with an expression ({{{config.base_url}}}); what it renders to is checked to be http(s).
       .regex(/^(https?:\/\/\S|\{\{)/i, "must be an http:// or https:// URL (Handlebars expressions allowed)"),
-    headers: z.record(z.string().regex(HEADER_NAME, "is not a valid header name").max(256), z.string().max(8192)),
+    headers: z.record(headerName, headerValue),
     params: paramsSchema.nullable(),
     body_template: z.string().min(1).max(100_000).nullable(),
     content_type: z.string().min(1).max(200),

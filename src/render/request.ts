@@ -1,6 +1,6 @@
 import type { CanonicalEvent } from "../domain/event.js";
 import type { RenderedRequest } from "../domain/delivery.js";
-import { httpMethodOf, type Params, type WebhookSpec } from "../domain/webhook.js";
+import { HEADER_VALUE_CONTROL, httpMethodOf, type Params, type WebhookSpec } from "../domain/webhook.js";
 import { evaluationContext } from "./context.js";
 import { evaluateExpression } from "./jsonata.js";
 import { MAX_STORED_TEXT_BYTES, utf8Length } from "../domain/utf8.js";
@@ -98,6 +98,15 @@ function withoutRaw(event: CanonicalEvent): Record<string, unknown> {
   return fields;
 }
 
+/** Why a rendered header value cannot be sent, or null: HTTP clients refuse a control character other than tab. */
+function headerValueProblem(value: string): string | null {
+  const control = HEADER_VALUE_CONTROL.exec(value)?.[0];
+  if (control === undefined) return null;
+  if (control === "\r" || control === "\n") return "rendered value contains a line break";
+  const code = `U+${control.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+  return `rendered value contains the control character ${code}, which a header value cannot carry (only tab is allowed)`;
+}
+
 function renderHeaders(
   headers: Record<string, string>,
   context: Record<string, unknown>,
@@ -106,7 +115,8 @@ function renderHeaders(
   const out: Record<string, string> = {};
   for (const [name, template] of Object.entries(headers)) {
     const value = renderTemplate(template, context, { partials, escape: "none" });
-    if (/[\r\n\0]/.test(value)) throw new RenderError(`headers.${name}`, "rendered value contains a line break");
+    const problem = headerValueProblem(value);
+    if (problem) throw new RenderError(`headers.${name}`, problem);
     out[name] = value;
   }
   return out;
