@@ -205,6 +205,20 @@ describe("VoIP Cloud preset", () => {
     expect(delivery.attempts[0].status_code).toBe(401);
   });
 
+  it("fails at once, naming the header, a request whose header gets a secret the HTTP client refuses", async () => {
+    // The secret is filled in only when sending, past the checks made when rendering.
+    await createRule({
+      preset: "voipcloud",
+      preset_config: { base_url: crm.url, provider_user: "pbx-acme", api_code: "ACME-01", signing_secret: "a\u0001b" },
+      headers: { "X-Key": "{{config.signing_secret}}" },
+    });
+    const [delivery] = await deliver(callEvent({ type: "call.end" }));
+    expect(delivery).toMatchObject({ status: "failed", attempt_count: 1 });
+    // Node's client refuses to send it; Workers send it, and the receiver's HTTP server answers 400.
+    expect(delivery.attempts[0].error).toMatch(/^(fetch failed: invalid X-Key header \(UND_ERR_INVALID_ARG\)|HTTP 400)$/);
+    expect(crm.requests).toHaveLength(0);
+  });
+
   it("previews the body with the signature masked", async () => {
     const rule = await createRule({
       preset: "voipcloud",

@@ -10,7 +10,7 @@ import { revealSecrets } from "../presets/secrets.js";
 import { bodyEscapeModeOf } from "../render/request.js";
 import type { AttemptRow } from "../store/schema.js";
 import { blockedDestinationOf } from "./address-policy.js";
-import { retryAfterMs, verdictFor, type Verdict } from "./policy.js";
+import { requestRefused, retryAfterMs, verdictFor, type Verdict } from "./policy.js";
 import { signatureHeaders } from "./signing.js";
 import { judgeSqsReply, messageAttributes, sendMessageInput, sendSqsMessage } from "./sqs.js";
 import type { Transport } from "./transport.js";
@@ -46,6 +46,8 @@ function describeFailure(error: unknown, timeoutMs: number, stopping?: AbortSign
   const blocked = blockedDestinationOf(e);
   if (blocked) return blocked.message;
   if (e.name === "TimeoutError" || e.name === "AbortError") return `timed out after ${timeoutMs} ms`;
+  // The client's reason names what it refused ("invalid x-key header"); its code alone does not.
+  if (requestRefused(e)) return `${e.message}: ${e.cause?.message} (${e.cause?.code})`;
   const cause = e.cause?.code ?? e.cause?.message;
   return cause ? `${e.message}: ${cause}` : e.message;
 }
@@ -178,8 +180,9 @@ export async function sendAttempt(
       retryAfterMs: judged.retryAfterMs ?? retryAfterMs(reply.headers.get("retry-after"), deps.clock.now()),
     };
   } catch (error) {
-    // A refused destination stays refused until the rule or OUTBOUND_ALLOW changes: not worth a retry.
-    const permanent = (error instanceof PrepareError && !error.retryable) || blockedDestinationOf(error) !== null;
+    // A refused destination stays refused until the rule or OUTBOUND_ALLOW changes, a request the HTTP client
+    // refuses until the rule changes: neither is worth a retry.
+    const permanent = (error instanceof PrepareError && !error.retryable) || blockedDestinationOf(error) !== null || requestRefused(error);
     const verdict = permanent ? "fail" : "retry";
     const failed = { ...row, duration_ms: elapsed(), error: describeFailure(error, rule.timeout_ms, deps.signal), note: note() };
     return { row: failed, verdict, retryAfterMs: null };

@@ -33,6 +33,18 @@ export function verdictFor(status: number | null): Verdict {
 }
 
 /**
+ * undici's codes for a request it will not send as given (a header value it refuses, an option it does not
+ * support): the same stored request would be refused on every retry.
+ */
+const REFUSED_REQUEST_CODES = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"]);
+
+/** Whether a transport error is the HTTP client refusing the request itself, rather than a failure on the way. */
+export function requestRefused(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === "string" && REFUSED_REQUEST_CODES.has(code);
+}
+
+/**
  * What an SQS error means for the delivery. SQS answers most errors with HTTP 400, throttling included, so
  * the code decides: a pause (throttling, a service hiccup) is retried; bad credentials, a missing queue or
  * a message SQS refuses would be refused again, as 401/403/404/400 are for HTTP. Codes are written without
