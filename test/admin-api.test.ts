@@ -171,6 +171,31 @@ describe("webhooks", () => {
     expect((await gw.api("POST", "/api/webhooks", { ...rule, headers: { "X-Tabbed": "a\tb" } })).status).toBe(201);
   });
 
+  it("refuses a URL with user:password or a #fragment, which would be shown but never sent", async () => {
+    const rule = { name: "x", events: ["call.end"] };
+    const credentials = "user:password in a URL is never sent: put the credentials in an Authorization header instead";
+    const fragment = "a #fragment is never sent: leave it out (a # inside a value is written %23)";
+    for (const [url, message] of [
+      ["http://user:pass@example.com/calls", credentials],
+      ["https://{{{config.user}}}:x@example.com/", credentials],
+      ["https://example.com/calls#top", fragment],
+      ["https://example.com/calls?ext={{agent.extension}}#{{src}}", fragment],
+    ]) {
+      const bad = await gw.api("POST", "/api/webhooks", { ...rule, url });
+      expect(bad.status, url).toBe(400);
+      expect(bad.body.error.details, url).toEqual([{ field: "url", message }]);
+    }
+    for (const url of ["https://example.com/c?email=a@example.com", "https://example.com/{{#if src}}in{{else}}out{{/if}}"]) {
+      expect((await gw.api("POST", "/api/webhooks", { ...rule, url })).status, url).toBe(201);
+    }
+    const preset_config = { instance_url: "https://u:p@acme.my.salesforce.com", client_id: "id", client_secret: "secret" };
+    const presetUrl = await gw.api("POST", "/api/webhooks", { name: "sf", preset: "salesforce", preset_config });
+    expect(presetUrl.status).toBe(400);
+    expect(presetUrl.body.error.details).toEqual([
+      { field: "preset_config.instance_url", message: "must not carry user:password, which is never sent" },
+    ]);
+  });
+
   it("refuses a __proto__ key anywhere in a body, naming where, instead of dropping it", async () => {
     const params = JSON.parse('{"phone": "src", "\\u005f_proto__": "src"}');
     const bad = await gw.api("POST", "/api/webhooks", { name: "x", events: ["call.end"], url: "https://example.com", params });
@@ -286,6 +311,26 @@ describe("preview", () => {
     expect(template.body.error.details).toEqual([{ field: "body_template", message: 'line 2, column 9: Missing helper: "nope"' }]);
     const invalid = await gw.api("POST", "/api/preview", { webhook: { url: "nope" } });
     expect(invalid.status).toBe(400);
+  });
+
+  it("reports a URL that renders user:password or a #fragment as 422 on url; {{value}} encodes a # in the value", async () => {
+    const preview = (url: string, caller_name: string) =>
+      gw.api("POST", "/api/preview", { webhook: { method: "GET", url, params: { n: "src" } }, event: callEvent({ caller_name }) });
+    const credentials = await preview("http://{{{caller_name}}}/calls", "user:pass@example.com");
+    expect(credentials.status).toBe(422);
+    expect(credentials.body.error.details).toEqual([{
+      field: "url",
+      message: "the rendered URL carries user:password, which is never sent: put the credentials in an Authorization header instead",
+    }]);
+    const fragment = await preview(`${receiver.url}/calls?name={{{caller_name}}}`, "Jane#e");
+    expect(fragment.status).toBe(422);
+    expect(fragment.body.error.details).toEqual([{
+      field: "url",
+      message: "the rendered URL has a #fragment, which is never sent: insert the value with {{value}} (URL-encoded), not {{{value}}}",
+    }]);
+    const encoded = await preview(`${receiver.url}/calls?name={{caller_name}}`, "Jane#e");
+    expect(encoded.status).toBe(200);
+    expect(encoded.body.url).toBe(`${receiver.url}/calls?name=Jane%23e&n=%2B15551234567`);
   });
 });
 

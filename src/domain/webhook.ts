@@ -31,6 +31,9 @@ const headerValue = z
   .refine((value) => !HEADER_VALUE_CONTROL.test(value), "contains a control character, which a header value cannot carry (tab excepted)");
 const expression = z.string().min(1).max(20_000);
 
+/** A template's literal text, its Handlebars expressions left out: what every rendering of it contains. */
+const literalText = (template: string) => template.replace(/\{\{[^]*?\}\}\}?/g, "");
+
 /** `params`: an object of JSONata expressions, or one JSONata expression that yields an object. */
 export const paramsSchema = z.union([z.record(z.string().min(1).max(256), expression), expression]);
 
@@ -50,7 +53,13 @@ export const webhookFieldsSchema = z
       .string()
       .max(4096)
       // A URL may start with an expression ({{{config.base_url}}}); what it renders to is checked to be http(s).
-      .regex(/^(https?:\/\/\S|\{\{)/i, "must be an http:// or https:// URL (Handlebars expressions allowed)"),
+      .regex(/^(https?:\/\/\S|\{\{)/i, "must be an http:// or https:// URL (Handlebars expressions allowed)")
+      // Neither would be sent: a request carries the URL's path and query only (credentials go in a header).
+      .refine(
+        (url) => !/^https?:\/\/[^/?#]*@/i.test(literalText(url)),
+        "user:password in a URL is never sent: put the credentials in an Authorization header instead",
+      )
+      .refine((url) => !literalText(url).includes("#"), "a #fragment is never sent: leave it out (a # inside a value is written %23)"),
     headers: z.record(headerName, headerValue),
     params: paramsSchema.nullable(),
     body_template: z.string().min(1).max(100_000).nullable(),

@@ -13,6 +13,9 @@ function checkedValue(field: PresetField, value: unknown): { value?: string | bo
   try {
     const url = new URL(value);
     if (url.protocol !== "https:" && url.protocol !== "http:") return { problem: "must be an http(s) URL" };
+    // As in a rule's URL: neither would be sent.
+    if (url.username || url.password) return { problem: "must not carry user:password, which is never sent" };
+    if (url.href.includes("#")) return { problem: "must not have a #fragment, which is never sent" };
   } catch {
     return { problem: `must be a full URL with scheme, e.g. ${field.example ?? "https://example.com"}` };
   }

@@ -133,6 +133,14 @@ function renderUrl(template: string, context: Record<string, unknown>, partials:
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new RenderError("url", `rendered URL must be http or https: ${text.slice(0, 200)}`);
   }
+  // Neither would be sent: a request carries the URL's path and query only.
+  if (url.username || url.password) {
+    throw new RenderError("url", "the rendered URL carries user:password, which is never sent: put the credentials in an Authorization header instead");
+  }
+  if (url.href.includes("#")) {
+    // `{{x}}` is URL-encoded in a URL, its `#` sent as %23; `{{{x}}}` is not.
+    throw new RenderError("url", "the rendered URL has a #fragment, which is never sent: insert the value with {{value}} (URL-encoded), not {{{value}}}");
+  }
   return url;
 }
 
