@@ -132,6 +132,14 @@ describe("rendering each method and payload kind", () => {
     expect(`${receiver.url}${request.path}?${request.query}`).toBe(preview.body.url);
     expect(preview.body.matches).toBe(true);
   });
+
+  it("sends the URL's path and query exactly as previewed, an empty query's ? included", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/q?` });
+    const preview = await gw.api("POST", `/api/webhooks/${hook.id}/preview`, {});
+    expect(preview.body.url).toBe(`${receiver.url}/q?`);
+    await deliverOne();
+    expect(receiver.requests[0].target).toBe("/q?");
+  });
 });
 
 describe("matching", () => {

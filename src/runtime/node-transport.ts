@@ -76,6 +76,15 @@ function nodeReply(status: number, headers: Headers, body: Readable & { text(): 
 }
 
 /**
+ * What the request line carries: the URL's path and query exactly as stored, an empty query's `?` included
+ * (`search` drops it), without the fragment, which is never sent.
+ */
+function requestTarget(url: URL): string {
+  const query = url.search || (url.href.split("#", 1)[0].endsWith("?") ? "?" : "");
+  return url.pathname + query;
+}
+
+/**
  * A request through undici's `request`, which follows no redirect and costs less than half the CPU of its
  * `fetch`; a failure is still fetch's "fetch failed" with the reason as its cause.
  */
@@ -84,7 +93,7 @@ async function requestOnce(agent: Agent, url: string, init: RequestInit): Promis
     const target = new URL(url);
     const { statusCode, headers, body } = await agent.request({
       origin: target.origin,
-      path: target.pathname + target.search,
+      path: requestTarget(target),
       method: (init.method ?? "GET") as "GET",
       headers: headerRecord(init.headers),
       body: (init.body ?? undefined) as string | undefined,

@@ -22,6 +22,7 @@ export class Receiver extends ScriptedReceiver {
           method: req.method ?? "",
           path: url.pathname,
           query: url.searchParams,
+          target: req.url ?? "/",
           headers: req.headers,
           body: Buffer.concat(chunks).toString("utf8"),
         };

@@ -4,6 +4,8 @@ export interface Received {
   method: string;
   path: string;
   query: URLSearchParams;
+  /** The request target as it arrived (path and query), byte for byte. */
+  target: string;
   headers: IncomingHttpHeaders;
   body: string;
 }

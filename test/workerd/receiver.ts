@@ -45,7 +45,7 @@ export class Receiver extends ScriptedReceiver {
   /** Answers a request the hub parked. */
   take(parked: Parked): Reply {
     const url = new URL(parked.url, "http://127.0.0.1");
-    const received: Received = { method: parked.method, path: url.pathname, query: url.searchParams, headers: parked.headers, body: parked.body };
+    const received: Received = { method: parked.method, path: url.pathname, query: url.searchParams, target: parked.url, headers: parked.headers, body: parked.body };
     return this.answer(received);
   }
 
