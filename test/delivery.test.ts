@@ -133,6 +133,27 @@ describe("rendering each method and payload kind", () => {
     expect(preview.body.matches).toBe(true);
   });
 
+  it("previews, stores and sends a lone surrogate as the U+FFFD its UTF-8 bytes carry, in body, header and URL", async () => {
+    const hook = await createWebhook(gw, {
+      url: `${receiver.url}/s?a={{{caller_name}}}&b={{caller_name}}`,
+      headers: { "X-Name": "{{caller_name}}" },
+      content_type: "text/plain",
+      body_template: "{{caller_name}}",
+    });
+    const event = callEvent({ caller_name: "a\ud800b" });
+    const preview = await gw.api("POST", `/api/webhooks/${hook.id}/preview`, { event });
+    expect(preview.body.body).toBe("a\ufffdb");
+    expect(preview.body.headers["X-Name"]).toBe("a\ufffdb");
+    expect(preview.body.url).toBe(`${receiver.url}/s?a=a%EF%BF%BDb&b=a%EF%BF%BDb`);
+    const [delivery] = await deliveriesOf(gw, await deliverOne(event));
+    expect(delivery.request).toMatchObject({ url: preview.body.url, body: preview.body.body, headers: { "X-Name": "a\ufffdb" } });
+    const [request] = receiver.requests;
+    expect(request.body).toBe(preview.body.body);
+    expect(request.target).toBe("/s?a=a%EF%BF%BDb&b=a%EF%BF%BDb");
+    const bytes = Uint8Array.from(request.headers["x-name"] as string, (c) => c.charCodeAt(0));
+    expect(new TextDecoder().decode(bytes)).toBe("a\ufffdb");
+  });
+
   it("sends the URL's path and query exactly as previewed, an empty query's ? included", async () => {
     const hook = await createWebhook(gw, { url: `${receiver.url}/q?` });
     const preview = await gw.api("POST", `/api/webhooks/${hook.id}/preview`, {});

@@ -107,6 +107,14 @@ function headerValueProblem(value: string): string | null {
   return `rendered value contains the control character ${code}, which a header value cannot carry (only tab is allowed)`;
 }
 
+/**
+ * Rendered text as it is sent: a lone surrogate (half an emoji cut off in a PBX field) as U+FFFD, which is what
+ * UTF-8 encoding makes of it, so that the preview and the stored request show the characters the receiver gets.
+ */
+function wellFormed(text: string): string {
+  return text.toWellFormed();
+}
+
 function renderHeaders(
   headers: Record<string, string>,
   context: Record<string, unknown>,
@@ -114,7 +122,7 @@ function renderHeaders(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, template] of Object.entries(headers)) {
-    const value = renderTemplate(template, context, { partials, escape: "none" });
+    const value = wellFormed(renderTemplate(template, context, { partials, escape: "none" }));
     const problem = headerValueProblem(value);
     if (problem) throw new RenderError(`headers.${name}`, problem);
     out[name] = value;
@@ -123,7 +131,7 @@ function renderHeaders(
 }
 
 function renderUrl(template: string, context: Record<string, unknown>, partials: Record<string, string>): URL {
-  const text = renderTemplate(template, context, { partials, escape: "url" });
+  const text = wellFormed(renderTemplate(template, context, { partials, escape: "url" }));
   let url: URL;
   try {
     url = new URL(text);
@@ -182,7 +190,7 @@ export async function renderRequest(
   if (rule.body_template !== null) {
     const template = rule.body_template;
     const escape = bodyEscapeModeOf(rule);
-    body = await attempt("body_template", () => renderTemplate(template, context, { partials, escape }));
+    body = await attempt("body_template", () => wellFormed(renderTemplate(template, context, { partials, escape })));
     contentType = rule.content_type;
   } else {
     const params =
