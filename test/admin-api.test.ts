@@ -196,6 +196,20 @@ describe("webhooks", () => {
     ]);
   });
 
+  it("refuses a content type naming a charset other than UTF-8, since bodies are sent as UTF-8", async () => {
+    const rule = { name: "x", events: ["call.end"], url: "https://example.com", body_template: "{{caller_name}}" };
+    for (const content_type of ["text/plain; charset=iso-8859-1", 'text/plain;charset="windows-1252"', "text/csv; CHARSET=us-ascii"]) {
+      const bad = await gw.api("POST", "/api/webhooks", { ...rule, content_type });
+      expect(bad.status, content_type).toBe(400);
+      expect(bad.body.error.details, content_type).toEqual([
+        { field: "content_type", message: "bodies are sent as UTF-8: name charset=utf-8, or no charset" },
+      ]);
+    }
+    for (const content_type of ["text/plain; charset=UTF-8", 'application/json; charset="utf-8"', "text/plain", "application/xml; charset=utf8"]) {
+      expect((await gw.api("POST", "/api/webhooks", { ...rule, content_type })).status, content_type).toBe(201);
+    }
+  });
+
   it("refuses a __proto__ key anywhere in a body, naming where, instead of dropping it", async () => {
     const params = JSON.parse('{"phone": "src", "\\u005f_proto__": "src"}');
     const bad = await gw.api("POST", "/api/webhooks", { name: "x", events: ["call.end"], url: "https://example.com", params });

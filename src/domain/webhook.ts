@@ -34,6 +34,11 @@ const expression = z.string().min(1).max(20_000);
 /** A template's literal text, its Handlebars expressions left out: what every rendering of it contains. */
 const literalText = (template: string) => template.replace(/\{\{[^]*?\}\}\}?/g, "");
 
+/** The charset a content type names, lower-case, or null: `text/plain; charset="ISO-8859-1"` -> `iso-8859-1`. */
+function charsetOf(contentType: string): string | null {
+  return /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType)?.[1].toLowerCase() ?? null;
+}
+
 /** `params`: an object of JSONata expressions, or one JSONata expression that yields an object. */
 export const paramsSchema = z.union([z.record(z.string().min(1).max(256), expression), expression]);
 
@@ -63,7 +68,12 @@ export const webhookFieldsSchema = z
     headers: z.record(headerName, headerValue),
     params: paramsSchema.nullable(),
     body_template: z.string().min(1).max(100_000).nullable(),
-    content_type: z.string().min(1).max(200),
+    content_type: z
+      .string()
+      .min(1)
+      .max(200)
+      // A body is rendered as text and sent as its UTF-8 bytes: another charset would mislabel them.
+      .refine((type) => [null, "utf-8", "utf8"].includes(charsetOf(type)), "bodies are sent as UTF-8: name charset=utf-8, or no charset"),
     retries: z.number().int().min(0).max(20),
     delay_seconds: z.number().int().min(0).max(7 * 86_400),
     timeout_ms: z.number().int().min(100).max(MAX_TIMEOUT_MS),
