@@ -210,6 +210,26 @@ describe("webhooks", () => {
     }
   });
 
+  it("refuses a header the gateway sets on every attempt: webhook-id, the rule's signature, its preset's credentials", async () => {
+    const rule = { name: "x", events: ["call.end"], url: "https://example.com" };
+    const signedBy = (signing: string) => `the gateway sets it on every attempt (webhook-id, and the signature of signing "${signing}"): leave it out`;
+    for (const [signing, name] of [["standard", "Webhook-Id"], ["standard", "Webhook-Signature"], ["hmac-hex", "X-Signature"], ["none", "webhook-id"]]) {
+      const bad = await gw.api("POST", "/api/webhooks", { ...rule, signing, headers: { [name]: "mine" } });
+      expect(bad.status, name).toBe(400);
+      expect(bad.body.error.details, name).toEqual([{ field: `headers.${name}`, message: signedBy(signing) }]);
+    }
+    const unsigned = await gw.api("POST", "/api/webhooks", { ...rule, signing: "none", headers: { "X-Signature": "static" } });
+    expect(unsigned.status).toBe(201);
+    const signed = await gw.api("PATCH", `/api/webhooks/${unsigned.body.id}`, { signing: "hmac-hex" });
+    expect(signed.status).toBe(400);
+    expect(signed.body.error.details).toEqual([{ field: "headers.X-Signature", message: signedBy("hmac-hex") }]);
+
+    const preset_config = { instance_url: "https://acme.my.salesforce.com", client_id: "id", client_secret: "secret" };
+    const sf = await gw.api("POST", "/api/webhooks", { name: "sf", preset: "salesforce", preset_config, headers: { Authorization: "Bearer mine" } });
+    expect(sf.status).toBe(400);
+    expect(sf.body.error.details).toEqual([{ field: "headers.Authorization", message: "the salesforce preset sets it on every attempt: leave it out" }]);
+  });
+
   it("refuses a __proto__ key anywhere in a body, naming where, instead of dropping it", async () => {
     const params = JSON.parse('{"phone": "src", "\\u005f_proto__": "src"}');
     const bad = await gw.api("POST", "/api/webhooks", { name: "x", events: ["call.end"], url: "https://example.com", params });

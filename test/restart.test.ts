@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock, PausingClock } from "./support/clock.js";
 import { callEvent } from "./support/events.js";
@@ -85,5 +87,24 @@ describe("restart", () => {
     const [delivery] = await deliveriesOf(gw, answer.body.event_id);
     const [first, second] = delivery.attempts.map((a: { started_at: string }) => Date.parse(a.started_at));
     expect(second - first).toBe(8_000);
+  });
+});
+
+describe("a rule saved by an earlier version", () => {
+  it("with a header named like the gateway's webhook-id, previews and sends one webhook-id, the gateway's", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/old`, headers: { "X-Old": "1" } });
+    const { dir, clock } = gw;
+    await gw.stop(false);
+    // Saving such a header is refused now; a rule saved before has it in its row.
+    const db = createClient({ url: `file:${join(dir, "gateway.db")}` });
+    await db.execute({ sql: "UPDATE webhooks SET headers = ? WHERE id = ?", args: [JSON.stringify({ "Webhook-Id": "mine" }), hook.id] });
+    db.close();
+    gw = await startGateway({ dir, clock });
+
+    const preview = await gw.api("POST", `/api/webhooks/${hook.id}/preview`, {});
+    const ids = Object.entries(preview.body.headers).filter(([name]) => name.toLowerCase() === "webhook-id");
+    expect(ids).toEqual([["webhook-id", "dlv_preview"]]);
+    await deliverOne();
+    expect(receiver.requests[0].headers["webhook-id"]).toMatch(/^dlv_\w+$/);
   });
 });

@@ -7,7 +7,7 @@ import { ruleApplies } from "../domain/match.js";
 import { SAMPLE_EVENT } from "../domain/sample-event.js";
 import type { Webhook } from "../domain/webhook.js";
 import { filterPasses, renderRuleRequest } from "../delivery/plan.js";
-import { signatureHeaders } from "../delivery/signing.js";
+import { attemptHeaders, withHeaders } from "../delivery/attempt-headers.js";
 import { messageAttributes, sendMessageInput } from "../delivery/sqs.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { maskHeaders } from "../domain/mask.js";
@@ -60,8 +60,8 @@ export async function previewEvent(
 const PREVIEW_ID = "dlv_preview";
 
 /** An SQS message as a preview shows it: the queue, the body, and the attributes, group and deduplication id of an attempt. */
-function messageView(request: RenderedRequest, signature: Record<string, string>) {
-  const attributes = messageAttributes(signature);
+function messageView(request: RenderedRequest, headers: Record<string, string>) {
+  const attributes = messageAttributes(headers);
   const input = sendMessageInput(request, attributes, PREVIEW_ID);
   const sqs = {
     message_attributes: maskHeaders(attributes),
@@ -75,21 +75,17 @@ function messageView(request: RenderedRequest, signature: Record<string, string>
 export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalEvent) {
   try {
     const request = await renderRuleRequest(webhook, event, deps.partials);
-    const presetHeaders = authOf(webhook.preset ? presetById(webhook.preset) : undefined).previewHeaders;
-    const signature = await signatureHeaders({
-      signing: webhook.signing,
-      secret: webhook.secret,
-      messageId: PREVIEW_ID,
-      timestampSeconds: Math.floor(deps.clock.now() / 1000),
-      body: request.body ?? "",
-    });
+    // What the preset adds when sending, masked, where its `prepare` would put it.
+    const presetHeaders = authOf(webhook.preset ? presetById(webhook.preset) : undefined).previewHeaders ?? {};
+    const prepared = { ...request, headers: withHeaders(request.headers, presetHeaders) };
+    const headers = await attemptHeaders(prepared, webhook, PREVIEW_ID, deps.clock.now());
     // An event from no source (a sample, one given inline) is taken as from one of the rule's sources.
     const unsourced = event.source_id === INLINE_SOURCE_ID || event.source_id === SAMPLE_SOURCE_ID;
     const matches =
       ruleApplies({ ...webhook, enabled: true, source_ids: unsourced ? [] : webhook.source_ids }, event) && (await filterPasses(webhook, event));
     const shown = request.sqs
-      ? messageView(request, signature)
-      : { transport: "http" as const, ...requestView({ ...request, headers: { ...request.headers, ...presetHeaders, ...signature } }) };
+      ? messageView(request, headers)
+      : { transport: "http" as const, ...requestView({ ...request, headers }) };
     return { ...shown, matches, event_id: event.event_id };
   } catch (error) {
     const field = error instanceof RenderError ? error.field : error instanceof ExpressionError ? "filter" : null;

@@ -1,5 +1,6 @@
 import { isoAt } from "../clock.js";
 import { urlRefusal } from "../delivery/address-policy.js";
+import { SIGNED_HEADERS } from "../delivery/signing.js";
 import { invalidField, parseWith } from "../domain/errors.js";
 import { ID_PREFIX, newId, newWebhookSecret } from "../domain/ids.js";
 import { keepUnlessChanged, mergeHeaders } from "../domain/mask.js";
@@ -12,6 +13,7 @@ import {
   type Webhook,
   type WebhookPatch,
 } from "../domain/webhook.js";
+import { authOf } from "../presets/auth.js";
 import { resolveConfig } from "../presets/config.js";
 import { allPresets, presetById } from "../presets/registry.js";
 import type { Preset } from "../presets/schema.js";
@@ -45,9 +47,26 @@ function checkSqsRule(webhook: Webhook): void {
   }
 }
 
+/**
+ * A rule header named like one the gateway sets on each attempt (`webhook-id`, the rule's signature, its preset's
+ * credentials) is refused, as Svix refuses its own: one value would silently replace the other, and the
+ * integrator should learn that when saving, not from a receiver.
+ */
+function checkGatewayHeaders(webhook: Webhook): void {
+  const named = (names: readonly string[]) =>
+    Object.keys(webhook.headers).find((header) => names.some((name) => name.toLowerCase() === header.toLowerCase()));
+  const signed = named(SIGNED_HEADERS[webhook.signing]);
+  if (signed !== undefined) {
+    throw invalidField(`headers.${signed}`, `the gateway sets it on every attempt (webhook-id, and the signature of signing "${webhook.signing}"): leave it out`);
+  }
+  const credential = named(Object.keys(authOf(webhook.preset ? presetById(webhook.preset) : undefined).previewHeaders ?? {}));
+  if (credential !== undefined) throw invalidField(`headers.${credential}`, `the ${webhook.preset} preset sets it on every attempt: leave it out`);
+}
+
 /** Checks what the schema cannot: cross-field rules, referenced sources, and that every expression compiles. */
 async function validated(deps: AppDeps, webhook: Webhook): Promise<Webhook> {
   checkSqsRule(webhook);
+  checkGatewayHeaders(webhook);
   if (!onePayload(webhook)) {
     throw invalidField("body_template", "give either params or body_template, not both; set the other to null");
   }

@@ -10,8 +10,8 @@ import { revealSecrets } from "../presets/secrets.js";
 import { bodyEscapeModeOf } from "../render/request.js";
 import type { AttemptRow } from "../store/schema.js";
 import { blockedDestinationOf } from "./address-policy.js";
+import { attemptHeaders } from "./attempt-headers.js";
 import { requestRefused, retryAfterMs, verdictFor, type Verdict } from "./policy.js";
-import { signatureHeaders } from "./signing.js";
 import { judgeSqsReply, messageAttributes, sendMessageInput, sendSqsMessage } from "./sqs.js";
 import type { Transport } from "./transport.js";
 
@@ -109,18 +109,12 @@ async function sendOnce(
 ): Promise<Reply> {
   const prepared = auth.prepare ? await auth.prepare(request, context) : { request, notes: [] };
   notes.push(...prepared.notes);
-  const { method, url, headers, body } = prepared.request;
-  const signature = await signatureHeaders({
-    signing: rule.signing,
-    secret: rule.secret,
-    messageId,
-    timestampSeconds: Math.floor(nowMs / 1000),
-    body: body ?? "",
-  });
+  const { method, url, body } = prepared.request;
+  const headers = await attemptHeaders(prepared.request, rule, messageId, nowMs);
   // The stored request decides, not the rule's current transport: a rule changed since keeps its deliveries' shape.
   const response = prepared.request.sqs
-    ? await sendSqsMessage(context.transport, sendMessageInput(prepared.request, messageAttributes(signature), messageId), rule.sqs, nowMs, context.signal)
-    : await context.transport.fetch(url, { method, headers: { ...headers, ...signature }, body, signal: context.signal });
+    ? await sendSqsMessage(context.transport, sendMessageInput(prepared.request, messageAttributes(headers), messageId), rule.sqs, nowMs, context.signal)
+    : await context.transport.fetch(url, { method, headers, body, signal: context.signal });
   // The status line decides the outcome; a body that stalls or breaks off after it only leaves the excerpt short.
   const excerpt = await response.excerpt().catch((error: unknown) => {
     notes.push(`response body not read: ${describeFailure(error, rule.timeout_ms)}`);

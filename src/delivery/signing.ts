@@ -13,6 +13,13 @@ export interface SigningInput {
 /** The header that carries the signature, for each signing that has one. */
 export const SIGNATURE_HEADER = { standard: "webhook-signature", "hmac-hex": "x-signature" } as const;
 
+/** The headers `signatureHeaders` sets for each signing, lower-case. */
+export const SIGNED_HEADERS: Readonly<Record<Signing, readonly string[]>> = {
+  standard: ["webhook-id", "webhook-timestamp", SIGNATURE_HEADER.standard],
+  "hmac-hex": ["webhook-id", SIGNATURE_HEADER["hmac-hex"]],
+  none: ["webhook-id"],
+};
+
 /** The last secret decoded: a rule signs each of its deliveries with the same one. */
 let lastKey = { secret: "", key: "" as Uint8Array | string };
 

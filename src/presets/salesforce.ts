@@ -1,5 +1,6 @@
 import type { RenderedRequest } from "../domain/delivery.js";
 import { blockedDestinationOf } from "../delivery/address-policy.js";
+import { withHeaders } from "../delivery/attempt-headers.js";
 import { verdictFor } from "../delivery/policy.js";
 import type { TransportReply } from "../delivery/transport.js";
 import { PrepareError, type Judgement, type Prepared, type PresetAuth, type SendContext } from "./send-hooks.js";
@@ -136,7 +137,7 @@ async function prepare(request: RenderedRequest, context: SendContext, renewed =
   const cached = tokens.has(context.cacheKey);
   const token = await tokenFor(context);
   if (!cached) notes.push("access token fetched");
-  let prepared: RenderedRequest = { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } };
+  let prepared: RenderedRequest = { ...request, headers: withHeaders(request.headers, { authorization: `Bearer ${token}` }) };
 
   const phone = request.meta?.caller_phone;
   if (context.config.find_caller !== false && phone) {
