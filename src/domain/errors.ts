@@ -65,9 +65,7 @@ export function fieldProblems(error: z.ZodError, prefix = ""): FieldProblem[] {
     if (keys.length) {
       return { field: keys.map((k) => (path ? `${path}.${k}` : k)).join(", "), message: "unknown field" };
     }
-    // A record key's own problem ("is not a valid header name"), not zod's generic "Invalid key in record".
-    const message = issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message;
-    return { field: path || "(body)", message };
+    return { field: path || "(body)", message: issue.message };
   });
 }
 
