@@ -76,7 +76,7 @@ export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalE
   try {
     const request = await renderRuleRequest(webhook, event, deps.partials);
     // What the preset adds when sending, masked, where its `prepare` would put it.
-    const presetHeaders = authOf(webhook.preset ? presetById(webhook.preset) : undefined).previewHeaders ?? {};
+    const presetHeaders = authOf(presetById(webhook.preset)).previewHeaders ?? {};
     const prepared = { ...request, headers: withHeaders(request.headers, presetHeaders) };
     const headers = await attemptHeaders(prepared, webhook, PREVIEW_ID, deps.clock.now());
     // An event from no source (a sample, one given inline) is taken as from one of the rule's sources.

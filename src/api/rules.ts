@@ -59,7 +59,7 @@ function checkGatewayHeaders(webhook: Webhook): void {
   if (signed !== undefined) {
     throw invalidField(`headers.${signed}`, `the gateway sets it on every attempt (webhook-id, and the signature of signing "${webhook.signing}"): leave it out`);
   }
-  const credential = named(Object.keys(authOf(webhook.preset ? presetById(webhook.preset) : undefined).previewHeaders ?? {}));
+  const credential = named(Object.keys(authOf(presetById(webhook.preset)).previewHeaders ?? {}));
   if (credential !== undefined) throw invalidField(`headers.${credential}`, `the ${webhook.preset} preset sets it on every attempt: leave it out`);
 }
 
@@ -129,7 +129,7 @@ export async function ruleFromInput(deps: AppDeps, body: unknown): Promise<Webho
   const request = parseWith(createWebhookRequestSchema, body);
   const input = parseWith(createWebhookSchema, withPreset(request));
   refuseBlockedUrl(deps, input.url);
-  refuseBlockedPresetUrls(deps, input.preset ? presetById(input.preset) : undefined, request.preset_config);
+  refuseBlockedPresetUrls(deps, presetById(input.preset), request.preset_config);
   const now = deps.clock.now();
   return validated(deps, {
     ...WEBHOOK_DEFAULTS,

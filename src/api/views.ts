@@ -13,7 +13,7 @@ import type { DeliveryRow, EventRow } from "../store/schema.js";
 /** A rule as shown: the signing secret (which may have been generated) only in the answer that created it. */
 export function webhookView(webhook: Webhook, revealSecret = false) {
   const { id, name, ...rule } = webhook;
-  const preset = webhook.preset ? presetById(webhook.preset) : undefined;
+  const preset = presetById(webhook.preset);
   return {
     id,
     name,

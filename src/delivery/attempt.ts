@@ -138,7 +138,7 @@ export async function sendAttempt(
   const t0 = performance.now();
   const elapsed = () => Math.round(performance.now() - t0);
   const row = attemptRow(delivery.id, number, started);
-  const preset = rule.preset ? presetById(rule.preset) : undefined;
+  const preset = presetById(rule.preset);
   const auth = authOf(preset);
   const signal = attemptSignal(rule.timeout_ms, deps.signal);
   const context: SendContext = {

@@ -18,7 +18,7 @@ export type DeliveryDraft =
 /** Whether the rule's JSONata filter passes for the event; throws ExpressionError when it cannot be evaluated. */
 export async function filterPasses(webhook: Webhook, event: CanonicalEvent): Promise<boolean> {
   if (webhook.filter === null) return true;
-  const preset = webhook.preset ? presetById(webhook.preset) : undefined;
+  const preset = presetById(webhook.preset);
   // A filter yields a verdict, never a request: its placeholders are never filled in.
   const context = evaluationContext(event, webhook.hangup_causes, templateConfig(preset, webhook.preset_config, newPlaceholderMark()));
   return isTruthy(await evaluateExpression(webhook.filter, context));
@@ -51,7 +51,7 @@ export async function renderRuleRequest(
   partials: Record<string, string>,
 ): Promise<RenderedRequest> {
   if (webhook.transport === "sqs") return renderSqsMessage(webhook, event, partials);
-  const preset = webhook.preset ? presetById(webhook.preset) : undefined;
+  const preset = presetById(webhook.preset);
   if (!preset) return renderRequest(webhook, event, partials, webhook.preset_config);
   const mark = newPlaceholderMark();
   const config = templateConfig(preset, webhook.preset_config, mark);

@@ -12,8 +12,9 @@ const PRESETS: ReadonlyMap<string, Preset> = new Map(
   }),
 );
 
-export function presetById(id: string): Preset | undefined {
-  return PRESETS.get(id);
+/** The preset of that id; undefined for none (a custom rule's null) or an unknown id. */
+export function presetById(id: string | null | undefined): Preset | undefined {
+  return id ? PRESETS.get(id) : undefined;
 }
 
 export function allPresets(): Preset[] {

@@ -21,7 +21,7 @@ function sensitiveHeaders(headers: Record<string, string>, transform: Transform)
 }
 
 function presetSecrets(preset: string | null, config: Record<string, unknown>, transform: Transform) {
-  const fields = preset ? presetById(preset)?.config : undefined;
+  const fields = presetById(preset)?.config;
   return mapEntries(config, async (name, value) => (fields?.[name]?.secret && typeof value === "string" ? transform(value) : value));
 }
 
