@@ -8,8 +8,7 @@ import { renderTemplate, type EscapeMode } from "./handlebars/index.js";
 
 export const USER_AGENT = "call-event-gateway/0.1";
 
-/** The largest request a rule may render: a body as large as a template's output budget, a URL far past what servers accept. */
-/** A rendered body is stored with its delivery: at most what one stored text may take. */
+/** The largest request a rule may render: a body as large as one stored text may be (it is stored with its delivery), a URL far past what servers accept. */
 export const REQUEST_LIMITS = { maxBodyBytes: MAX_STORED_TEXT_BYTES, maxUrl: 64 * 1024 };
 
 export type RenderableRule = Pick<
@@ -29,7 +28,8 @@ export class RenderError extends Error {
   }
 }
 
-async function attempt<T>(field: string, work: () => T | Promise<T>): Promise<T> {
+/** What `work` returns, or its error as a RenderError of `field` (unless it names its own field already). */
+async function asRenderError<T>(field: string, work: () => T | Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -63,7 +63,7 @@ function paramText(value: unknown): string {
 
 async function evaluateParams(params: Params, context: Record<string, unknown>): Promise<Record<string, unknown>> {
   if (typeof params === "string") {
-    const value = await attempt("params", () => evaluateExpression(params, context));
+    const value = await asRenderError("params", () => evaluateExpression(params, context));
     if (value === undefined) return {};
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       throw new RenderError("params", "the expression must yield an object of parameters");
@@ -72,7 +72,7 @@ async function evaluateParams(params: Params, context: Record<string, unknown>):
   }
   const entries: Array<[string, unknown]> = [];
   for (const [name, expr] of Object.entries(params)) {
-    const value = await attempt(`params.${name}`, () => evaluateExpression(expr, context));
+    const value = await asRenderError(`params.${name}`, () => evaluateExpression(expr, context));
     // A path that matches nothing leaves the parameter out rather than sending "undefined".
     if (value !== undefined) entries.push([name, value]);
   }
@@ -181,8 +181,8 @@ export async function renderRequest(
 ): Promise<RenderedRequest> {
   const context = evaluationContext(event, rule.hangup_causes, config);
   const method = httpMethodOf(rule.method);
-  const url = await attempt("url", () => renderUrl(rule.url, context, partials));
-  const headers = await attempt("headers", () => renderHeaders(rule.headers, context, partials));
+  const url = await asRenderError("url", () => renderUrl(rule.url, context, partials));
+  const headers = await asRenderError("headers", () => renderHeaders(rule.headers, context, partials));
   if (!hasHeader(headers, "user-agent")) headers["user-agent"] = USER_AGENT;
 
   let body: string | null = null;
@@ -190,13 +190,13 @@ export async function renderRequest(
   if (rule.body_template !== null) {
     const template = rule.body_template;
     const escape = bodyEscapeModeOf(rule);
-    body = await attempt("body_template", () => wellFormed(renderTemplate(template, context, { partials, escape })));
+    body = await asRenderError("body_template", () => wellFormed(renderTemplate(template, context, { partials, escape })));
     contentType = rule.content_type;
   } else {
     const params =
       rule.params !== null ? await evaluateParams(rule.params, context) : method === "GET" ? {} : withoutRaw(event);
     // Serializing can fail too: an expression may build a value nested too deep for JSON.stringify.
-    await attempt("params", () => {
+    await asRenderError("params", () => {
       if (method === "GET") {
         for (const [name, value] of Object.entries(params)) url.searchParams.append(name, paramText(value));
       } else if (rule.method === "POST") {
