@@ -330,6 +330,18 @@ describe("preview", () => {
     expect((await gw.api("POST", "/api/preview", { webhook: forOne, event_id: fromOther.body.event_id })).body.matches).toBe(false);
   });
 
+  it("warns of a body that is not the JSON its Content-Type says, and previews it as it will be sent", async () => {
+    const template = (body: string) => ({ url: `${receiver.url}/j`, method: "POST_JSON", body_template: body, content_type: "application/json" });
+    const unquoted = await gw.api("POST", "/api/preview", { webhook: template('{"phone": {{src}} }') });
+    expect(unquoted.status, JSON.stringify(unquoted.body)).toBe(200);
+    expect(unquoted.body.body).toBe('{"phone": +15551234567 }');
+    expect(unquoted.body.warnings).toEqual(['the body is not valid JSON, though its Content-Type is application/json: a value may need quotes ("{{x}}")']);
+    const quoted = await gw.api("POST", "/api/preview", { webhook: template('{"phone": "{{src}}" }') });
+    expect(quoted.body.warnings).toEqual([]);
+    const text = await gw.api("POST", "/api/preview", { webhook: { ...template("phone={{src}}"), content_type: "text/plain" } });
+    expect(text.body.warnings).toEqual([]);
+  });
+
   it("reports a render error as 422 with the failing field", async () => {
     const broken = await gw.api("POST", "/api/preview", {
       webhook: { url: `${receiver.url}/p`, params: "src" },

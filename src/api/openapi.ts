@@ -232,7 +232,8 @@ function components() {
       Source: object("A source: id, name, kind, secret (masked after creation), enabled, ingest_url, times"),
       Webhook: object("A webhook rule as created, with id and times; secrets masked after creation"),
       Preview: object(
-        "{transport, method, url, headers, body, matches, event_id}: the exact request, secrets masked; for an SQS rule `url` is the queue, " +
+        "{transport, method, url, headers, body, matches, warnings, event_id}: the exact request, secrets masked, and what a receiver would " +
+          "likely refuse (`warnings`: a body that is not the JSON its Content-Type says); for an SQS rule `url` is the queue, " +
           "`body` the message body and `sqs` {message_attributes, message_group_id, message_deduplication_id}",
       ),
       Event: object("The canonical call event, with received_at (and raw and deliveries for one event)"),

@@ -10,6 +10,7 @@ import { filterPasses, renderRuleRequest } from "../delivery/plan.js";
 import { attemptHeaders, withHeaders } from "../delivery/attempt-headers.js";
 import { messageAttributes, sendMessageInput } from "../delivery/sqs.js";
 import type { RenderedRequest } from "../domain/delivery.js";
+import { headerValue } from "../domain/headers.js";
 import { maskHeaders } from "../domain/mask.js";
 import { ExpressionError } from "../render/jsonata.js";
 import { RenderError } from "../render/request.js";
@@ -71,6 +72,21 @@ function messageView(request: RenderedRequest, headers: Record<string, string>) 
   return { transport: "sqs" as const, ...requestView(request), sqs };
 }
 
+/**
+ * What the receiver will likely refuse although the request renders: a body that is not the JSON its
+ * Content-Type says (`{"a": {{src}}}` leaves a phone number unquoted). Sent all the same: the rule may mean it.
+ */
+function warningsOf(request: RenderedRequest, headers: Record<string, string>): string[] {
+  const contentType = headerValue(headers, "content-type") ?? "";
+  if (request.body === null || request.sqs || !/json/i.test(contentType)) return [];
+  try {
+    JSON.parse(request.body);
+    return [];
+  } catch {
+    return [`the body is not valid JSON, though its Content-Type is ${contentType}: a value may need quotes ("{{x}}")`];
+  }
+}
+
 /** The exact request the rule would send for the event, with the headers (or SQS attributes) of an attempt; secrets masked. */
 export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalEvent) {
   try {
@@ -86,7 +102,7 @@ export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalE
     const shown = request.sqs
       ? messageView(request, headers)
       : { transport: "http" as const, ...requestView({ ...request, headers }) };
-    return { ...shown, matches, event_id: event.event_id };
+    return { ...shown, matches, warnings: warningsOf(request, headers), event_id: event.event_id };
   } catch (error) {
     const field = error instanceof RenderError ? error.field : error instanceof ExpressionError ? "filter" : null;
     if (field === null) throw error;

@@ -1,5 +1,6 @@
 import type { CanonicalEvent } from "../domain/event.js";
 import type { RenderedRequest } from "../domain/delivery.js";
+import { headerValue } from "../domain/headers.js";
 import { HEADER_VALUE_CONTROL, httpMethodOf, type Params, type WebhookSpec } from "../domain/webhook.js";
 import { evaluationContext } from "./context.js";
 import { evaluateExpression } from "./jsonata.js";
@@ -152,10 +153,6 @@ function renderUrl(template: string, context: Record<string, unknown>, partials:
   return url;
 }
 
-function hasHeader(headers: Record<string, string>, name: string): boolean {
-  return Object.keys(headers).some((key) => key.toLowerCase() === name);
-}
-
 /** A rendered URL or body over `REQUEST_LIMITS` is a render failure of the field that made it. */
 function checkSize(rule: RenderableRule, url: URL, body: string | null): void {
   // A character is at most 3 UTF-8 bytes (a pair of surrogates 4): only a long body needs counting.
@@ -183,7 +180,7 @@ export async function renderRequest(
   const method = httpMethodOf(rule.method);
   const url = await asRenderError("url", () => renderUrl(rule.url, context, partials));
   const headers = await asRenderError("headers", () => renderHeaders(rule.headers, context, partials));
-  if (!hasHeader(headers, "user-agent")) headers["user-agent"] = USER_AGENT;
+  if (headerValue(headers, "user-agent") === undefined) headers["user-agent"] = USER_AGENT;
 
   let body: string | null = null;
   let contentType: string | null = null;
@@ -210,6 +207,6 @@ export async function renderRequest(
   }
   if (method === "GET") body = null;
   checkSize(rule, url, body);
-  if (contentType && body !== null && !hasHeader(headers, "content-type")) headers["content-type"] = contentType;
+  if (contentType && body !== null && headerValue(headers, "content-type") === undefined) headers["content-type"] = contentType;
   return { method, url: url.toString(), headers, body };
 }
