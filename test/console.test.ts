@@ -339,9 +339,17 @@ describe("console", () => {
     await expect.poll(() => page.locator("#deliveries tbody tr").count()).toBe(2);
     await page.getByLabel("Webhook").selectOption(failing.id);
     await expect.poll(() => page.locator("#deliveries tbody tr").count()).toBe(1);
-    await page.getByLabel("Status").selectOption("delivered");
+    expect(page.url()).toContain(`webhook_id=${failing.id}`);
+    // The arrow keys go through a filter's options: each one applies in place, focus stays on the filter.
+    await page.getByLabel("Status").focus();
+    for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowDown");
     await expect.poll(() => page.locator(".empty").textContent()).toBe("No delivery matches.");
-    await page.getByLabel("Status").selectOption("failed");
+    expect(await page.getByLabel("Status").inputValue()).toBe("delivered");
+    await page.keyboard.press("ArrowDown");
+    expect(await page.getByLabel("Status").inputValue()).toBe("failed");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("filter-status");
+    await expect.poll(() => page.getByRole("status").first().textContent()).toBe("1 delivery");
+    expect(page.url()).toContain("status=failed");
     const row = page.locator(`#deliveries tr[data-id="${failed.id}"]`);
     await expect.poll(() => row.textContent()).toContain("HTTP 500");
     await page.screenshot({ path: `${SCREENSHOTS}deliveries.png`, fullPage: true });
@@ -365,6 +373,15 @@ describe("console", () => {
     await page.getByRole("link", { name: "Events" }).click();
     const row = page.locator(`#events tr[data-id="${accepted.body.event_id}"]`);
     await expect.poll(() => row.textContent()).toContain("call.end");
+    // The type filter follows the arrow keys without losing focus.
+    await page.getByLabel("Type").focus();
+    await page.keyboard.press("ArrowDown");
+    expect(await page.getByLabel("Type").inputValue()).toBe("call.start");
+    await expect.poll(() => page.locator(".empty").textContent()).toBe("No event of this type.");
+    for (let i = 0; i < 4; i++) await page.keyboard.press("ArrowDown");
+    expect(await page.getByLabel("Type").inputValue()).toBe("call.end");
+    await expect.poll(() => row.textContent()).toContain("call.end");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("filter-type");
     await row.getByRole("link").click();
     const json = page.locator("#event-json");
     await expect.poll(async () => JSON.parse((await json.textContent()) ?? "{}").event_id).toBe(accepted.body.event_id);

@@ -1,7 +1,7 @@
 // The delivery log: every delivery with its status, each one's attempts, and a retry button.
 
 import { api, namesById, queryOf } from "./api.mjs";
-import { badge, h, moreButton, table, toast, when } from "./dom.mjs";
+import { badge, filteredResults, h, moreButton, table, toast, when } from "./dom.mjs";
 import { DELIVERY_STATUSES } from "./vocabulary.mjs";
 
 const STATUS_KIND = { pending: "wait", delivering: "wait", delivered: "good", failed: "bad" };
@@ -29,22 +29,18 @@ function deliveryRow(d, names) {
   );
 }
 
-function filterBar(view, names) {
-  const choose = (name, value) => {
-    const query = Object.fromEntries(view.query);
-    location.hash = `#/deliveries${queryOf({ ...query, [name]: value })}`;
-  };
+function filterBar(filter, names, choose) {
   const webhook = h(
     "select",
     { id: "filter-webhook", onchange: (e) => choose("webhook_id", e.target.value) },
     h("option", { value: "" }, "All webhooks"),
-    [...names].map(([id, name]) => h("option", { value: id, selected: view.query.get("webhook_id") === id }, name)),
+    [...names].map(([id, name]) => h("option", { value: id, selected: filter.webhook_id === id }, name)),
   );
   const status = h(
     "select",
     { id: "filter-status", onchange: (e) => choose("status", e.target.value) },
     h("option", { value: "" }, "Any status"),
-    DELIVERY_STATUSES.map((s) => h("option", { value: s, selected: view.query.get("status") === s }, s)),
+    DELIVERY_STATUSES.map((s) => h("option", { value: s, selected: filter.status === s }, s)),
   );
   return h(
     "div",
@@ -56,27 +52,34 @@ function filterBar(view, names) {
   );
 }
 
-export async function showDeliveries(view) {
-  const filter = { webhook_id: view.query.get("webhook_id"), status: view.query.get("status") };
-  const [names, page] = await Promise.all([namesById("/api/webhooks"), api("GET", `/api/deliveries${queryOf(filter)}`)]);
+/** The deliveries the filter picks: a table with "Load more", or a line saying there are none. */
+async function deliveryList(filter, names) {
+  const page = await api("GET", `/api/deliveries${queryOf(filter)}`);
   const list = table(
     { id: "deliveries" },
     ["created", "webhook", "event", "status", "attempts", "result"],
     ["Created", "Webhook", "Event", "Status", "Attempts", "Last result"],
     page.data.map((d) => deliveryRow(d, names)),
   );
-  const body = list.tBodies[0];
   const more = moreButton(page.next_cursor, async (cursor) => {
     const next = await api("GET", `/api/deliveries${queryOf({ ...filter, cursor })}`);
-    body.append(...next.data.map((d) => deliveryRow(d, names)));
+    list.tBodies[0].append(...next.data.map((d) => deliveryRow(d, names)));
     return next.next_cursor;
   });
-  view.mount(
-    h("div", { class: "toolbar" }, h("h1", {}, "Deliveries")),
-    filterBar(view, names),
-    page.data.length ? list : h("p", { class: "panel empty" }, "No delivery matches."),
-    more,
-  );
+  const nodes = [page.data.length ? list : h("p", { class: "panel empty" }, "No delivery matches."), more];
+  return { nodes, shown: page.data.length, more: Boolean(page.next_cursor) };
+}
+
+export async function showDeliveries(view) {
+  const filter = { webhook_id: view.query.get("webhook_id") ?? "", status: view.query.get("status") ?? "" };
+  const names = await namesById("/api/webhooks");
+  const { results, status, show, choose } = filteredResults(filter, {
+    address: (f) => `#/deliveries${queryOf(f)}`,
+    load: (f) => deliveryList(f, names),
+    count: (shown, more) => `${shown}${more ? "+" : ""} ${shown === 1 && !more ? "delivery" : "deliveries"}`,
+  });
+  await show();
+  view.mount(h("div", { class: "toolbar" }, h("h1", {}, "Deliveries")), filterBar(filter, names, choose), status, results);
 }
 
 /** The request as it was (or will be) sent: method and URL, headers, body. */

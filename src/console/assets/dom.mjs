@@ -68,3 +68,27 @@ export function moreButton(cursor, load) {
   offer(cursor);
   return holder;
 }
+
+/**
+ * A list that follows its filter in place: `choose(name, value)` redraws only the results (what `load(filter)`
+ * returns) and keeps the filter in the address, so focus stays on the filter and arrow keys can go through
+ * its options. A screen reader hears the count.
+ */
+export function filteredResults(filter, { address, load, count }) {
+  const results = h("div", { class: "results" });
+  const status = h("p", { class: "muted count", role: "status" });
+  let sequence = 0;
+  const show = async () => {
+    const mine = ++sequence;
+    const { nodes, shown, more } = await load(filter);
+    if (mine !== sequence) return; // a later choice answered first
+    results.replaceChildren(...nodes);
+    status.textContent = count(shown, more);
+  };
+  const choose = (name, value) => {
+    filter[name] = value;
+    history.replaceState(null, "", address(filter));
+    show().catch((error) => toast(error.message));
+  };
+  return { results, status, show, choose };
+}

@@ -2,7 +2,7 @@
 
 import { api, namesById, queryOf } from "./api.mjs";
 import { deliveryBadge } from "./deliveries.mjs";
-import { h, moreButton, pretty, table, when } from "./dom.mjs";
+import { filteredResults, h, moreButton, pretty, table, when } from "./dom.mjs";
 import { EVENT_TYPES } from "./vocabulary.mjs";
 
 function eventRow(e, names) {
@@ -18,9 +18,9 @@ function eventRow(e, names) {
   );
 }
 
-export async function showEvents(view) {
-  const filter = { type: view.query.get("type") };
-  const [names, page] = await Promise.all([namesById("/api/sources"), api("GET", `/api/events${queryOf(filter)}`)]);
+/** The events of the chosen type: a table with "Load more", or a line saying there are none. */
+async function eventList(filter, names) {
+  const page = await api("GET", `/api/events${queryOf(filter)}`);
   const list = table(
     { id: "events" },
     ["received", "type", "source", "direction", "parties", "call-status"],
@@ -32,17 +32,30 @@ export async function showEvents(view) {
     list.tBodies[0].append(...next.data.map((e) => eventRow(e, names)));
     return next.next_cursor;
   });
+  const empty = filter.type ? "No event of this type." : "No event yet: events appear here as your PBX posts them.";
+  return { nodes: [page.data.length ? list : h("p", { class: "panel empty" }, empty), more], shown: page.data.length, more: Boolean(page.next_cursor) };
+}
+
+export async function showEvents(view) {
+  const filter = { type: view.query.get("type") ?? "" };
+  const names = await namesById("/api/sources");
+  const { results, status, show, choose } = filteredResults(filter, {
+    address: (f) => `#/events${queryOf(f)}`,
+    load: (f) => eventList(f, names),
+    count: (shown, more) => `${shown}${more ? "+" : ""} ${shown === 1 && !more ? "event" : "events"}`,
+  });
   const type = h(
     "select",
-    { id: "filter-type", onchange: (e) => (location.hash = `#/events${queryOf({ type: e.target.value })}`) },
+    { id: "filter-type", onchange: (e) => choose("type", e.target.value) },
     h("option", { value: "" }, "All types"),
     [...EVENT_TYPES, "unmapped"].map((t) => h("option", { value: t, selected: filter.type === t }, t)),
   );
+  await show();
   view.mount(
     h("div", { class: "toolbar" }, h("h1", {}, "Events")),
     h("div", { class: "filters" }, h("label", { for: "filter-type" }, "Type"), type),
-    page.data.length ? list : h("p", { class: "panel empty" }, "No event yet: events appear here as your PBX posts them."),
-    more,
+    status,
+    results,
   );
 }
 
