@@ -155,6 +155,36 @@ describe("console", () => {
     }
   });
 
+  it("keeps what was typed when the preset changes, and asks before replacing what the preset sets", async () => {
+    await signIn();
+    await page.getByRole("link", { name: "New webhook" }).click();
+    const preset = page.getByLabel("Preset");
+    // Untouched, the form follows the presets as the arrow keys go through them, without asking.
+    await preset.focus();
+    await page.keyboard.press("ArrowDown");
+    expect(await page.getByLabel("Name", { exact: true }).inputValue()).toBe("Salesforce");
+    await page.keyboard.press("ArrowUp");
+    expect(await page.getByLabel("URL", { exact: true }).inputValue()).toBe("");
+    expect(await page.getByLabel("Name", { exact: true }).inputValue()).toBe("");
+
+    await page.getByLabel("Name", { exact: true }).fill("My CRM");
+    await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/mine`);
+    await page.getByLabel("Delay (seconds)").fill("42");
+    // Declined: nothing changes, the picker included.
+    const questions: string[] = [];
+    page.once("dialog", (dialog) => (questions.push(dialog.message()), dialog.dismiss()));
+    await preset.selectOption("salesforce");
+    await expect.poll(() => questions).toEqual(["The preset “Salesforce” replaces what you changed: URL. Replace it?"]);
+    expect(await preset.inputValue()).toBe("");
+    expect(await page.getByLabel("URL", { exact: true }).inputValue()).toBe(`${receiver.url}/mine`);
+    // Accepted: the preset's URL, and what it does not set (the name, the delay) as typed.
+    page.once("dialog", (dialog) => dialog.accept());
+    await preset.selectOption("salesforce");
+    await expect.poll(() => page.getByLabel("URL", { exact: true }).inputValue()).toContain("{{{config.instance_url}}}");
+    expect(await page.getByLabel("Name", { exact: true }).inputValue()).toBe("My CRM");
+    expect(await page.getByLabel("Delay (seconds)").inputValue()).toBe("42");
+  });
+
   it("creates a custom GET webhook with a parameter map, shows errors where they are, and delivers a test event", async () => {
     await signIn();
     await page.getByRole("link", { name: "New webhook" }).click();

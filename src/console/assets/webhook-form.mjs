@@ -240,6 +240,18 @@ function fieldPaths(event, prefix = "") {
     );
 }
 
+/** The parts of a rule a preset decides (besides its own settings); a preset is HTTP only, so transport too. */
+function presetSets(preset, key) {
+  return Boolean(preset) && (Object.hasOwn(preset.webhook, key) || ["preset_config", "transport", "sqs"].includes(key));
+}
+
+const FIELD_NAMES = { url: "URL", preset_config: "the preset's settings", body_template: "body template", params: "payload", content_type: "content type", sqs: "SQS settings" };
+
+function replaceQuestion(preset, keys) {
+  const names = keys.map((key) => FIELD_NAMES[key] ?? key.replaceAll("_", " "));
+  return `${preset ? `The preset “${preset.name}”` : "A custom webhook"} replaces what you changed: ${names.join(", ")}. Replace it?`;
+}
+
 function section(title, ...children) {
   return h("section", { class: "panel" }, h("h2", {}, title), ...children);
 }
@@ -270,11 +282,27 @@ export async function showWebhookForm(view, id) {
   presetPicker.disabled = Boolean(existing);
   // A preset calls its service over HTTP: SQS is for custom webhooks.
   const lockTransport = () => (c.transport.disabled = Boolean(preset));
+  // The rule as the form was last filled, to tell what the user has changed since.
+  let baseline = null;
+  // Another preset keeps what the user changed that it does not set; what it sets replaces theirs after asking.
   presetPicker.addEventListener("change", () => {
-    preset = presets.find((p) => p.id === presetPicker.value) ?? null;
+    const next = presets.find((p) => p.id === presetPicker.value) ?? null;
+    const current = ruleOf(c, settings);
+    const edited = [...new Set([...Object.keys(current), ...Object.keys(baseline)])].filter(
+      (key) => JSON.stringify(current[key]) !== JSON.stringify(baseline[key]),
+    );
+    const replaced = edited.filter((key) => presetSets(preset, key) || presetSets(next, key));
+    if (replaced.length && !confirm(replaceQuestion(next, replaced))) {
+      presetPicker.value = preset?.id ?? "";
+      return;
+    }
+    preset = next;
     settings = preset ? presetSettings(preset, errors) : null;
     settings?.set({});
-    fill(c, { ...NEW_RULE, ...(preset?.webhook ?? {}), name: c.name.value || preset?.name || "" });
+    const fresh = { ...NEW_RULE, ...(preset?.webhook ?? {}), name: preset?.name ?? "" };
+    fill(c, fresh);
+    baseline = ruleOf(c, settings);
+    fill(c, { ...fresh, ...Object.fromEntries(edited.filter((key) => !replaced.includes(key)).map((key) => [key, current[key]])) });
     showSettings();
     lockTransport();
     showTransport(c, parts);
@@ -327,6 +355,7 @@ export async function showWebhookForm(view, id) {
 
   fill(c, existing ?? NEW_RULE);
   settings?.set(existing?.preset_config ?? {});
+  baseline = ruleOf(c, settings);
   showSettings();
   lockTransport();
   showTransport(c, parts);
