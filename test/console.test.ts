@@ -394,6 +394,28 @@ describe("console", () => {
     expect(receiver.requests.filter((r) => r.path === "/flaky")).toHaveLength(2);
   });
 
+  it("refreshes a delivery that waits for its next attempt without moving focus or clearing a selection", async () => {
+    const webhook = await createWebhook(gw, { name: "Down CRM", url: `${receiver.url}/down`, retries: 3 });
+    receiver.replyWith({ status: 503, headers: { "retry-after": "3600" }, body: "down for maintenance" });
+    const delivery = (await gw.api("POST", `/api/webhooks/${webhook.id}/test`)).body;
+    await expect.poll(async () => (await gw.api("GET", `/api/deliveries/${delivery.id}`)).body.status).toBe("pending");
+    const reads: string[] = [];
+    page.on("request", (request) => request.url().includes("/api/") && reads.push(request.url()));
+    await signIn();
+    await page.goto(`${gw.url}/#/deliveries/${delivery.id}`);
+    await expect.poll(() => page.locator("h1 .badge").textContent()).toBe("pending");
+    expect(await page.locator("#attempts").textContent()).toContain("down for maintenance");
+    const link = page.locator("dl.facts").getByRole("link", { name: "Down CRM" });
+    await link.focus();
+    await page.locator("#attempts pre").selectText();
+    reads.length = 0;
+    await page.waitForTimeout(2500);
+    // An attempt an hour away: not looked at every second, and what was there is still there.
+    expect(reads).toEqual([]);
+    expect(await page.evaluate(() => document.getSelection()?.toString())).toBe("down for maintenance");
+    expect(await link.evaluate((el) => el === document.activeElement)).toBe(true);
+  });
+
   it("lists events and shows one in its canonical and raw forms", async () => {
     const source = await createSource(gw, "Call centre", "voipappz");
     const payload = projectJson<Record<string, unknown>>("test/fixtures/voipappz/call-hangup.json");

@@ -1,11 +1,12 @@
 // The delivery log: every delivery with its status, each one's attempts, and a retry button.
 
 import { api, namesById, queryOf } from "./api.mjs";
-import { badge, filteredResults, h, moreButton, table, toast, when } from "./dom.mjs";
+import { badge, filteredResults, h, morph, moreButton, table, toast, when } from "./dom.mjs";
 import { DELIVERY_STATUSES } from "./vocabulary.mjs";
 
 const STATUS_KIND = { pending: "wait", delivering: "wait", delivered: "good", failed: "bad" };
 const REFRESH_MS = 1000;
+const MAX_REFRESH_MS = 15_000;
 
 export function deliveryBadge(status) {
   return badge(status, STATUS_KIND[status]);
@@ -142,19 +143,21 @@ function attemptRow(a) {
   );
 }
 
-export async function showDelivery(view) {
-  const d = await api("GET", `/api/deliveries/${encodeURIComponent(view.id)}`);
-  const names = await namesById("/api/webhooks");
+/**
+ * How soon to look again: each second while it is being sent, less often the longer the wait for its next
+ * attempt (measured on the gateway's clock, from when it was parked: this browser's clock may differ).
+ */
+function refreshDelay(d) {
+  if (d.status === "delivering") return REFRESH_MS;
+  const wait = Date.parse(d.next_attempt_at) - Date.parse(d.updated_at);
+  return Math.min(Math.max(wait / 10, REFRESH_MS), MAX_REFRESH_MS);
+}
+
+/** Whether "Retry now" may be pressed: not while the delivery is being sent or waits for its first try. */
+const canRetry = (d) => d.status === "delivered" || d.status === "failed";
+
+function deliveryPage(d, names, retry) {
   const finished = d.status === "delivered" || d.status === "failed";
-  const retry = async () => {
-    try {
-      await api("POST", `/api/deliveries/${d.id}/retry`);
-      toast("Retry queued");
-      await showDelivery(view);
-    } catch (error) {
-      toast(error.message);
-    }
-  };
   const facts = [
     ["Webhook", h("a", { href: `#/webhooks/${d.webhook_id}` }, names.get(d.webhook_id) ?? d.webhook_id)],
     ["Event", h("a", { class: "mono", href: `#/events/${d.event_id}` }, d.event_id)],
@@ -164,14 +167,16 @@ export async function showDelivery(view) {
     d.delivered_at && ["Delivered", when(d.delivered_at)],
     d.last_error && ["Last error", h("span", { class: "error" }, d.last_error)],
   ].filter(Boolean);
-  view.mount(
+  return h(
+    "div",
+    { class: "delivery" },
     h(
       "div",
       { class: "toolbar" },
       h("h1", {}, "Delivery ", h("span", { class: "mono" }, d.id), " ", deliveryBadge(d.status)),
-      finished
-        ? h("button", { type: "button", class: "primary", onclick: retry }, d.status === "failed" ? "Retry now" : "Send again")
-        : h("span", { class: "muted" }, "Refreshing while it runs…"),
+      // Disabled by aria-disabled, not disabled: a focused button stays focused while the delivery is sent.
+      h("button", { type: "button", class: "primary", "aria-disabled": !canRetry(d) && "true", onclick: retry }, d.status === "delivered" ? "Send again" : "Retry now"),
+      finished ? null : h("span", { class: "muted" }, "Refreshing while it runs…"),
     ),
     h("dl", { class: "panel facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
     h(
@@ -190,5 +195,40 @@ export async function showDelivery(view) {
         : h("p", { class: "muted" }, "No attempt yet."),
     ),
   );
-  if (!finished) setTimeout(() => view.isCurrent() && showDelivery(view).catch(() => {}), REFRESH_MS);
+}
+
+/**
+ * One delivery, looked at again while it is unfinished. Only what changed is redrawn, in place, so focus and
+ * a text selection survive the refresh.
+ */
+export async function showDelivery(view) {
+  const path = `/api/deliveries/${encodeURIComponent(view.id)}`;
+  const [first, names] = await Promise.all([api("GET", path), namesById("/api/webhooks")]);
+  let shown = JSON.stringify(first);
+  let timer = null;
+  const retry = async (e) => {
+    if (e.currentTarget.getAttribute("aria-disabled") === "true") return;
+    try {
+      await api("POST", `${path}/retry`);
+      toast("Retry queued");
+      await refresh();
+    } catch (error) {
+      toast(error.message);
+    }
+  };
+  const page = deliveryPage(first, names, retry);
+  const schedule = (d) => {
+    clearTimeout(timer);
+    const unfinished = d.status === "pending" || d.status === "delivering";
+    if (unfinished) timer = setTimeout(() => view.isCurrent() && refresh().catch(() => schedule(d)), refreshDelay(d));
+  };
+  const refresh = async () => {
+    const d = await api("GET", path);
+    if (!view.isCurrent()) return;
+    if (JSON.stringify(d) !== shown) morph(page, deliveryPage(d, names, retry));
+    shown = JSON.stringify(d);
+    schedule(d);
+  };
+  view.mount(page);
+  schedule(first);
 }

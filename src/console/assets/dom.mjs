@@ -70,6 +70,30 @@ export function moreButton(cursor, load) {
 }
 
 /**
+ * Makes `target` look like `source` in place, keeping every node that did not change, and so the focus,
+ * text selection and listeners in it (a kept element keeps its own listeners, not `source`'s).
+ */
+export function morph(target, source) {
+  if (target.nodeType !== source.nodeType || target.nodeName !== source.nodeName) return target.replaceWith(source);
+  if (target.nodeType !== Node.ELEMENT_NODE) {
+    if (target.nodeValue !== source.nodeValue) target.nodeValue = source.nodeValue;
+    return;
+  }
+  if (!sameAttributes(target, source)) {
+    for (const { name } of [...target.attributes]) if (!source.hasAttribute(name)) target.removeAttribute(name);
+    for (const { name, value } of source.attributes) if (target.getAttribute(name) !== value) target.setAttribute(name, value);
+  }
+  const fresh = [...source.childNodes];
+  const old = [...target.childNodes];
+  fresh.forEach((child, i) => (old[i] ? morph(old[i], child) : target.append(child)));
+  for (const extra of old.slice(fresh.length)) extra.remove();
+}
+
+function sameAttributes(a, b) {
+  return a.attributes.length === b.attributes.length && [...b.attributes].every(({ name, value }) => a.getAttribute(name) === value);
+}
+
+/**
  * A list that follows its filter in place: `choose(name, value)` redraws only the results (what `load(filter)`
  * returns) and keeps the filter in the address, so focus stays on the filter and arrow keys can go through
  * its options. A screen reader hears the count.
