@@ -414,6 +414,15 @@ describe("console", () => {
     expect(reads).toEqual([]);
     expect(await page.evaluate(() => document.getSelection()?.toString())).toBe("down for maintenance");
     expect(await link.evaluate((el) => el === document.activeElement)).toBe(true);
+
+    // The receiver is fixed: "Retry now" sends it without waiting the hour, and focus stays on the button.
+    const retry = page.getByRole("button", { name: "Retry now" });
+    await retry.focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("h1 .badge").textContent(), { timeout: 10_000 }).toBe("delivered");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Send again");
+    expect(await page.locator("#attempts tbody tr").count()).toBe(2);
+    expect(receiver.requests).toHaveLength(2);
   });
 
   it("lists events and shows one in its canonical and raw forms", async () => {

@@ -391,6 +391,35 @@ describe("retries", () => {
     expect(again).toMatchObject({ status: "failed", delivered_at: null, last_status_code: 500 });
     expect(receiver.requests).toHaveLength(3);
   });
+
+  it("a manual retry sends a pending delivery now instead of at its next attempt; one being sent is left alone", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/fixed`, retries: 3 });
+    receiver.replyWith({ status: 503, headers: { "retry-after": "3600" } });
+    const [waiting] = await deliveriesOf(gw, await deliverOne());
+    expect(waiting).toMatchObject({ status: "pending", attempt_count: 1, max_attempts: 4 });
+    // The receiver is fixed: no need to wait an hour.
+    const retry = await gw.api("POST", `/api/deliveries/${waiting.id}/retry`);
+    expect(retry.status).toBe(202);
+    expect(retry.body).toMatchObject({ status: "pending", max_attempts: 5 });
+    await gw.settle();
+    expect((await gw.api("GET", `/api/deliveries/${waiting.id}`)).body).toMatchObject({ status: "delivered", attempt_count: 2 });
+    expect(receiver.requests).toHaveLength(2);
+    expect(receiver.requests[1].headers["webhook-id"]).toBe(receiver.requests[0].headers["webhook-id"]);
+    // The hour it waited for passes: nothing more is sent.
+    gw.clock.advance(3_600_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(2);
+
+    // One being sent (held by a dispatcher until its lease ends) is not sent a second time.
+    receiver.replyWith({ status: 503, headers: { "retry-after": "3600" } });
+    const [held] = await deliveriesOf(gw, await deliverOne());
+    await gw.sql("UPDATE deliveries SET status = 'delivering', lease_until = ? WHERE id = ?", [gw.clock.now() + 60_000, held.id]);
+    const refused = await gw.api("POST", `/api/deliveries/${held.id}/retry`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toBe(`Delivery ${held.id} is being sent`);
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(3);
+  });
 });
 
 describe("delay and durability", () => {

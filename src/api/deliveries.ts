@@ -28,14 +28,13 @@ export function deliveryRoutes(deps: AppDeps) {
   });
 
   /**
-   * Sends a finished delivery again now, with a fresh retry budget: the same bytes when it was rendered,
-   * or rendered anew from the current rule when rendering had failed (say, after fixing the template).
+   * Sends a delivery now, with a fresh retry budget: a finished one again, or a pending one without waiting
+   * for its next attempt (its receiver fixed, say). The same bytes when it was rendered, or rendered anew from
+   * the current rule when rendering had failed (say, after fixing the template). One being sent is left alone.
    */
   app.post("/:id/retry", async (c) => {
     const row = await load(c.req.param("id"));
-    if (row.status === "pending" || row.status === "delivering") {
-      throw new GatewayError(409, "conflict", `Delivery ${row.id} is already ${row.status}`);
-    }
+    if (row.status === "delivering") throw new GatewayError(409, "conflict", `Delivery ${row.id} is being sent`);
     const webhook = found(await store.webhooks.get(row.webhook_id), "webhook", row.webhook_id);
     let request = row.request;
     if (request === null) {
@@ -54,8 +53,9 @@ export function deliveryRoutes(deps: AppDeps) {
       delivered_at: null,
       updated_at: isoAt(now),
     };
-    // Gone meanwhile only if retention deleted it between the two reads.
-    const updated = found(await store.deliveries.update(row.id, changes), "delivery", row.id);
+    // Only as it was read: a pending one the dispatcher took meanwhile is being sent, and is not sent twice.
+    const updated = await store.deliveries.update(row.id, changes, row.status);
+    if (!updated) throw new GatewayError(409, "conflict", `Delivery ${row.id} changed meanwhile: it is now ${(await load(row.id)).status}`);
     await handOver(deps, [{ id: row.id, dueAt: now }]);
     return c.json(deliveryView(updated), 202);
   });

@@ -155,8 +155,8 @@ function paths() {
     },
     "/api/deliveries/{id}/retry": {
       parameters: [ID],
-      post: admin("deliveries", "Send a finished delivery again, with a fresh retry budget", {
-        202: jsonReply("The delivery, pending again", ref("Delivery")),
+      post: admin("deliveries", "Send a delivery now, with a fresh retry budget: a finished one again, a pending one without waiting for its next attempt; 409 while it is being sent", {
+        202: jsonReply("The delivery, pending and due now", ref("Delivery")),
         ...errors(404, 409, 422),
       }),
     },

@@ -88,8 +88,13 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       const [row] = await db.select({ status: deliveries.status }).from(deliveries).where(eq(deliveries.id, id));
       return row?.status === "delivering";
     },
-    async update(id: string, changes: Partial<DeliveryRow>): Promise<DeliveryRow | null> {
-      const [row] = await db.update(deliveries).set(await sealDelivery(box, changes)).where(eq(deliveries.id, id)).returning();
+    /** Changes a delivery; given `whileStatus`, only if it is still in that state (null if not, or not found). */
+    async update(id: string, changes: Partial<DeliveryRow>, whileStatus?: DeliveryStatus): Promise<DeliveryRow | null> {
+      const [row] = await db
+        .update(deliveries)
+        .set(await sealDelivery(box, changes))
+        .where(and(eq(deliveries.id, id), whileStatus ? eq(deliveries.status, whileStatus) : undefined))
+        .returning();
       return row ? open(row) : null;
     },
     /** Fails a delivery still pending or in flight; false if it had already settled. */

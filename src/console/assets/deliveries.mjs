@@ -153,8 +153,8 @@ function refreshDelay(d) {
   return Math.min(Math.max(wait / 10, REFRESH_MS), MAX_REFRESH_MS);
 }
 
-/** Whether "Retry now" may be pressed: not while the delivery is being sent or waits for its first try. */
-const canRetry = (d) => d.status === "delivered" || d.status === "failed";
+/** Whether "Retry now" may be pressed: any time but while the delivery is being sent (the API refuses then). */
+const canRetry = (d) => d.status !== "delivering";
 
 function deliveryPage(d, names, retry) {
   const finished = d.status === "delivered" || d.status === "failed";
