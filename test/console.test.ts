@@ -102,14 +102,25 @@ describe("console", () => {
     await expectNoHorizontalOverflow();
     await page.screenshot({ path: `${SCREENSHOTS}webhooks.png`, fullPage: true });
 
-    await row.getByRole("button", { name: "Deactivate" }).click();
+    // Each action names its webhook; after it, focus stays on the button, whose label says what it does next.
+    await page.getByRole("button", { name: "Deactivate CRM call log", exact: true }).click();
     await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).body.enabled).toBe(false);
     await expect.poll(() => page.locator(`tr[data-id="${crm.id}"]`).textContent()).toContain("inactive");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Activate CRM call log");
 
     page.once("dialog", (dialog) => dialog.accept());
-    await page.locator(`tr[data-id="${crm.id}"]`).getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Delete CRM call log", exact: true }).click();
     await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).status).toBe(404);
     await expect.poll(() => page.locator("#webhooks tbody tr").count()).toBe(1);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Webhooks");
+
+    // Deleted behind the console's back: the failure is shown, and the list reloaded without it.
+    const slack = (await gw.api("GET", "/api/webhooks")).body.data[0];
+    await gw.api("DELETE", `/api/webhooks/${slack.id}`);
+    await page.getByRole("button", { name: "Deactivate Slack", exact: true }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain(`Slack: webhook ${slack.id} not found`);
+    expect(await page.locator(".empty").textContent()).toContain("No webhook yet");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Webhooks");
   });
 
   it("creates a Salesforce webhook from the preset, previews it and delivers a test event", async () => {

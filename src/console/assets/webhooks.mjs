@@ -3,9 +3,22 @@
 import { api } from "./api.mjs";
 import { badge, h, table, toast, when } from "./dom.mjs";
 
-export async function showWebhooks(view) {
+/**
+ * The list; `after` an action, its error (shown as an alert) and the id of the element that takes focus (the
+ * heading if that is gone), so that a keyboard user is not dropped at the page's start.
+ */
+export async function showWebhooks(view, after = {}) {
   const { data } = await api("GET", "/api/webhooks");
-  const reload = () => showWebhooks(view);
+  // The pressed button keeps focus (its label now says what it does next); a deleted row hands it to the heading.
+  const act = (action, w, button) => async () => {
+    let after;
+    try {
+      after = { focus: (await action(w)) ?? button };
+    } catch (error) {
+      after = { focus: button, error: `${w.name}: ${error.message}` };
+    }
+    await showWebhooks(view, after).catch((error) => toast(error.message));
+  };
   const rows = data.map((w) =>
     h(
       "tr",
@@ -21,13 +34,23 @@ export async function showWebhooks(view) {
         { class: "actions" },
         h("a", { class: "button", href: `#/webhooks/${w.id}`, "aria-label": `Edit ${w.name}` }, "Edit"),
         h("a", { class: "button", href: `#/deliveries?webhook_id=${w.id}`, "aria-label": `Deliveries of ${w.name}` }, "Deliveries"),
-        h("button", { type: "button", onclick: () => toggleWebhook(w).then(reload) }, w.enabled ? "Deactivate" : "Activate"),
-        h("button", { type: "button", class: "danger", onclick: () => deleteWebhook(w).then(reload) }, "Delete"),
+        h(
+          "button",
+          { type: "button", id: `toggle-${w.id}`, "aria-label": `${w.enabled ? "Deactivate" : "Activate"} ${w.name}`, onclick: act(toggleWebhook, w, `toggle-${w.id}`) },
+          w.enabled ? "Deactivate" : "Activate",
+        ),
+        h("button", { type: "button", class: "danger", id: `delete-${w.id}`, "aria-label": `Delete ${w.name}`, onclick: act(deleteWebhook, w, `delete-${w.id}`) }, "Delete"),
       ),
     ),
   );
   view.mount(
-    h("div", { class: "toolbar" }, h("h1", {}, "Webhooks"), h("a", { class: "button primary", href: "#/webhooks/new" }, "New webhook")),
+    h(
+      "div",
+      { class: "toolbar" },
+      h("h1", { id: "webhooks-title", tabindex: "-1" }, "Webhooks"),
+      h("a", { class: "button primary", href: "#/webhooks/new" }, "New webhook"),
+    ),
+    after.error ? h("p", { class: "panel error", role: "alert", id: "webhooks-error" }, after.error) : null,
     data.length
       ? table(
           { id: "webhooks" },
@@ -37,6 +60,7 @@ export async function showWebhooks(view) {
         )
       : h("p", { class: "panel empty" }, "No webhook yet: create one to send call events to a CRM or any URL."),
   );
+  if (after.focus) (document.getElementById(after.focus) ?? document.getElementById("webhooks-title")).focus();
 }
 
 async function toggleWebhook(webhook) {
@@ -48,4 +72,5 @@ async function deleteWebhook(webhook) {
   if (!confirm(`Delete the webhook “${webhook.name}”? Its pending deliveries will be failed.`)) return;
   await api("DELETE", `/api/webhooks/${webhook.id}`);
   toast(`${webhook.name} deleted`);
+  return "webhooks-title";
 }
