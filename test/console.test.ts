@@ -70,6 +70,12 @@ describe("console", () => {
     await page.getByRole("heading", { name: "Webhooks" }).waitFor();
   });
 
+  it("says what the gateway said when it refuses a sign-in for too many wrong tokens", async () => {
+    for (let i = 0; i < 10; i++) await fetch(`${gw.url}/api/presets`, { headers: { authorization: "Bearer wrong" } });
+    await signIn("not-the-admin-token-at-all");
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/^Too many wrong admin tokens from this address; retry after \d+ s$/);
+  });
+
   it("creates a source and shows its ingest URL and secret once", async () => {
     await signIn();
     await page.getByRole("link", { name: "Sources" }).click();

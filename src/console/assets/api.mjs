@@ -36,10 +36,21 @@ export async function api(method, path, body) {
   return data;
 }
 
-/** True when the token is accepted, without signing out when it is not. */
-export async function tokenWorks(token) {
-  const response = await fetch("/api/presets", { headers: { authorization: `Bearer ${token}` } });
-  return response.ok;
+/**
+ * Why the gateway refuses this token, in its words (too many wrong tokens, say), or null when it takes it;
+ * without signing out.
+ */
+export async function tokenRefusal(token) {
+  let response;
+  try {
+    response = await fetch("/api/presets", { headers: { authorization: `Bearer ${token}` } });
+  } catch {
+    return "The gateway cannot be reached. Check that it is running, then try again.";
+  }
+  if (response.ok) return null;
+  if (response.status === 401) return "That token is not valid.";
+  const data = await response.json().catch(() => null);
+  return data?.error?.message ?? `The gateway answered HTTP ${response.status}.`;
 }
 
 /** `?name=value` for the non-empty entries. */

@@ -1,7 +1,7 @@
 // The console's shell: sign-in, navigation and the hash routes of every page. Plain JavaScript modules
 // served by the gateway itself (no build step, no external request).
 
-import { ApiError, session, tokenWorks } from "./api.mjs";
+import { ApiError, session, tokenRefusal } from "./api.mjs";
 import { showDeliveries, showDelivery } from "./deliveries.mjs";
 import { h } from "./dom.mjs";
 import { showEvent, showEvents } from "./events.mjs";
@@ -99,8 +99,9 @@ function showSignIn(message) {
 
 async function signIn(event, token, error) {
   event.preventDefault();
-  if (!(await tokenWorks(token))) {
-    error.textContent = "That token is not valid.";
+  const refusal = await tokenRefusal(token);
+  if (refusal) {
+    error.textContent = refusal;
     return;
   }
   session.save(token);
