@@ -505,6 +505,36 @@ describe("console", () => {
     expect(body.data[0]).toMatchObject({ name: "Keyboard only", events: ["call.start", "call.end"] });
   });
 
+  it("fits a phone's width: the header wraps and tables scroll in their own box", async () => {
+    const phone = { width: 390, height: 844 };
+    const hook = await createWebhook(gw, { name: "CRM call log", url: `${receiver.url}/a/rather/long/path/for/a/phone?with=query` });
+    const delivery = (await gw.api("POST", `/api/webhooks/${hook.id}/test`)).body;
+    await createSource(gw, "Office Wildix", "wildix");
+    await gw.settle();
+    await page.setViewportSize(phone);
+    await signIn();
+    await page.getByRole("heading", { name: "Webhooks" }).waitFor();
+    for (const [path, heading] of [
+      ["webhooks", "Webhooks"],
+      ["deliveries", "Deliveries"],
+      ["events", "Events"],
+      ["sources", "Sources"],
+      ["webhooks/new", "New webhook"],
+      [`deliveries/${delivery.id}`, `Delivery ${delivery.id} delivered`],
+    ]) {
+      await page.goto(`${gw.url}/#/${path}`);
+      await page.getByRole("heading", { name: heading }).waitFor();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(phone.width);
+      const signOut = (await page.getByRole("button", { name: "Sign out" }).boundingBox())!;
+      expect(signOut.x + signOut.width, path).toBeLessThanOrEqual(phone.width);
+    }
+    // A table cell is not squeezed to a few letters a line.
+    await page.goto(`${gw.url}/#/webhooks`);
+    const name = (await page.locator("#webhooks tbody td").nth(2).boundingBox())!;
+    expect(name.width).toBeGreaterThan(100);
+    await page.screenshot({ path: `${SCREENSHOTS}phone-webhooks.png` });
+  });
+
   it("offers exactly the domain's event types", async () => {
     await signIn();
     await page.goto(`${gw.url}/#/webhooks/new`);
