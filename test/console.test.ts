@@ -202,6 +202,25 @@ describe("console", () => {
     expect(await page.getByLabel("Delay (seconds)").inputValue()).toBe("42");
   });
 
+  it("previews a draft only once it can be, and says when no event type is chosen", async () => {
+    const logged: string[] = [];
+    page.on("console", (message) => message.type() === "error" && logged.push(message.text()));
+    await signIn();
+    await page.getByRole("link", { name: "New webhook" }).click();
+    await expect.poll(() => page.locator("#preview-missing").textContent()).toBe("Enter the URL to see the request this rule sends.");
+    await page.getByLabel("Preset").selectOption("salesforce");
+    await expect.poll(() => page.locator("#preview-missing").textContent()).toBe("Fill in My Domain URL, Consumer key, Consumer secret to see the request this rule sends.");
+    await page.getByLabel("Preset").selectOption("");
+    await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/calls`);
+    await expect.poll(previewLine).toBe(`POST ${receiver.url}/calls`);
+    await expect.poll(() => page.locator("#preview-match").textContent()).toBe("would be sent This event matches the rule.");
+    // Nothing ticked: nothing would be sent, as saving would say.
+    await page.getByLabel("call.end").uncheck();
+    await expect.poll(() => page.locator("#preview-match").textContent()).toBe("would not be sent No event type is chosen: tick at least one under When.");
+    // The gateway was asked nothing it had to refuse.
+    expect(logged).toEqual([]);
+  });
+
   it("creates a custom GET webhook with a parameter map, shows errors where they are, and delivers a test event", async () => {
     await signIn();
     await page.getByRole("link", { name: "New webhook" }).click();

@@ -28,11 +28,20 @@ function previewRule(rule) {
   return draft;
 }
 
+/** The verdict: would this event be sent? A draft with no event type ticked matches nothing, whatever the API says. */
+function verdictOf(request, draft) {
+  if (!draft.events?.length) return [badge("would not be sent", "off"), " ", "No event type is chosen: tick at least one under When."];
+  return request.matches
+    ? [badge("would be sent", "good"), " ", "This event matches the rule."]
+    : [badge("would not be sent", "off"), " ", "This event does not match the rule's events, call types, sources or filter."];
+}
+
 /**
- * The preview panel. `rule()` reads the form; problems the gateway finds show on the form's fields
- * (`errors`), the rest in the panel.
+ * The preview panel. `rule()` reads the form; `missing()` says what the draft still needs before it can be
+ * previewed (null when nothing), so that a fresh form asks the gateway nothing it must refuse. Problems the
+ * gateway finds show on the form's fields (`errors`), the rest in the panel.
  */
-export function livePreview({ rule, samples, recent, errors }) {
+export function livePreview({ rule, missing, samples, recent, errors }) {
   const chooser = h("select", { id: "preview-event" }, eventOptions(samples, recent));
   const verdict = h("p", { id: "preview-match" });
   const output = h("div", { id: "preview-output" });
@@ -54,9 +63,17 @@ export function livePreview({ rule, samples, recent, errors }) {
 
   async function render() {
     const mine = ++sequence;
+    const needed = missing();
+    if (needed) {
+      errors.clear("live");
+      verdict.replaceChildren();
+      output.replaceChildren(h("p", { class: "muted", id: "preview-missing" }, needed));
+      return;
+    }
+    const draft = rule();
     let result;
     try {
-      result = { request: await api("POST", "/api/preview", { webhook: previewRule(rule()), ...eventChoice() }) };
+      result = { request: await api("POST", "/api/preview", { webhook: previewRule(draft), ...eventChoice() }) };
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       result = { error };
@@ -64,13 +81,7 @@ export function livePreview({ rule, samples, recent, errors }) {
     if (mine !== sequence) return;
     errors.clear("live");
     if (result.request) {
-      verdict.replaceChildren(
-        result.request.matches
-          ? badge("would be sent", "good")
-          : badge("would not be sent", "off"),
-        " ",
-        result.request.matches ? "This event matches the rule." : "This event does not match the rule's events, call types, sources or filter.",
-      );
+      verdict.replaceChildren(...verdictOf(result.request, draft));
       output.replaceChildren(requestBlock(result.request, "preview-request"));
       return;
     }

@@ -252,6 +252,14 @@ function replaceQuestion(preset, keys) {
   return `${preset ? `The preset “${preset.name}”` : "A custom webhook"} replaces what you changed: ${names.join(", ")}. Replace it?`;
 }
 
+/** What the draft needs before the gateway can preview it: a URL, and a preset's required settings. */
+function missingForPreview(c, preset, settings) {
+  if (!c.url.value.trim()) return `Enter the ${isSqs(c) ? "queue URL" : "URL"} to see the request this rule sends.`;
+  const given = settings?.read() ?? {};
+  const needed = Object.entries(preset?.config ?? {}).filter(([name, field]) => field.required && given[name] === undefined);
+  return needed.length ? `Fill in ${needed.map(([, field]) => field.label).join(", ")} to see the request this rule sends.` : null;
+}
+
 function section(title, ...children) {
   return h("section", { class: "panel" }, h("h2", {}, title), ...children);
 }
@@ -366,7 +374,7 @@ export async function showWebhookForm(view, id) {
     if (existing && rule.secret === existing.secret) delete rule.secret;
     return rule;
   };
-  const preview = livePreview({ rule: draft, samples, recent, errors });
+  const preview = livePreview({ rule: draft, missing: () => missingForPreview(c, preset, settings), samples, recent, errors });
   const changed = (event) => {
     errors.touch(event.target);
     preview.refresh();
