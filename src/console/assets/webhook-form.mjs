@@ -161,6 +161,15 @@ function showTransport(c, parts) {
   showPayloadEditor(c, parts);
 }
 
+/** The signing secret only when requests are signed, with what that kind of signing takes. */
+function showSigning(c, parts, existing) {
+  parts.secret.hidden = c.signing.value === "none";
+  const kind = c.signing.value === "standard" ? "A whsec_ secret" : "Any shared secret of 8 characters or more";
+  parts.secretHint.textContent = existing?.secret
+    ? "Shown masked; leave as is to keep it, or type a new one."
+    : `${kind}, given to the receiver to verify signatures; leave empty to generate one.`;
+}
+
 /** Fills the controls from a rule (or a preset's part of one). */
 function fill(c, rule) {
   c.name.value = rule.name ?? "";
@@ -214,7 +223,7 @@ function ruleOf(c, settings) {
     signing: c.signing.value,
     hangup_causes: Object.fromEntries([...c.causes].map(([cause, input]) => [cause, input.value]).filter(([, name]) => name !== "")),
   };
-  if (c.secret.value.trim()) rule.secret = c.secret.value.trim();
+  if (c.signing.value !== "none" && c.secret.value.trim()) rule.secret = c.secret.value.trim();
   if (settings) rule.preset_config = settings.read();
   rule.transport = c.transport.value;
   rule.sqs = null;
@@ -314,6 +323,7 @@ export async function showWebhookForm(view, id) {
     showSettings();
     lockTransport();
     showTransport(c, parts);
+    showSigning(c, parts, existing);
   });
 
   const parts = {
@@ -353,6 +363,10 @@ export async function showWebhookForm(view, id) {
       }),
     ),
   };
+  // Named apart from a preset's own "Signing secret" setting (VoIP Cloud's), which is another secret.
+  parts.secret = labelled("Webhook signing secret", c.secret, { errors, path: "secret" });
+  parts.secretHint = h("p", { class: "hint" });
+  parts.secret.querySelector("label").after(parts.secretHint);
   parts.template.append(parts.contentType);
   parts.urlLabel = parts.url.querySelector("label");
   parts.urlHint = parts.url.querySelector(".hint");
@@ -360,6 +374,7 @@ export async function showWebhookForm(view, id) {
   c.method.addEventListener("change", () => showPayloadEditor(c, parts));
   c.payload.addEventListener("change", () => showPayloadEditor(c, parts));
   c.transport.addEventListener("change", () => showTransport(c, parts));
+  c.signing.addEventListener("change", () => showSigning(c, parts, existing));
 
   fill(c, existing ?? NEW_RULE);
   settings?.set(existing?.preset_config ?? {});
@@ -367,6 +382,7 @@ export async function showWebhookForm(view, id) {
   showSettings();
   lockTransport();
   showTransport(c, parts);
+  showSigning(c, parts, existing);
 
   // The rule as the API takes it; a secret still shown masked is left out, so the stored one stays.
   const draft = () => {
@@ -410,11 +426,7 @@ export async function showWebhookForm(view, id) {
         labelled("Timeout (ms)", c.timeout, { errors, path: "timeout_ms" }),
       ),
       labelled("Signing", c.signing, { errors, path: "signing" }),
-      labelled("Signing secret", c.secret, {
-        hint: existing ? "Shown masked; leave as is to keep it, or type a new one." : "Standard signing takes a whsec_ secret; leave empty to generate one.",
-        errors,
-        path: "secret",
-      }),
+      parts.secret,
     ),
     section(
       "Hangup causes",
