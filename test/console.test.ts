@@ -65,6 +65,7 @@ describe("console", () => {
     await signIn("not-the-admin-token-at-all");
     await expect.poll(() => page.getByRole("alert").textContent()).toBe("That token is not valid.");
     expect(await page.getByRole("link", { name: "Webhooks" }).isVisible()).toBe(false);
+    expect(await page.title()).toBe("Sign in · Call-event gateway");
     await page.screenshot({ path: `${SCREENSHOTS}sign-in.png` });
     await signIn();
     await page.getByRole("heading", { name: "Webhooks" }).waitFor();
@@ -79,6 +80,7 @@ describe("console", () => {
   it("creates a source and shows its ingest URL and secret once", async () => {
     await signIn();
     await page.getByRole("link", { name: "Sources" }).click();
+    await expect.poll(() => page.title()).toBe("Sources · Call-event gateway");
     await page.getByLabel("Name").fill("Office Wildix");
     await page.getByLabel("PBX").selectOption("wildix");
     await page.getByRole("button", { name: "Create source" }).click();
@@ -156,6 +158,7 @@ describe("console", () => {
 
       await page.getByRole("button", { name: "Create webhook" }).click();
       await page.getByRole("heading", { name: "Edit “Salesforce”" }).waitFor();
+      await expect.poll(() => page.title()).toBe("Edit “Salesforce” · Call-event gateway");
       const { body: list } = await gw.api("GET", "/api/webhooks");
       expect(list.data).toHaveLength(1);
       expect(list.data[0]).toMatchObject({ preset: "salesforce", preset_config: { instance_url: salesforce.url, client_id: salesforce.clientId } });

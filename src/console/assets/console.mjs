@@ -63,6 +63,7 @@ async function route() {
   const view = viewFor(id, new URLSearchParams(search));
   try {
     await show(view);
+    if (view.isCurrent()) titleFrom(main.querySelector("h1")?.textContent);
     // Keyboard and screen-reader users land on the new page, not on the link they followed.
     if (view.isCurrent() && !main.contains(document.activeElement)) {
       main.focus({ preventScroll: true });
@@ -71,6 +72,11 @@ async function route() {
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) view.mount(h("p", { class: "panel error", role: "alert" }, error.message));
   }
+}
+
+/** The tab's title names the page, so that tabs, history and screen readers tell pages apart. */
+function titleFrom(heading) {
+  document.title = heading ? `${heading} · Call-event gateway` : "Call-event gateway";
 }
 
 function signOut(message) {
@@ -94,6 +100,7 @@ function showSignIn(message) {
     h("button", { class: "primary", type: "submit" }, "Sign in"),
   );
   main.replaceChildren(form);
+  titleFrom("Sign in");
   input.focus();
 }
 
