@@ -97,11 +97,18 @@ describe("console", () => {
     const long = `${receiver.url}/a/very/long/path/${"segment/".repeat(20)}?with=query&and=more`;
     const crm = await createWebhook(gw, { name: "CRM call log", url: long, events: ["call.end", "call.start"] });
     await createWebhook(gw, { name: "Slack", url: `${receiver.url}/slack`, method: "POST" });
+    const salesforce = await createWebhook(gw, {
+      name: "Salesforce",
+      preset: "salesforce",
+      preset_config: { instance_url: "https://acme.my.salesforce.com", client_id: "id", client_secret: "a-client-secret" },
+    });
     await signIn();
     const row = page.locator(`tr[data-id="${crm.id}"]`);
     await expect.poll(() => row.textContent()).toContain("CRM call log");
     expect(await row.textContent()).toContain("call.end, call.start");
-    expect(await row.textContent()).toContain("POST_JSON");
+    expect(await row.textContent()).toContain("POST JSON");
+    // A preset's row shows its URL with the preset's settings put in.
+    await expect.poll(() => page.locator(`tr[data-id="${salesforce.id}"] td.mono`).textContent()).toBe("https://acme.my.salesforce.com/services/data/v66.0/sobjects/Task");
     // A long URL wraps inside its column instead of widening the table past the screen.
     const table = (await page.locator("#webhooks").boundingBox())!;
     expect(table.x + table.width).toBeLessThanOrEqual(VIEWPORT.width);
@@ -119,8 +126,9 @@ describe("console", () => {
     page.once("dialog", (dialog) => dialog.accept());
     await page.getByRole("button", { name: "Delete CRM call log", exact: true }).click();
     await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).status).toBe(404);
-    await expect.poll(() => page.locator("#webhooks tbody tr").count()).toBe(1);
+    await expect.poll(() => page.locator("#webhooks tbody tr").count()).toBe(2);
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Webhooks");
+    await gw.api("DELETE", `/api/webhooks/${salesforce.id}`);
 
     // Deleted behind the console's back: the failure is shown, and the list reloaded without it.
     const slack = (await gw.api("GET", "/api/webhooks")).body.data[0];

@@ -3,6 +3,14 @@
 import { api } from "./api.mjs";
 import { badge, h, table, toast, when } from "./dom.mjs";
 
+const METHOD_NAMES = { POST_JSON: "POST JSON" };
+
+/** The URL with a preset's settings put in (`{{{config.instance_url}}}/…` → the instance's address). */
+function urlOf(webhook) {
+  const config = webhook.preset_config ?? {};
+  return webhook.url.replace(/\{\{\{?\s*config\.(\w+)\s*\}?\}\}/g, (placeholder, name) => (typeof config[name] === "string" ? config[name] : placeholder));
+}
+
 /**
  * The list; `after` an action, its error (shown as an alert) and the id of the element that takes focus (the
  * heading if that is gone), so that a keyboard user is not dropped at the page's start.
@@ -26,8 +34,8 @@ export async function showWebhooks(view, after = {}) {
       h("td", {}, when(w.created_at)),
       h("td", {}, w.enabled ? badge("active", "on") : badge("inactive", "off")),
       h("td", {}, h("a", { href: `#/webhooks/${w.id}` }, w.name), w.preset ? h("div", { class: "muted" }, `preset: ${w.preset}`) : null),
-      h("td", { class: "mono" }, w.url),
-      h("td", {}, w.transport === "sqs" ? "SQS" : w.method),
+      h("td", { class: "mono" }, urlOf(w)),
+      h("td", {}, w.transport === "sqs" ? "SQS" : (METHOD_NAMES[w.method] ?? w.method)),
       h("td", {}, w.events.join(", ")),
       h(
         "td",
