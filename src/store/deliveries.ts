@@ -3,7 +3,7 @@ import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { rowWriter, updateStatement } from "./driver-sql.js";
 import type { GroupCommit } from "./group-commit.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
-import { UNFINISHED_STATUSES, type DeliveryFilter, type QueueDepth } from "../domain/delivery.js";
+import { UNFINISHED_STATUSES, type DeliveryFilter, type DeliveryStatus, type QueueDepth } from "../domain/delivery.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import { openDelivery, sealDelivery } from "./sealed-rows.js";
 
