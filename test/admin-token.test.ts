@@ -29,4 +29,16 @@ describe("the stored admin token", () => {
     expect(answers.filter((answer) => answer.status === 429)).toHaveLength(50);
     expect((await sources(gw.generatedAdminToken!)).status).toBe(429);
   });
+
+  it("answers every right token sent at once, more of them than the failure budget has, beside wrong ones", async () => {
+    gw = await startGateway({ adminToken: null });
+    const right = Array.from({ length: 60 }, () => sources(gw!.generatedAdminToken!));
+    const wrong = Array.from({ length: 4 }, (_, i) => sources(`adm_wrong-${i}`));
+    const answers = await Promise.all([...right, ...wrong]);
+    expect(answers.slice(0, 60).map((answer) => answer.status)).toEqual(Array(60).fill(200));
+    expect(answers.slice(60).map((answer) => answer.status)).toEqual(Array(4).fill(401));
+    // The four wrong ones spent four of the ten: six more are checked, then 429.
+    const more = await Promise.all(Array.from({ length: 8 }, (_, i) => sources(`adm_again-${i}`)));
+    expect(more.map((answer) => answer.status).sort()).toEqual([...Array(6).fill(401), 429, 429]);
+  });
 });
