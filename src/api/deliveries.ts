@@ -53,8 +53,9 @@ export function deliveryRoutes(deps: AppDeps) {
       delivered_at: null,
       updated_at: isoAt(now),
     };
-    // Only as it was read: a pending one the dispatcher took meanwhile is being sent, and is not sent twice.
-    const updated = await store.deliveries.update(row.id, changes, row.status);
+    // Only as it was read: one the dispatcher took meanwhile is being sent (or was, and waits again with an
+    // attempt more): it is not sent twice, and its budget is not counted from attempts it no longer has.
+    const updated = await store.deliveries.update(row.id, changes, row);
     if (!updated) throw new GatewayError(409, "conflict", `Delivery ${row.id} changed meanwhile: it is now ${(await load(row.id)).status}`);
     await handOver(deps, [{ id: row.id, dueAt: now }]);
     return c.json(deliveryView(updated), 202);

@@ -3,7 +3,7 @@ import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { rowWriter, updateStatement } from "./driver-sql.js";
 import type { GroupCommit } from "./group-commit.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
-import { UNFINISHED_STATUSES, type DeliveryFilter, type DeliveryStatus, type QueueDepth } from "../domain/delivery.js";
+import { UNFINISHED_STATUSES, type DeliveryFilter, type QueueDepth } from "../domain/delivery.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import { openDelivery, sealDelivery } from "./sealed-rows.js";
 
@@ -89,11 +89,13 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       return row?.status === "delivering";
     },
     /** Changes a delivery; given `whileStatus`, only if it is still in that state (null if not, or not found). */
-    async update(id: string, changes: Partial<DeliveryRow>, whileStatus?: DeliveryStatus): Promise<DeliveryRow | null> {
+    /** Null when there is no such delivery, or it is no longer `asRead` (its status and attempts as read before). */
+    async update(id: string, changes: Partial<DeliveryRow>, asRead?: Pick<DeliveryRow, "status" | "attempt_count">): Promise<DeliveryRow | null> {
+      const unchanged = asRead && and(eq(deliveries.status, asRead.status), eq(deliveries.attempt_count, asRead.attempt_count));
       const [row] = await db
         .update(deliveries)
         .set(await sealDelivery(box, changes))
-        .where(and(eq(deliveries.id, id), whileStatus ? eq(deliveries.status, whileStatus) : undefined))
+        .where(and(eq(deliveries.id, id), unchanged))
         .returning();
       return row ? open(row) : null;
     },
