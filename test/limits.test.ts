@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_JSON_DEPTH } from "../src/api/http.js";
 import { evaluateExpression, EXPRESSION_LIMITS, MAX_PAD_WIDTH } from "../src/render/jsonata.js";
 import { REQUEST_LIMITS } from "../src/render/request.js";
@@ -119,6 +119,20 @@ describe("expression time limit", () => {
     } finally {
       await receiver.stop();
     }
+  });
+});
+
+describe("expression step limit", () => {
+  it("ends a runaway expression by its steps where the clock stands still during CPU work, as on a deployed Worker", async () => {
+    const runaway = "$sum([1..100000].($sum([1..1000].($ * 2))))";
+    const frozen = vi.spyOn(Date, "now").mockReturnValue(Date.UTC(2026, 10, 22));
+    try {
+      await expect(evaluateExpression(runaway, {})).rejects.toThrow(`Evaluation took more than ${EXPRESSION_LIMITS.maxSteps} steps`);
+    } finally {
+      frozen.mockRestore();
+    }
+    // The budget is the evaluation's own: the next one starts afresh, and a long but finite one passes.
+    expect(await evaluateExpression("$sum([1..50000])", {})).toBe(1250025000);
   });
 });
 

@@ -1,8 +1,13 @@
 import jsonata from "jsonata";
 import { regexHazard } from "./regex-safety.js";
 
-/** JSONata limits per evaluation: a runaway expression fails its delivery, not the process. */
-export const EXPRESSION_LIMITS = { timeoutMs: 250, stackDepth: 200, maxSequence: 100_000 };
+/**
+ * JSONata limits per evaluation: a runaway expression fails its delivery, not the process. Steps as well as
+ * time: the time limit reads the clock, which a deployed Worker stops during CPU work (it moves with I/O
+ * only), so there a runaway expression would run on until the Worker's CPU limit ended the whole request.
+ * Half a million steps is some 200 ms of work here, about the time limit on Node.
+ */
+export const EXPRESSION_LIMITS = { timeoutMs: 250, stackDepth: 200, maxSequence: 100_000, maxSteps: 500_000 };
 const CACHE_SIZE = 1_000;
 
 type Expression = ReturnType<typeof jsonata>;
@@ -170,12 +175,40 @@ async function inTurn<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** JSONata's hook called as each step of an evaluation begins, looked up in the expression's bindings. */
+const STEP_HOOK = Symbol.for("jsonata.__evaluate_entry");
+
+/** What JSONata's hook is given of an evaluation: its base frame, whose `guardrails` it calls at every step. */
+interface EvaluationFrame {
+  base: { guardrails(): void };
+}
+
+/**
+ * Evaluates with a budget of steps. On its first step the evaluation's own per-step check (depth, time) is
+ * wrapped to count steps too, and the hook unbinds itself: counting costs an increment per step, where a
+ * hook left bound would be awaited at every step. Evaluations take turns, so the hook is this one's.
+ */
+function evaluateCounted(expression: Expression, context: unknown): Promise<unknown> {
+  let steps = 0;
+  expression.assign(STEP_HOOK as unknown as string, (_node: unknown, _input: unknown, frame: EvaluationFrame) => {
+    expression.assign(STEP_HOOK as unknown as string, undefined);
+    const check = frame.base.guardrails;
+    frame.base.guardrails = () => {
+      if (++steps > EXPRESSION_LIMITS.maxSteps) {
+        throw new Error(`Evaluation took more than ${EXPRESSION_LIMITS.maxSteps} steps. Check for an endless loop`);
+      }
+      check();
+    };
+  });
+  return expression.evaluate(context);
+}
+
 export async function evaluateExpression(source: string, context: unknown): Promise<unknown> {
   const { expression, path } = compiled(source);
   const found = path ? lookUp(path, context) : UNSURE;
   if (found !== UNSURE) return found;
   try {
-    return await inTurn(() => expression.evaluate(context));
+    return await inTurn(() => evaluateCounted(expression, context));
   } catch (error) {
     throw asExpressionError(error, "evaluation failed");
   }
