@@ -322,6 +322,18 @@ describe("console", () => {
     await template.fill('{\n  "from": "{{src}}",\n  "agent": "{{upper agent.name}}"\n}');
     await expect.poll(() => page.locator("#preview-request pre").textContent()).toBe('{\n  "from": "+15551234567",\n  "agent": "ALEX AGENT"\n}');
     expect(await error.textContent()).toBe("");
+    expect(await page.locator("#preview-warnings").textContent()).toBe("");
+
+    // A value left unquoted: the request still renders, with a polite warning that it is not JSON.
+    await template.fill('{"from": {{src}} }');
+    const warnings = page.locator("#preview-warnings");
+    await expect.poll(() => warnings.textContent()).toContain("Sent all the same, but the receiver may refuse it:The body is not valid JSON");
+    expect(await warnings.getAttribute("role")).toBe("status");
+    expect(await page.locator("#preview-request pre").textContent()).toBe('{"from": +15551234567 }');
+    expect(await page.locator("#preview-match").textContent()).toContain("would be sent");
+    expect(await error.textContent()).toBe("");
+    await template.fill('{"from": "{{src}}"}');
+    await expect.poll(() => warnings.textContent()).toBe("");
   });
 
   it("shows the API's validation errors on the fields when saving, and keeps masked secrets on edit", async () => {

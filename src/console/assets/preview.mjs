@@ -37,6 +37,25 @@ function verdictOf(request, draft) {
 }
 
 /**
+ * What a receiver would likely refuse although the request renders (a JSON body that is not JSON): shown as
+ * a caution, not an error, since the request is sent all the same. Redrawn only when it changes, so that a
+ * screen reader hears it once, not on each keystroke.
+ */
+function showWarnings(box, warnings) {
+  const text = warnings.join("\n");
+  if (box.dataset.shown === text) return;
+  box.dataset.shown = text;
+  box.replaceChildren(
+    ...(warnings.length
+      ? [
+          h("p", {}, badge("warning", "wait"), " ", "Sent all the same, but the receiver may refuse it:"),
+          h("ul", {}, warnings.map((warning) => h("li", {}, warning.charAt(0).toUpperCase() + warning.slice(1)))),
+        ]
+      : []),
+  );
+}
+
+/**
  * The preview panel. `rule()` reads the form; `missing()` says what the draft still needs before it can be
  * previewed (null when nothing), so that a fresh form asks the gateway nothing it must refuse. Problems the
  * gateway finds show on the form's fields (`errors`), the rest in the panel.
@@ -45,6 +64,8 @@ export function livePreview({ rule, missing, samples, recent, errors }) {
   const chooser = h("select", { id: "preview-event" }, eventOptions(samples, recent));
   const verdict = h("p", { id: "preview-match" });
   const output = h("div", { id: "preview-output" });
+  // In the page from the start, so that a screen reader hears what is put in it later.
+  const warnings = h("div", { class: "preview-warnings", id: "preview-warnings", role: "status" });
   const eventFields = h("pre", { class: "body", id: "preview-event-json" });
   let pending = null;
   let sequence = 0;
@@ -66,6 +87,7 @@ export function livePreview({ rule, missing, samples, recent, errors }) {
     const needed = missing();
     if (needed) {
       errors.clear("live");
+      showWarnings(warnings, []);
       verdict.replaceChildren();
       output.replaceChildren(h("p", { class: "muted", id: "preview-missing" }, needed));
       return;
@@ -80,6 +102,7 @@ export function livePreview({ rule, missing, samples, recent, errors }) {
     }
     if (mine !== sequence) return;
     errors.clear("live");
+    showWarnings(warnings, result.request?.warnings ?? []);
     if (result.request) {
       verdict.replaceChildren(...verdictOf(result.request, draft));
       output.replaceChildren(requestBlock(result.request, "preview-request"));
@@ -115,6 +138,7 @@ export function livePreview({ rule, missing, samples, recent, errors }) {
     h("label", { for: "preview-event" }, "Event"),
     chooser,
     verdict,
+    warnings,
     output,
     h("details", {}, h("summary", {}, "Fields of this event"), eventFields),
   );
