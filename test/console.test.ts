@@ -77,11 +77,25 @@ describe("console", () => {
     await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/^Too many wrong admin tokens from this address; retry after \d+ s$/);
   });
 
-  it("creates a source and shows its ingest URL and secret once", async () => {
+  it("creates a source, shows what it refuses under the field, and its ingest URL and secret once", async () => {
     await signIn();
     await page.getByRole("link", { name: "Sources" }).click();
     await expect.poll(() => page.title()).toBe("Sources · Call-event gateway");
-    await page.getByLabel("Name").fill("Office Wildix");
+    // Refused: each problem under its field, marked invalid, and focus on the first.
+    await page.getByLabel("Secret (optional)").fill("short");
+    await page.getByRole("button", { name: "Create source" }).click();
+    const errorOf = (label: string) => page.getByLabel(label, { exact: true }).evaluate((el) => document.getElementById(el.getAttribute("aria-describedby") ?? "")?.textContent);
+    await expect.poll(() => errorOf("Name")).toBeTruthy();
+    expect(await errorOf("Secret (optional)")).toBeTruthy();
+    expect(await page.getByLabel("Name", { exact: true }).getAttribute("aria-invalid")).toBe("true");
+    expect(await page.evaluate(() => document.activeElement?.closest(".field")?.querySelector("label")?.textContent)).toBe("Name");
+    expect((await gw.api("GET", "/api/sources")).body.data).toEqual([]);
+    // Typing answers the field's error.
+    await page.keyboard.type("Office Wildix");
+    expect(await errorOf("Name")).toBeFalsy();
+    expect(await page.getByLabel("Name", { exact: true }).getAttribute("aria-invalid")).toBeNull();
+
+    await page.getByLabel("Secret (optional)").fill("");
     await page.getByLabel("PBX").selectOption("wildix");
     await page.getByRole("button", { name: "Create source" }).click();
     const secret = await page.locator("#source-secret").textContent();
@@ -89,6 +103,9 @@ describe("console", () => {
     expect(body.data).toHaveLength(1);
     expect(secret).toMatch(/^sk_/);
     expect(body.data[0].secret).not.toBe(secret);
+    // Focus moves to the one-time secret, which a screen reader then reads by its heading.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("source-secret-panel");
+    expect(await page.getByRole("region", { name: "Source “Office Wildix” created" }).isVisible()).toBe(true);
     await expect.poll(() => page.locator("#sources").textContent()).toContain(`${gw.url}/ingest/${body.data[0].id}`);
     await page.screenshot({ path: `${SCREENSHOTS}sources.png`, fullPage: true });
   });
