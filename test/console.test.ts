@@ -110,6 +110,68 @@ describe("console", () => {
     await page.screenshot({ path: `${SCREENSHOTS}sources.png`, fullPage: true });
   });
 
+  it("renames, deactivates, gives a new secret to and deletes a source, keeping focus", async () => {
+    const office = await createSource(gw, "Office", "voipappz");
+    const other = await createSource(gw, "Warehouse", "canonical");
+    const payload = projectJson<Record<string, unknown>>("test/fixtures/voipappz/call-hangup.json");
+    await signIn();
+    await page.getByRole("link", { name: "Sources" }).click();
+    const focusedLabel = () => page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
+
+    // Rename in place: a refused name shows under the input, which keeps focus; Escape puts the name back.
+    await page.getByRole("button", { name: "Rename Office", exact: true }).click();
+    const input = page.getByLabel("New name for Office");
+    expect(await input.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.press("Escape");
+    expect(await focusedLabel()).toBe("Rename Office");
+    expect(await page.locator(`tr[data-id="${office.id}"] td`).first().textContent()).toBe("Office");
+    await page.keyboard.press("Enter");
+    await input.fill("   ");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => input.evaluate((el) => document.getElementById(el.getAttribute("aria-describedby") ?? "")?.textContent)).toBeTruthy();
+    expect(await input.getAttribute("aria-invalid")).toBe("true");
+    expect(await input.evaluate((el) => el === document.activeElement)).toBe(true);
+    await input.fill("Head office");
+    await page.keyboard.press("Enter");
+    await expect.poll(async () => (await gw.api("GET", `/api/sources/${office.id}`)).body.name).toBe("Head office");
+    await expect.poll(focusedLabel).toBe("Rename Head office");
+
+    await page.getByRole("button", { name: "Deactivate Head office", exact: true }).click();
+    await expect.poll(async () => (await gw.api("GET", `/api/sources/${office.id}`)).body.enabled).toBe(false);
+    await expect.poll(focusedLabel).toBe("Activate Head office");
+    expect(await page.locator(`tr[data-id="${office.id}"]`).textContent()).toContain("inactive");
+    await page.keyboard.press("Enter");
+    await expect.poll(focusedLabel).toBe("Deactivate Head office");
+
+    // A new secret, after confirmation, shown once and focused: the PBX's old one is refused, the new one taken.
+    const questions: string[] = [];
+    page.once("dialog", (dialog) => (questions.push(dialog.message()), dialog.dismiss()));
+    await page.getByRole("button", { name: "New secret for Head office" }).click();
+    await expect.poll(() => questions).toHaveLength(1);
+    expect(await page.locator("#source-secret").count()).toBe(0);
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.getByRole("button", { name: "New secret for Head office" }).click();
+    await expect.poll(() => page.locator("#source-secret").textContent()).toMatch(/^sk_[\w-]{43}$/);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("source-secret-panel");
+    const secret = (await page.locator("#source-secret").textContent())!;
+    expect((await ingest(gw, office, payload)).status).toBe(401);
+    expect((await ingest(gw, { id: office.id, secret }, payload)).status).toBe(202);
+
+    // Delete: asked first; then focus goes to the heading.
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.getByRole("button", { name: "Delete Head office" }).click();
+    await expect.poll(async () => (await gw.api("GET", `/api/sources/${office.id}`)).status).toBe(404);
+    await expect.poll(() => page.locator("#sources tbody tr").count()).toBe(1);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Sources");
+
+    // Deleted behind the console's back: the failure is said, and the list reloaded without it.
+    await gw.api("DELETE", `/api/sources/${other.id}`);
+    await page.getByRole("button", { name: "Deactivate Warehouse" }).click();
+    await expect.poll(() => page.getByRole("alert").first().textContent()).toContain(`Warehouse: source ${other.id} not found`);
+    expect(await page.locator(".empty").textContent()).toContain("No source yet");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Sources");
+  });
+
   it("lists webhooks with their columns, toggles one and deletes one after confirmation", async () => {
     const long = `${receiver.url}/a/very/long/path/${"segment/".repeat(20)}?with=query&and=more`;
     const crm = await createWebhook(gw, { name: "CRM call log", url: long, events: ["call.end", "call.start"] });

@@ -1,34 +1,111 @@
-// Sources: where PBXs post. Creating one shows its ingest URL and secret, the secret only this once.
+// Sources: where PBXs post. Creating one shows its ingest URL and secret, the secret only this once (and so
+// does giving it a new secret). Each can be renamed, deactivated, given a new secret or deleted.
 
 import { api, ApiError } from "./api.mjs";
 import { badge, h, table, toast, when } from "./dom.mjs";
 import { FieldErrors, labelled } from "./fields.mjs";
 import { SOURCE_KINDS } from "./vocabulary.mjs";
 
-/** The list and the form; `after` creating a source, the secret to show once (`secret: {source, title}`), which takes focus. */
+/**
+ * The list and the form; `after` a change, the secret to show once (`secret: {source, title}`), an action's
+ * error (shown as an alert) and the id of the element that takes focus (the heading if that is gone), so
+ * that a keyboard user is not dropped at the page's start.
+ */
 export async function showSources(view, after = {}) {
   const { data } = await api("GET", "/api/sources");
   const redraw = (next) => showSources(view, next).catch((error) => toast(error.message));
-  const rows = data.map((s) =>
-    h(
-      "tr",
-      { "data-id": s.id },
-      h("td", {}, s.name),
-      h("td", {}, s.kind),
-      h("td", { class: "mono" }, s.ingest_url),
-      h("td", {}, s.enabled ? badge("active", "on") : badge("inactive", "off")),
-      h("td", {}, when(s.created_at)),
-    ),
-  );
+  // The pressed button keeps focus (its label now says what it does next); a deleted row hands it to the heading.
+  const act = (action, s, button) => async () => {
+    let next;
+    try {
+      next = { focus: button, ...(await action(s)) };
+    } catch (error) {
+      next = { focus: button, error: `${s.name}: ${error.message}` };
+    }
+    await redraw(next);
+  };
+  const rows = data.map((s) => sourceRow(s, act, redraw));
   view.mount(
-    h("div", { class: "toolbar" }, h("h1", {}, "Sources")),
+    h("div", { class: "toolbar" }, h("h1", { id: "sources-title", tabindex: "-1" }, "Sources")),
+    after.error ? h("p", { class: "panel error", role: "alert", id: "sources-error" }, after.error) : null,
     after.secret ? secretPanel(after.secret) : null,
     data.length
-      ? table({ id: "sources" }, ["name", "kind", "url", "status", "created"], ["Name", "PBX", "Ingest URL", "Status", "Created"], rows)
+      ? table(
+          { id: "sources" },
+          ["name", "kind", "url", "status", "created", "actions"],
+          ["Name", "PBX", "Ingest URL", "Status", "Created", "Actions"],
+          rows,
+        )
       : h("p", { class: "panel empty" }, "No source yet: create one for each PBX that will post events."),
     newSourceForm(redraw),
   );
-  if (after.focus) document.getElementById(after.focus)?.focus();
+  if (after.focus) (document.getElementById(after.focus) ?? document.getElementById("sources-title")).focus();
+}
+
+function sourceRow(s, act, redraw) {
+  const nameCell = h("td", {}, s.name);
+  const renameButton = h(
+    "button",
+    { type: "button", id: `rename-${s.id}`, "aria-label": `Rename ${s.name}`, onclick: () => nameCell.replaceChildren(renameForm(s, nameCell, renameButton, redraw)) },
+    "Rename",
+  );
+  return h(
+    "tr",
+    { "data-id": s.id },
+    nameCell,
+    h("td", {}, s.kind),
+    h("td", { class: "mono" }, s.ingest_url),
+    h("td", {}, s.enabled ? badge("active", "on") : badge("inactive", "off")),
+    h("td", {}, when(s.created_at)),
+    h(
+      "td",
+      { class: "actions" },
+      renameButton,
+      h(
+        "button",
+        { type: "button", id: `toggle-${s.id}`, "aria-label": `${s.enabled ? "Deactivate" : "Activate"} ${s.name}`, onclick: act(toggleSource, s, `toggle-${s.id}`) },
+        s.enabled ? "Deactivate" : "Activate",
+      ),
+      h("button", { type: "button", id: `rotate-${s.id}`, "aria-label": `New secret for ${s.name}`, onclick: act(rotateSecret, s, `rotate-${s.id}`) }, "New secret"),
+      h("button", { type: "button", class: "danger", id: `delete-${s.id}`, "aria-label": `Delete ${s.name}`, onclick: act(deleteSource, s, `delete-${s.id}`) }, "Delete"),
+    ),
+  );
+}
+
+/** The name cell as a small form: Enter saves, Escape or Cancel puts the name back; a refusal shows under it. */
+function renameForm(source, cell, button, redraw) {
+  const errors = new FieldErrors();
+  const input = h("input", { maxlength: 200, required: true, value: source.name });
+  const cancel = () => {
+    cell.replaceChildren(source.name);
+    button.focus();
+  };
+  const save = async (event) => {
+    event.preventDefault();
+    errors.clear("save");
+    try {
+      await api("PATCH", `/api/sources/${source.id}`, { name: input.value });
+      toast(`${source.name} renamed to ${input.value.trim()}`);
+      await redraw({ focus: button.id });
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      if (errors.show(error.details, "save").length || !error.details.length) return redraw({ focus: button.id, error: `${source.name}: ${error.message}` });
+      errors.focusFirst();
+    }
+  };
+  const form = h(
+    "form",
+    { class: "rename", novalidate: true, onsubmit: save, oninput: (e) => errors.touch(e.target), onkeydown: (e) => e.key === "Escape" && cancel() },
+    labelled(`New name for ${source.name}`, input, { errors, path: "name" }),
+    h("button", { type: "submit", class: "primary" }, "Save"),
+    " ",
+    h("button", { type: "button", onclick: cancel }, "Cancel"),
+  );
+  queueMicrotask(() => {
+    input.focus();
+    input.select();
+  });
+  return form;
 }
 
 /** The form that creates a source; what the API refuses shows under its field, which takes focus. */
@@ -84,4 +161,28 @@ function secretPanel({ source, title }) {
       h("dd", {}, h("span", { class: "secret", id: "source-secret" }, source.secret)),
     ),
   );
+}
+
+async function toggleSource(source) {
+  await api("PATCH", `/api/sources/${source.id}`, { enabled: !source.enabled });
+  toast(`${source.name} ${source.enabled ? "deactivated" : "activated"}`);
+}
+
+/** A fresh secret like the ones the gateway generates (`sk_` and 32 random bytes, URL-safe base64). */
+function newSecret() {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `sk_${btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}`;
+}
+
+async function rotateSecret(source) {
+  if (!confirm(`Give “${source.name}” a new secret? Its PBX must then be given it: what it posts with the old one is refused.`)) return;
+  const updated = await api("PATCH", `/api/sources/${source.id}`, { secret: newSecret() });
+  return { secret: { source: updated, title: `New secret for “${source.name}”` }, focus: "source-secret-panel" };
+}
+
+async function deleteSource(source) {
+  if (!confirm(`Delete the source “${source.name}”? What its PBX posts is refused from then on; its events stay.`)) return;
+  await api("DELETE", `/api/sources/${source.id}`);
+  toast(`${source.name} deleted`);
+  return { focus: "sources-title" };
 }
