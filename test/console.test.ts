@@ -582,6 +582,34 @@ describe("console", () => {
     expect(receiver.requests).toHaveLength(2);
   });
 
+  it("refreshes an unfinished delivery in the list in place, and stops once none is unfinished", async () => {
+    const webhook = await createWebhook(gw, { name: "Down CRM", url: `${receiver.url}/down`, retries: 3 });
+    receiver.replyWith({ status: 503, headers: { "retry-after": "3600" }, body: "down for maintenance" });
+    const delivery = (await gw.api("POST", `/api/webhooks/${webhook.id}/test`)).body;
+    await expect.poll(async () => (await gw.api("GET", `/api/deliveries/${delivery.id}`)).body.status).toBe("pending");
+    await signIn();
+    await page.getByRole("link", { name: "Deliveries", exact: true }).click();
+    const row = page.locator(`#deliveries tr[data-id="${delivery.id}"]`);
+    await expect.poll(() => row.locator(".badge").textContent()).toBe("pending");
+    // Focus on the row's link, which the refresh must keep (the same element, still focused).
+    const link = row.getByRole("link").first();
+    await link.focus();
+    await link.evaluate((el) => ((window as unknown as { kept: Element }).kept = el));
+
+    // Sent meanwhile (the receiver fixed): the row follows without a reload.
+    await gw.api("POST", `/api/deliveries/${delivery.id}/retry`);
+    await expect.poll(() => row.locator(".badge").textContent(), { timeout: 10_000 }).toBe("delivered");
+    expect(await row.textContent()).toContain("HTTP 200");
+    expect(await link.evaluate((el) => el === document.activeElement && el === (window as unknown as { kept: Element }).kept)).toBe(true);
+    expect(await page.getByRole("status").first().textContent()).toBe("1 delivery");
+
+    // Nothing unfinished: the list is not read again.
+    const reads: string[] = [];
+    page.on("request", (request) => request.url().includes("/api/") && reads.push(request.url()));
+    await page.waitForTimeout(4000);
+    expect(reads).toEqual([]);
+  });
+
   it("lists events and shows one in its canonical and raw forms", async () => {
     const source = await createSource(gw, "Call centre", "voipappz");
     const payload = projectJson<Record<string, unknown>>("test/fixtures/voipappz/call-hangup.json");

@@ -1,12 +1,13 @@
 // The delivery log: every delivery with its status, each one's attempts, and a retry button.
 
-import { api, namesById, queryOf } from "./api.mjs";
+import { api, ApiError, namesById, queryOf } from "./api.mjs";
 import { badge, filteredResults, h, morph, moreButton, table, toast, when } from "./dom.mjs";
 import { DELIVERY_STATUSES } from "./vocabulary.mjs";
 
 const STATUS_KIND = { pending: "wait", delivering: "wait", delivered: "good", failed: "bad" };
 const REFRESH_MS = 1000;
 const MAX_REFRESH_MS = 15_000;
+const LIST_REFRESH_MS = 3000;
 
 export function deliveryBadge(status) {
   return badge(status, STATUS_KIND[status]);
@@ -53,8 +54,62 @@ function filterBar(filter, names, choose) {
   );
 }
 
+const isUnfinished = (d) => d.status === "pending" || d.status === "delivering";
+
+/**
+ * Keeps a list's rows current while any is unfinished: every few seconds the list is read again (as many rows
+ * as shown, and room for newer ones) and only the rows that changed are redrawn, in place, so that focus,
+ * a selection and the scroll stay. New deliveries are not added (rows would move under the reader). It stops
+ * once none is unfinished, or when the table is gone (another filter) or the page is left.
+ */
+function followUnfinished(list, filter, names, view) {
+  const query = { ...filter }; // the page's filter object follows the next choice; this list keeps its own
+  const shown = new Map(); // id -> the delivery as its row shows it
+  let timer = null;
+  // A failed read (the gateway restarting, say) is tried again at the next tick.
+  const tick = () => refresh().catch(() => {}).then(schedule);
+  const schedule = () => {
+    if (timer === null && [...shown.values()].some(isUnfinished)) timer = setTimeout(tick, LIST_REFRESH_MS);
+  };
+  async function refresh() {
+    timer = null;
+    if (!view.isCurrent() || !list.isConnected) return shown.clear();
+    const limit = Math.min(shown.size + 50, 200);
+    const fresh = new Map((await api("GET", `/api/deliveries${queryOf({ ...query, limit })}`)).data.map((d) => [d.id, d]));
+    // One the list no longer returns (it left a status filter, or newer ones pushed it out) is read alone.
+    for (const [id, old] of shown) if (!fresh.has(id) && isUnfinished(old)) fresh.set(id, await deliveryAlone(id));
+    if (!view.isCurrent() || !list.isConnected) return shown.clear();
+    for (const [id, d] of fresh) {
+      if (!shown.has(id)) continue;
+      if (d === null) shown.delete(id);
+      else if (JSON.stringify(d) !== JSON.stringify(shown.get(id))) {
+        morph(list.querySelector(`tr[data-id="${CSS.escape(id)}"]`), deliveryRow(d, names));
+        shown.set(id, d);
+      }
+    }
+  }
+  return {
+    /** Notes rows just drawn. */
+    add(deliveries) {
+      for (const d of deliveries) shown.set(d.id, d);
+      schedule();
+    },
+  };
+}
+
+/** A delivery as a list row has it (without its attempts), or null once it is gone. */
+async function deliveryAlone(id) {
+  try {
+    const { attempts, ...delivery } = await api("GET", `/api/deliveries/${encodeURIComponent(id)}`);
+    return delivery;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
 /** The deliveries the filter picks: a table with "Load more", or a line saying there are none. */
-async function deliveryList(filter, names) {
+async function deliveryList(filter, names, view) {
   const page = await api("GET", `/api/deliveries${queryOf(filter)}`);
   const list = table(
     { id: "deliveries" },
@@ -62,9 +117,12 @@ async function deliveryList(filter, names) {
     ["Created", "Webhook", "Event", "Status", "Attempts", "Last result"],
     page.data.map((d) => deliveryRow(d, names)),
   );
+  const follow = followUnfinished(list, filter, names, view);
+  follow.add(page.data);
   const more = moreButton(page.next_cursor, async (cursor) => {
     const next = await api("GET", `/api/deliveries${queryOf({ ...filter, cursor })}`);
     list.tBodies[0].append(...next.data.map((d) => deliveryRow(d, names)));
+    follow.add(next.data);
     return next.next_cursor;
   });
   const nodes = [page.data.length ? list : h("p", { class: "panel empty" }, "No delivery matches."), more];
@@ -76,7 +134,7 @@ export async function showDeliveries(view) {
   const names = await namesById("/api/webhooks");
   const { results, status, show, choose } = filteredResults(filter, {
     address: (f) => `#/deliveries${queryOf(f)}`,
-    load: (f) => deliveryList(f, names),
+    load: (f) => deliveryList(f, names, view),
     count: (shown, more) => `${shown}${more ? "+" : ""} ${shown === 1 && !more ? "delivery" : "deliveries"}`,
   });
   await show();
