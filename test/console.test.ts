@@ -311,6 +311,33 @@ describe("console", () => {
     expect(logged).toEqual([]);
   });
 
+  it("asks the gateway less often while a draft stays broken, so that typing logs few refused previews", async () => {
+    const logged: string[] = [];
+    page.on("console", (message) => message.type() === "error" && logged.push(message.text()));
+    await signIn();
+    await page.getByRole("link", { name: "New webhook" }).click();
+    await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/calls`);
+    await expect.poll(previewLine).toBe(`POST ${receiver.url}/calls`);
+    await page.getByRole("button", { name: "Add parameter" }).click();
+    await page.keyboard.type("minutes");
+    await page.locator("#params .pair-value").last().focus();
+    // Typed at an unhurried pace, broken from the first "(" to the end.
+    await page.keyboard.type("$round(bill_duration / 60", { delay: 200 });
+    const rowError = page.locator("#params .pair").last().locator(".field-error");
+    await expect.poll(() => rowError.textContent()).toContain('Expected ")"');
+    // Leaving the field (a change event) with the same draft asks nothing again.
+    await page.keyboard.press("Tab");
+    await page.waitForTimeout(1000);
+    const refusals = logged.filter((text) => text.includes("Failed to load resource"));
+    expect(refusals.length).toBeLessThanOrEqual(2);
+    // Fixed, the preview follows.
+    await page.locator("#params .pair-value").last().press("End");
+    await page.locator("#params .pair-value").last().press(")");
+    await expect.poll(previewLine).toBe(`POST ${receiver.url}/calls`);
+    await expect.poll(() => page.locator("#preview-request pre").textContent()).toBe('{"minutes":5}');
+    expect(await rowError.textContent()).toBe("");
+  });
+
   it("asks for a signing secret only when requests are signed, named apart from a preset's own", async () => {
     await signIn();
     await page.getByRole("link", { name: "New webhook" }).click();

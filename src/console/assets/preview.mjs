@@ -6,6 +6,9 @@ import { requestBlock } from "./deliveries.mjs";
 import { badge, h, pretty, when } from "./dom.mjs";
 
 const DEBOUNCE_MS = 150;
+// After a refusal (a 4xx, which the browser logs in its console each time), a longer pause: typing through a
+// fix asks the gateway about once, not at each keystroke.
+const REFUSED_DEBOUNCE_MS = 800;
 
 function eventOptions(samples, recent) {
   return [
@@ -34,6 +37,16 @@ function verdictOf(request, draft) {
   return request.matches
     ? [badge("would be sent", "good"), " ", "This event matches the rule."]
     : [badge("would not be sent", "off"), " ", "This event does not match the rule's events, call types, sources or filter."];
+}
+
+/** The gateway's preview of a draft (`question`, the request's JSON body): `{request}`, or `{error}` when refused. */
+async function ask(question) {
+  try {
+    return { request: await api("POST", "/api/preview", JSON.parse(question)) };
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    return { error };
+  }
 }
 
 /**
@@ -69,6 +82,9 @@ export function livePreview({ rule, missing, samples, recent, errors }) {
   const eventFields = h("pre", { class: "body", id: "preview-event-json" });
   let pending = null;
   let sequence = 0;
+  // The last question asked and its answer: the same draft for the same event is not asked again.
+  let asked = null;
+  let answer = null;
 
   // Options are `sample:<id>` or `event:<id>`.
   const chosen = () => chooser.value.split(/:(.*)/s);
@@ -93,14 +109,10 @@ export function livePreview({ rule, missing, samples, recent, errors }) {
       return;
     }
     const draft = rule();
-    let result;
-    try {
-      result = { request: await api("POST", "/api/preview", { webhook: previewRule(draft), ...eventChoice() }) };
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      result = { error };
-    }
+    const question = JSON.stringify({ webhook: previewRule(draft), ...eventChoice() });
+    const result = question === asked ? answer : await ask(question);
     if (mine !== sequence) return;
+    [asked, answer] = [question, result];
     errors.clear("live");
     showWarnings(warnings, result.request?.warnings ?? []);
     if (result.request) {
@@ -122,7 +134,8 @@ export function livePreview({ rule, missing, samples, recent, errors }) {
 
   const refresh = () => {
     clearTimeout(pending);
-    pending = setTimeout(() => render().catch((error) => output.replaceChildren(h("p", { class: "error" }, error.message))), DEBOUNCE_MS);
+    const delay = answer?.error ? REFUSED_DEBOUNCE_MS : DEBOUNCE_MS;
+    pending = setTimeout(() => render().catch((error) => output.replaceChildren(h("p", { class: "error" }, error.message))), delay);
   };
   chooser.addEventListener("change", () => {
     showEvent();
