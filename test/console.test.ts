@@ -156,6 +156,10 @@ describe("console", () => {
     const secret = (await page.locator("#source-secret").textContent())!;
     expect((await ingest(gw, office, payload)).status).toBe(401);
     expect((await ingest(gw, { id: office.id, secret }, payload)).status).toBe(202);
+    // It stays on show through another action (it may not be copied yet), until its source is deleted.
+    await page.getByRole("button", { name: "Deactivate Warehouse" }).click();
+    await expect.poll(focusedLabel).toBe("Activate Warehouse");
+    expect(await page.locator("#source-secret").textContent()).toBe(secret);
 
     // Delete: asked first; then focus goes to the heading.
     page.once("dialog", (dialog) => dialog.accept());
@@ -163,10 +167,11 @@ describe("console", () => {
     await expect.poll(async () => (await gw.api("GET", `/api/sources/${office.id}`)).status).toBe(404);
     await expect.poll(() => page.locator("#sources tbody tr").count()).toBe(1);
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Sources");
+    expect(await page.locator("#source-secret").count()).toBe(0);
 
     // Deleted behind the console's back: the failure is said, and the list reloaded without it.
     await gw.api("DELETE", `/api/sources/${other.id}`);
-    await page.getByRole("button", { name: "Deactivate Warehouse" }).click();
+    await page.getByRole("button", { name: "Activate Warehouse" }).click();
     await expect.poll(() => page.getByRole("alert").first().textContent()).toContain(`Warehouse: source ${other.id} not found`);
     expect(await page.locator(".empty").textContent()).toContain("No source yet");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Sources");

@@ -13,7 +13,9 @@ import { SOURCE_KINDS } from "./vocabulary.mjs";
  */
 export async function showSources(view, after = {}) {
   const { data } = await api("GET", "/api/sources");
-  const redraw = (next) => showSources(view, next).catch((error) => toast(error.message));
+  // A secret on show stays through other actions (it may not be copied yet), until its source is gone.
+  const secret = data.some((s) => s.id === after.secret?.source.id) ? after.secret : null;
+  const redraw = (next) => showSources(view, { secret, ...next }).catch((error) => toast(error.message));
   // The pressed button keeps focus (its label now says what it does next); a deleted row hands it to the heading.
   const act = (action, s, button) => async () => {
     let next;
@@ -28,7 +30,7 @@ export async function showSources(view, after = {}) {
   view.mount(
     h("div", { class: "toolbar" }, h("h1", { id: "sources-title", tabindex: "-1" }, "Sources")),
     after.error ? h("p", { class: "panel error", role: "alert", id: "sources-error" }, after.error) : null,
-    after.secret ? secretPanel(after.secret) : null,
+    secret ? secretPanel(secret) : null,
     data.length
       ? table(
           { id: "sources" },
