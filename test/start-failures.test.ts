@@ -38,16 +38,24 @@ function listenAnywhere(): Promise<Server> {
 }
 
 describe("npm start that cannot start", () => {
-  it("names a port that is taken, and PORT", async () => {
+  it("names a port that is taken, and PORT; the first start that then succeeds shows the admin token", async () => {
     const taken = await listenAnywhere();
     const { port } = taken.address() as { port: number };
+    // No ADMIN_TOKEN: the gateway makes one at its first start, and shows it once.
+    const first = { databaseFile: join(dir, "port.db"), env: { ADMIN_TOKEN: "" } };
     try {
-      const output = await startFailure({ databaseFile: join(dir, "port.db"), port });
+      const output = await startFailure({ ...first, port });
       expect(output).toMatch(/exited \(1\) before listening/);
       expect(output).toContain(`Port ${port} is taken on 127.0.0.1: stop what listens there, or set PORT to another port`);
       expect(output).not.toMatch(/\n\s+at /);
     } finally {
       taken.close();
+    }
+    const started = await spawnGateway({ ...first, logLevel: "info" });
+    try {
+      expect(started.printed).toMatch(/Admin token \(shown once; keep it\): adm_\S+/);
+    } finally {
+      await started.kill();
     }
   });
 

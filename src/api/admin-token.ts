@@ -10,19 +10,19 @@ export interface AdminAuth {
 
 /**
  * The admin token: `ADMIN_TOKEN` when configured; otherwise the one generated on first start, of which
- * only the hash is stored. `generated` is the new token, to be shown once.
+ * only the hash is stored. `generated` is a new token, to be shown once; `keep()` stores it, once the gateway
+ * is up to show it: a first start that fails before (a port taken) keeps none, and the next start makes one.
  */
 export async function resolveAdminAuth(
   store: Store,
   configured: string | undefined,
-): Promise<{ auth: AdminAuth; generated: string | null }> {
-  if (configured) return { auth: authByHash(await sha256Hex(configured)), generated: null };
-  let generated: string | null = null;
-  if (!(await store.settings.get(SETTING))) {
-    generated = newSecret("adm_");
-    await store.settings.set(SETTING, await sha256Hex(generated));
-  }
-  return { auth: storedTokenAuth(store), generated };
+): Promise<{ auth: AdminAuth; generated: string | null; keep(): Promise<void> }> {
+  if (configured) return { auth: authByHash(await sha256Hex(configured)), generated: null, keep: async () => {} };
+  const generated = (await store.settings.get(SETTING)) ? null : newSecret("adm_");
+  const keep = async () => {
+    if (generated) await store.settings.set(SETTING, await sha256Hex(generated));
+  };
+  return { auth: storedTokenAuth(store), generated, keep };
 }
 
 /** Accepts the one token whose SHA-256 is `hash`, compared in constant time. */

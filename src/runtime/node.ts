@@ -100,7 +100,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     schedule: options.schedule,
     holdInMemoryMs: options.holdInMemoryMs,
   });
-  const { auth, generated } = await resolveAdminAuth(store, options.adminToken);
+  const { auth, generated, keep: keepAdminToken } = await resolveAdminAuth(store, options.adminToken);
   const app = createApp({
     store,
     clock,
@@ -120,6 +120,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   // One dispatcher per database: whatever it held when the process stopped is its to send again, when due.
   await store.deliveries.releaseLeases();
   const server = await listen(app, options.host, options.port, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+  await keepAdminToken();
   dispatcher.start(options.sweepIntervalMs ?? 1_000);
   const expire = () => expireRecords({ store, clock, log, metrics }, options.retentionDays);
   let expiring: Promise<unknown> = Promise.resolve();

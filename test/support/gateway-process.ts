@@ -10,6 +10,8 @@ export interface ChildServer {
   child: ChildProcess;
   url: string;
   port: number;
+  /** What it printed up to the line that says it is listening, and the rest of that write (its start-up lines). */
+  printed: string;
   /** Resolves when the process has exited (after `kill`, or on its own). */
   exited: Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -39,7 +41,7 @@ export function spawnServer(
       child.stdout!.resume();
       const url = match[1];
       const kill = (signal: NodeJS.Signals = "SIGTERM") => (child.exitCode === null && child.signalCode === null && child.kill(signal), exited);
-      resolve({ child, url, port: Number(new URL(url).port), exited, kill });
+      resolve({ child, url, port: Number(new URL(url).port), printed: output, exited, kill });
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
