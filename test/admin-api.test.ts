@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SAMPLE_PAYLOADS } from "../src/sources/samples.js";
 import { callEvent } from "./support/events.js";
 import { projectJson } from "./support/files.js";
-import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { ADMIN_TOKEN, createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { Receiver } from "./support/receiver.js";
 
 let gw: TestGateway;
@@ -511,6 +511,10 @@ describe("samples", () => {
     expect(saved.body.body).toBe(
       "voipappz bfd7e62a-5a55-4286-9453-b4b4cfc5cca8 30 https://cloud.voipappz.io/recordings/bfd7e62a-5a55-4286-9453-b4b4cfc5cca8",
     );
+    // No body at all, as the README's curl sends it: the built-in sample.
+    const bare = await gw.send(`/api/webhooks/${hook.id}/preview`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(bare.status).toBe(200);
+    expect(bare.body.event_id).toBe("evt_preview");
     expect(receiver.requests).toHaveLength(0);
   });
 

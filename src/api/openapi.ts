@@ -110,7 +110,7 @@ function paths() {
       post: admin("webhooks", "Render the rule's request for an event without sending it", {
         200: jsonReply("The exact request, secrets masked", ref("Preview")),
         ...errors(400, 404, 415, 422),
-      }, { requestBody: jsonBody(requestSchema(previewEventSchema.strict())) }),
+      }, { requestBody: jsonBody(requestSchema(previewEventSchema.strict()), false) }),
     },
     "/api/webhooks/{id}/test": {
       parameters: [ID],

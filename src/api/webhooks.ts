@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { isoAt } from "../clock.js";
 import { found, notFound } from "../domain/errors.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
@@ -41,18 +41,21 @@ export function webhookRoutes(deps: AppDeps) {
     return c.body(null, 204);
   });
 
+  /** The event a saved rule's preview or test send is asked for: none (no body) means the built-in sample. */
+  const eventChoice = async (c: Context) => {
+    const hasBody = Boolean(c.req.header("content-type")) || Number(c.req.header("content-length") ?? 0) > 0;
+    return previewEvent(deps, hasBody ? await readBody(c, previewEventSchema.strict()) : {});
+  };
+
   app.post("/:id/preview", async (c) => {
     const webhook = await load(c.req.param("id"));
-    const input = await readBody(c, previewEventSchema.strict());
-    return c.json(await preview(deps, webhook, await previewEvent(deps, input)));
+    return c.json(await preview(deps, webhook, await eventChoice(c)));
   });
 
   /** Sends an event (the sample unless one is given) through this rule now, whatever its filters say. */
   app.post("/:id/test", async (c) => {
     const webhook = await load(c.req.param("id"));
-    const hasBody = Boolean(c.req.header("content-type")) || Number(c.req.header("content-length") ?? 0) > 0;
-    const input = hasBody ? await readBody(c, previewEventSchema.strict()) : {};
-    const event = await previewEvent(deps, input);
+    const event = await eventChoice(c);
     const testEvent = { ...event, event_id: newId(ID_PREFIX.event, clock.now()), source_id: "test" };
     const deliveryId = await acceptTestEvent(deps, webhook, testEvent);
     return c.json(deliveryView((await store.deliveries.get(deliveryId))!), 202);
