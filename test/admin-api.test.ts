@@ -60,6 +60,19 @@ describe("sources", () => {
     expect(fields).toEqual(["extra", "kind", "name", "secret"]);
     expect(bad.body.error.details.find((d: { field: string }) => d.field === "kind").message).toContain("wildix");
   });
+
+  it("is not deleted while a rule names it", async () => {
+    const office = await createSource(gw, "Office");
+    const rule = await createWebhook(gw, { url: `${receiver.url}/x`, source_ids: [office.id] });
+    const refused = await gw.api("DELETE", `/api/sources/${office.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: "conflict", details: { webhook_ids: [rule.id] } });
+    expect(refused.body.error.message).toContain("take it out of their source_ids first, or disable the source");
+    expect((await gw.api("GET", `/api/sources/${office.id}`)).status).toBe(200);
+
+    await gw.api("PATCH", `/api/webhooks/${rule.id}`, { source_ids: [] });
+    expect((await gw.api("DELETE", `/api/sources/${office.id}`)).status).toBe(204);
+  });
 });
 
 describe("webhooks", () => {

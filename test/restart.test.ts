@@ -106,5 +106,25 @@ describe("a rule saved by an earlier version", () => {
     expect(ids).toEqual([["webhook-id", "dlv_preview"]]);
     await deliverOne();
     expect(receiver.requests[0].headers["webhook-id"]).toMatch(/^dlv_\w+$/);
+    // Edits that leave its headers alone are taken; one that names them must leave that header out.
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { name: "Renamed" })).status).toBe(200);
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { headers: { "Webhook-Id": "mine" } })).status).toBe(400);
+  });
+
+  it("naming a source deleted since, can still be disabled and renamed; naming sources anew checks them", async () => {
+    const office = await createSource(gw, "Office");
+    const hook = await createWebhook(gw, { url: `${receiver.url}/old`, source_ids: [office.id] });
+    const { dir, clock } = gw;
+    await gw.stop(false);
+    // A source is not deleted while a rule names it now; before, it was.
+    const db = createClient({ url: `file:${join(dir, "gateway.db")}` });
+    await db.execute({ sql: "DELETE FROM sources WHERE id = ?", args: [office.id] });
+    db.close();
+    gw = await startGateway({ dir, clock });
+
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { enabled: false, name: "Paused" })).status).toBe(200);
+    const renamed = await gw.api("PATCH", `/api/webhooks/${hook.id}`, { source_ids: [office.id] });
+    expect(renamed.status).toBe(400);
+    expect(renamed.body.error.details).toEqual([{ field: "source_ids.0", message: `no source ${office.id}` }]);
   });
 });

@@ -63,10 +63,16 @@ function checkGatewayHeaders(webhook: Webhook): void {
   if (credential !== undefined) throw invalidField(`headers.${credential}`, `the ${webhook.preset} preset sets it on every attempt: leave it out`);
 }
 
-/** Checks what the schema cannot: cross-field rules, referenced sources, and that every expression compiles. */
-async function validated(deps: AppDeps, webhook: Webhook): Promise<Webhook> {
+/**
+ * Checks what the schema cannot: cross-field rules, referenced sources, and that every expression compiles.
+ * For an edit (`patch`), what refers outside the rule (its sources, headers beside the signing) is checked only
+ * when the edit changes it: a rule whose source was deleted, or saved before a check existed, can still be
+ * disabled or renamed.
+ */
+async function validated(deps: AppDeps, webhook: Webhook, patch?: WebhookPatch): Promise<Webhook> {
+  const changes = (field: keyof WebhookPatch) => patch === undefined || patch[field] !== undefined;
   checkSqsRule(webhook);
-  checkGatewayHeaders(webhook);
+  if (changes("headers") || changes("signing")) checkGatewayHeaders(webhook);
   if (!onePayload(webhook)) {
     throw invalidField("body_template", "give either params or body_template, not both; set the other to null");
   }
@@ -76,8 +82,10 @@ async function validated(deps: AppDeps, webhook: Webhook): Promise<Webhook> {
   if (webhook.preset === null && Object.keys(webhook.preset_config).length) {
     throw invalidField("preset_config", "only a preset rule has settings: set preset, or leave preset_config empty");
   }
-  for (const [index, id] of webhook.source_ids.entries()) {
-    if (!(await deps.store.sources.get(id))) throw invalidField(`source_ids.${index}`, `no source ${id}`);
+  if (changes("source_ids")) {
+    for (const [index, id] of webhook.source_ids.entries()) {
+      if (!(await deps.store.sources.get(id))) throw invalidField(`source_ids.${index}`, `no source ${id}`);
+    }
   }
   checkRule(webhook, deps.partials);
   return webhook;
@@ -160,7 +168,7 @@ export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unkno
   refuseBlockedUrl(deps, patch.url);
   const preset = current.preset ? presetNamed(current.preset) : undefined;
   refuseBlockedPresetUrls(deps, preset, patch.preset_config ?? undefined);
-  return validated(deps, {
+  const patched: Webhook = {
     ...current,
     ...patch,
     preset_config:
@@ -169,5 +177,6 @@ export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unkno
     secret: patch.secret ? keepUnlessChanged(patch.secret, current.secret) : current.secret,
     sqs: sqsWithPatch(patch.sqs, current.sqs),
     updated_at: isoAt(deps.clock.now()),
-  });
+  };
+  return validated(deps, patched, patch);
 }

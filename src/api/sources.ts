@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { isoAt } from "../clock.js";
-import { found, notFound } from "../domain/errors.js";
+import { found, GatewayError, notFound } from "../domain/errors.js";
 import { ID_PREFIX, newId, newSecret } from "../domain/ids.js";
 import { keepUnlessChanged, maskSecret } from "../domain/mask.js";
 import { createSourceSchema, patchSourceSchema } from "../domain/source.js";
@@ -53,8 +53,15 @@ export function sourceRoutes({ store, clock }: AppDeps) {
     return c.json(sourceView(updated!, origin(c.req.url), secret !== current.secret));
   });
 
+  // Not while a rule names it: the rule would then take events from no source, and widening it to all
+  // sources (source_ids []) is not for a delete to decide.
   app.delete("/:id", async (c) => {
-    if (!(await store.sources.delete(c.req.param("id")))) throw notFound("source", c.req.param("id"));
+    const id = c.req.param("id");
+    const naming = (await store.webhooks.list()).filter((webhook) => webhook.source_ids.includes(id)).map((webhook) => webhook.id);
+    if (naming.length) {
+      throw new GatewayError(409, "conflict", `Source ${id} is named by webhook ${naming.join(", ")}: take it out of their source_ids first, or disable the source`, { webhook_ids: naming });
+    }
+    if (!(await store.sources.delete(id))) throw notFound("source", id);
     return c.body(null, 204);
   });
 
