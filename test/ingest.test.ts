@@ -60,6 +60,10 @@ describe("POST /ingest/:sourceId", () => {
       });
       expect(answer.status).toBe(401);
       expect(answer.body.error.code).toBe("unauthorized");
+      // It says how this kind of source takes its secret.
+      expect(answer.body.error.message).toBe(
+        "The request does not prove it knows this source's secret: send Authorization: Bearer <secret>, or x-signature: the hex HMAC-SHA256 of the body keyed by the secret",
+      );
     }
     expect(await eventCount()).toBe(0);
   });

@@ -466,6 +466,7 @@ describe("VoIPcloud through the running gateway", () => {
     const wrong = await post(fixture("user_inbound_completed"), "not-the-token");
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe("unauthorized");
+    expect(wrong.body.error.message).toContain("send X-Pbx-Token: <secret> (the Secret Token of the PBX's Global Webhooks)");
     const bearer = await gw.send(`/ingest/${source.id}`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${SECRET}` },

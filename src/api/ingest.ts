@@ -52,7 +52,7 @@ export function ingestRoutes(deps: AppDeps) {
     const body = new Uint8Array(await c.req.arrayBuffer());
     const query = c.req.query();
     if (!(await adapter.verify({ headers: c.req.raw.headers, body, query }, source.secret))) {
-      throw new GatewayError(401, "unauthorized", "The request is not signed with this source's secret");
+      throw new GatewayError(401, "unauthorized", `The request does not prove it knows this source's secret: send ${adapter.proof}`);
     }
     refuseWhileLimited(c, perSource.take(source.id), `Source ${id} sends more than its rate limit`);
     if (!adapter.anyContentType) requireJsonContentType(c);

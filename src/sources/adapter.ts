@@ -22,6 +22,8 @@ export interface SourceAdapter {
   anyContentType?: boolean;
   /** True when the request proves it knows the source's secret. */
   verify(request: InboundRequest, secret: string): Promise<boolean>;
+  /** How a request proves it, for the 401 that says so. */
+  proof: string;
   /** The calls whose stored state `normalize` needs (for adapters that keep per-call state). */
   callIds?(payload: unknown): string[];
   /**

@@ -49,6 +49,7 @@ function normalizeOne(item: unknown, receivedAt: string, path: string): Normaliz
 
 export const canonicalSource: SourceAdapter = {
   kind: "canonical",
+  proof: "Authorization: Bearer <secret>, or x-signature: the hex HMAC-SHA256 of the body keyed by the secret",
   verify: hasBearerOrSignature,
   normalize(payload, { receivedAt }) {
     if (!Array.isArray(payload)) return [normalizeOne(payload, receivedAt, "")];

@@ -196,6 +196,7 @@ function hasTokenParameter(request: InboundRequest, secret: string): boolean {
 
 export const voipappzSource: SourceAdapter = {
   kind: "voipappz",
+  proof: "?token=<secret> in the ingest URL, Authorization: Bearer <secret>, or x-signature: the hex HMAC-SHA256 of the body keyed by the secret",
   // Its webhook screen sets no headers, so whatever Content-Type it sends, a JSON body is accepted.
   anyContentType: true,
   async verify(request, secret) {

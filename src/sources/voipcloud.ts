@@ -149,6 +149,7 @@ function normalizeEvent(payload: Record<string, unknown>, context: NormalizeCont
 
 export const voipcloudSource: SourceAdapter = {
   kind: "voipcloud",
+  proof: "X-Pbx-Token: <secret> (the Secret Token of the PBX's Global Webhooks)",
   async verify(request, secret) {
     const token = request.headers.get("x-pbx-token");
     return token !== null && timingSafeEqual(token.trim(), secret);

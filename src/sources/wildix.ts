@@ -174,6 +174,7 @@ function normalizeEnvelope(envelope: Record<string, unknown>, context: Normalize
 
 export const wildixSource: SourceAdapter = {
   kind: "wildix",
+  proof: "x-signature: the hex HMAC-SHA256 of the body keyed by the secret (the one Wildix generated)",
   verify: hasBodySignature,
   callIds(payload) {
     const id = isRecord(payload) ? text(payload.id) : null;
