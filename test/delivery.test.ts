@@ -416,7 +416,7 @@ describe("retries", () => {
     await gw.sql("UPDATE deliveries SET status = 'delivering', lease_until = ? WHERE id = ?", [gw.clock.now() + 60_000, held.id]);
     const refused = await gw.api("POST", `/api/deliveries/${held.id}/retry`);
     expect(refused.status).toBe(409);
-    expect(refused.body.error.message).toBe(`Delivery ${held.id} is being sent`);
+    expect(refused.body.error.message).toBe(`Delivery ${held.id} is being sent, or its next attempt is due within seconds: look again shortly`);
     await gw.settle();
     expect(receiver.requests).toHaveLength(3);
   });

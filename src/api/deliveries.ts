@@ -34,7 +34,7 @@ export function deliveryRoutes(deps: AppDeps) {
    */
   app.post("/:id/retry", async (c) => {
     const row = await load(c.req.param("id"));
-    if (row.status === "delivering") throw new GatewayError(409, "conflict", `Delivery ${row.id} is being sent`);
+    if (row.status === "delivering") throw new GatewayError(409, "conflict", `Delivery ${row.id} is being sent, or its next attempt is due within seconds: look again shortly`);
     const webhook = found(await store.webhooks.get(row.webhook_id), "webhook", row.webhook_id);
     let request = row.request;
     if (request === null) {
