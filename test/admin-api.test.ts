@@ -391,6 +391,28 @@ describe("preview", () => {
     expect(encoded.status).toBe(200);
     expect(encoded.body.url).toBe(`${receiver.url}/calls?name=Jane%23e&n=%2B15551234567`);
   });
+
+  it("refuses a URL whose path a value turns into a . or .. segment, which would send the request to another path", async () => {
+    const url = `${receiver.url}/api/contacts/{{caller_name}}/calls`;
+    const preview = (template: string, caller_name: string) =>
+      gw.api("POST", "/api/preview", { webhook: { method: "GET", url: template, params: { n: "src" } }, event: callEvent({ caller_name }) });
+    for (const [template, name] of [[url, ".."], [url, "."], [url.replace("{{caller_name}}", "{{{caller_name}}}"), "%2E%2e"]]) {
+      const refused = await preview(template, name);
+      expect(refused.status, name).toBe(422);
+      expect(refused.body.error.details).toEqual([{ field: "url", message: expect.stringContaining('"." or ".." segment') }]);
+    }
+    // Dots within a segment are a name like any other, and {{value}} sends a % as %25.
+    expect((await preview(url, "J. Doe..")).body.url).toBe(`${receiver.url}/api/contacts/J.%20Doe../calls?n=%2B15551234567`);
+    expect((await preview(url, "%2e%2e")).body.url).toBe(`${receiver.url}/api/contacts/%252e%252e/calls?n=%2B15551234567`);
+
+    const source = await createSource(gw);
+    await createWebhook(gw, { method: "GET", url, params: { n: "src" } });
+    const answer = await ingest(gw, source, callEvent({ caller_name: ".." }));
+    await gw.settle();
+    const [delivery] = (await gw.api("GET", `/api/events/${answer.body.event_id}`)).body.deliveries;
+    expect(delivery).toMatchObject({ status: "failed", last_error: expect.stringContaining('"." or ".." segment') });
+    expect(receiver.requests).toHaveLength(0);
+  });
 });
 
 describe("events and deliveries listing", () => {

@@ -150,7 +150,20 @@ function renderUrl(template: string, context: Record<string, unknown>, partials:
     // `{{x}}` is URL-encoded in a URL, its `#` sent as %23; `{{{x}}}` is not.
     throw new RenderError("url", "the rendered URL has a #fragment, which is never sent: insert the value with {{value}} (URL-encoded), not {{{value}}}");
   }
+  if (hasDotSegment(text)) {
+    throw new RenderError("url", "the rendered URL's path has a \".\" or \"..\" segment, which would send the request to another path: a value inserted as a whole path segment was one");
+  }
   return url;
+}
+
+/**
+ * Whether the path as rendered has a `.` or `..` segment (`%2e` counts: URL parsing reads it as a dot), which
+ * parsing resolves away: a caller name of `..` in `/contacts/{{caller_name}}/calls` would send to `/calls`.
+ * URL-encoding cannot prevent it, as it leaves dots alone.
+ */
+function hasDotSegment(text: string): boolean {
+  const path = text.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").split(/[?#]/)[0];
+  return path.split("/").some((segment) => /^(\.|%2e){1,2}$/i.test(segment));
 }
 
 /** A rendered URL or body over `REQUEST_LIMITS` is a render failure of the field that made it. */
