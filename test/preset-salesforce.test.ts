@@ -201,6 +201,8 @@ describe("Salesforce preset", () => {
     expect(JSON.parse(task.body).Subject).toBe(`Inbound call from ${caller_name}`);
     expect(task.body).not.toContain(sf.clientSecret);
     expect(task.body).not.toContain(sf.refreshToken);
+    // The delivery log shows that text as it was sent, not masked as if it were a secret.
+    expect(JSON.parse(delivery.request.body).Subject).toBe(`Inbound call from ${caller_name}`);
   });
 
   it("lets any field be overridden, and names missing or wrong settings", async () => {

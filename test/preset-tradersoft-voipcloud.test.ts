@@ -121,6 +121,25 @@ describe("Tradersoft preset", () => {
     expect(JSON.parse(crm.requests[0].body)).toEqual({ secretKey: quoted, phone: "+15551234567" });
   });
 
+  it("escapes a secret as its stored request was rendered, even when the rule's method changed since", async () => {
+    let answer = json({ code: 100 });
+    crm.handler = () => answer;
+    const quoted = 'k e+y&x=1"q';
+    const rule = await createRule({ preset: "tradersoft", preset_config: { base_url: crm.url, secret_key: quoted }, retries: 0 });
+    const [first] = await deliver();
+    expect(first.status).toBe("failed");
+    expect(new URLSearchParams(crm.requests[0].body).get("secretKey")).toBe(quoted);
+    // The rule now sends JSON; the stored form is retried as the form it is, its secret form-encoded.
+    expect((await gw.api("PATCH", `/api/webhooks/${rule.id}`, { method: "POST_JSON" })).status).toBe(200);
+    answer = json({ code: 0 });
+    expect((await gw.api("POST", `/api/deliveries/${first.id}/retry`)).status).toBe(202);
+    await gw.settle();
+    expect(crm.requests).toHaveLength(2);
+    const form = new URLSearchParams(crm.requests[1].body);
+    expect(form.get("secretKey")).toBe(quoted);
+    expect(form.has("x")).toBe(false);
+  });
+
   it("refuses a secret changed by an expression or helper, which would be sent as placeholder text", async () => {
     crm.handler = () => json({ code: 0 });
     const config = { base_url: crm.url, secret_key: SECRET_KEY };

@@ -28,7 +28,7 @@ export function webhookView(webhook: Webhook, revealSecret = false) {
 
 /** A request as shown: credential headers and secret settings masked. */
 export function requestView(request: RenderedRequest): RenderedRequest {
-  const { secrets_mark: _mark, ...masked } = maskSecretRefs(request);
+  const { secrets_mark: _mark, secrets_escape: _escape, ...masked } = maskSecretRefs(request);
   return { ...masked, headers: maskHeaders(masked.headers) };
 }
 

@@ -150,7 +150,9 @@ export async function sendAttempt(
   const notes: string[] = [];
   const note = () => (notes.length ? notes.join("; ") : null);
   try {
-    const request = revealSecrets(delivery.request, secretValues(preset, rule.preset_config), bodyEscapeModeOf(rule));
+    // Escaped as rendered; a request stored before that was kept is escaped as the rule renders now.
+    const escape = delivery.request.secrets_escape ?? bodyEscapeModeOf(rule);
+    const request = revealSecrets(delivery.request, secretValues(preset, rule.preset_config), escape);
     let reply = await sendOnce(request, delivery.id, rule, auth, context, notes, started);
     if (auth.expired?.(reply.status, reply.excerpt, context)) {
       notes.push(`credentials expired (HTTP ${reply.status}): renewed and sent again`);

@@ -4,7 +4,7 @@ import { isTruthy, ruleApplies } from "../domain/match.js";
 import type { Webhook } from "../domain/webhook.js";
 import { evaluationContext } from "../render/context.js";
 import { evaluateExpression } from "../render/jsonata.js";
-import { RenderError, renderRequest, renderTexts } from "../render/request.js";
+import { bodyEscapeModeOf, RenderError, renderRequest, renderTexts } from "../render/request.js";
 import { renderSqsMessage } from "../render/sqs-message.js";
 import { templateConfig } from "../presets/config.js";
 import { alteredSecretIn, newPlaceholderMark } from "../presets/secrets.js";
@@ -55,7 +55,8 @@ export async function renderRuleRequest(
   if (!preset) return renderRequest(webhook, event, partials, webhook.preset_config);
   const mark = newPlaceholderMark();
   const config = templateConfig(preset, webhook.preset_config, mark);
-  const request = { ...(await renderRequest(webhook, event, partials, config)), secrets_mark: mark };
+  const rendered = await renderRequest(webhook, event, partials, config);
+  const request = { ...rendered, secrets_mark: mark, secrets_escape: bodyEscapeModeOf(webhook) };
   refuseAlteredSecrets(webhook, request, mark);
   if (Object.keys(preset.meta).length === 0) return request;
   try {

@@ -33,6 +33,8 @@ export interface RenderedRequest {
   meta?: Record<string, string>;
   /** The mark of the secret placeholders this request was rendered with (see presets/secrets.ts). */
   secrets_mark?: string;
+  /** How the body's values were escaped when rendered, so a secret filled in later is escaped alike. */
+  secrets_escape?: "html" | "json" | "url" | "none";
   /**
    * Present when the request is an SQS message: `url` is the queue, `body` the message body, `headers` empty.
    * The credentials, the attributes and the deduplication id are added per attempt.

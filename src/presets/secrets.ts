@@ -67,9 +67,13 @@ export function alteredSecretIn(request: RenderedRequest, mark: string): string 
   return request.body !== null && hasAlteredPlaceholder(request.body, mark, traces) ? "body" : null;
 }
 
-/** The request as shown to people: every secret placeholder as `****`. */
+/** The request as shown to people: each of its secret placeholders as `****`. */
 export function maskSecretRefs(request: RenderedRequest): RenderedRequest {
-  const mask = (text: string) => text.replace(PLACEHOLDER, "****");
+  // Only this render's own placeholders: text of the event shaped like one is shown as the text that is sent.
+  // A request stored before marks shows its placeholders' names, which hold no secret.
+  const mark = request.secrets_mark;
+  if (mark === undefined) return request;
+  const mask = (text: string) => text.replace(PLACEHOLDER, (whole, found: string | undefined) => (found === mark ? "****" : whole));
   return {
     ...request,
     url: mask(request.url),
