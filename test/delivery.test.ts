@@ -48,6 +48,18 @@ describe("rendering each method and payload kind", () => {
     expect(request.body).toBe("");
   });
 
+  it("keeps the query the rule's URL has as written, appending the params, and trims spaces around header values", async () => {
+    const rule = { method: "GET", url: `${receiver.url}/q?sig=ab%2bc%3d&flag&t=~`, headers: { "X-Pad": "  {{caller_name}} " }, params: { phone: "src" } };
+    const previewed = await gw.api("POST", "/api/preview", { webhook: rule, event: callEvent({ caller_name: "Jane\t" }) });
+    expect(previewed.body.url).toBe(`${receiver.url}/q?sig=ab%2bc%3d&flag&t=~&phone=%2B15551234567`);
+    expect(previewed.body.headers["X-Pad"]).toBe("Jane");
+    await createWebhook(gw, rule);
+    await deliverOne(callEvent({ caller_name: "Jane\t" }));
+    const [request] = receiver.requests;
+    expect(request.target).toBe("/q?sig=ab%2bc%3d&flag&t=~&phone=%2B15551234567");
+    expect(request.headers["x-pad"]).toBe("Jane");
+  });
+
   it("POST sends params as a form body", async () => {
     await createWebhook(gw, { method: "POST", url: `${receiver.url}/form`, params: { phone: "src", name: "caller_name" } });
     await deliverOne();

@@ -62,6 +62,11 @@ function paramText(value: unknown): string {
   return String(value);
 }
 
+/** Params as `a=1&b=2`, for a query string or a form body. */
+function formText(params: Record<string, unknown>): string {
+  return new URLSearchParams(Object.entries(params).map(([name, value]) => [name, paramText(value)])).toString();
+}
+
 async function evaluateParams(params: Params, context: Record<string, unknown>): Promise<Record<string, unknown>> {
   if (typeof params === "string") {
     const value = await asRenderError("params", () => evaluateExpression(params, context));
@@ -123,7 +128,8 @@ function renderHeaders(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, template] of Object.entries(headers)) {
-    const value = wellFormed(renderTemplate(template, context, { partials, escape: "none" }));
+    // Spaces around a header value are not part of it (RFC 9110): receivers and Workers' fetch drop them.
+    const value = wellFormed(renderTemplate(template, context, { partials, escape: "none" })).replace(/^[ \t]+|[ \t]+$/g, "");
     const problem = headerValueProblem(value);
     if (problem) throw new RenderError(`headers.${name}`, problem);
     out[name] = value;
@@ -208,9 +214,11 @@ export async function renderRequest(
     // Serializing can fail too: an expression may build a value nested too deep for JSON.stringify.
     await asRenderError("params", () => {
       if (method === "GET") {
-        for (const [name, value] of Object.entries(params)) url.searchParams.append(name, paramText(value));
+        // Appended to the query as the URL has it: searchParams would re-encode what the rule wrote there.
+        const added = formText(params);
+        if (added) url.search = url.search ? `${url.search}&${added}` : added;
       } else if (rule.method === "POST") {
-        body = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, paramText(v)])).toString();
+        body = formText(params);
         contentType = "application/x-www-form-urlencoded";
       } else {
         body = JSON.stringify(params);
