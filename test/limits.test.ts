@@ -1,7 +1,8 @@
 import { connect } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_JSON_DEPTH } from "../src/api/http.js";
-import { evaluateExpression, EXPRESSION_LIMITS, MAX_PAD_WIDTH } from "../src/render/jsonata.js";
+import { evaluateExpression, EXPRESSION_LIMITS } from "../src/render/jsonata.js";
+import { MAX_FUNCTION_TEXT, MAX_PAD_WIDTH } from "../src/render/jsonata-functions.js";
 import { REQUEST_LIMITS } from "../src/render/request.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
@@ -119,6 +120,30 @@ describe("expression time limit", () => {
     } finally {
       await receiver.stop();
     }
+  });
+});
+
+describe("JSONata text functions", () => {
+  const preview = (params: Record<string, string>) => gw.api("POST", "/api/preview", { webhook: { url: URL_OF_NOWHERE, params } });
+  /** A lambda that doubles a text n times: `&` joins texts in no time, whatever their length. */
+  const doubled = (n: number) => `($d := function($s, $n) { $n = 0 ? $s : $d($s & $s, $n - 1) }; $d("a", ${n}))`;
+
+  it("refuse a text longer than a request may carry, which one built-in call would read whole, uninterruptibly", async () => {
+    const upper = await preview({ x: `$uppercase(${doubled(24)})` });
+    expect(upper.status).toBe(422);
+    expect(upper.body.error.details).toEqual([{ field: "params.x", message: expect.stringContaining(`$uppercase: a text of more than ${MAX_FUNCTION_TEXT} characters`) }]);
+    // A huge text as the value itself is refused before anything serializes it.
+    const value = await preview({ x: doubled(28) });
+    expect(value.status).toBe(422);
+    expect(value.body.error.details).toEqual([{ field: "params.x", message: `the value is longer than ${MAX_FUNCTION_TEXT} characters, more than a request may carry` }]);
+    // Texts of ordinary size pass.
+    expect((await preview({ x: `$uppercase(${doubled(10)})` })).body.body).toBe(JSON.stringify({ x: "A".repeat(1024) }));
+  });
+
+  it("withhold $eval, whose text would escape the checks made when a rule is saved", async () => {
+    const evaluated = await preview({ x: `$eval("$match('aaaaaaaaaaaaaaaaaaaaaaaaaa!', /(a+)+$/)")` });
+    expect(evaluated.status).toBe(422);
+    expect(evaluated.body.error.details[0].message).toContain("$eval is not available");
   });
 });
 

@@ -1,4 +1,5 @@
 import jsonata from "jsonata";
+import { useBoundedFunctions } from "./jsonata-functions.js";
 import { regexHazard } from "./regex-safety.js";
 
 /**
@@ -77,24 +78,6 @@ class BoundedRegExp extends RegExp {
   }
 }
 
-/**
- * The widest `$pad`. JSONata builds the padding in one call, which its time limit cannot interrupt, and a
- * `$pad("", 500000000)` is a 500-million-character text that then stalls the process while the request is
- * built from it. Padding is for lining values up: an event's texts are at most 2,048 characters.
- */
-export const MAX_PAD_WIDTH = 4_096;
-
-type Pad = (this: unknown, text: string | undefined, width: number, char?: string) => string | undefined;
-/** Kept as the function, not a pending promise, which requests of a Workers isolate must not share. */
-let jsonataPad: Pad | undefined;
-
-/** JSONata's own `$pad`, for widths up to MAX_PAD_WIDTH. */
-async function boundedPad(this: unknown, text: string | undefined, width: number, char?: string): Promise<string | undefined> {
-  if (Math.abs(width) > MAX_PAD_WIDTH) throw new Error(`$pad: a width of ${width} is beyond the ${MAX_PAD_WIDTH} allowed`);
-  jsonataPad ??= ((await jsonata("$pad").evaluate({})) as { implementation: Pad }).implementation;
-  return jsonataPad.call(this, text, width, char);
-}
-
 function asExpressionError(error: unknown, prefix: string): ExpressionError {
   const e = error as { message?: string; code?: string; position?: number; token?: string };
   const where = e.position !== undefined ? ` at position ${e.position}` : "";
@@ -140,7 +123,7 @@ function compiled(source: string): Compiled {
     throw asExpressionError(error, "syntax error");
   }
   refuseUnsafeRegexes(expression.ast());
-  expression.registerFunction("pad", boundedPad, "<s-ns?:s>");
+  useBoundedFunctions(expression);
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   const entry = { expression, path: plainPathOf(source) };
   cache.set(source, entry);

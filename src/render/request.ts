@@ -4,6 +4,7 @@ import { headerValue } from "../domain/headers.js";
 import { HEADER_VALUE_CONTROL, httpMethodOf, type Params, type WebhookSpec } from "../domain/webhook.js";
 import { evaluationContext } from "./context.js";
 import { evaluateExpression } from "./jsonata.js";
+import { exceedsText, MAX_FUNCTION_TEXT } from "./jsonata-functions.js";
 import { MAX_STORED_TEXT_BYTES, utf8Length } from "../domain/utf8.js";
 import { renderTemplate, type EscapeMode } from "./handlebars/index.js";
 
@@ -67,9 +68,21 @@ function formText(params: Record<string, unknown>): string {
   return new URLSearchParams(Object.entries(params).map(([name, value]) => [name, paramText(value)])).toString();
 }
 
+/**
+ * A param's value, refused when its texts are longer than any request may carry: measured before anything
+ * serializes it, as a text JSONata joined cheaply may hold hundreds of millions of characters.
+ */
+async function paramValue(field: string, expression: string, context: Record<string, unknown>): Promise<unknown> {
+  const value = await asRenderError(field, () => evaluateExpression(expression, context));
+  if (exceedsText(value, MAX_FUNCTION_TEXT)) {
+    throw new RenderError(field, `the value is longer than ${MAX_FUNCTION_TEXT} characters, more than a request may carry`);
+  }
+  return value;
+}
+
 async function evaluateParams(params: Params, context: Record<string, unknown>): Promise<Record<string, unknown>> {
   if (typeof params === "string") {
-    const value = await asRenderError("params", () => evaluateExpression(params, context));
+    const value = await paramValue("params", params, context);
     if (value === undefined) return {};
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       throw new RenderError("params", "the expression must yield an object of parameters");
@@ -78,7 +91,7 @@ async function evaluateParams(params: Params, context: Record<string, unknown>):
   }
   const entries: Array<[string, unknown]> = [];
   for (const [name, expr] of Object.entries(params)) {
-    const value = await asRenderError(`params.${name}`, () => evaluateExpression(expr, context));
+    const value = await paramValue(`params.${name}`, expr, context);
     // A path that matches nothing leaves the parameter out rather than sending "undefined".
     if (value !== undefined) entries.push([name, value]);
   }
