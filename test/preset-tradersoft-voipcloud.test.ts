@@ -147,6 +147,8 @@ describe("Tradersoft preset", () => {
       [{ params: { secretKey: "$uppercase(config.secret_key)" } }, "params"],
       [{ params: { sig: "$base64encode('acct:' & config.secret_key)" } }, "params"],
       [{ params: { part: "$substring(config.secret_key, 3)" } }, "params"],
+      [{ params: { cut: "$substring(config.secret_key, 18)" } }, "params"],
+      [{ params: { renamed: "$replace(config.secret_key, 'secret_key', 'other_key')" } }, "params"],
       [{ headers: { "X-Trace": "{{upper config.secret_key}}" } }, "headers.X-Trace"],
       [{ method: "POST_JSON", body_template: '{"key": "{{lower config.secret_key}}"}', content_type: "application/json" }, "body_template"],
     ];
@@ -160,6 +162,17 @@ describe("Tradersoft preset", () => {
     expect(delivery.status).toBe("failed");
     expect(delivery.last_error).toContain("params: a secret setting is changed here");
     expect(crm.requests).toHaveLength(0);
+    // Joined to other text, it is still inserted as it is: filled in, and previewed as what is sent.
+    crm.requests.length = 0;
+    const joined = { base_url: crm.url, secret_key: SECRET_KEY, path: "/joined/" };
+    const joinedParams = { secretKey: "config.secret_key", suffixed: "config.secret_key & '_' & uniqueid", dbl: "config.secret_key & '__v2'" };
+    const shown = await gw.api("POST", "/api/preview", { webhook: { preset: "tradersoft", preset_config: joined, params: joinedParams } });
+    expect(shown.status).toBe(200);
+    expect(Object.fromEntries(new URLSearchParams(shown.body.body))).toEqual({ secretKey: "****", suffixed: "****_10000000.1000", dbl: "****__v2" });
+    await createRule({ preset: "tradersoft", preset_config: joined, params: joinedParams });
+    await deliver(callEvent({ uniqueid: "10000000.1000" }));
+    const sent = crm.requests.find((r) => r.path === "/joined/")!;
+    expect(Object.fromEntries(new URLSearchParams(sent.body))).toEqual({ secretKey: SECRET_KEY, suffixed: `${SECRET_KEY}_10000000.1000`, dbl: `${SECRET_KEY}__v2` });
     // Inserted as it is, it is filled in; event text that looks like a placeholder is sent as text.
     const plain = await gw.api("POST", "/api/preview", { webhook: { preset: "tradersoft", preset_config: config }, event: { type: "call.end", uniqueid: "1", caller_name: "__SECRET__secret_key__" } });
     expect(plain.status).toBe(200);

@@ -9,6 +9,7 @@ import { renderSqsMessage } from "../render/sqs-message.js";
 import { templateConfig } from "../presets/config.js";
 import { alteredSecretIn, newPlaceholderMark } from "../presets/secrets.js";
 import { presetById } from "../presets/registry.js";
+import type { Preset } from "../presets/schema.js";
 
 /** A delivery about to be created: its rendered request, or why it could not be rendered. */
 export type DeliveryDraft =
@@ -37,8 +38,9 @@ async function filterVerdict(webhook: Webhook, event: CanonicalEvent): Promise<b
  * A secret is filled in only when sent, where its placeholder stands as rendered: one an expression or helper
  * changed (`$uppercase(config.secret_key)`, a base64 of it) would go out as placeholder text, not the secret.
  */
-function refuseAlteredSecrets(webhook: Webhook, request: RenderedRequest, mark: string): void {
-  const where = alteredSecretIn(request, mark);
+function refuseAlteredSecrets(webhook: Webhook, preset: Preset, request: RenderedRequest, mark: string): void {
+  const secretNames = new Set(Object.keys(preset.config).filter((name) => preset.config[name].secret));
+  const where = alteredSecretIn(request, mark, secretNames);
   if (where === null) return;
   const field = where === "body" ? (webhook.body_template !== null ? "body_template" : "params") : where;
   throw new RenderError(field, "a secret setting is changed here (by an expression or helper): secrets are filled in when sent, so they can only be inserted as they are");
@@ -57,7 +59,7 @@ export async function renderRuleRequest(
   const config = templateConfig(preset, webhook.preset_config, mark);
   const rendered = await renderRequest(webhook, event, partials, config);
   const request = { ...rendered, secrets_mark: mark, secrets_escape: bodyEscapeModeOf(webhook) };
-  refuseAlteredSecrets(webhook, request, mark);
+  refuseAlteredSecrets(webhook, preset, request, mark);
   if (Object.keys(preset.meta).length === 0) return request;
   try {
     return { ...request, meta: renderTexts(preset.meta, event, partials, config) };

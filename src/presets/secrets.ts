@@ -9,7 +9,9 @@ import { escaperFor, type EscapeMode } from "../render/handlebars/index.js";
 // so that an event whose text holds a placeholder (a caller name set to `__SECRET__client_secret__`) sends
 // that text, not the secret. A request stored before marks has none, and its placeholders are unmarked.
 
-const PLACEHOLDER = /__SECRET__(?:([0-9a-f]{24})__)?([a-z][a-z0-9_]*)__/g;
+// The name ends at the first `__` (no setting's name has one), so text joined after a placeholder (`_1`, `__v2`)
+// stays text: a longer name would match no setting, and the placeholder would go out as it is.
+const PLACEHOLDER = /__SECRET__(?:([0-9a-f]{24})__)?([a-z][a-z0-9_]*?)__/g;
 
 /** A new mark for one render's placeholders: 96 random bits, which no event can guess ahead of it. */
 export function newPlaceholderMark(): string {
@@ -43,28 +45,33 @@ export function revealSecrets(request: RenderedRequest, values: Record<string, s
   };
 }
 
-/**
- * What an expression or helper leaves of a placeholder it changed (re-cased, cut, base64-encoded): the mark,
- * or a run of its base64 whatever the bytes around it. Such a placeholder could not be filled in when sent.
- */
-function tracesOf(mark: string): string[] {
-  const base64 = [0, 1, 2].map((offset) => btoa("_".repeat(offset) + mark).slice(4, 20));
-  return [mark.slice(0, 8), ...base64, ...base64.map((run) => run.replace(/\+/g, "-").replace(/\//g, "_"))];
+/** What an expression or helper leaves of a placeholder it changed: 8 characters of its mark, in any case, cut anywhere. */
+function markRunsOf(mark: string): string[] {
+  return Array.from({ length: mark.length - 7 }, (_, start) => mark.slice(start, start + 8));
 }
 
-function hasAlteredPlaceholder(text: string, mark: string, traces: string[]): boolean {
-  const rest = text.replace(PLACEHOLDER, (whole, found: string | undefined) => (found === mark ? "" : whole));
+/** Or a run of its base64, whatever the bytes around it. */
+function base64RunsOf(mark: string): string[] {
+  const runs = [0, 1, 2].map((offset) => btoa("_".repeat(offset) + mark).slice(4, 20));
+  return [...runs, ...runs.map((run) => run.replace(/\+/g, "-").replace(/\//g, "_"))];
+}
+
+/**
+ * Whether the text holds what is left of a placeholder changed (re-cased, cut, base64-encoded, renamed): it
+ * could not be filled in when sent. `names` are the secret settings a placeholder may name.
+ */
+function hasAlteredPlaceholder(text: string, mark: string, names: ReadonlySet<string>): boolean {
+  const rest = text.replace(PLACEHOLDER, (whole, found: string | undefined, name: string) => (found === mark && names.has(name) ? "" : whole));
   const lower = rest.toLowerCase();
-  return lower.includes(traces[0]) || traces.slice(1).some((trace) => rest.includes(trace));
+  return markRunsOf(mark).some((run) => lower.includes(run)) || base64RunsOf(mark).some((run) => rest.includes(run));
 }
 
 /** Where in the request a secret placeholder was changed before being sent: "url", "headers.<name>" or "body"; null if nowhere. */
-export function alteredSecretIn(request: RenderedRequest, mark: string): string | null {
-  const traces = tracesOf(mark);
-  if (hasAlteredPlaceholder(request.url, mark, traces)) return "url";
-  const header = Object.entries(request.headers).find(([, value]) => hasAlteredPlaceholder(value, mark, traces));
+export function alteredSecretIn(request: RenderedRequest, mark: string, names: ReadonlySet<string>): string | null {
+  if (hasAlteredPlaceholder(request.url, mark, names)) return "url";
+  const header = Object.entries(request.headers).find(([, value]) => hasAlteredPlaceholder(value, mark, names));
   if (header) return `headers.${header[0]}`;
-  return request.body !== null && hasAlteredPlaceholder(request.body, mark, traces) ? "body" : null;
+  return request.body !== null && hasAlteredPlaceholder(request.body, mark, names) ? "body" : null;
 }
 
 /** The request as shown to people: each of its secret placeholders as `****`. */
