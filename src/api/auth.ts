@@ -14,8 +14,9 @@ export function requireAdmin(auth: AdminAuth, limit: FailureLimit): MiddlewareHa
   return requireToken(auth, "admin", limit);
 }
 
-/** How often a check that found the failure budget held by checks still running looks again. */
+/** How often a check that found the failure budget held by checks still running looks again, and how many times. */
 const RECHECK_MS = 2;
+const RECHECKS = 2_500;
 
 /** `Authorization: Bearer <token>`, checked by `auth`; `realm` names the token in the challenge and errors. */
 export function requireToken(auth: AdminAuth, realm: string, limit?: FailureLimit): MiddlewareHandler {
@@ -30,10 +31,11 @@ export function requireToken(auth: AdminAuth, realm: string, limit?: FailureLimi
    * Workers isolate must not share between requests.
    */
   async function holdBudget(c: Context, failures: RateLimiter, address: string): Promise<void> {
-    for (;;) {
+    for (let look = 0; ; look++) {
       const waitMs = failures.take(address);
       if (waitMs === 0) return;
-      if (!checking.get(address)) refuseWhileLimited(c, waitMs, `Too many wrong ${realm} tokens from this address`);
+      // Checks that hang (a database that does not answer) must not hold a crowd of waiting requests for ever.
+      if (!checking.get(address) || look === RECHECKS) refuseWhileLimited(c, waitMs, `Too many wrong ${realm} tokens from this address`);
       await new Promise((resolve) => setTimeout(resolve, RECHECK_MS));
     }
   }
