@@ -396,7 +396,8 @@ describe("preview", () => {
     const url = `${receiver.url}/api/contacts/{{caller_name}}/calls`;
     const preview = (template: string, caller_name: string) =>
       gw.api("POST", "/api/preview", { webhook: { method: "GET", url: template, params: { n: "src" } }, event: callEvent({ caller_name }) });
-    for (const [template, name] of [[url, ".."], [url, "."], [url.replace("{{caller_name}}", "{{{caller_name}}}"), "%2E%2e"]]) {
+    const raw = url.replace("{{caller_name}}", "{{{caller_name}}}");
+    for (const [template, name] of [[url, ".."], [url, "."], [raw, "%2E%2e"], [raw, "..\\.."], [raw, ".\t."]]) {
       const refused = await preview(template, name);
       expect(refused.status, name).toBe(422);
       expect(refused.body.error.details).toEqual([{ field: "url", message: expect.stringContaining('"." or ".." segment') }]);

@@ -140,6 +140,29 @@ describe("JSONata text functions", () => {
     expect((await preview({ x: `$uppercase(${doubled(10)})` })).body.body).toBe(JSON.stringify({ x: "A".repeat(1024) }));
   });
 
+  it("measure texts however deep in arrays and objects, and keep JSONata's own behaviour otherwise", async () => {
+    // A huge text behind many small values is measured all the same.
+    const hidden = await preview({ x: `$length($string({'b': [1..99999], 'a': ${doubled(24)}}))` });
+    expect(hidden.status).toBe(422);
+    expect(hidden.body.error.details[0].message).toContain(`$string: a text of more than ${MAX_FUNCTION_TEXT} characters`);
+    // Large arrays of small values are fine (and do not overflow the stack): the PBX's payload, say.
+    const ones = Array(150_000).fill(1);
+    const numbers = await gw.api("POST", "/api/preview", {
+      webhook: { url: URL_OF_NOWHERE, params: { n: "$length($string(raw.ones))" } },
+      event: { type: "call.end", uniqueid: "1.1", ones },
+    });
+    expect(numbers.status, JSON.stringify(numbers.body)).toBe(200);
+    expect(JSON.parse(numbers.body.body)).toEqual({ n: JSON.stringify(ones).length });
+    // Partial application reads the functions' parameters as JSONata's own.
+    const partial = await preview({
+      map: "$map(['abc', 'def'], $substring(?, 0, 2))",
+      chain: "'hello' ~> $substringBefore(?, 'l')",
+      pad: "($p := $pad(?, 4, '0'); $p('1'))",
+    });
+    expect(partial.status, JSON.stringify(partial.body)).toBe(200);
+    expect(JSON.parse(partial.body.body)).toEqual({ map: ["ab", "de"], chain: "he", pad: "1000" });
+  });
+
   it("withhold $eval, whose text would escape the checks made when a rule is saved", async () => {
     const evaluated = await preview({ x: `$eval("$match('aaaaaaaaaaaaaaaaaaaaaaaaaa!', /(a+)+$/)")` });
     expect(evaluated.status).toBe(422);

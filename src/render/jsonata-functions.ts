@@ -16,28 +16,32 @@ export const MAX_FUNCTION_TEXT = 1_048_576;
  */
 export const MAX_PAD_WIDTH = 4_096;
 
-/** JSONata's text functions and their signatures (as jsonata.js declares them): each reads its whole input. */
-const TEXT_FUNCTIONS: Record<string, string> = {
-  string: "<x-b?:s>",
-  substring: "<s-nn?:s>",
-  substringBefore: "<s-s:s>",
-  substringAfter: "<s-s:s>",
-  lowercase: "<s-:s>",
-  uppercase: "<s-:s>",
-  length: "<s-:n>",
-  trim: "<s-:s>",
-  pad: "<s-ns?:s>",
-  match: "<s-f<s:o>n?:a<o>>",
-  contains: "<s-(sf):b>",
-  replace: "<s-(sf)(sf)n?:s>",
-  split: "<s-(sf)n?:a<s>>",
-  join: "<a<s>s?:s>",
-  base64encode: "<s-:s>",
-  base64decode: "<s-:s>",
-  encodeUrlComponent: "<s-:s>",
-  encodeUrl: "<s-:s>",
-  decodeUrlComponent: "<s-:s>",
-  decodeUrl: "<s-:s>",
+/**
+ * JSONata's text functions: each reads its whole input. Their signatures and parameters as jsonata.js declares
+ * them: JSONata reads a native function's parameters from its source text (to apply it partially,
+ * `$substring(?, 0, 2)`) and its arity from `length` (to know what `$map` and the like pass it).
+ */
+const TEXT_FUNCTIONS: Record<string, { signature: string; params: string }> = {
+  string: { signature: "<x-b?:s>", params: "arg, prettify = false" },
+  substring: { signature: "<s-nn?:s>", params: "str, start, length" },
+  substringBefore: { signature: "<s-s:s>", params: "str, chars" },
+  substringAfter: { signature: "<s-s:s>", params: "str, chars" },
+  lowercase: { signature: "<s-:s>", params: "str" },
+  uppercase: { signature: "<s-:s>", params: "str" },
+  length: { signature: "<s-:n>", params: "str" },
+  trim: { signature: "<s-:s>", params: "str" },
+  pad: { signature: "<s-ns?:s>", params: "str, width, char" },
+  match: { signature: "<s-f<s:o>n?:a<o>>", params: "str, regex, limit" },
+  contains: { signature: "<s-(sf):b>", params: "str, token" },
+  replace: { signature: "<s-(sf)(sf)n?:s>", params: "str, pattern, replacement, limit" },
+  split: { signature: "<s-(sf)n?:a<s>>", params: "str, separator, limit" },
+  join: { signature: "<a<s>s?:s>", params: "strs, separator" },
+  base64encode: { signature: "<s-:s>", params: "str" },
+  base64decode: { signature: "<s-:s>", params: "str" },
+  encodeUrlComponent: { signature: "<s-:s>", params: "str" },
+  encodeUrl: { signature: "<s-:s>", params: "str" },
+  decodeUrlComponent: { signature: "<s-:s>", params: "str" },
+  decodeUrl: { signature: "<s-:s>", params: "str" },
 };
 
 type Implementation = (this: unknown, ...args: unknown[]) => unknown;
@@ -55,27 +59,39 @@ async function builtin(name: string): Promise<Implementation> {
   return implementation;
 }
 
-/** Whether the texts in `value` (a text, or texts in arrays and objects) come to more than `limit` characters. */
+/**
+ * Whether the texts in `value` (a text, or texts in arrays and objects, keys included) come to more than
+ * `limit` characters. Every value takes at least a character when written, so the walk is bounded too.
+ */
 export function exceedsText(value: unknown, limit: number): boolean {
   let left = limit;
   const pending: unknown[] = [value];
-  for (let seen = 0; pending.length && seen < 100_000; seen++) {
+  while (pending.length) {
     const item = pending.pop();
-    if (typeof item === "string") left -= item.length;
-    else if (item !== null && typeof item === "object") pending.push(...Object.values(item));
-    if (left < 0) return true;
+    left -= typeof item === "string" ? item.length : 1;
+    if (left < pending.length) return true;
+    if (item === null || typeof item !== "object") continue;
+    for (const [key, inner] of Object.entries(item)) {
+      left -= Array.isArray(item) ? 0 : key.length;
+      pending.push(inner);
+      if (left < pending.length) return true;
+    }
   }
   return false;
 }
 
-function guarded(name: string, check?: (args: unknown[]) => void): Implementation {
-  return async function (this: unknown, ...args: unknown[]) {
+function guarded(name: string, params: string, check?: (args: unknown[]) => void): Implementation {
+  const wrapper = async function (this: unknown, ...args: unknown[]) {
     if (args.some((arg) => exceedsText(arg, MAX_FUNCTION_TEXT))) {
       throw new Error(`$${name}: a text of more than ${MAX_FUNCTION_TEXT} characters`);
     }
     check?.(args);
     return (await builtin(name)).apply(this, args);
   };
+  // The built-in's parameters and arity, as JSONata reads them (see TEXT_FUNCTIONS).
+  Object.defineProperty(wrapper, "length", { value: params.split(",").filter((param) => !param.includes("=")).length });
+  wrapper.toString = () => `function (${params}) {}`;
+  return wrapper;
 }
 
 function refuseWidePad([, width]: unknown[]): void {
@@ -90,8 +106,8 @@ function withheldEval(): never {
 
 /** Puts the bounded functions in place of JSONata's own in a compiled expression. */
 export function useBoundedFunctions(expression: Expression): void {
-  for (const [name, signature] of Object.entries(TEXT_FUNCTIONS)) {
-    expression.registerFunction(name, guarded(name, name === "pad" ? refuseWidePad : undefined), signature);
+  for (const [name, { signature, params }] of Object.entries(TEXT_FUNCTIONS)) {
+    expression.registerFunction(name, guarded(name, params, name === "pad" ? refuseWidePad : undefined), signature);
   }
   expression.registerFunction("eval", withheldEval, "<sx?:x>");
 }

@@ -181,7 +181,9 @@ function renderUrl(template: string, context: Record<string, unknown>, partials:
  * URL-encoding cannot prevent it, as it leaves dots alone.
  */
 function hasDotSegment(text: string): boolean {
-  const path = text.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").split(/[?#]/)[0];
+  // As URL parsing reads it: tabs and line breaks dropped, a backslash a slash (in http and https URLs).
+  const read = text.replace(/[\t\n\r]/g, "").replace(/\\/g, "/");
+  const path = read.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").split(/[?#]/)[0];
   return path.split("/").some((segment) => /^(\.|%2e){1,2}$/i.test(segment));
 }
 
