@@ -6,7 +6,7 @@ import { evaluationContext } from "../render/context.js";
 import { evaluateExpression } from "../render/jsonata.js";
 import { bodyEscapeModeOf, RenderError, renderRequest, renderTexts } from "../render/request.js";
 import { renderSqsMessage } from "../render/sqs-message.js";
-import { templateConfig } from "../presets/config.js";
+import { secretNames, templateConfig } from "../presets/config.js";
 import { alteredSecretIn, newPlaceholderMark } from "../presets/secrets.js";
 import { presetById } from "../presets/registry.js";
 import type { Preset } from "../presets/schema.js";
@@ -39,8 +39,7 @@ async function filterVerdict(webhook: Webhook, event: CanonicalEvent): Promise<b
  * changed (`$uppercase(config.secret_key)`, a base64 of it) would go out as placeholder text, not the secret.
  */
 function refuseAlteredSecrets(webhook: Webhook, preset: Preset, request: RenderedRequest, mark: string): void {
-  const secretNames = new Set(Object.keys(preset.config).filter((name) => preset.config[name].secret));
-  const where = alteredSecretIn(request, mark, secretNames);
+  const where = alteredSecretIn(request, mark, secretNames(preset));
   if (where === null) return;
   const field = where === "body" ? (webhook.body_template !== null ? "body_template" : "params") : where;
   throw new RenderError(field, "a secret setting is changed here (by an expression or helper): secrets are filled in when sent, so they can only be inserted as they are");

@@ -74,6 +74,11 @@ export function templateConfig(preset: Preset | undefined, config: Record<string
   );
 }
 
+/** The names of the preset's secret settings: those a placeholder may name. */
+export function secretNames(preset: Preset): ReadonlySet<string> {
+  return new Set(Object.keys(preset.config).filter((name) => preset.config[name].secret));
+}
+
 /** The secret settings' real values, by name, for the send. */
 export function secretValues(preset: Preset | undefined, config: Record<string, unknown>): Record<string, string> {
   if (!preset) return {};
