@@ -142,19 +142,26 @@ export function compileExpression(source: string): Expression {
  * time out at ingest beside four like it. They are CPU work with no I/O, so taking turns costs nothing.
  * A turn is awaited only while another evaluation is running, so no pending promise is shared between
  * requests when there is nothing to wait for.
+ *
+ * A turn held past ABANDONED_TURN_MS is taken as abandoned and the next evaluation goes ahead: a live one
+ * ends within its time limit (on a Worker the clock even stands still while it runs), but a Worker whose
+ * request was ended mid-evaluation (its CPU limit) never reaches `finally`, and every later evaluation of
+ * the isolate would wait for ever.
  */
-let evaluating = false;
+const ABANDONED_TURN_MS = 10 * EXPRESSION_LIMITS.timeoutMs;
+let turnTakenAt: number | undefined;
 const waitingTurns: Array<() => void> = [];
 
 async function inTurn<T>(work: () => Promise<T>): Promise<T> {
-  if (evaluating) await new Promise<void>((resolve) => waitingTurns.push(resolve));
-  evaluating = true;
+  const held = turnTakenAt !== undefined && Date.now() - turnTakenAt <= ABANDONED_TURN_MS;
+  if (held) await new Promise<void>((resolve) => waitingTurns.push(resolve));
+  turnTakenAt = Date.now();
   try {
     return await work();
   } finally {
     const next = waitingTurns.shift();
     if (next) next();
-    else evaluating = false;
+    else turnTakenAt = undefined;
   }
 }
 
