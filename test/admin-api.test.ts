@@ -167,7 +167,7 @@ describe("webhooks", () => {
     expect(unknownSource.body.error.details[0].field).toBe("source_ids.0");
   });
 
-  it("refuses headers the HTTP layer sets from the URL and body, and header values with control characters", async () => {
+  it("refuses headers the HTTP layer sets from the URL and body, one header named twice, and header values with control characters", async () => {
     const rule = { name: "x", events: ["call.end"], url: "https://example.com" };
     for (const name of ["Content-Length", "transfer-encoding", "Connection", "Keep-Alive", "Upgrade", "Expect", "TE", "Trailer", "Host"]) {
       const bad = await gw.api("POST", "/api/webhooks", { ...rule, headers: { [name]: "5" } });
@@ -182,6 +182,10 @@ describe("webhooks", () => {
       { field: "headers.X-Name", message: "contains a control character, which a header value cannot carry (tab excepted)" },
     ]);
     expect((await gw.api("POST", "/api/webhooks", { ...rule, headers: { "X-Tabbed": "a\tb" } })).status).toBe(201);
+    // One header under two spellings: Node would send two lines, Workers one joined value.
+    const twins = await gw.api("POST", "/api/webhooks", { ...rule, headers: { "X-Api-Key": "a", "x-api-key": "b" } });
+    expect(twins.status).toBe(400);
+    expect(twins.body.error.details).toEqual([{ field: "headers.x-api-key", message: 'is the same header as "X-Api-Key" (names ignore case): keep one' }]);
   });
 
   it("refuses a URL with user:password or a #fragment, which would be shown but never sent", async () => {

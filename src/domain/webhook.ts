@@ -31,6 +31,16 @@ const headerValue = z
   .refine((value) => !HEADER_VALUE_CONTROL.test(value), "contains a control character, which a header value cannot carry (tab excepted)");
 const expression = z.string().min(1).max(20_000);
 
+/** Two names differing only in case are one HTTP header, which Node would send as two lines and Workers as one joined value. */
+function refuseCaseTwins(headers: Record<string, string>, context: z.RefinementCtx): void {
+  const seen = new Map<string, string>();
+  for (const name of Object.keys(headers)) {
+    const twin = seen.get(name.toLowerCase());
+    if (twin !== undefined) context.addIssue({ code: "custom", path: [name], message: `is the same header as "${twin}" (names ignore case): keep one` });
+    seen.set(name.toLowerCase(), name);
+  }
+}
+
 /** A template's literal text, its Handlebars expressions left out: what every rendering of it contains. */
 const literalText = (template: string) => template.replace(/\{\{[^]*?\}\}\}?/g, "");
 
@@ -65,7 +75,7 @@ export const webhookFieldsSchema = z
         "user:password in a URL is never sent: put the credentials in an Authorization header instead",
       )
       .refine((url) => !literalText(url).includes("#"), "a #fragment is never sent: leave it out (a # inside a value is written %23)"),
-    headers: z.record(headerName, headerValue),
+    headers: z.record(headerName, headerValue).superRefine(refuseCaseTwins),
     params: paramsSchema.nullable(),
     body_template: z.string().min(1).max(100_000).nullable(),
     content_type: z
