@@ -90,6 +90,29 @@ describe("GET /metrics", () => {
     expect(done.value("gateway_delivery_attempts_total", { outcome: "delivered", status_class: "2xx" })).toBe(2);
   });
 
+  it("counts the deliveries a rule's disabling, deletion or 410 Gone fails, as many as the delivery log shows failed", async () => {
+    receiver.handler = (request) => (request.path === "/gone" ? { status: 410 } : { status: 204 });
+    const paused = await createWebhook(gw, { url: `${receiver.url}/paused`, delay_seconds: 600 });
+    const deleted = await createWebhook(gw, { url: `${receiver.url}/deleted`, delay_seconds: 600 });
+    const gone = await createWebhook(gw, { url: `${receiver.url}/gone`, delay_seconds: 600 });
+    for (let i = 0; i < 2; i++) await ingest(gw, source, callEvent());
+
+    expect((await gw.api("PATCH", `/api/webhooks/${paused.id}`, { enabled: false })).status).toBe(200);
+    expect((await gw.api("DELETE", `/api/webhooks/${deleted.id}`)).status).toBe(204);
+    // One of the 410 rule's deliveries is sent by hand and answered 410: the other, still waiting, fails with it.
+    const [sentNow] = (await gw.api("GET", `/api/deliveries?webhook_id=${gone.id}`)).body.data;
+    expect((await gw.api("POST", `/api/deliveries/${sentNow.id}/retry`)).status).toBe(202);
+    await gw.settle();
+
+    const failed = (await gw.api("GET", "/api/deliveries?status=failed")).body.data;
+    expect(failed).toHaveLength(6);
+    expect(failed.filter((d: { last_error: string }) => d.last_error === "410 Gone: webhook disabled")).toHaveLength(1);
+    const metrics = await scrape();
+    expect(metrics.value("gateway_deliveries_failed_total", { reason: "gone" })).toBe(1);
+    expect(metrics.value("gateway_deliveries_failed_total", { reason: "unsendable" })).toBe(5);
+    expect(metrics.value("gateway_queue_depth", { status: "pending" })).toBe(0);
+  });
+
   it("asks for METRICS_TOKEN when one is set, and only that token", async () => {
     const token = "metrics-token-0123456789";
     const guarded = await startGateway({ metricsToken: token });

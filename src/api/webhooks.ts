@@ -3,6 +3,8 @@ import { isoAt } from "../clock.js";
 import { found, notFound } from "../domain/errors.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
 import type { Webhook } from "../domain/webhook.js";
+import { countUnsent } from "../delivery/deliver.js";
+import { UNSENT_REASON } from "../store/webhooks.js";
 import { acceptTestEvent } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { readBody, readJson } from "./http.js";
@@ -31,13 +33,15 @@ export function webhookRoutes(deps: AppDeps) {
   app.patch("/:id", async (c) => {
     const current = await load(c.req.param("id"));
     const updated = await ruleWithPatch(deps, current, await readJson(c));
-    await store.webhooks.replace(updated, current);
+    countUnsent(deps, current.id, await store.webhooks.replace(updated, current), UNSENT_REASON.disabled);
     return c.json(webhookView(updated, updated.secret !== current.secret));
   });
 
   app.delete("/:id", async (c) => {
     const id = c.req.param("id");
-    if (!(await store.webhooks.delete(id, isoAt(clock.now())))) throw notFound("webhook", id);
+    const failed = await store.webhooks.delete(id, isoAt(clock.now()));
+    if (failed === null) throw notFound("webhook", id);
+    countUnsent(deps, id, failed, UNSENT_REASON.deleted);
     return c.body(null, 204);
   });
 

@@ -4,6 +4,7 @@ import type { Webhook } from "../domain/webhook.js";
 import type { Logger } from "../log.js";
 import { statusClass, type FailureReason, type GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
+import { UNSENT_REASON } from "../store/webhooks.js";
 import type { DeliveryRow } from "../store/schema.js";
 import { sendAttempt, type AttemptOutcome } from "./attempt.js";
 import { nextStep, type NextStep, type RetrySchedule } from "./policy.js";
@@ -38,6 +39,16 @@ export async function sendableOf(row: DeliveryRow, deps: DeliverDeps): Promise<S
   deps.metrics.deliveriesFailed.inc({ reason: "unsendable" });
   deps.log.warn("delivery failed", { delivery_id: row.id, event_id: row.event_id, webhook_id: row.webhook_id, error: reason });
   return null;
+}
+
+/**
+ * Deliveries failed before they were sent because their rule was disabled (by hand or after a 410) or deleted:
+ * counted and logged as failed like any other, so that the metrics agree with the delivery log.
+ */
+export function countUnsent(deps: Pick<DeliverDeps, "metrics" | "log">, webhookId: string, failed: number, reason: string): void {
+  if (failed === 0) return;
+  deps.metrics.deliveriesFailed.inc({ reason: "unsendable" }, failed);
+  deps.log.warn("deliveries failed", { webhook_id: webhookId, deliveries: failed, error: reason });
 }
 
 /** What follows an attempt: the retry policy's next step, or another go, when the gateway stopped during it. */
@@ -124,7 +135,9 @@ async function recordAttempt(
     case "failed": {
       const reason = step.kind === "gone" ? "410 Gone: webhook disabled" : `${outcome.row.error} (${step.reason})`;
       await store.deliveries.record(outcome.row, { ...common, status: "failed", lease_until: null, last_error: reason });
-      if (step.kind === "gone") await store.webhooks.disable(row.webhook_id, isoAt(now));
+      if (step.kind === "gone") {
+        countUnsent(deps, row.webhook_id, await store.webhooks.disable(row.webhook_id, isoAt(now)), UNSENT_REASON.gone);
+      }
       log.warn("delivery failed", { ...ids, attempt: outcome.row.number, status_code: outcome.row.status_code, error: reason });
     }
   }

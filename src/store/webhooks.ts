@@ -7,6 +7,13 @@ import { openWebhook, sealWebhook } from "./sealed-rows.js";
 import { deliveries, webhooks } from "./schema.js";
 import { withSnapshot } from "./table-snapshot.js";
 
+/** Why a rule's deliveries not sent yet failed, as their `last_error` says. */
+export const UNSENT_REASON = {
+  disabled: "webhook disabled",
+  gone: "webhook disabled (410 Gone)",
+  deleted: "webhook deleted",
+} as const;
+
 /**
  * Webhook rules; their secrets (signing secret, credential headers, secret preset settings) sealed at rest.
  * With `inMemory`, read once and kept until the next write.
@@ -23,12 +30,16 @@ export function webhookQueries(db: Database, box: SecretBox, inMemory: boolean) 
 
 function webhookTable(db: Database, box: SecretBox) {
   const openAll = (rows: unknown[]) => Promise.all((rows as Webhook[]).map((row) => openWebhook(box, row)));
-  /** Fails the rule's deliveries not sent yet: it is being deleted or disabled, so no retry of them may go out. */
+  /**
+   * Fails the rule's deliveries not sent yet: it is being deleted or disabled, so no retry of them may go out.
+   * Returns their ids, so that the caller can count them as failed like any other.
+   */
   const failUnsent = (id: string, reason: string, nowIso: string) =>
     db
       .update(deliveries)
       .set({ status: "failed", last_error: reason, lease_until: null, updated_at: nowIso })
-      .where(and(eq(deliveries.webhook_id, id), inArray(deliveries.status, UNFINISHED_STATUSES)));
+      .where(and(eq(deliveries.webhook_id, id), inArray(deliveries.status, UNFINISHED_STATUSES)))
+      .returning({ id: deliveries.id });
   return {
     async insert(webhook: Webhook): Promise<void> {
       await db.insert(webhooks).values(await sealWebhook(box, webhook));
@@ -47,28 +58,37 @@ function webhookTable(db: Database, box: SecretBox) {
     /**
      * Saves a changed rule; one being disabled (`previous` was enabled) fails its deliveries not sent yet, at
      * once. `enabled` is written only when the change is to it: a 410 may have disabled the rule since it was read.
+     * Returns how many deliveries it failed.
      */
-    async replace(webhook: Webhook, previous: Webhook): Promise<void> {
+    async replace(webhook: Webhook, previous: Webhook): Promise<number> {
       const { enabled: _unchanged, ...otherFields } = await sealWebhook(box, webhook);
       const fields = webhook.enabled === previous.enabled ? otherFields : { ...otherFields, enabled: webhook.enabled };
       const save = db.update(webhooks).set(fields).where(eq(webhooks.id, webhook.id));
-      if (previous.enabled && !webhook.enabled) await db.batch([save, failUnsent(webhook.id, "webhook disabled", webhook.updated_at)]);
-      else await save;
+      if (!previous.enabled || webhook.enabled) {
+        await save;
+        return 0;
+      }
+      const [, failed] = await db.batch([save, failUnsent(webhook.id, UNSENT_REASON.disabled, webhook.updated_at)]);
+      return failed.length;
     },
-    /** After a 410 Gone: the rule matches no new event, and its deliveries not sent yet fail. */
-    async disable(id: string, nowIso: string): Promise<void> {
-      await db.batch([
+    /** After a 410 Gone: the rule matches no new event, and its deliveries not sent yet fail. Returns how many. */
+    async disable(id: string, nowIso: string): Promise<number> {
+      const [, failed] = await db.batch([
         db.update(webhooks).set({ enabled: false, updated_at: nowIso }).where(eq(webhooks.id, id)),
-        failUnsent(id, "webhook disabled (410 Gone)", nowIso),
+        failUnsent(id, UNSENT_REASON.gone, nowIso),
       ]);
+      return failed.length;
     },
-    /** Deletes the rule; its unfinished deliveries fail in the same transaction, so none is left orphaned. */
-    async delete(id: string, nowIso: string): Promise<boolean> {
-      const [, removed] = await db.batch([
-        failUnsent(id, "webhook deleted", nowIso),
+    /**
+     * Deletes the rule; its unfinished deliveries fail in the same transaction, so none is left orphaned.
+     * Returns how many it failed, or null when there was no such rule.
+     */
+    async delete(id: string, nowIso: string): Promise<number | null> {
+      const [failed, removed] = await db.batch([
+        failUnsent(id, UNSENT_REASON.deleted, nowIso),
         db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id }),
       ]);
-      return removed.length > 0;
+      return removed.length > 0 ? failed.length : null;
     },
   };
 }
