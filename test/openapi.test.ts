@@ -9,7 +9,7 @@ import { createWebhookRequestSchema } from "../src/api/webhook-create.js";
 import { createSourceSchema, patchSourceSchema } from "../src/domain/source.js";
 import { patchWebhookSchema } from "../src/domain/webhook.js";
 import { allPresets } from "../src/presets/registry.js";
-import { startGateway, type TestGateway } from "./support/gateway.js";
+import { createSource, createWebhook, startGateway, type TestGateway } from "./support/gateway.js";
 
 let gw: TestGateway;
 let doc: any;
@@ -35,6 +35,12 @@ const operations = () =>
     METHODS.filter((method) => item[method]).map((method) => ({ path, method, op: item[method], item })),
   );
 const requestBodySchema = (path: string, method: string) => doc.paths[path]?.[method]?.requestBody?.content["application/json"].schema;
+
+/** A node of the document, its `$ref`s followed. */
+function resolved(node: any): any {
+  if (typeof node?.$ref !== "string") return node;
+  return resolved(node.$ref.replace(/^#\//, "").split("/").reduce((inner: any, key: string) => inner?.[key], doc));
+}
 
 /** Every `$ref` in the document, with where it was found. */
 function refsOf(value: unknown, at = "#"): Array<{ ref: string; at: string }> {
@@ -130,6 +136,28 @@ describe("GET /openapi.json", () => {
       const answer = await gw.send(concrete, init);
       expect(answer.body?.error?.message ?? "", `${method} ${concrete}`).not.toMatch(/^No route for/);
       expect(answer.status, `${method} ${concrete}`).toBeLessThan(500);
+    }
+  });
+
+  it("documents the error statuses the routes answer, each body in the shape the document gives", async () => {
+    const source = await createSource(gw);
+    const rule = await createWebhook(gw, { url: "https://crm.example.com/calls", source_ids: [source.id] });
+    const large = "x".repeat(600 * 1024);
+    const cases = [
+      { method: "post", path: "/api/sources", answer: await gw.api("POST", "/api/sources", { name: large, kind: "canonical" }), status: 413 },
+      { method: "patch", path: "/api/sources/{id}", answer: await gw.api("PATCH", `/api/sources/${source.id}`, { name: large }), status: 413 },
+      { method: "post", path: "/api/webhooks", answer: await gw.api("POST", "/api/webhooks", { name: "big", body_template: large }), status: 413 },
+      { method: "patch", path: "/api/webhooks/{id}", answer: await gw.api("PATCH", `/api/webhooks/${rule.id}`, { body_template: large }), status: 413 },
+      { method: "post", path: "/api/preview", answer: await gw.api("POST", "/api/preview", { webhook: { body_template: large } }), status: 413 },
+      { method: "delete", path: "/api/sources/{id}", answer: await gw.api("DELETE", `/api/sources/${source.id}`), status: 409 },
+    ];
+    for (const { method, path, answer, status } of cases) {
+      const label = `${method} ${path} ${status}`;
+      expect(answer.status, label).toBe(status);
+      const documented = resolved(doc.paths[path][method].responses[status]);
+      expect(documented, label).toBeDefined();
+      const schema = resolved(documented.content["application/json"].schema);
+      expect(new Validator(schema, "2020-12").validate(answer.body).valid, `${label}: ${JSON.stringify(answer.body)}`).toBe(true);
     }
   });
 

@@ -68,8 +68,9 @@ function op(summary: string, responses: Record<string, unknown>, extra: Operatio
   return { summary, ...extra, responses };
 }
 
+// Every /api route checks the token and the body's size (ADMIN_BODY_LIMIT) before it runs, whatever its method.
 const admin = (tag: string, summary: string, responses: Record<string, unknown>, extra: Operation = {}) =>
-  op(summary, { ...responses, ...errors(401, 429, 503) }, { tags: [tag], ...extra });
+  op(summary, { ...responses, ...errors(401, 413, 429, 503) }, { tags: [tag], ...extra });
 
 function paths() {
   const webhookBody = requestSchema(createWebhookRequestSchema);
@@ -87,7 +88,10 @@ function paths() {
       patch: admin("sources", "Change a source", { 200: jsonReply("The source", ref("Source")), ...errors(400, 404, 415) }, {
         requestBody: jsonBody(requestSchema(patchSourceSchema)),
       }),
-      delete: admin("sources", "Delete a source", { 204: { description: "Deleted" }, ...errors(404) }),
+      delete: admin("sources", "Delete a source; not while a webhook rule names it (409 naming the rules)", {
+        204: { description: "Deleted" },
+        ...errors(404, 409),
+      }),
     },
     "/api/webhooks": {
       get: admin("webhooks", "List webhook rules (secrets masked)", { 200: jsonReply("Rules", listOf("Webhook")) }),
