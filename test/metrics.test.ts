@@ -38,6 +38,10 @@ describe("GET /metrics", () => {
     expect(metrics.types.get("gateway_queue_depth")).toBe("gauge");
     expect(metrics.value("gateway_deliveries_created_total")).toBe(0);
     expect(metrics.value("gateway_deliveries_delivered_total")).toBe(0);
+    // Each failure reason reads 0 before the first failure, so that increase() sees that one too.
+    for (const reason of ["render", "not_retryable", "retries_exhausted", "gone", "unsendable", "dead_letter"]) {
+      expect(metrics.value("gateway_deliveries_failed_total", { reason }), reason).toBe(0);
+    }
     expect(metrics.value("gateway_event_to_delivered_seconds_count")).toBe(0);
     expect(metrics.value("gateway_queue_depth", { status: "pending" })).toBe(0);
     expect(metrics.value("gateway_queue_due")).toBe(0);

@@ -2,7 +2,8 @@ import type { QueueDepth } from "../domain/delivery.js";
 import { Counter, exposeGauge, exposition, Histogram } from "./registry.js";
 
 /** Why a delivery ended failed: at rendering, by its receiver's answers, or on the way to an attempt. */
-export type FailureReason = "render" | "not_retryable" | "retries_exhausted" | "gone" | "unsendable" | "dead_letter";
+const FAILURE_REASONS = ["render", "not_retryable", "retries_exhausted", "gone", "unsendable", "dead_letter"] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 const SECONDS_FAST = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const SECONDS_ATTEMPT = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -15,7 +16,12 @@ export function createGatewayMetrics() {
     eventsIngested: new Counter("gateway_events_ingested_total", "Events committed at /ingest, by source kind and canonical type.", ["source_kind", "type"]),
     deliveriesCreated: new Counter("gateway_deliveries_created_total", "Deliveries created: an event matched a webhook rule (test sends included)."),
     deliveriesDelivered: new Counter("gateway_deliveries_delivered_total", "Deliveries whose receiver accepted them."),
-    deliveriesFailed: new Counter("gateway_deliveries_failed_total", "Deliveries that ended failed, by reason.", ["reason"]),
+    deliveriesFailed: new Counter(
+      "gateway_deliveries_failed_total",
+      "Deliveries that ended failed, by reason.",
+      ["reason"],
+      FAILURE_REASONS.map((reason) => ({ reason })),
+    ),
     attempts: new Counter("gateway_delivery_attempts_total", "Delivery attempts, by outcome and HTTP status class (none: no answer).", ["outcome", "status_class"]),
     ingestDuration: new Histogram("gateway_ingest_duration_seconds", "Time from an ingest request's arrival to its 202 answer.", SECONDS_FAST),
     eventToDelivered: new Histogram("gateway_event_to_delivered_seconds", "Time from an event's arrival to its delivery, retries included.", SECONDS_END_TO_END),

@@ -50,10 +50,14 @@ export class Counter<L extends string = never> {
     readonly name: string,
     readonly help: string,
     labelNames: readonly L[] = [],
+    /** Label sets known in advance (a fixed vocabulary), exposed at 0 from the start like an unlabelled counter. */
+    known: ReadonlyArray<Record<L, string>> = [],
   ) {
     this.series = new Series(labelNames, () => ({ n: 0 }));
-    // An unlabelled counter reads 0 from the start, so that rate() sees its first increase.
+    // A series reads 0 from the start, so that rate() and increase() see its first increase: a series that
+    // first appears at 1 shows none, and an alert on the first failed delivery after a start would not fire.
     if (labelNames.length === 0) this.series.of({});
+    for (const labels of known) this.series.of(labels);
   }
 
   inc(labels: Record<L, string> = {} as Record<L, string>, by = 1): void {
