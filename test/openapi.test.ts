@@ -108,6 +108,8 @@ describe("GET /openapi.json", () => {
     const cases = [
       { body: { name: "Tradersoft", preset: "tradersoft", preset_config: { base_url: "https://crm.example.com", secret_key: "k-123" } }, status: 201 },
       { body: { name: "Custom", events: ["call.end"], url: "https://crm.example.com/calls", preset: null }, status: 201 },
+      // URL schemes are case-insensitive, for the server and the document alike.
+      { body: { name: "Upper case", events: ["call.end"], url: "HTTPS://crm.example.com/calls" }, status: 201 },
       { body: { name: "Custom", events: ["call.end"], params: { phone: "src" } }, status: 400, field: "url" },
       { body: { name: "Custom", url: "https://crm.example.com/calls" }, status: 400, field: "events" },
       { body: { name: "Unknown", preset: "hubspot" }, status: 400, field: "preset" },

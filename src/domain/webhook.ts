@@ -68,7 +68,9 @@ export const webhookFieldsSchema = z
       .string()
       .max(4096)
       // A URL may start with an expression ({{{config.base_url}}}); what it renders to is checked to be http(s).
-      .regex(/^(https?:\/\/\S|\{\{)/i, "must be an http:// or https:// URL (Handlebars expressions allowed)")
+      // The scheme's case spelled out, not by the i flag: a JSON Schema pattern has no flags, so /openapi.json
+      // would refuse HTTPS:// where the gateway takes it.
+      .regex(/^([Hh][Tt][Tt][Pp][Ss]?:\/\/\S|\{\{)/, "must be an http:// or https:// URL (Handlebars expressions allowed)")
       // Neither would be sent: a request carries the URL's path and query only (credentials go in a header).
       .refine(
         (url) => !/^https?:\/\/[^/?#]*@/i.test(literalText(url)),
