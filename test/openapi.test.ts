@@ -9,6 +9,7 @@ import { createWebhookRequestSchema } from "../src/api/webhook-create.js";
 import { createSourceSchema, patchSourceSchema } from "../src/domain/source.js";
 import { patchWebhookSchema } from "../src/domain/webhook.js";
 import { allPresets } from "../src/presets/registry.js";
+import { projectJson } from "./support/files.js";
 import { createSource, createWebhook, startGateway, type TestGateway } from "./support/gateway.js";
 
 let gw: TestGateway;
@@ -166,6 +167,23 @@ describe("GET /openapi.json", () => {
   it("leaves the public routes open and guards ingest with the source's secret", () => {
     for (const path of ["/health", "/openapi.json"]) expect(doc.paths[path].get.security).toEqual([]);
     expect(doc.paths["/metrics"].get.security).toEqual([{}, { metricsToken: [] }]);
-    expect(doc.paths["/ingest/{sourceId}"].post.security).toEqual([{ sourceSecret: [] }, { sourceSignature: [] }, { pbxToken: [] }]);
+    expect(doc.paths["/ingest/{sourceId}"].post.security).toEqual([{ sourceSecret: [] }, { sourceSignature: [] }, { pbxToken: [] }, { sourceToken: [] }]);
+  });
+
+  it("documents what a VoIPAppz webhook sends: the secret and event in the query, JSON under any Content-Type", async () => {
+    const source = await createSource(gw, "VoIPAppz", "voipappz");
+    const answer = await gw.send(`/ingest/${source.id}?token=${encodeURIComponent(source.secret)}&event=Call:Hangup`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify(projectJson("test/fixtures/voipappz/call-hangup.json")),
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+
+    const ingest = doc.paths["/ingest/{sourceId}"].post;
+    const query = ingest.parameters.filter((p: { in: string }) => p.in === "query").map((p: { name: string }) => p.name);
+    expect(query.sort()).toEqual(["event", "token"]);
+    const schemes = ingest.security.flatMap((requirement: object) => Object.keys(requirement)).map((name: string) => doc.components.securitySchemes[name]);
+    expect(schemes).toContainEqual(expect.objectContaining({ type: "apiKey", in: "query", name: "token" }));
+    expect(Object.keys(ingest.requestBody.content)).toContain("*/*");
   });
 });

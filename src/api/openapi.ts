@@ -72,6 +72,19 @@ function op(summary: string, responses: Record<string, unknown>, extra: Operatio
 const admin = (tag: string, summary: string, responses: Record<string, unknown>, extra: Operation = {}) =>
   op(summary, { ...responses, ...errors(401, 413, 429, 503) }, { tags: [tag], ...extra });
 
+/** An ingest body: canonical events, or a PBX's own payload; a VoIPAppz one whatever its Content-Type says. */
+function ingestBody() {
+  const body = jsonBody({
+    anyOf: [
+      requestSchema(canonicalInputSchema),
+      { type: "array", minItems: 1, maxItems: MAX_BATCH_EVENTS, items: requestSchema(canonicalInputSchema) },
+      { type: "object", description: "A Wildix, VoIPcloud or VoIPAppz payload, as the PBX sends it" },
+    ],
+  });
+  const anyType = { schema: { type: "string", description: "A VoIPAppz source only: its payload, a JSON object, under any Content-Type" } };
+  return { ...body, content: { ...body.content, "*/*": anyType } };
+}
+
 function paths() {
   const webhookBody = requestSchema(createWebhookRequestSchema);
   return {
@@ -174,17 +187,23 @@ function paths() {
         tags: ["ingest"],
         description:
           "Authenticated by the source's secret: `wildix` signs with `x-signature`, `voipcloud` sends `X-Pbx-Token`, " +
-          "`canonical` and `voipappz` use a bearer secret or `x-signature`. A canonical source takes one event or an " +
+          "`canonical` and `voipappz` use a bearer secret or `x-signature`, and `voipappz` also `?token=` (its webhook " +
+          "screen sets no headers, so it may send its JSON under any Content-Type). A canonical source takes one event or an " +
           `array of at most ${MAX_BATCH_EVENTS}; the other kinds take their PBX's own payload.`,
-        parameters: [{ name: "sourceId", in: "path", required: true, schema: { type: "string" } }],
-        security: [{ sourceSecret: [] }, { sourceSignature: [] }, { pbxToken: [] }],
-        requestBody: jsonBody({
-          anyOf: [
-            requestSchema(canonicalInputSchema),
-            { type: "array", minItems: 1, maxItems: MAX_BATCH_EVENTS, items: requestSchema(canonicalInputSchema) },
-            { type: "object", description: "A Wildix, VoIPcloud or VoIPAppz payload, as the PBX sends it" },
-          ],
-        }),
+        parameters: [
+          { name: "sourceId", in: "path", required: true, schema: { type: "string" } },
+          // What a VoIPAppz webhook screen (a URL, a method and a body) can send besides the body.
+          { name: "token", in: "query", required: false, description: "VoIPAppz: the source's secret", schema: { type: "string" } },
+          {
+            name: "event",
+            in: "query",
+            required: false,
+            description: "VoIPAppz: the event (`Call:Hangup`...) when the body does not carry `event`",
+            schema: { type: "string" },
+          },
+        ],
+        security: [{ sourceSecret: [] }, { sourceSignature: [] }, { pbxToken: [] }, { sourceToken: [] }],
+        requestBody: ingestBody(),
       }),
     },
     "/health": {
@@ -253,6 +272,7 @@ function components() {
       sourceSecret: { type: "http", scheme: "bearer", description: "The source's secret" },
       sourceSignature: { type: "apiKey", in: "header", name: "x-signature", description: "Hex HMAC-SHA256 of the raw body keyed by the source's secret" },
       pbxToken: { type: "apiKey", in: "header", name: "X-Pbx-Token", description: "The source's secret (VoIPcloud)" },
+      sourceToken: { type: "apiKey", in: "query", name: "token", description: "The source's secret (VoIPAppz)" },
     },
   };
 }
