@@ -2,6 +2,7 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { createLogger } from "../src/log.js";
 import { callEvent } from "./support/events.js";
 import { ADMIN_TOKEN, createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { parsePrometheus } from "./support/prometheus.js";
 import { Receiver } from "./support/receiver.js";
 
 // Node only: the test reads the gateway's log lines through the logger it starts the gateway with.
@@ -64,4 +65,34 @@ it("logs JSON lines that tie ingest and every attempt to the event, delivery and
   for (const secret of [source.secret, webhook.secret, rejecting.secret, ADMIN_TOKEN, "crm-key-never-logged"]) {
     expect(all).not.toContain(secret);
   }
+});
+
+it("counts and logs each refused ingest by its code, so that a PBX whose secret changed is seen losing events", async () => {
+  await gw.stop();
+  lines = [];
+  const limited = { ingest: { perSecond: 1, burst: 1 }, adminAuthFailures: { perSecond: 1, burst: 10 } };
+  gw = await startGateway({ log: createLogger("debug", (line) => lines.push(line)), rateLimits: limited });
+  const source = await createSource(gw);
+  expect((await ingest(gw, { ...source, secret: "an-old-secret" }, callEvent())).status).toBe(401);
+  expect((await ingest(gw, { id: "src_unknown", secret: "x" }, callEvent())).status).toBe(404);
+  const broken = await gw.send(`/ingest/${source.id}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
+    body: '{"uniqueid": "caller +15551234567",',
+  });
+  expect(broken.status).toBe(400);
+  expect((await ingest(gw, source, callEvent())).status).toBe(429);
+
+  const metrics = parsePrometheus((await gw.send("/metrics", { method: "GET" })).body as string);
+  for (const [code, count] of [["unauthorized", 1], ["not_found", 1], ["invalid_json", 1], ["rate_limited", 1]] as const) {
+    expect(metrics.value("gateway_ingest_refused_total", { code }), code).toBe(count);
+  }
+  const refused = entries().filter((e) => e.msg === "ingest refused");
+  // A flood of 429s is counted, not logged; the others each give a line, without the event's own text.
+  expect(refused).toEqual([
+    expect.objectContaining({ level: "warn", source_id: source.id, status: 401, code: "unauthorized" }),
+    expect.objectContaining({ level: "warn", source_id: "src_unknown", status: 404, code: "not_found" }),
+    expect.objectContaining({ level: "warn", source_id: source.id, status: 400, code: "invalid_json" }),
+  ]);
+  expect(lines.join("\n")).not.toContain("+15551234567");
 });

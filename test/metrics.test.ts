@@ -42,6 +42,9 @@ describe("GET /metrics", () => {
     for (const reason of ["render", "not_retryable", "retries_exhausted", "gone", "unsendable", "dead_letter"]) {
       expect(metrics.value("gateway_deliveries_failed_total", { reason }), reason).toBe(0);
     }
+    for (const code of ["unauthorized", "source_disabled", "rate_limited", "invalid_json", "invalid_request"]) {
+      expect(metrics.value("gateway_ingest_refused_total", { code }), code).toBe(0);
+    }
     expect(metrics.value("gateway_event_to_delivered_seconds_count")).toBe(0);
     expect(metrics.value("gateway_queue_depth", { status: "pending" })).toBe(0);
     expect(metrics.value("gateway_queue_due")).toBe(0);

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { isoAt } from "../clock.js";
 import { found, GatewayError } from "../domain/errors.js";
 import type { NormalizedEvent } from "../domain/event.js";
@@ -21,9 +21,28 @@ function refuseOversizedEvents(items: NormalizedEvent[]): void {
   throw new GatewayError(413, "event_too_large", `${which} is larger than ${MAX_STORED_TEXT_BYTES} bytes of JSON, the most one event may be`);
 }
 
+/**
+ * Counts and logs each refused ingest request by its error code: a PBX whose secret changed, or whose events
+ * stopped parsing, would otherwise lose its events unseen. Rate-limited requests are counted but not logged,
+ * as they come in floods.
+ */
+function countRefusals(deps: AppDeps): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    const status = c.res.status;
+    if (status < 400 || status >= 500) return;
+    const code = c.error instanceof GatewayError ? c.error.code : `http_${status}`;
+    deps.metrics.ingestRefused.inc({ code });
+    if (status === 429) return;
+    // The code says why; the message is left out, as a JSON parser's quotes the event's own text.
+    deps.log.warn("ingest refused", { source_id: c.req.param("sourceId")?.slice(0, 64), status, code });
+  };
+}
+
 /** `POST /ingest/:sourceId`: verify, normalize, commit, then answer 202 with the event ids. */
 export function ingestRoutes(deps: AppDeps) {
   const app = new Hono();
+  app.use("/:sourceId", countRefusals(deps));
   // Counts verified requests only: a stranger with the URL cannot use up a PBX's allowance.
   const perSource = new RateLimiter(deps.rateLimits.ingest, deps.clock);
 

@@ -5,6 +5,9 @@ import { Counter, exposeGauge, exposition, Histogram } from "./registry.js";
 const FAILURE_REASONS = ["render", "not_retryable", "retries_exhausted", "gone", "unsendable", "dead_letter"] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
+/** Refusals that read 0 from the start, so that increase() sees the first: a changed secret, a PBX over its limit, a payload gone wrong. */
+const ALERTED_REFUSALS = ["unauthorized", "source_disabled", "rate_limited", "invalid_json", "invalid_request"];
+
 const SECONDS_FAST = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const SECONDS_ATTEMPT = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 // From the event's arrival to its delivery: sub-second when sent at once, hours or days across retries.
@@ -14,6 +17,12 @@ const SECONDS_END_TO_END = [0.1, 0.5, 1, 5, 30, 60, 300, 1800, 3600, 21_600, 86_
 export function createGatewayMetrics() {
   return {
     eventsIngested: new Counter("gateway_events_ingested_total", "Events committed at /ingest, by source kind and canonical type.", ["source_kind", "type"]),
+    ingestRefused: new Counter(
+      "gateway_ingest_refused_total",
+      "Ingest requests refused (4xx), by error code: unauthorized, rate_limited, invalid_json, invalid_request...",
+      ["code"],
+      ALERTED_REFUSALS.map((code) => ({ code })),
+    ),
     deliveriesCreated: new Counter("gateway_deliveries_created_total", "Deliveries created: an event matched a webhook rule (test sends included)."),
     deliveriesDelivered: new Counter("gateway_deliveries_delivered_total", "Deliveries whose receiver accepted them."),
     deliveriesFailed: new Counter(
