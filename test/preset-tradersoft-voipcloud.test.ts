@@ -91,6 +91,18 @@ describe("Tradersoft preset", () => {
     expect(retried.attempts.map((a: { error: string | null }) => a.error)).toEqual(["Tradersoft code 100: unspecified error", null]);
   });
 
+  it("reads the code of a reply longer than the attempt log keeps", async () => {
+    // A success that carries data past the log's 4 KiB is still a success, not "not JSON".
+    crm.handler = () => json({ code: 0, message: "OK", result: { callLogId: 991, notes: "é".repeat(3000) } });
+    await createRule({ preset: "tradersoft", preset_config: { base_url: crm.url, secret_key: SECRET_KEY } });
+    const [delivery] = await deliver();
+    expect(delivery.status, JSON.stringify(delivery.attempts[0].error)).toBe("delivered");
+    expect(crm.requests).toHaveLength(1);
+    const logged = delivery.attempts[0].response_body;
+    expect(new TextEncoder().encode(logged).length).toBeLessThanOrEqual(4096);
+    expect(logged.startsWith('{"code":0,"message":"OK"')).toBe(true);
+  });
+
   it("lets the path and the field names be changed", async () => {
     crm.handler = () => json({ code: 0 });
     await createRule({

@@ -1,5 +1,6 @@
 import { isoAt, type Clock } from "../clock.js";
 import type { RenderedRequest } from "../domain/delivery.js";
+import { utf8Prefix } from "../domain/utf8.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
 import type { Webhook } from "../domain/webhook.js";
 import { authOf } from "../presets/auth.js";
@@ -13,7 +14,7 @@ import { blockedDestinationOf } from "./address-policy.js";
 import { attemptHeaders } from "./attempt-headers.js";
 import { requestRefused, retryAfterMs, verdictFor, type Verdict } from "./policy.js";
 import { judgeSqsReply, messageAttributes, sendMessageInput, sendSqsMessage } from "./sqs.js";
-import type { Transport } from "./transport.js";
+import { RESPONSE_EXCERPT_BYTES, type Transport } from "./transport.js";
 
 export interface AttemptOutcome {
   row: AttemptRow;
@@ -36,6 +37,9 @@ type SendingRule = Pick<
 interface Reply {
   status: number;
   headers: Headers;
+  /** As much of the body as the preset's judge reads (the excerpt, unless it asks for more). */
+  body: string;
+  /** The start of the body the attempt log keeps. */
   excerpt: string;
 }
 
@@ -116,11 +120,11 @@ async function sendOnce(
     ? await sendSqsMessage(context.transport, sendMessageInput(prepared.request, messageAttributes(headers), messageId), rule.sqs, nowMs, context.signal)
     : await context.transport.fetch(url, { method, headers, body, signal: context.signal });
   // The status line decides the outcome; a body that stalls or breaks off after it only leaves the excerpt short.
-  const excerpt = await response.excerpt().catch((error: unknown) => {
+  const read = await response.excerpt(auth.replyBytes ?? RESPONSE_EXCERPT_BYTES).catch((error: unknown) => {
     notes.push(`response body not read: ${describeFailure(error, rule.timeout_ms)}`);
     return "";
   });
-  return { status: response.status, headers: response.headers, excerpt };
+  return { status: response.status, headers: response.headers, body: read, excerpt: utf8Prefix(read, RESPONSE_EXCERPT_BYTES) };
 }
 
 /**
@@ -154,13 +158,13 @@ export async function sendAttempt(
     const escape = delivery.request.secrets_escape ?? bodyEscapeModeOf(rule);
     const request = revealSecrets(delivery.request, secretValues(preset, rule.preset_config), escape);
     let reply = await sendOnce(request, delivery.id, rule, auth, context, notes, started);
-    if (auth.expired?.(reply.status, reply.excerpt, context)) {
+    if (auth.expired?.(reply.status, reply.body, context)) {
       notes.push(`credentials expired (HTTP ${reply.status}): renewed and sent again`);
       reply = await sendOnce(request, delivery.id, rule, auth, context, notes, deps.clock.now());
     }
     const judged = request.sqs
       ? judgeSqsReply(reply.status, reply.headers, reply.excerpt)
-      : (auth.judge?.(reply.status, reply.excerpt) ?? { verdict: verdictFor(reply.status) });
+      : (auth.judge?.(reply.status, reply.body) ?? { verdict: verdictFor(reply.status) });
     const ok = judged.verdict === "delivered";
     return {
       row: {

@@ -13,6 +13,15 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The start of `text` that fits in `maxBytes` of UTF-8, as if only that much of it had been read. */
+export function utf8Prefix(text: string, maxBytes: number): string {
+  if (text.length * 3 <= maxBytes || utf8Length(text) <= maxBytes) return text;
+  return decoder.decode(encoder.encode(text).subarray(0, maxBytes));
+}
+
 /**
  * The most one stored text may take: an event's payload, a delivery's rendered body. D1 stores at most
  * 1,000,000 bytes in a row; this leaves room for the row's other columns.

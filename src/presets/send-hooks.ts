@@ -45,6 +45,11 @@ export interface PresetAuth {
   /** True when the reply says the credentials expired: they are dropped and the attempt is sent once more. */
   expired?(status: number, body: string, context: SendContext): boolean;
   judge?(status: number, body: string): Judgement | null;
+  /**
+   * How much of a reply `judge` and `expired` read, when they need more than the attempt log keeps (a JSON
+   * answer parsed whole); the log keeps its first RESPONSE_EXCERPT_BYTES all the same.
+   */
+  replyBytes?: number;
   /** Headers a preview shows in place of what `prepare` adds (masked). */
   previewHeaders?: Record<string, string>;
 }

@@ -29,4 +29,5 @@ function judge(status: number, body: string): Judgement | null {
   return { verdict: value === 100 ? "retry" : "fail", error: `Tradersoft code ${value}: ${meaning}` };
 }
 
-export const tradersoftAuth: PresetAuth = { judge };
+/** The code is read from the whole reply: one cut at the attempt log's 4 KiB would not parse. */
+export const tradersoftAuth: PresetAuth = { judge, replyBytes: 64 * 1024 };
