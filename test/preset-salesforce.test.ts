@@ -174,6 +174,23 @@ describe("Salesforce preset", () => {
     for (const secret of [sf.clientSecret, sf.refreshToken, "session-1"]) expect(shown).not.toContain(secret);
   });
 
+  it("retries a token request that was rate limited, after its Retry-After", async () => {
+    await salesforceRule({ find_caller: false });
+    sf.receiver.replyWith({
+      status: 429,
+      headers: { "content-type": "application/json", "retry-after": "120" },
+      body: JSON.stringify({ error: "rate_limited", error_description: "too many requests" }),
+    });
+    const delivery = await deliver();
+    expect(delivery.status).toBe("pending");
+    expect(delivery.attempts[0].error).toBe("Salesforce token request failed: 429 rate_limited: too many requests");
+    expect(Date.parse(delivery.next_attempt_at) - Date.parse(delivery.attempts[0].started_at)).toBe(120_000);
+    gw.clock.advance(120_000);
+    await gw.sweep();
+    expect((await gw.api("GET", `/api/deliveries/${delivery.id}`)).body.status).toBe("delivered");
+    expect(sf.requestsTo("/services/data/v66.0/sobjects/Task")).toHaveLength(1);
+  });
+
   it("follows no redirect from the token endpoint: the credentials go nowhere else", async () => {
     const elsewhere = await new Receiver().start();
     sf.receiver.replyWith({ status: 307, headers: { location: `${elsewhere.url}/services/oauth2/token` } });

@@ -185,7 +185,8 @@ export async function sendAttempt(
     const permanent = (error instanceof PrepareError && !error.retryable) || blockedDestinationOf(error) !== null || requestRefused(error);
     const verdict = permanent ? "fail" : "retry";
     const failed = { ...row, duration_ms: elapsed(), error: describeFailure(error, rule.timeout_ms, deps.signal), note: note() };
-    return { row: failed, verdict, retryAfterMs: null };
+    const retryAfter = error instanceof PrepareError ? retryAfterMs(error.retryAfter, deps.clock.now()) : null;
+    return { row: failed, verdict, retryAfterMs: retryAfter };
   } finally {
     signal.done();
   }

@@ -71,8 +71,9 @@ async function fetchToken(context: SendContext): Promise<string> {
   }
   if (!response.ok || !reply.access_token) {
     const reason = reply.error ? `${reply.error}: ${reply.error_description ?? ""}` : text.slice(0, 200);
-    // Wrong credentials do not fix themselves; a server error may.
-    throw new PrepareError(`Salesforce token request failed: ${response.status} ${reason}`, response.status >= 500);
+    // Wrong credentials do not fix themselves; a server error, a rate limit or a timeout may, as for any reply.
+    const retryable = verdictFor(response.status) === "retry";
+    throw new PrepareError(`Salesforce token request failed: ${response.status} ${reason}`, retryable, response.headers.get("retry-after"));
   }
   return reply.access_token;
 }

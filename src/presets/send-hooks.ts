@@ -27,11 +27,15 @@ export interface Judgement {
   error?: string | null;
 }
 
-/** A step before sending that failed (e.g. the token endpoint refused); `retryable` says whether to try again later. */
+/**
+ * A step before sending that failed (e.g. the token endpoint refused); `retryable` says whether to try again
+ * later, and `retryAfter` is the `Retry-After` header of the reply that said so, if it gave one.
+ */
 export class PrepareError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
+    readonly retryAfter: string | null = null,
   ) {
     super(message);
     this.name = "PrepareError";
