@@ -237,6 +237,20 @@ describe("VoIP Cloud preset", () => {
     expect(statuses).toHaveLength(5);
   });
 
+  it("reports a call that begins ringing (VoIPcloud inbound, VoIPAppz) as CallStarted, so a missed call has its caller", async () => {
+    crm.handler = voipCloud;
+    await createRule({
+      preset: "voipcloud",
+      preset_config: { base_url: crm.url, provider_user: "pbx-acme", api_code: "ACME-01", signing_secret: SIGNING_SECRET },
+    });
+    const call = { uniqueid: "10000000.3000", agent: null };
+    await deliver(callEvent({ ...call, type: "call.ringing", status: "ringing", occurred_at: "2026-11-20T14:03:00Z" }));
+    await deliver(callEvent({ ...call, type: "call.end", status: "no_answer", hangup_cause: "NO_ANSWER", occurred_at: "2026-11-20T14:03:30Z" }));
+    const bodies = crm.requests.map((r) => JSON.parse(r.body));
+    expect(bodies.map((b) => [b.event, b.state])).toEqual([["CallStarted", "started"], ["CallAborted", "no-answer"]]);
+    expect(bodies[0]).toMatchObject({ from: "+15551234567", to: "+15557654321", direction: "incoming", callId: uuidV5("10000000.3000") });
+  });
+
   it("a request the service cannot verify fails without retries", async () => {
     crm.handler = voipCloud;
     await createRule({
