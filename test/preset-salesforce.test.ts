@@ -239,6 +239,18 @@ describe("Salesforce preset", () => {
       "preset_config.find_caller",
       "preset_config.instance_url",
     ]);
+    // Paths are appended to a URL setting: a ?query would swallow them, spaces around it break the URL.
+    const queried = await gw.api("POST", "/api/webhooks", {
+      name: "x",
+      preset: "salesforce",
+      preset_config: { instance_url: "https://acme.my.salesforce.com/?org=1", client_id: "a", client_secret: "b" },
+    });
+    expect(queried.status).toBe(400);
+    expect(queried.body.error.details).toEqual([{ field: "preset_config.instance_url", message: expect.stringContaining("?query") }]);
+    const spaced = await salesforceRule({ instance_url: ` ${sf.url}/ ` });
+    expect(spaced.preset_config.instance_url).toBe(sf.url);
+    expect((await deliver()).status).toBe("delivered");
+
     const unknown = await gw.api("POST", "/api/webhooks", { name: "x", preset: "zoho" });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.details[0]).toMatchObject({ field: "preset" });

@@ -10,17 +10,21 @@ function checkedValue(field: PresetField, value: unknown): { value?: string | bo
   if (typeof value !== "string") return { problem: "must be a string" };
   if (value.length > 4096) return { problem: "is longer than 4096 characters" };
   if (field.type !== "url") return { value };
+  // Pasted with spaces around it, it would still parse here but not once a path is appended.
+  const text = value.trim();
   try {
-    const url = new URL(value);
+    const url = new URL(text);
     if (url.protocol !== "https:" && url.protocol !== "http:") return { problem: "must be an http(s) URL" };
     // As in a rule's URL: neither would be sent.
     if (url.username || url.password) return { problem: "must not carry user:password, which is never sent" };
     if (url.href.includes("#")) return { problem: "must not have a #fragment, which is never sent" };
+    // Paths are appended to it, which would land in the query.
+    if (url.href.includes("?")) return { problem: "must not have a ?query: paths are appended to it" };
   } catch {
     return { problem: `must be a full URL with scheme, e.g. ${field.example ?? "https://example.com"}` };
   }
   // Templates append paths to it: one form, without a trailing slash.
-  return { value: value.replace(/\/+$/, "") };
+  return { value: text.replace(/\/+$/, "") };
 }
 
 /**
