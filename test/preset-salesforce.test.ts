@@ -105,6 +105,15 @@ describe("Salesforce preset", () => {
     expect(sf.requestsTo("/services/data/v67.0/sobjects/Task")).toHaveLength(1);
   });
 
+  it("takes a setting's default when it is emptied, rather than sending without it", async () => {
+    const rule = await salesforceRule({ task_status: "" });
+    expect(rule.preset_config.task_status).toBe("Completed");
+    const patched = await gw.api("PATCH", `/api/webhooks/${rule.id}`, { preset_config: { api_version: "", find_caller: false } });
+    expect(patched.body.preset_config.api_version).toBe("66.0");
+    expect((await deliver()).status).toBe("delivered");
+    expect(JSON.parse(sf.requestsTo("/services/data/v66.0/sobjects/Task")[0].body).Status).toBe("Completed");
+  });
+
   it("uses the refresh-token flow when a refresh token is set", async () => {
     await salesforceRule({ refresh_token: sf.refreshToken });
     expect((await deliver()).status).toBe("delivered");

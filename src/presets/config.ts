@@ -39,6 +39,8 @@ export function resolveConfig(preset: Preset, input: Record<string, unknown>, st
   const config: PresetConfig = {};
   for (const [name, field] of Object.entries(preset.config)) {
     let value = input[name] ?? stored[name] ?? field.default;
+    // An emptied setting goes back to its default: without it the request would be sent incomplete (`/v/sobjects`).
+    if (value === "" && field.default !== undefined) value = field.default;
     if (field.secret && typeof value === "string" && typeof stored[name] === "string") {
       value = keepUnlessChanged(value, stored[name] as string);
     }
