@@ -248,6 +248,15 @@ describe("Salesforce preset", () => {
       "preset_config.find_caller",
       "preset_config.instance_url",
     ]);
+    // A setting written unlike its API wants it (the version as the URL shows it) would fail every delivery.
+    const version = await gw.api("POST", "/api/webhooks", {
+      name: "x",
+      preset: "salesforce",
+      preset_config: { instance_url: "https://acme.my.salesforce.com", client_id: "a", client_secret: "b", api_version: "v66.0" },
+    });
+    expect(version.status).toBe(400);
+    expect(version.body.error.details).toEqual([{ field: "preset_config.api_version", message: "must be written like 66.0" }]);
+
     // Paths are appended to a URL setting: a ?query would swallow them, spaces around it break the URL.
     const queried = await gw.api("POST", "/api/webhooks", {
       name: "x",

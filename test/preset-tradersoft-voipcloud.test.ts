@@ -118,6 +118,18 @@ describe("Tradersoft preset", () => {
       msisdn: "+15551234567",
     });
   });
+  it("refuses an action path that does not start with /, which would change the host the secretKey goes to", async () => {
+    for (const path of ["api/addCallLog/", ".evil.example/api/"]) {
+      const refused = await gw.api("POST", "/api/webhooks", {
+        name: "x",
+        preset: "tradersoft",
+        preset_config: { base_url: "https://crm.broker.example", secret_key: SECRET_KEY, path },
+      });
+      expect(refused.status, path).toBe(400);
+      expect(refused.body.error.details).toEqual([{ field: "preset_config.path", message: "must be written like /api/addCallLog/" }]);
+    }
+  });
+
   it("escapes a secret in the body as the body was rendered, whatever Content-Type header the rule sets", async () => {
     crm.handler = () => json({ code: 0 });
     const quoted = 'ts"key\\ secret';

@@ -12,8 +12,13 @@ export const presetFieldSchema = z
     required: z.boolean().default(false),
     default: z.union([z.string(), z.boolean()]).optional(),
     example: z.string().optional(),
+    /** A regular expression a string setting must match, shown by its `example` when it does not. */
+    pattern: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .refine((field) => field.pattern === undefined || (field.example !== undefined && new RegExp(field.pattern).test(field.example)), {
+    message: "a pattern needs an example that matches it",
+  });
 
 /**
  * A CRM preset, as data in `presets/<id>.json`: what it needs, the rule it fills in (any field of which the
