@@ -238,13 +238,14 @@ describe("Salesforce preset", () => {
     const bad = await gw.api("POST", "/api/webhooks", {
       name: "x",
       preset: "salesforce",
-      preset_config: { instance_url: "acme.my.salesforce.com", find_caller: "yes", colour: "red" },
+      preset_config: { instance_url: "acme.my.salesforce.com", find_caller: "yes", colour: "red", constructor: "x" },
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual([
       "preset_config.client_id",
       "preset_config.client_secret",
       "preset_config.colour",
+      "preset_config.constructor",
       "preset_config.find_caller",
       "preset_config.instance_url",
     ]);

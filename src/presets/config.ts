@@ -35,7 +35,8 @@ function checkedValue(field: PresetField, value: unknown): { value?: string | bo
 export function resolveConfig(preset: Preset, input: Record<string, unknown>, stored: Record<string, unknown> = {}): PresetConfig {
   const problems: FieldProblem[] = [];
   for (const name of Object.keys(input)) {
-    if (!(name in preset.config)) problems.push({ field: `preset_config.${name}`, message: `not a setting of ${preset.id}` });
+    // Own settings only: `constructor` is in every object, and no setting.
+    if (!Object.hasOwn(preset.config, name)) problems.push({ field: `preset_config.${name}`, message: `not a setting of ${preset.id}` });
   }
   const config: PresetConfig = {};
   for (const [name, field] of Object.entries(preset.config)) {
