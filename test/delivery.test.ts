@@ -331,6 +331,23 @@ describe("retries", () => {
     expect(empty.attempts[0]).toMatchObject({ status_code: 204, response_body: "" });
   });
 
+  it("hides a credential header the reply echoes, in its body, its headers and the error", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/echo`, headers: { "X-Api-Key": "crm-key-5551", Authorization: "Bearer tok/en+42" }, retries: 0 });
+    receiver.handler = (request) => ({
+      status: 400,
+      headers: { "x-seen-key": String(request.headers["x-api-key"]) },
+      body: JSON.stringify({ error: `bad key ${request.headers["x-api-key"]} for ${request.headers.authorization}`, token: "tok%2Fen%2B42" }),
+    });
+    const [echoed] = await deliveriesOf(gw, await deliverOne());
+    expect(receiver.requests[0].headers["x-api-key"]).toBe("crm-key-5551");
+    expect(echoed.attempts[0]).toMatchObject({
+      status_code: 400,
+      response_headers: expect.objectContaining({ "x-seen-key": "****" }),
+      response_body: JSON.stringify({ error: "bad key **** for ****", token: "****" }),
+    });
+    expect(JSON.stringify(echoed)).not.toMatch(/crm-key-5551|tok\/en\+42/);
+  });
+
   it("applies a rule changed through the API to the very next event (rules kept in memory are dropped on write)", async () => {
     const hook = await createWebhook(gw, { url: `${receiver.url}/before` });
     await deliveriesOf(gw, await deliverOne());

@@ -103,6 +103,22 @@ describe("Tradersoft preset", () => {
     expect(logged.startsWith('{"code":0,"message":"OK"')).toBe(true);
   });
 
+  it("hides the secret a reply echoes (an error quoting the request) in the delivery log, as sent or encoded", async () => {
+    // Interlayers quote what they got when they refuse it: the secretKey as sent, decoded, or JSON-escaped.
+    crm.handler = (request) =>
+      json({ code: 3, message: `field not valid in ${request.body}`, got: Object.fromEntries(new URLSearchParams(request.body)) });
+    await createRule({ preset: "tradersoft", preset_config: { base_url: crm.url, secret_key: SECRET_KEY } });
+    const [delivery] = await deliver();
+    expect(delivery.status).toBe("failed");
+    expect(new URLSearchParams(crm.requests[0].body).get("secretKey")).toBe(SECRET_KEY);
+    const logged = delivery.attempts[0].response_body as string;
+    expect(logged).toContain('"secretKey":"****"');
+    expect(logged).toContain("secretKey=****&");
+    for (const form of [SECRET_KEY, encodeURIComponent(SECRET_KEY), new URLSearchParams({ k: SECRET_KEY }).toString().slice(2)]) {
+      expect(JSON.stringify(delivery), form).not.toContain(form);
+    }
+  });
+
   it("lets the path and the field names be changed", async () => {
     crm.handler = () => json({ code: 0 });
     await createRule({

@@ -1,7 +1,8 @@
 import { isoAt, type Clock } from "../clock.js";
 import type { RenderedRequest } from "../domain/delivery.js";
-import { utf8Prefix } from "../domain/utf8.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
+import { headerSecrets, withoutSecrets } from "../domain/mask.js";
+import { utf8Prefix } from "../domain/utf8.js";
 import type { Webhook } from "../domain/webhook.js";
 import { authOf } from "../presets/auth.js";
 import { PrepareError, type PresetAuth, type SendContext } from "../presets/send-hooks.js";
@@ -109,12 +110,14 @@ async function sendOnce(
   auth: PresetAuth,
   context: SendContext,
   notes: string[],
+  secrets: string[],
   nowMs: number,
 ): Promise<Reply> {
   const prepared = auth.prepare ? await auth.prepare(request, context) : { request, notes: [] };
   notes.push(...prepared.notes);
   const { method, url, body } = prepared.request;
   const headers = await attemptHeaders(prepared.request, rule, messageId, nowMs);
+  secrets.push(...headerSecrets(headers));
   // The stored request decides, not the rule's current transport: a rule changed since keeps its deliveries' shape.
   const response = prepared.request.sqs
     ? await sendSqsMessage(context.transport, sendMessageInput(prepared.request, messageAttributes(headers), messageId), rule.sqs, nowMs, context.signal)
@@ -125,6 +128,14 @@ async function sendOnce(
     return "";
   });
   return { status: response.status, headers: response.headers, body: read, excerpt: utf8Prefix(read, RESPONSE_EXCERPT_BYTES) };
+}
+
+/** The attempt's record without the secrets it sent: a receiver may echo them (an error quoting the request). */
+function withoutSentSecrets(row: AttemptRow, secrets: string[]): AttemptRow {
+  if (secrets.length === 0) return row;
+  const hide = (text: string | null) => (text === null ? null : withoutSecrets(text, secrets));
+  const headers = row.response_headers && Object.fromEntries(Object.entries(row.response_headers).map(([name, value]) => [name, hide(value)!]));
+  return { ...row, response_headers: headers, response_body: hide(row.response_body), error: hide(row.error), note: hide(row.note) };
 }
 
 /**
@@ -153,29 +164,32 @@ export async function sendAttempt(
   };
   const notes: string[] = [];
   const note = () => (notes.length ? notes.join("; ") : null);
+  const presetSecrets = secretValues(preset, rule.preset_config);
+  const secrets = Object.values(presetSecrets);
   try {
     // Escaped as rendered; a request stored before that was kept is escaped as the rule renders now.
     const escape = delivery.request.secrets_escape ?? bodyEscapeModeOf(rule);
-    const request = revealSecrets(delivery.request, secretValues(preset, rule.preset_config), escape);
-    let reply = await sendOnce(request, delivery.id, rule, auth, context, notes, started);
+    const request = revealSecrets(delivery.request, presetSecrets, escape);
+    let reply = await sendOnce(request, delivery.id, rule, auth, context, notes, secrets, started);
     if (auth.expired?.(reply.status, reply.body, context)) {
       notes.push(`credentials expired (HTTP ${reply.status}): renewed and sent again`);
-      reply = await sendOnce(request, delivery.id, rule, auth, context, notes, deps.clock.now());
+      reply = await sendOnce(request, delivery.id, rule, auth, context, notes, secrets, deps.clock.now());
     }
     const judged = request.sqs
       ? judgeSqsReply(reply.status, reply.headers, reply.excerpt)
       : (auth.judge?.(reply.status, reply.body) ?? { verdict: verdictFor(reply.status) });
     const ok = judged.verdict === "delivered";
+    const replied = {
+      ...row,
+      duration_ms: elapsed(),
+      status_code: reply.status,
+      response_headers: Object.fromEntries(reply.headers),
+      response_body: reply.excerpt,
+      error: ok ? null : (judged.error ?? httpError(reply)),
+      note: note(),
+    };
     return {
-      row: {
-        ...row,
-        duration_ms: elapsed(),
-        status_code: reply.status,
-        response_headers: Object.fromEntries(reply.headers),
-        response_body: reply.excerpt,
-        error: ok ? null : (judged.error ?? httpError(reply)),
-        note: note(),
-      },
+      row: withoutSentSecrets(replied, secrets),
       verdict: judged.verdict,
       retryAfterMs: judged.retryAfterMs ?? retryAfterMs(reply.headers.get("retry-after"), deps.clock.now()),
     };
@@ -186,7 +200,7 @@ export async function sendAttempt(
     const verdict = permanent ? "fail" : "retry";
     const failed = { ...row, duration_ms: elapsed(), error: describeFailure(error, rule.timeout_ms, deps.signal), note: note() };
     const retryAfter = error instanceof PrepareError ? retryAfterMs(error.retryAfter, deps.clock.now()) : null;
-    return { row: failed, verdict, retryAfterMs: retryAfter };
+    return { row: withoutSentSecrets(failed, secrets), verdict, retryAfterMs: retryAfter };
   } finally {
     signal.done();
   }

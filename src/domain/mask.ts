@@ -38,3 +38,29 @@ export function mergeHeaders(incoming: Record<string, string>, stored: Record<st
     ]),
   );
 }
+
+/** Shorter values are left alone: hiding every "1" or "ab" in a reply would hide nothing and garble it. */
+const MIN_HIDDEN_LENGTH = 6;
+
+/** The forms a secret takes in what a receiver echoes: as written, URL- or form-encoded, JSON-escaped. */
+function writtenForms(secret: string): string[] {
+  const forms = [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)];
+  return [...new Set(forms)].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with each of `secrets` replaced by `****` in any of the forms a request carried it. */
+export function withoutSecrets(text: string, secrets: readonly string[]): string {
+  let hidden = text;
+  for (const secret of secrets) {
+    if (secret.length < MIN_HIDDEN_LENGTH) continue;
+    for (const form of writtenForms(secret)) hidden = hidden.split(form).join("****");
+  }
+  return hidden;
+}
+
+/** The credentials among request headers, as sent and without their scheme (`Bearer`). */
+export function headerSecrets(headers: Record<string, string>): string[] {
+  return Object.entries(headers)
+    .filter(([name]) => isSensitiveHeader(name))
+    .flatMap(([, value]) => [value, value.replace(/^(?:Bearer|Basic|Token|Digest)\s+/i, "")]);
+}
