@@ -31,7 +31,7 @@ export function createGatewayMetrics() {
       ["reason"],
       FAILURE_REASONS.map((reason) => ({ reason })),
     ),
-    attempts: new Counter("gateway_delivery_attempts_total", "Delivery attempts, by outcome and HTTP status class (none: no answer).", ["outcome", "status_class"]),
+    attempts: new Counter("gateway_delivery_attempts_total", "Delivery attempts sent, by outcome and HTTP status class (none: no answer); a render failure is not one.", ["outcome", "status_class"]),
     ingestDuration: new Histogram("gateway_ingest_duration_seconds", "Time from an ingest request's arrival to its 202 answer.", SECONDS_FAST),
     eventToDelivered: new Histogram("gateway_event_to_delivered_seconds", "Time from an event's arrival to its delivery, retries included.", SECONDS_END_TO_END),
     eventsExpired: new Counter("gateway_events_expired_total", "Events deleted past RETENTION_DAYS, with their deliveries and attempts."),
