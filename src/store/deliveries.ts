@@ -88,8 +88,7 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       const [row] = await db.select({ status: deliveries.status }).from(deliveries).where(eq(deliveries.id, id));
       return row?.status === "delivering";
     },
-    /** Changes a delivery; given `whileStatus`, only if it is still in that state (null if not, or not found). */
-    /** Null when there is no such delivery, or it is no longer `asRead` (its status and attempts as read before). */
+    /** Changes a delivery; given `asRead`, only if its status and attempts are still as read before (null if not, or not found). */
     async update(id: string, changes: Partial<DeliveryRow>, asRead?: Pick<DeliveryRow, "status" | "attempt_count">): Promise<DeliveryRow | null> {
       const unchanged = asRead && and(eq(deliveries.status, asRead.status), eq(deliveries.attempt_count, asRead.attempt_count));
       const [row] = await db
