@@ -555,6 +555,14 @@ describe("samples", () => {
     const bare = await gw.send(`/api/webhooks/${hook.id}/preview`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(bare.status).toBe(200);
     expect(bare.body.event_id).toBe("evt_preview");
+    // An empty body under a JSON content type, as many HTTP clients send a POST without data: the sample too.
+    const empty = await gw.send(`/api/webhooks/${hook.id}/preview`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: "",
+    });
+    expect(empty.status, JSON.stringify(empty.body)).toBe(200);
+    expect(empty.body.event_id).toBe("evt_preview");
     expect(receiver.requests).toHaveLength(0);
   });
 

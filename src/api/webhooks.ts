@@ -45,10 +45,13 @@ export function webhookRoutes(deps: AppDeps) {
     return c.body(null, 204);
   });
 
-  /** The event a saved rule's preview or test send is asked for: none (no body) means the built-in sample. */
+  /**
+   * The event a saved rule's preview or test send is asked for: none means the built-in sample, whether the
+   * body is missing or empty (clients often send `Content-Type: application/json` with no data).
+   */
   const eventChoice = async (c: Context) => {
-    const hasBody = Boolean(c.req.header("content-type")) || Number(c.req.header("content-length") ?? 0) > 0;
-    return previewEvent(deps, hasBody ? await readBody(c, previewEventSchema.strict()) : {});
+    const empty = !(await c.req.text()).trim();
+    return previewEvent(deps, empty ? {} : await readBody(c, previewEventSchema.strict()));
   };
 
   app.post("/:id/preview", async (c) => {
