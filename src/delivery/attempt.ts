@@ -117,7 +117,8 @@ async function sendOnce(
   notes.push(...prepared.notes);
   const { method, url, body } = prepared.request;
   const headers = await attemptHeaders(prepared.request, rule, messageId, nowMs);
-  secrets.push(...headerSecrets(headers));
+  // The rule's and the preset's credentials; the gateway's own signature is no secret.
+  secrets.push(...headerSecrets(prepared.request.headers));
   // The stored request decides, not the rule's current transport: a rule changed since keeps its deliveries' shape.
   const response = prepared.request.sqs
     ? await sendSqsMessage(context.transport, sendMessageInput(prepared.request, messageAttributes(headers), messageId), rule.sqs, nowMs, context.signal)

@@ -18,14 +18,31 @@ export interface DispatcherOptions {
   schedule?: RetrySchedule;
   /** Retries due within this wait in memory; later ones are parked in the outbox for a sweep to pick up. */
   holdInMemoryMs?: number;
+  limits?: DispatcherLimits;
 }
 
 const idOf = (item: string | DeliveryRow) => (typeof item === "string" ? item : item.id);
 
 /** Notifications beyond this many wait in the outbox for the next sweep instead of in memory. */
 const MAX_WAITING = 10_000;
-/** Deliveries handled at once; a delivery waiting in memory for its next retry holds its place. */
-const CONCURRENCY = 64;
+
+/** How many deliveries the dispatcher handles at once, and how they are shared among rules. */
+export interface DispatcherLimits {
+  /** Deliveries handled at once; a delivery waiting in memory for its next retry holds its place. */
+  concurrency: number;
+  /**
+   * The most deliveries of one rule handled at once: a CRM that hangs, or fails and is retried, holds at most
+   * this many places, and the other rules' deliveries go out meanwhile.
+   */
+  ruleShare: number;
+  /**
+   * A rule's deliveries kept in memory beyond its share: more wait in the outbox, for a sweep once their
+   * lease has run out and the rule has room.
+   */
+  ruleBacklog: number;
+}
+
+export const DEFAULT_DISPATCHER_LIMITS: DispatcherLimits = { concurrency: 256, ruleShare: 64, ruleBacklog: MAX_WAITING / 4 };
 /** Deliveries due per sweep. */
 const SWEEP_BATCH = 200;
 
@@ -36,7 +53,13 @@ const SWEEP_BATCH = 200;
 export class Dispatcher {
   private readonly schedule: RetrySchedule;
   private readonly holdInMemoryMs: number;
+  private readonly limits: DispatcherLimits;
   private readonly inflight = new Set<string>();
+  /** Deliveries being handled, by rule. */
+  private readonly ruleLoad = new Map<string, number>();
+  /** Claimed deliveries of rules at their share, by rule, in order: each goes when a place of its rule frees. */
+  private deferred = new Map<string, DeliveryRow[]>();
+  private readonly deferredIds = new Set<string>();
   /** Ids to claim, or deliveries committed already leased to this dispatcher. */
   private waiting: Array<string | DeliveryRow> = [];
   private reserved = 0;
@@ -48,6 +71,7 @@ export class Dispatcher {
   constructor(private readonly options: DispatcherOptions) {
     this.schedule = options.schedule ?? DEFAULT_SCHEDULE;
     this.holdInMemoryMs = options.holdInMemoryMs ?? 10_000;
+    this.limits = options.limits ?? DEFAULT_DISPATCHER_LIMITS;
   }
 
   /** Deliveries just committed: sent now if they are due; delayed ones wait for their sweep. */
@@ -69,16 +93,25 @@ export class Dispatcher {
     if (this.stopping.signal.aborted) return;
     for (const item of items) {
       if (this.waiting.length >= MAX_WAITING) break;
-      if (!this.inflight.has(idOf(item))) this.waiting.push(item);
+      if (!this.isHeld(idOf(item))) this.waiting.push(item);
     }
     this.pump();
   }
 
-  /** Picks up everything due in the outbox. Resolves once it is claimed, not sent: `idle()` waits for that. */
+  /** Whether the delivery is this dispatcher's already: being handled, or kept until its rule has room. */
+  private isHeld(id: string): boolean {
+    return this.inflight.has(id) || this.deferredIds.has(id);
+  }
+
+  /**
+   * Picks up what is due in the outbox, but for rules at their share (they would only wait here). Resolves
+   * once it is claimed, not sent: `idle()` waits for that.
+   */
   async sweep(): Promise<void> {
-    const due = await this.options.store.deliveries.dueIds(this.options.clock.now(), SWEEP_BATCH);
+    const busyRules = [...this.ruleLoad].filter(([, load]) => load >= this.limits.ruleShare).map(([rule]) => rule);
+    const due = await this.options.store.deliveries.dueIds(this.options.clock.now(), SWEEP_BATCH, busyRules);
     const waiting = new Set(this.waiting.map(idOf));
-    this.take(due.filter((id) => !this.inflight.has(id) && !waiting.has(id)));
+    this.take(due.filter((id) => !this.isHeld(id) && !waiting.has(id)));
   }
 
   /** Resolves when nothing is being sent or waiting to be. */
@@ -97,12 +130,14 @@ export class Dispatcher {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.waiting = [];
+    this.deferred = new Map();
+    this.deferredIds.clear();
     this.stopping.abort(new Error("gateway stopping"));
     await this.idle();
   }
 
   private isIdle(): boolean {
-    return this.inflight.size === 0 && this.waiting.length === 0 && this.reserved === 0;
+    return this.inflight.size === 0 && this.waiting.length === 0 && this.reserved === 0 && this.deferredIds.size === 0;
   }
 
   private settle(): void {
@@ -113,19 +148,27 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    const free = CONCURRENCY - this.inflight.size - this.reserved;
-    if (free <= 0 || this.waiting.length === 0) return this.settle();
-    const next = this.waiting.splice(0, free);
-    for (const row of next) if (typeof row !== "string") this.run(row);
-    const ids = next.filter((item) => typeof item === "string");
-    if (ids.length === 0) return this.pump();
+    let free = this.limits.concurrency - this.inflight.size - this.reserved;
+    free -= this.runDeferred(free);
+    const ids: string[] = [];
+    while (free > 0 && this.waiting.length > 0) {
+      const item = this.waiting.shift()!;
+      if (typeof item === "string") ids.push(item);
+      else if (!this.runOrDefer(item)) continue;
+      free -= 1;
+    }
+    if (ids.length > 0) this.claim(ids);
+    this.settle();
+  }
+
+  private claim(ids: string[]): void {
     this.reserved += ids.length;
     const { clock, store } = this.options;
     const now = clock.now();
     store.deliveries
       .claim(ids, now, now + this.holdInMemoryMs + LEASE_MARGIN_MS)
       .then((rows) => {
-        for (const row of rows) this.run(row);
+        for (const row of rows) this.runOrDefer(row);
       })
       .catch((error) => this.options.log.error("claim failed", { error: errorText(error) }))
       .finally(() => {
@@ -134,14 +177,52 @@ export class Dispatcher {
       });
   }
 
+  /**
+   * Sends the delivery now if its rule is under its share (true), else keeps it for when the rule has room.
+   * Past the rule's backlog it is let go: its lease runs out and a sweep takes it again.
+   */
+  private runOrDefer(row: DeliveryRow): boolean {
+    if ((this.ruleLoad.get(row.webhook_id) ?? 0) < this.limits.ruleShare) {
+      this.run(row);
+      return true;
+    }
+    const backlog = this.deferred.get(row.webhook_id) ?? [];
+    if (backlog.length < this.limits.ruleBacklog) {
+      backlog.push(row);
+      this.deferred.set(row.webhook_id, backlog);
+      this.deferredIds.add(row.id);
+    }
+    return false;
+  }
+
   private run(row: DeliveryRow): void {
+    const rule = row.webhook_id;
     this.inflight.add(row.id);
+    this.ruleLoad.set(rule, (this.ruleLoad.get(rule) ?? 0) + 1);
     this.deliver(row)
       .catch((error) => this.options.log.error("delivery crashed", { delivery_id: row.id, error: errorText(error) }))
       .finally(() => {
         this.inflight.delete(row.id);
+        const load = this.ruleLoad.get(rule)! - 1;
+        if (load > 0) this.ruleLoad.set(rule, load);
+        else this.ruleLoad.delete(rule);
         this.pump();
       });
+  }
+
+  /** Sends kept deliveries of rules back under their share, oldest first, up to `free` of them; returns how many. */
+  private runDeferred(free: number): number {
+    let ran = 0;
+    for (const [rule, backlog] of this.deferred) {
+      while (ran < free && backlog.length > 0 && (this.ruleLoad.get(rule) ?? 0) < this.limits.ruleShare) {
+        const row = backlog.shift()!;
+        this.deferredIds.delete(row.id);
+        this.run(row);
+        ran += 1;
+      }
+      if (backlog.length === 0) this.deferred.delete(rule);
+    }
+    return ran;
   }
 
   /**

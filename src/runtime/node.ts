@@ -7,7 +7,7 @@ import { KeyedLock } from "../api/keyed-lock.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
 import type { GatewayConfig } from "../config.js";
-import { Dispatcher } from "../delivery/dispatcher.js";
+import { Dispatcher, type DispatcherLimits } from "../delivery/dispatcher.js";
 import type { RetrySchedule } from "../delivery/policy.js";
 import { useRuntimeHmac } from "../domain/crypto.js";
 import { errorText } from "../domain/errors.js";
@@ -30,6 +30,7 @@ export interface NodeGatewayOptions extends GatewayConfig {
   /** How often the outbox is swept for delayed, parked and left-over deliveries. */
   sweepIntervalMs?: number;
   holdInMemoryMs?: number;
+  dispatcherLimits?: DispatcherLimits;
   /** How long a client may take to send a request before it is answered 408 (30 s). */
   requestTimeoutMs?: number;
 }
@@ -99,6 +100,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     metrics,
     schedule: options.schedule,
     holdInMemoryMs: options.holdInMemoryMs,
+    limits: options.dispatcherLimits,
   });
   const { auth, generated, keep: keepAdminToken } = await resolveAdminAuth(store, options.adminToken);
   const app = createApp({

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { rowWriter, updateStatement } from "./driver-sql.js";
 import type { GroupCommit } from "./group-commit.js";
@@ -61,12 +61,12 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       }
       return openAll(claimed);
     },
-    /** Up to `limit` due deliveries, oldest first. */
-    async dueIds(nowMs: number, limit: number): Promise<string[]> {
+    /** Up to `limit` due deliveries, oldest first, but for those of `skipWebhooks`. */
+    async dueIds(nowMs: number, limit: number, skipWebhooks: string[] = []): Promise<string[]> {
       const rows = await db
         .select({ id: deliveries.id })
         .from(deliveries)
-        .where(isDue(nowMs))
+        .where(and(isDue(nowMs), skipWebhooks.length ? notInArray(deliveries.webhook_id, skipWebhooks) : undefined))
         .orderBy(asc(deliveries.next_attempt_at))
         .limit(limit);
       return rows.map((row) => row.id);

@@ -5,6 +5,7 @@ import { createClient, type Client } from "@libsql/client";
 import { DEFAULT_RATE_LIMITS, type RateLimits } from "../../src/api/rate-limit.js";
 import type { Clock } from "../../src/clock.js";
 import { parseOutboundAllow } from "../../src/delivery/address-policy.js";
+import type { DispatcherLimits } from "../../src/delivery/dispatcher.js";
 import type { Logger } from "../../src/log.js";
 import { startNodeGateway, type NodeGateway } from "../../src/runtime/node.js";
 import { ManualClock } from "./clock.js";
@@ -27,6 +28,7 @@ export async function startGateway(
     dir?: string;
     clock?: ManualClock;
     holdInMemoryMs?: number;
+    dispatcherLimits?: DispatcherLimits;
     metricsToken?: string;
     encryptionKey?: string;
     log?: Logger;
@@ -56,6 +58,7 @@ export async function startGateway(
     schedule: TEST_SCHEDULE,
     sweepIntervalMs: 3_600_000,
     holdInMemoryMs: options.holdInMemoryMs ?? TEST_HOLD_MS,
+    dispatcherLimits: options.dispatcherLimits,
     outboundAllow: parseOutboundAllow(options.outboundAllow ?? TEST_OUTBOUND_ALLOW).allow,
     rateLimits: options.rateLimits ?? DEFAULT_RATE_LIMITS,
     retentionDays: options.retentionDays ?? 30,

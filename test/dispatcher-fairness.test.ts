@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { callEvent } from "./support/events.js";
+import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { Receiver } from "./support/receiver.js";
+
+// Node's dispatcher shares its sends among rules: a CRM that hangs (or fails and is retried) takes at most
+// its rule's share of them, so the other rules' deliveries go out meanwhile.
+
+let gw: TestGateway;
+let down: Receiver;
+let up: Receiver;
+let source: { id: string; secret: string };
+let release: () => void;
+
+beforeEach(async () => {
+  gw = await startGateway();
+  down = await new Receiver().start();
+  up = await new Receiver().start();
+  source = await createSource(gw);
+  const hung = new Promise<void>((resolve) => (release = resolve));
+  down.handler = () => ({ status: 200, until: hung });
+});
+afterEach(async () => {
+  release();
+  await gw.stop();
+  await down.stop();
+  await up.stop();
+});
+
+it("sends the other rules' deliveries while one rule's CRM hangs on every request", async () => {
+  await createWebhook(gw, { name: "hung CRM", url: `${down.url}/calls`, timeout_ms: 60_000, retries: 0 });
+  await createWebhook(gw, { name: "healthy CRM", url: `${up.url}/calls` });
+  const events = 150;
+  for (let i = 0; i < events; i++) expect((await ingest(gw, source, callEvent({ uniqueid: `fair.${i}` }))).status).toBe(202);
+
+  // Before: the hung CRM's deliveries filled every send slot and the healthy CRM got nothing more.
+  await up.waitFor(events);
+  expect(down.requests.length).toBeLessThan(events);
+
+  release();
+  await gw.settle();
+  expect(down.requests).toHaveLength(events);
+  expect(await gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: 2 * events }]);
+});
+
+it("leaves what a hung rule has beyond its backlog in the outbox, and sends it once the rule has room", async () => {
+  await gw.stop();
+  gw = await startGateway({ dispatcherLimits: { concurrency: 16, ruleShare: 4, ruleBacklog: 8 } });
+  source = await createSource(gw);
+  await createWebhook(gw, { name: "hung CRM", url: `${down.url}/calls`, timeout_ms: 60_000, retries: 0 });
+  const events = 30;
+  for (let i = 0; i < events; i++) expect((await ingest(gw, source, callEvent({ uniqueid: `backlog.${i}` }))).status).toBe(202);
+  await down.waitFor(4);
+  expect(down.requests).toHaveLength(4);
+
+  release();
+  await gw.settle();
+  // Those let go keep their lease; once it has run out, a sweep takes them.
+  // Its share and its backlog were sent; the rest waits for its lease to run out.
+  expect(down.requests).toHaveLength(4 + 8);
+  // A sweep claims them all, sends a share and keeps a backlog again: the rest waits for the next lease.
+  gw.clock.advance(60_000);
+  await gw.sweep();
+  expect(down.requests).toHaveLength(2 * (4 + 8));
+  gw.clock.advance(60_000);
+  await gw.sweep();
+  expect(down.requests).toHaveLength(events);
+  expect(new Set(down.requests.map((request) => JSON.parse(request.body).uniqueid)).size).toBe(events);
+  expect(await gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: events }]);
+});
