@@ -43,6 +43,7 @@ export interface DispatcherLimits {
 }
 
 export const DEFAULT_DISPATCHER_LIMITS: DispatcherLimits = { concurrency: 256, ruleShare: 64, ruleBacklog: MAX_WAITING / 4 };
+
 /** Deliveries due per sweep. */
 const SWEEP_BATCH = 200;
 
@@ -179,7 +180,8 @@ export class Dispatcher {
 
   /**
    * Sends the delivery now if its rule is under its share (true), else keeps it for when the rule has room.
-   * Past the rule's backlog it is let go: its lease runs out and a sweep takes it again.
+   * Past the rule's backlog (or all rules' backlogs past MAX_WAITING) it is let go: its lease runs out and a
+   * sweep takes it again.
    */
   private runOrDefer(row: DeliveryRow): boolean {
     if ((this.ruleLoad.get(row.webhook_id) ?? 0) < this.limits.ruleShare) {
@@ -187,7 +189,7 @@ export class Dispatcher {
       return true;
     }
     const backlog = this.deferred.get(row.webhook_id) ?? [];
-    if (backlog.length < this.limits.ruleBacklog) {
+    if (backlog.length < this.limits.ruleBacklog && this.deferredIds.size < MAX_WAITING) {
       backlog.push(row);
       this.deferred.set(row.webhook_id, backlog);
       this.deferredIds.add(row.id);
