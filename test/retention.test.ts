@@ -90,6 +90,19 @@ describe("retention", () => {
     expect(await count("attempts")).toBe(1);
     expect(await count("calls")).toBe(1);
   });
+
+  it("keeps everything with a retention period reaching back before 1970 (RETENTION_DAYS=36500)", async () => {
+    // A century ago is a negative time, which once made an id past every real one: every event went at once.
+    const source = await start(36_500);
+    await createWebhook(gw, { url: `${receiver.url}/crm` });
+    const event = (await ingest(gw, source, callEvent())).body.event_id;
+    await gw.settle();
+
+    gw.clock.advance(DAY_MS);
+    await gw.expire();
+    expect(await status(`/api/events/${event}`)).toBe(200);
+    expect(await count("deliveries")).toBe(1);
+  });
 });
 
 describe("RETENTION_DAYS", () => {

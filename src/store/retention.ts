@@ -20,8 +20,10 @@ export async function expireRecords(
   deps: { store: Store; clock: Clock; log: Logger; metrics: GatewayMetrics },
   retentionDays: number,
 ): Promise<Expired> {
-  if (retentionDays === 0) return { events: 0, calls: 0 };
   const before = deps.clock.now() - retentionDays * DAY_MS;
+  // Nothing was received before 1970: a period reaching back further (RETENTION_DAYS=36500) keeps everything,
+  // where a negative time would make an id past every real one, and every event would go.
+  if (retentionDays === 0 || before <= 0) return { events: 0, calls: 0 };
   const expired = await deps.store.events.deleteExpired(before, BATCHES_PER_PASS);
   deps.metrics.eventsExpired.inc({}, expired.events);
   if (expired.events || expired.calls) deps.log.info("expired records deleted", { ...expired, received_before: isoAt(before) });
