@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnGateway } from "./support/gateway-process.js";
+import { callEvent } from "./support/events.js";
+import { createSource, ingest } from "./support/gateway-api.js";
+import { clientAt, spawnGateway } from "./support/gateway-process.js";
 import { onSmallDisk } from "./support/small-disk.js";
 
 // `npm start` that cannot start says why in one line a person can act on, and exits 1: no stack trace for a
@@ -78,5 +80,29 @@ describe("npm start that cannot start", () => {
       expect(output).toContain("LOG_LEVEL: must be debug, info, warn, error or silent");
       expect(output).not.toMatch(/\n\s+at /);
     }
+  });
+
+  it("refuses a second gateway on the database another one runs on, before touching it: a key rotation started by mistake leaves the first one working", async () => {
+    const databaseFile = join(dir, "shared.db");
+    const first = await spawnGateway({ databaseFile });
+    try {
+      const admin = clientAt(first.url);
+      const source = await createSource(admin);
+      // Started again beside it, as to rotate the key: it used to seal every secret with the new key and only
+      // then find the port taken, and the first gateway could open none of them (500 to every request).
+      const oldKey = readFileSync(join(dir, "encryption.key"), "utf8").trim();
+      const newKey = Buffer.alloc(32, 7).toString("base64");
+      const output = await startFailure({ databaseFile, port: first.port, env: { ENCRYPTION_KEY: `${newKey},${oldKey}` } });
+      expect(output).toMatch(/exited \(1\) before listening/);
+      expect(output).toContain(`Another gateway process runs on ${databaseFile} (it holds ${databaseFile}-lock): stop it first, as one process per database is supported`);
+      expect(output).not.toMatch(/\n\s+at /);
+      expect((await ingest(admin, source, callEvent())).status).toBe(202);
+      expect((await admin.api("GET", "/api/sources")).status).toBe(200);
+    } finally {
+      await first.kill();
+    }
+    // Once the first has stopped, the database is free again.
+    const next = await spawnGateway({ databaseFile });
+    await next.kill();
   });
 });

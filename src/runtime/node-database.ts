@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { Client } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
+import Libsql from "libsql";
 import * as schema from "../store/schema.js";
 import type { Database } from "../store/database.js";
 import type { Driver } from "../store/driver-sql.js";
@@ -11,9 +12,17 @@ import { threadedClient } from "./node-database-client.js";
 
 const MIGRATIONS = fileURLToPath(new URL("../store/migrations", import.meta.url));
 
+/** The file of a `file:` URL, its folder created if need be; null for a libSQL server. */
+function localFile(url: string): string | null {
+  if (!url.startsWith("file:")) return null;
+  const file = resolve(url.slice("file:".length));
+  mkdirSync(dirname(file), { recursive: true });
+  return file;
+}
+
 /** Opens the libSQL database (a local file by default, or a libSQL server) and applies pending migrations. */
 export async function openDatabase(url: string, authToken?: string): Promise<{ db: Database; driver: Driver; client: Client }> {
-  if (url.startsWith("file:")) mkdirSync(dirname(resolve(url.slice("file:".length))), { recursive: true });
+  localFile(url); // its folder, made if need be
   const client = threadedClient({ url, authToken });
   if (url.startsWith("file:")) {
     // WAL lets the dispatcher read while ingest writes; FULL syncs each commit, so an acknowledged event
@@ -29,4 +38,31 @@ export async function openDatabase(url: string, authToken?: string): Promise<{ d
     maxBoundParameters: 32_766,
   };
   return { db, driver, client };
+}
+
+/** Another gateway process holds the database. */
+export class DatabaseInUseError extends Error {}
+
+// One gateway process per database: its start applies migrations, seals secrets with the key it is given and
+// takes back every delivery in flight, and it keeps sources and rules in memory. A second process on the same
+// file (`npm start` run again, a supervisor starting one before the last has exited) would do all that under
+// the first, even if it then found the port taken. So a gateway holds SQLite's exclusive lock on an empty
+// database beside its own for as long as it runs; the system drops it when the process ends, however it ends.
+
+/** Takes the database's lock for this process, or throws DatabaseInUseError; a libSQL server has none. */
+export function lockDatabase(url: string): { release(): void } {
+  const file = localFile(url);
+  if (file === null) return { release() {} };
+  const lock = new Libsql(`${file}-lock`);
+  try {
+    // Nothing is written: no journal file beside it, and no wait for a lock that is held.
+    lock.exec("PRAGMA journal_mode = MEMORY");
+    lock.exec("PRAGMA busy_timeout = 0");
+    lock.exec("BEGIN EXCLUSIVE");
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: string }).code !== "SQLITE_BUSY") throw error;
+    throw new DatabaseInUseError(`Another gateway process runs on ${file} (it holds ${file}-lock): stop it first, as one process per database is supported`);
+  }
+  return { release: () => lock.close() };
 }

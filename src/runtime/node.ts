@@ -18,7 +18,7 @@ import { createStore, type Store } from "../store/index.js";
 import { EXPIRY_INTERVAL_MS, expireRecords } from "../store/retention.js";
 import { sealedWithKeyId, sealStoredSecrets } from "../store/stored-secrets.js";
 import { loadConsoleAssets } from "./node-console.js";
-import { openDatabase } from "./node-database.js";
+import { lockDatabase, openDatabase } from "./node-database.js";
 import { nodeEncryptionKey, type NodeEncryptionKey } from "./node-encryption-key.js";
 import { loadPartials } from "./node-partials.js";
 import { createNodeTransport } from "./node-transport.js";
@@ -70,8 +70,22 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number, r
   });
 }
 
-/** The gateway on Node: libSQL store, pooled undici transport, in-process dispatcher, HTTP server. */
+/**
+ * The gateway on Node: libSQL store, pooled undici transport, in-process dispatcher, HTTP server. A second one
+ * on the same database file is refused before it touches the database (see lockDatabase).
+ */
 export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
+  const lock = lockDatabase(options.databaseUrl);
+  try {
+    const gateway = await startOnDatabase(options);
+    return { ...gateway, close: () => gateway.close().finally(() => lock.release()) };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway> {
   useRuntimeHmac((key, message) => createHmac("sha256", key).update(message).digest());
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(options.logLevel);
