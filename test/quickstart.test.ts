@@ -130,4 +130,22 @@ describe("quick start", () => {
     expect(refused.stderr).toContain("Configuration error: RETENTION_DAYS: must be a number");
     expect(refused.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("npm start ends when npm itself is sent SIGTERM, as a supervisor signals the process it started", async () => {
+    const running = await npmStart("signalled.db");
+    try {
+      const exited = new Promise((resolve) => running.child.once("exit", resolve));
+      process.kill(running.child.pid!, "SIGTERM");
+      await exited;
+      // npm passes the signal to its script's shell; the gateway went on alone, holding the port, unless the
+      // shell had handed its place to it.
+      await expect(fetch(`${running.url}/health`)).rejects.toThrow("fetch failed");
+    } finally {
+      try {
+        process.kill(-running.child.pid!, "SIGKILL");
+      } catch {
+        // Nothing left of the group.
+      }
+    }
+  });
 });
