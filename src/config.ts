@@ -15,7 +15,10 @@ export const DEFAULT_DATABASE_URL = "file:./data/gateway.db";
 const envSchema = z.object({
   PORT: z.coerce.number(NOT_A_NUMBER).int().min(0).max(65_535).default(8787),
   HOST: z.string().min(1).default("0.0.0.0"),
-  DATABASE_URL: z.string().min(1).default(DEFAULT_DATABASE_URL),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file|libsql|https?|wss?):/, "must start with file:, libsql:, http(s): or ws(s):")
+    .default(DEFAULT_DATABASE_URL),
   DATABASE_AUTH_TOKEN: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,6 +69,29 @@ describe("npm start that cannot start", () => {
     expect(output).toMatch(/exited \(1\) before listening/);
     expect(output).toContain(`The database (DATABASE_URL=file:${join(full, "gateway.db")}) cannot be used: SQLITE_FULL: database or disk is full.`);
     expect(output).toContain("Free some disk space, or check the folder's permissions, and try again");
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it("names a database folder it cannot make, and what to do", async () => {
+    // A data folder where a file is (the same line for one it may not write, EACCES, when not run as root).
+    const aFile = join(dir, "not-a-folder");
+    writeFileSync(aFile, "");
+    const output = await startFailure({ databaseFile: join(aFile, "data", "gateway.db") });
+    expect(output).toMatch(/exited \(1\) before listening/);
+    expect(output).toContain(`The database (DATABASE_URL=file:${join(aFile, "data", "gateway.db")}) cannot be used: `);
+    expect(output).toContain(`ENOTDIR: not a directory, mkdir '${join(aFile, "data")}'. Free some disk space, or check the folder's permissions, and try again`);
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it("names a HOST it cannot listen on, and a DATABASE_URL it cannot use", async () => {
+    for (const host of ["192.0.2.1", "gateway.invalid"]) {
+      const output = await startFailure({ databaseFile: join(dir, "host.db"), env: { HOST: host } });
+      expect(output).toMatch(/exited \(1\) before listening/);
+      expect(output).toMatch(new RegExp(`Cannot listen on ${host.replace(/\./g, "\\.")} \\((EADDRNOTAVAIL|ENOTFOUND)\\): set HOST to an address of this machine, or 0\\.0\\.0\\.0 for all`));
+      expect(output).not.toMatch(/\n\s+at /);
+    }
+    const output = await startFailure({ databaseFile: join(dir, "url.db"), env: { DATABASE_URL: "postgres://db.example/gateway" } });
+    expect(output).toContain("Configuration error: DATABASE_URL: must start with file:, libsql:, http(s): or ws(s):");
     expect(output).not.toMatch(/\n\s+at /);
   });
 

@@ -11,10 +11,15 @@ import { DatabaseInUseError } from "./node-database.js";
 function failureLine(error: unknown): string | null {
   if (error instanceof GatewayError || error instanceof EncryptionKeyError) return `Configuration error: ${error.message}`;
   if (error instanceof DatabaseInUseError) return error.message;
-  const { code, syscall, address, port } = error as { code?: string; syscall?: string; address?: string; port?: number };
+  const { code, syscall, address, port, hostname, path } = error as { code?: string; syscall?: string; address?: string; port?: number; hostname?: string; path?: string };
   if (syscall === "listen" && code === "EADDRINUSE") return `Port ${port} is taken on ${address}: stop what listens there, or set PORT to another port`;
   if (syscall === "listen" && code === "EACCES") return `Not allowed to listen on port ${port}: use a port above 1023, or set PORT`;
-  const unavailable = storageFailure(error);
+  // HOST is not an address of this machine, or a name that does not resolve (listening is all start resolves).
+  if ((syscall === "listen" && code === "EADDRNOTAVAIL") || syscall === "getaddrinfo") {
+    return `Cannot listen on ${address ?? hostname} (${code}): set HOST to an address of this machine, or 0.0.0.0 for all`;
+  }
+  // A file the start makes beside the database (its folder, the key file) it may not, or where a file is.
+  const unavailable = storageFailure(error) ?? (path !== undefined && syscall !== undefined ? (error as Error).message : null);
   if (unavailable) return `The database (DATABASE_URL=${process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL}) cannot be used: ${unavailable}. Free some disk space, or check the folder's permissions, and try again`;
   return null;
 }
