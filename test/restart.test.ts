@@ -127,4 +127,25 @@ describe("a rule saved by an earlier version", () => {
     expect(renamed.status).toBe(400);
     expect(renamed.body.error.details).toEqual([{ field: "source_ids.0", message: `no source ${office.id}` }]);
   });
+
+  it("with an expression or template a later check refuses, can still be disabled and renamed; editing that field checks it", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/old`, params: { phone: "src" } });
+    const { dir, clock } = gw;
+    await gw.stop(false);
+    // A regex that can backtrack without bound, and a partial since removed: refused when saved now, not before.
+    const db = createClient({ url: `file:${join(dir, "gateway.db")}` });
+    await db.execute({
+      sql: "UPDATE webhooks SET filter = ?, params = NULL, body_template = ? WHERE id = ?",
+      args: ["$contains(src, /(a+)+$/)", "{{> removed_partial}}", hook.id],
+    });
+    db.close();
+    gw = await startGateway({ dir, clock });
+
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { enabled: false })).status).toBe(200);
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { name: "Paused" })).status).toBe(200);
+    const kept = await gw.api("PATCH", `/api/webhooks/${hook.id}`, { filter: "$contains(src, /(a+)+$/)" });
+    expect(kept.status).toBe(422);
+    expect(kept.body.error.details.map((d: { field: string }) => d.field)).toEqual(["filter"]);
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { filter: null, body_template: "{{src}}" })).status).toBe(200);
+  });
 });

@@ -64,10 +64,26 @@ function checkGatewayHeaders(webhook: Webhook): void {
 }
 
 /**
+ * The expressions and templates of a rule that `changes` names, for checkRule. Those an edit leaves alone
+ * compiled when saved, by this version or an earlier one whose checks were fewer (a regex refused since, a
+ * partial removed since): a delivery through them fails visibly, and the rule must stay easy to disable.
+ */
+function changedTemplates(webhook: Webhook, changes: (field: keyof WebhookPatch) => boolean) {
+  return {
+    filter: changes("filter") ? webhook.filter : null,
+    params: changes("params") ? webhook.params : null,
+    body_template: changes("body_template") ? webhook.body_template : null,
+    url: changes("url") ? webhook.url : "",
+    headers: changes("headers") ? webhook.headers : {},
+    sqs: changes("sqs") ? webhook.sqs : null,
+  };
+}
+
+/**
  * Checks what the schema cannot: cross-field rules, referenced sources, and that every expression compiles.
- * For an edit (`patch`), what refers outside the rule (its sources, headers beside the signing) is checked only
- * when the edit changes it: a rule whose source was deleted, or saved before a check existed, can still be
- * disabled or renamed.
+ * For an edit (`patch`), what refers outside the rule (its sources, headers beside the signing) and its
+ * expressions and templates are checked only when the edit changes them: a rule whose source was deleted, or
+ * saved before a check existed, can still be disabled or renamed.
  */
 async function validated(deps: AppDeps, webhook: Webhook, patch?: WebhookPatch): Promise<Webhook> {
   const changes = (field: keyof WebhookPatch) => patch === undefined || patch[field] !== undefined;
@@ -87,7 +103,7 @@ async function validated(deps: AppDeps, webhook: Webhook, patch?: WebhookPatch):
       if (!(await deps.store.sources.get(id))) throw invalidField(`source_ids.${index}`, `no source ${id}`);
     }
   }
-  checkRule(webhook, deps.partials);
+  checkRule(changedTemplates(webhook, changes), deps.partials);
   return webhook;
 }
 
