@@ -8,12 +8,15 @@ import { logLevelSchema } from "./log.js";
 /** Says "must be a number" for text that is not one (instead of "received NaN"); other checks keep their own words. */
 const NOT_A_NUMBER = { error: (issue: { code: string }) => (issue.code === "invalid_type" ? "must be a number" : undefined) };
 
+/** What a fraction is told where a count is wanted (zod's `int` failure would read as "must be a number" above). */
+const WHOLE = "must be a whole number";
+
 /** The embedded database `npm start` uses when DATABASE_URL is not set. */
 export const DEFAULT_DATABASE_URL = "file:./data/gateway.db";
 
 // The environment variables (README, Configuration): the same names on Node and as Workers vars/secrets.
 const envSchema = z.object({
-  PORT: z.coerce.number(NOT_A_NUMBER).int().min(0).max(65_535).default(8787),
+  PORT: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(0).max(65_535).default(8787),
   HOST: z.string().min(1).default("0.0.0.0"),
   DATABASE_URL: z
     .string()
@@ -39,8 +42,8 @@ const envSchema = z.object({
       return allow;
     }),
   INGEST_RATE_PER_SECOND: z.coerce.number(NOT_A_NUMBER).positive().default(DEFAULT_RATE_LIMITS.ingest.perSecond),
-  INGEST_BURST: z.coerce.number(NOT_A_NUMBER).int().min(1).default(DEFAULT_RATE_LIMITS.ingest.burst),
-  ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number(NOT_A_NUMBER).int().min(1).default(DEFAULT_RATE_LIMITS.adminAuthFailures.burst),
+  INGEST_BURST: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(1).default(DEFAULT_RATE_LIMITS.ingest.burst),
+  ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(1).default(DEFAULT_RATE_LIMITS.adminAuthFailures.burst),
   RETENTION_DAYS: z.coerce.number(NOT_A_NUMBER).int("must be a whole number of days").min(0).default(30),
 });
 

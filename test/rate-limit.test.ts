@@ -64,5 +64,10 @@ describe("rate limit configuration", () => {
     expect(limits).toEqual({ ingest: { perSecond: 50, burst: 500 }, adminAuthFailures: { perSecond: 0.5, burst: 30 } });
     expect(configFromEnv({}).rateLimits).toEqual(DEFAULT_RATE_LIMITS);
     expect(() => configFromEnv({ INGEST_BURST: "0" })).toThrow(/INGEST_BURST/);
+    // A fraction is a number: it is said to be the wrong kind of number.
+    expect(() => configFromEnv({ INGEST_BURST: "1.5" })).toThrow(/^INGEST_BURST: must be a whole number$/);
+    expect(() => configFromEnv({ ADMIN_AUTH_FAILURES_PER_MINUTE: "2.5" })).toThrow(/^ADMIN_AUTH_FAILURES_PER_MINUTE: must be a whole number$/);
+    expect(() => configFromEnv({ PORT: "80.5" })).toThrow(/^PORT: must be a whole number$/);
+    expect(() => configFromEnv({ PORT: "eighty" })).toThrow(/^PORT: must be a number$/);
   });
 });
