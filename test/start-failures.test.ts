@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,6 +94,29 @@ describe("npm start that cannot start", () => {
     const output = await startFailure({ databaseFile: join(dir, "url.db"), env: { DATABASE_URL: "postgres://db.example/gateway" } });
     expect(output).toContain("Configuration error: DATABASE_URL: must start with file:, libsql:, http(s): or ws(s):");
     expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it("names a libSQL server it cannot use, unreachable or refusing the token", async () => {
+    const closed = await listenAnywhere();
+    const { port } = closed.address() as { port: number };
+    closed.close();
+    const down = await startFailure({ databaseFile: join(dir, "unused.db"), env: { DATABASE_URL: `http://127.0.0.1:${port}` } });
+    expect(down).toContain(
+      `The database (DATABASE_URL=http://127.0.0.1:${port}) cannot be used: fetch failed: connect ECONNREFUSED 127.0.0.1:${port}. ` +
+        "Check that the libSQL server is up, and DATABASE_URL and DATABASE_AUTH_TOKEN",
+    );
+    expect(down).not.toMatch(/\n\s+at /);
+
+    const refusing = createHttpServer((_, reply) => reply.writeHead(401).end("Unauthorized"));
+    await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(refusing.address() as { port: number }).port}`;
+    try {
+      const output = await startFailure({ databaseFile: join(dir, "unused.db"), env: { DATABASE_URL: url, DATABASE_AUTH_TOKEN: "wrong" } });
+      expect(output).toMatch(new RegExp(`The database \\(DATABASE_URL=${url}\\) cannot be used: .*401.*\\. Check that the libSQL server is up`));
+      expect(output).not.toMatch(/\n\s+at /);
+    } finally {
+      refusing.close();
+    }
   });
 
   it("names a setting it does not take, even one that is a name every object has", async () => {

@@ -121,11 +121,20 @@ function serverClient(config) {
 const path = filePath(workerData.url);
 const operations = path === null ? serverClient(workerData) : fileClient(path);
 
+/** The error's message and its causes' (a server's "fetch failed" says why only in its cause), which do not cross to the other side. */
+function messageWithCauses(error) {
+  const messages = [];
+  for (let cause = error; cause instanceof Error && messages.length < 4; cause = cause.cause) {
+    if (!messages.some((message) => message.includes(cause.message))) messages.push(cause.message);
+  }
+  return messages.join(": ");
+}
+
 parentPort.on("message", async ({ id, operation, args }) => {
   try {
     parentPort.postMessage({ id, result: await operations[operation](...args) });
   } catch (error) {
-    const { name, message, code, extendedCode, rawCode } = error;
-    parentPort.postMessage({ id, error: { name, message, code, extendedCode, rawCode } });
+    const { name, code, extendedCode, rawCode } = error;
+    parentPort.postMessage({ id, error: { name, message: messageWithCauses(error), code, extendedCode, rawCode } });
   }
 });

@@ -20,19 +20,35 @@ function localFile(url: string): string | null {
   return file;
 }
 
+/** A libSQL server that the gateway cannot use (down, or refusing the token), in a line a person can act on. */
+export class DatabaseServerError extends Error {
+  constructor(url: string, error: unknown) {
+    let cause = error;
+    while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+    const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+    super(`The database (DATABASE_URL=${url}) cannot be used: ${reason}. Check that the libSQL server is up, and DATABASE_URL and DATABASE_AUTH_TOKEN`, { cause: error });
+  }
+}
+
 /** Opens the libSQL database (a local file by default, or a libSQL server) and applies pending migrations. */
 export async function openDatabase(url: string, authToken?: string): Promise<{ db: Database; driver: Driver; client: Client }> {
   localFile(url); // its folder, made if need be
   const client = threadedClient({ url, authToken });
+  const db = drizzle(client, { schema }) as unknown as Database;
   if (url.startsWith("file:")) {
     // WAL lets the dispatcher read while ingest writes; FULL syncs each commit, so an acknowledged event
     // survives a power cut, not just a crash of the process.
     await client.execute("PRAGMA journal_mode = WAL");
     await client.execute("PRAGMA synchronous = FULL");
     await client.execute("PRAGMA busy_timeout = 5000");
+    await migrate(db as never, { migrationsFolder: MIGRATIONS });
+  } else {
+    // A server's first answer comes here: one that is down, or refuses the token, is a line, not a failed query.
+    await migrate(db as never, { migrationsFolder: MIGRATIONS }).catch((error: unknown) => {
+      client.close();
+      throw new DatabaseServerError(url, error);
+    });
   }
-  const db = drizzle(client, { schema }) as unknown as Database;
-  await migrate(db as never, { migrationsFolder: MIGRATIONS });
   const driver: Driver = {
     batch: async (statements) => void (await client.batch(statements, "write")),
     maxBoundParameters: 32_766,

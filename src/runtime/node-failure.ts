@@ -2,7 +2,7 @@ import { DEFAULT_DATABASE_URL } from "../config.js";
 import { GatewayError } from "../domain/errors.js";
 import { EncryptionKeyError } from "../domain/secret-box.js";
 import { storageFailure } from "../store/storage-failure.js";
-import { DatabaseInUseError } from "./node-database.js";
+import { DatabaseInUseError, DatabaseServerError } from "./node-database.js";
 
 // How the Node commands (`npm start`, `npm run admin-token`) end when they cannot do their work: with a line a
 // person can act on, and exit code 1.
@@ -10,7 +10,7 @@ import { DatabaseInUseError } from "./node-database.js";
 /** Why a command could not go on, in a line a person can act on; null for anything else (a bug: its stack is printed). */
 function failureLine(error: unknown): string | null {
   if (error instanceof GatewayError || error instanceof EncryptionKeyError) return `Configuration error: ${error.message}`;
-  if (error instanceof DatabaseInUseError) return error.message;
+  if (error instanceof DatabaseInUseError || error instanceof DatabaseServerError) return error.message;
   const { code, syscall, address, port, hostname, path } = error as { code?: string; syscall?: string; address?: string; port?: number; hostname?: string; path?: string };
   if (syscall === "listen" && code === "EADDRINUSE") return `Port ${port} is taken on ${address}: stop what listens there, or set PORT to another port`;
   if (syscall === "listen" && code === "EACCES") return `Not allowed to listen on port ${port}: use a port above 1023, or set PORT`;
