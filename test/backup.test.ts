@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,6 +99,21 @@ describe("npm run backup", () => {
     const key = Buffer.from(rule.secret.slice("whsec_".length), "base64");
     const signed = `${delivered.headers["webhook-id"]}.${delivered.headers["webhook-timestamp"]}.${delivered.body}`;
     expect(delivered.headers["webhook-signature"]).toBe(`v1,${createHmac("sha256", key).update(signed).digest("base64")}`);
+  });
+
+  it("says when the key its secrets need is not where it looks: the gateway runs with ENCRYPTION_KEY, the backup without", async () => {
+    const key = Buffer.alloc(32, 9).toString("base64");
+    const keyId = createHash("sha256").update(Buffer.from(key, "base64")).digest("hex").slice(0, 8);
+    const live = join(dir, "gateway.db");
+    const gateway = await spawnGateway({ databaseFile: live, env: { ENCRYPTION_KEY: key } });
+    gateways.push(gateway);
+    await createSource(clientAt(gateway.url));
+    const result = await backup(live, join(dir, "backup.db"));
+    expect(result.code).toBe(0);
+    expect(result.output).toContain(
+      `Its secrets open only with key ${keyId}, which is not here (ENCRYPTION_KEY is not set, and there is no ${join(dir, "encryption.key")}): ` +
+        "it is the key the gateway runs with. Keep a copy of it too, apart from the backup.",
+    );
   });
 
   it("refuses a backup file that exists, a database that does not, and no file name (exit code 2); says why a copy failed (1)", async () => {

@@ -66,6 +66,19 @@ export async function sealedWithKeyId(db: Database): Promise<string | null> {
   return check === null ? null : keyIdOf(check);
 }
 
+/** Whether `box` opens the database's secrets (it does when none is sealed yet). */
+export async function opensStoredSecrets(db: Database, box: SecretBox): Promise<boolean> {
+  const check = await settingQueries(db).get(KEY_CHECK);
+  if (check === null) return true;
+  try {
+    await box.open(check);
+    return true;
+  } catch (error) {
+    if (error instanceof EncryptionKeyError) return false;
+    throw error;
+  }
+}
+
 async function checkKey(box: SecretBox, check: string): Promise<void> {
   try {
     await box.open(check);
