@@ -45,6 +45,7 @@ const envSchema = z.object({
   INGEST_BURST: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(1).default(DEFAULT_RATE_LIMITS.ingest.burst),
   ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(1).default(DEFAULT_RATE_LIMITS.adminAuthFailures.burst),
   RETENTION_DAYS: z.coerce.number(NOT_A_NUMBER).int("must be a whole number of days").min(0).default(30),
+  TRUST_PROXY_HOPS: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(0).max(10).default(0),
 });
 
 /** The environment variables the gateway reads, by name (on Workers: its vars and secrets). */
@@ -70,6 +71,8 @@ const configSchema = envSchema.transform((env) => ({
   } satisfies RateLimits,
   /** Days events, deliveries and attempts are kept (see store/retention.ts); 0 keeps them for ever. */
   retentionDays: env.RETENTION_DAYS,
+  /** Reverse proxies in front of a Node gateway, whose X-Forwarded-For names the client (0: none; Workers read CF-Connecting-IP). */
+  trustProxyHops: env.TRUST_PROXY_HOPS,
 }));
 
 export type GatewayConfig = z.output<typeof configSchema>;

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context } from "hono";
 import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
 import { KeyedLock } from "../api/keyed-lock.js";
 import { createApp } from "../app.js";
@@ -71,6 +72,17 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number, r
 }
 
 /**
+ * Who sent the request: the socket's address, or behind `hops` reverse proxies the address the outermost of
+ * them saw, which each proxy appends to X-Forwarded-For (entries further left are the client's to invent).
+ */
+function clientAddress(c: Context, hops: number): string {
+  const socket = getConnInfo(c).remote.address ?? "unknown";
+  if (hops === 0) return socket;
+  const forwarded = (c.req.header("x-forwarded-for") ?? "").split(",").map((address) => address.trim()).filter(Boolean);
+  return forwarded[forwarded.length - hops] ?? socket;
+}
+
+/**
  * The gateway on Node: libSQL store, pooled undici transport, in-process dispatcher, HTTP server. A second one
  * on the same database file is refused before it touches the database (see lockDatabase).
  */
@@ -129,7 +141,7 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     metricsAuth: await optionalTokenAuth(options.metricsToken),
     outboundAllow: options.outboundAllow,
     rateLimits: options.rateLimits,
-    clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
+    clientAddress: (c) => clientAddress(c, options.trustProxyHops),
     callLock: new KeyedLock(),
   });
 

@@ -35,6 +35,7 @@ export async function startGateway(
     outboundAllow?: string;
     rateLimits?: RateLimits;
     retentionDays?: number;
+    trustProxyHops?: number;
     requestTimeoutMs?: number;
     onRamDisk?: boolean;
     /** The admin token; null: none configured, so the gateway generates one and stores its hash (`generatedAdminToken`). */
@@ -62,6 +63,7 @@ export async function startGateway(
     outboundAllow: parseOutboundAllow(options.outboundAllow ?? TEST_OUTBOUND_ALLOW).allow,
     rateLimits: options.rateLimits ?? DEFAULT_RATE_LIMITS,
     retentionDays: options.retentionDays ?? 30,
+    trustProxyHops: options.trustProxyHops ?? 0,
     requestTimeoutMs: options.requestTimeoutMs,
   });
   let db: Client | undefined;
