@@ -43,6 +43,30 @@ it("sends the other rules' deliveries while one rule's CRM hangs on every reques
   expect(await gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: 2 * events }]);
 });
 
+it("keeps room for other rules when several rules' CRMs hang at once", async () => {
+  // One CRM behind five rules (call start, answer, end...) holds more than all the places if each rule may take
+  // its full share: 5 x 4 > 16.
+  await gw.stop();
+  gw = await startGateway({ dispatcherLimits: { concurrency: 16, ruleShare: 4, ruleBacklog: 8 } });
+  source = await createSource(gw);
+  for (let i = 0; i < 5; i++) await createWebhook(gw, { name: `hung CRM ${i}`, url: `${down.url}/calls`, timeout_ms: 60_000, retries: 0 });
+  await createWebhook(gw, { name: "healthy CRM", url: `${up.url}/calls` });
+  const events = 20;
+  for (let i = 0; i < events; i++) expect((await ingest(gw, source, callEvent({ uniqueid: `many.${i}` }))).status).toBe(202);
+
+  // Before: the hung rules filled all 16 places and the healthy CRM got 3 calls until they timed out.
+  await up.waitFor(events);
+  expect(down.requests.length).toBeLessThan(16);
+
+  release();
+  await gw.settle();
+  for (let i = 0; i < 4; i++) {
+    gw.clock.advance(60_000);
+    await gw.sweep();
+  }
+  expect(await gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: 6 * events }]);
+});
+
 it("leaves what a hung rule has beyond its backlog in the outbox, and sends it once the rule has room", async () => {
   await gw.stop();
   gw = await startGateway({ dispatcherLimits: { concurrency: 16, ruleShare: 4, ruleBacklog: 8 } });

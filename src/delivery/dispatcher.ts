@@ -32,12 +32,13 @@ export interface DispatcherLimits {
   concurrency: number;
   /**
    * The most deliveries of one rule handled at once: a CRM that hangs, or fails and is retried, holds at most
-   * this many places, and the other rules' deliveries go out meanwhile.
+   * this many places, and the other rules' deliveries go out meanwhile. Fewer when several rules want more
+   * than an even part of the places (see `shareNow`).
    */
   ruleShare: number;
   /**
-   * A rule's deliveries kept in memory beyond its share: more wait in the outbox, for a sweep once their
-   * lease has run out and the rule has room.
+   * A rule's deliveries kept in memory beyond its share (and `MAX_WAITING` for all rules together): more wait
+   * in the outbox, for a sweep once their lease has run out and the rule has room.
    */
   ruleBacklog: number;
 }
@@ -109,7 +110,8 @@ export class Dispatcher {
    * once it is claimed, not sent: `idle()` waits for that.
    */
   async sweep(): Promise<void> {
-    const busyRules = [...this.ruleLoad].filter(([, load]) => load >= this.limits.ruleShare).map(([rule]) => rule);
+    const share = this.shareNow();
+    const busyRules = [...this.ruleLoad].filter(([, load]) => load >= share).map(([rule]) => rule);
     const due = await this.options.store.deliveries.dueIds(this.options.clock.now(), SWEEP_BATCH, busyRules);
     const waiting = new Set(this.waiting.map(idOf));
     this.take(due.filter((id) => !this.isHeld(id) && !waiting.has(id)));
@@ -150,7 +152,8 @@ export class Dispatcher {
 
   private pump(): void {
     let free = this.limits.concurrency - this.inflight.size - this.reserved;
-    free -= this.runDeferred(free);
+    // Moving a kept delivery to the send leaves what each rule has in hand as it was, so one share serves them all.
+    free -= this.runDeferred(free, this.shareNow());
     const ids: string[] = [];
     while (free > 0 && this.waiting.length > 0) {
       const item = this.waiting.shift()!;
@@ -184,7 +187,7 @@ export class Dispatcher {
    * sweep takes it again.
    */
   private runOrDefer(row: DeliveryRow): boolean {
-    if ((this.ruleLoad.get(row.webhook_id) ?? 0) < this.limits.ruleShare) {
+    if ((this.ruleLoad.get(row.webhook_id) ?? 0) < this.shareNow()) {
       this.run(row);
       return true;
     }
@@ -212,11 +215,35 @@ export class Dispatcher {
       });
   }
 
-  /** Sends kept deliveries of rules back under their share, oldest first, up to `free` of them; returns how many. */
-  private runDeferred(free: number): number {
+  /**
+   * The most deliveries one rule may be handling now: `ruleShare`, unless several rules want more than an even
+   * part of the places, counting one more such rule so that a rule with nothing in hand yet still finds room.
+   * Then each of them gets that even part, and what the rules needing less leave is shared among them too.
+   * Several hung CRMs, or one CRM behind several rules, thus never take every place.
+   */
+  private shareNow(): number {
+    const wants = [...this.inHand(), this.limits.ruleShare].sort((a, b) => a - b);
+    let left = this.limits.concurrency;
+    for (let i = 0; i < wants.length; i++) {
+      const even = left / (wants.length - i);
+      if (wants[i] >= even) return Math.max(1, Math.min(this.limits.ruleShare, Math.floor(even)));
+      left -= wants[i];
+    }
+    return this.limits.ruleShare;
+  }
+
+  /** How many deliveries each rule with any has in hand: being handled, or kept until it has room. */
+  private inHand(): number[] {
+    const held = new Map(this.ruleLoad);
+    for (const [rule, backlog] of this.deferred) held.set(rule, (held.get(rule) ?? 0) + backlog.length);
+    return [...held.values()];
+  }
+
+  /** Sends kept deliveries of rules back under `share`, oldest first, up to `free` of them; returns how many. */
+  private runDeferred(free: number, share: number): number {
     let ran = 0;
     for (const [rule, backlog] of this.deferred) {
-      while (ran < free && backlog.length > 0 && (this.ruleLoad.get(rule) ?? 0) < this.limits.ruleShare) {
+      while (ran < free && backlog.length > 0 && (this.ruleLoad.get(rule) ?? 0) < share) {
         const row = backlog.shift()!;
         this.deferredIds.delete(row.id);
         this.run(row);
