@@ -7,12 +7,25 @@ import { UNFINISHED_STATUSES, type DeliveryFilter, type QueueDepth } from "../do
 import type { SecretBox } from "../domain/secret-box.js";
 import { openDelivery, sealDelivery } from "./sealed-rows.js";
 
+const duePending = (nowMs: number) => and(eq(deliveries.status, "pending"), lte(deliveries.next_attempt_at, nowMs));
+const leaseRunOut = (nowMs: number) => and(eq(deliveries.status, "delivering"), lte(deliveries.lease_until, nowMs));
+
 /** Due to be sent: pending and its time has come, or claimed by a dispatcher whose lease ran out (it crashed). */
-const isDue = (nowMs: number) =>
-  or(
-    and(eq(deliveries.status, "pending"), lte(deliveries.next_attempt_at, nowMs)),
-    and(eq(deliveries.status, "delivering"), lte(deliveries.lease_until, nowMs)),
-  );
+const isDue = (nowMs: number) => or(duePending(nowMs), leaseRunOut(nowMs));
+
+/**
+ * The two queries behind `dueIds`: pending deliveries by due time, and lapsed leases by when they lapsed, each
+ * walking its index in order and stopping at `limit`. One query over both (an OR) sorts every due delivery to
+ * find the oldest: 50 ms a sweep at 240,000 due (a CRM down for an hour), on the database's only thread.
+ */
+export function dueQueries(db: Database, nowMs: number, limit: number, skipWebhooks: string[]) {
+  const skip = skipWebhooks.length ? notInArray(deliveries.webhook_id, skipWebhooks) : undefined;
+  const columns = { id: deliveries.id, due: deliveries.next_attempt_at };
+  return [
+    db.select(columns).from(deliveries).where(and(duePending(nowMs), skip)).orderBy(asc(deliveries.next_attempt_at)).limit(limit),
+    db.select(columns).from(deliveries).where(and(leaseRunOut(nowMs), skip)).orderBy(asc(deliveries.lease_until)).limit(limit),
+  ] as const;
+}
 
 const attemptRows = rowWriter(attempts);
 
@@ -63,13 +76,9 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
     },
     /** Up to `limit` due deliveries, oldest first, but for those of `skipWebhooks`. */
     async dueIds(nowMs: number, limit: number, skipWebhooks: string[] = []): Promise<string[]> {
-      const rows = await db
-        .select({ id: deliveries.id })
-        .from(deliveries)
-        .where(and(isDue(nowMs), skipWebhooks.length ? notInArray(deliveries.webhook_id, skipWebhooks) : undefined))
-        .orderBy(asc(deliveries.next_attempt_at))
-        .limit(limit);
-      return rows.map((row) => row.id);
+      const [pending, lapsed] = await Promise.all(dueQueries(db, nowMs, limit, skipWebhooks));
+      const rows = [...pending, ...lapsed].sort((a, b) => a.due - b.due);
+      return rows.slice(0, limit).map((row) => row.id);
     },
     /**
      * Records an attempt and the delivery's new state together (with others' that arrive at the same time).

@@ -109,7 +109,10 @@ export const deliveries = sqliteTable(
     delivered_at: text("delivered_at"),
   },
   (t) => [
-    index("deliveries_due").on(t.status, t.next_attempt_at),
+    // The sweep walks these in order of due time, or of lapsed lease, passing over the rules it skips (those at
+    // their share) without reading their rows.
+    index("deliveries_due").on(t.status, t.next_attempt_at, t.webhook_id),
+    index("deliveries_lease").on(t.status, t.lease_until, t.webhook_id),
     index("deliveries_webhook").on(t.webhook_id, t.id),
     index("deliveries_event").on(t.event_id),
   ],

@@ -1,0 +1,56 @@
+import { join } from "node:path";
+import { createClient, type Client } from "@libsql/client";
+import { drizzle } from "drizzle-orm/libsql";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import type { Database } from "../src/store/database.js";
+import { dueQueries } from "../src/store/deliveries.js";
+import { startGateway, type TestGateway } from "./support/gateway.js";
+
+// The sweep looks for due deliveries every second, on the database's only thread, while a CRM that is down
+// piles up tens of thousands of them: its queries must walk an index and stop at their limit, not sort them all.
+
+let gw: TestGateway;
+let client: Client;
+
+beforeEach(async () => {
+  gw = await startGateway();
+  client = createClient({ url: `file:${join(gw.dir, "gateway.db")}` });
+});
+afterEach(async () => {
+  client.close();
+  await gw.stop();
+});
+
+/** A delivery row as the outbox holds it, with only what the sweep looks at set. */
+async function addDelivery(id: string, webhookId: string, status: string, due: number, leaseUntil: number | null) {
+  await gw.sql(
+    `INSERT INTO deliveries (id, event_id, webhook_id, status, request, max_attempts, attempt_count, next_attempt_at, lease_until, created_at, updated_at)
+     VALUES (?, 'ev_1', ?, ?, NULL, 4, 0, ?, ?, 't', 't')`,
+    [id, webhookId, status, due, leaseUntil],
+  );
+}
+
+it("walks an index for each kind of due delivery, with or without rules to skip, and sorts nothing", async () => {
+  const db = drizzle(client) as unknown as Database;
+  for (const skip of [[], ["wh_busy"]]) {
+    for (const query of dueQueries(db, gw.clock.now(), 200, skip)) {
+      const { sql, params } = query.toSQL();
+      const plan = (await gw.sql(`EXPLAIN QUERY PLAN ${sql}`, params as Array<string | number>)).map((row) => String(row.detail));
+      expect(plan).toHaveLength(1);
+      expect(plan[0]).toMatch(/^SEARCH deliveries USING (COVERING )?INDEX deliveries_(due|lease) /);
+    }
+  }
+});
+
+it("takes the oldest due first, pending and lapsed leases together, passing over the rules it skips", async () => {
+  const now = gw.clock.now();
+  await addDelivery("dl_a", "wh_1", "pending", now - 5_000, null);
+  await addDelivery("dl_b", "wh_1", "delivering", now - 4_000, now - 1);
+  await addDelivery("dl_c", "wh_busy", "pending", now - 9_000, null);
+  await addDelivery("dl_d", "wh_2", "pending", now - 3_000, null);
+  await addDelivery("dl_e", "wh_2", "delivering", now - 8_000, now - 1);
+  await addDelivery("dl_f", "wh_2", "pending", now + 1_000, null);
+  await addDelivery("dl_g", "wh_2", "delivering", now - 10_000, now + 1_000);
+  expect(await gw.store.deliveries.dueIds(now, 10)).toEqual(["dl_c", "dl_e", "dl_a", "dl_b", "dl_d"]);
+  expect(await gw.store.deliveries.dueIds(now, 3, ["wh_busy"])).toEqual(["dl_e", "dl_a", "dl_b"]);
+});
