@@ -466,6 +466,19 @@ describe("delay and durability", () => {
     await gw.sweep();
     expect(receiver.requests).toHaveLength(1);
   });
+
+  it("sends everything due at a sweep, not just a batch of it", async () => {
+    // Two rules delayed a second at 150 calls a second, or a CRM's backlog once it is back, are more than one
+    // batch (200) a second: the sweep goes on as long as it finds full batches.
+    await createWebhook(gw, { url: `${receiver.url}/delayed`, delay_seconds: 1 });
+    const events = 450;
+    const answer = await ingest(gw, source, Array.from({ length: events }, () => callEvent()));
+    expect(answer.status).toBe(202);
+    gw.clock.advance(1_000);
+    await gw.sweep();
+    // Before: 200, then 200 more a second later.
+    expect(receiver.requests).toHaveLength(events);
+  });
 });
 
 describe("render failures", () => {

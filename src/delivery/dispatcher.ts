@@ -65,6 +65,12 @@ export class Dispatcher {
   /** Ids to claim, or deliveries committed already leased to this dispatcher. */
   private waiting: Array<string | DeliveryRow> = [];
   private reserved = 0;
+  /** Sweeps under way: the timer's, and those that follow a full batch. */
+  private sweeping = 0;
+  /** The last sweep found a full batch it could take: more may be due, swept once that batch is in hand. */
+  private moreDue = false;
+  /** Rules the last sweep passed over, at their share: what they have due is swept once one has room. */
+  private skipped: string[] = [];
   private idleWaiters: Array<() => void> = [];
   private timer: ReturnType<typeof setInterval> | undefined;
   /** Aborted by `stop()`: in-flight requests and in-memory waits end; leases are taken back at the next start. */
@@ -106,15 +112,40 @@ export class Dispatcher {
   }
 
   /**
-   * Picks up what is due in the outbox, but for rules at their share (they would only wait here). Resolves
-   * once it is claimed, not sent: `idle()` waits for that.
+   * Picks up what is due in the outbox, but for rules at their share (they would only wait here), a batch at
+   * a time: after a full batch another follows as soon as it is in hand and there is room, so that a backlog
+   * goes out as fast as its CRMs take it, not a batch a second. Resolves once the first batch is taken, not
+   * sent: `idle()` waits for that, and for the batches that follow.
    */
   async sweep(): Promise<void> {
-    const share = this.shareNow();
-    const busyRules = [...this.ruleLoad].filter(([, load]) => load >= share).map(([rule]) => rule);
-    const due = await this.options.store.deliveries.dueIds(this.options.clock.now(), SWEEP_BATCH, busyRules);
-    const waiting = new Set(this.waiting.map(idOf));
-    this.take(due.filter((id) => !this.isHeld(id) && !waiting.has(id)));
+    this.sweeping += 1;
+    try {
+      const share = this.shareNow();
+      const busyRules = [...this.ruleLoad].filter(([, load]) => load >= share).map(([rule]) => rule);
+      const due = await this.options.store.deliveries.dueIds(this.options.clock.now(), SWEEP_BATCH, busyRules);
+      const waiting = new Set(this.waiting.map(idOf));
+      const fresh = due.filter((id) => !this.isHeld(id) && !waiting.has(id));
+      // Only a batch with something new in it calls for another: what this dispatcher holds already is due too.
+      this.moreDue = due.length === SWEEP_BATCH && fresh.length > 0;
+      this.skipped = busyRules;
+      this.take(fresh);
+    } finally {
+      this.sweeping -= 1;
+      this.settle();
+    }
+  }
+
+  /**
+   * Sweeps again once the last sweep's batch is claimed and there is room, if that batch was full or a rule it
+   * passed over has room now (nothing of it kept in memory, and under `share`).
+   */
+  private sweepOn(free: number, share: number): void {
+    if (free <= 0 || this.sweeping > 0 || this.reserved > 0 || this.waiting.length > 0 || this.stopping.signal.aborted) return;
+    const roomFor = (rule: string) => (this.ruleLoad.get(rule) ?? 0) < share && !this.deferred.has(rule);
+    if (!this.moreDue && !this.skipped.some(roomFor)) return;
+    this.moreDue = false;
+    this.skipped = [];
+    this.sweep().catch((error) => this.options.log.error("sweep failed", { error: errorText(error) }));
   }
 
   /** Resolves when nothing is being sent or waiting to be. */
@@ -140,7 +171,7 @@ export class Dispatcher {
   }
 
   private isIdle(): boolean {
-    return this.inflight.size === 0 && this.waiting.length === 0 && this.reserved === 0 && this.deferredIds.size === 0;
+    return this.inflight.size === 0 && this.waiting.length === 0 && this.reserved === 0 && this.deferredIds.size === 0 && this.sweeping === 0;
   }
 
   private settle(): void {
@@ -153,7 +184,8 @@ export class Dispatcher {
   private pump(): void {
     let free = this.limits.concurrency - this.inflight.size - this.reserved;
     // Moving a kept delivery to the send leaves what each rule has in hand as it was, so one share serves them all.
-    free -= this.runDeferred(free, this.shareNow());
+    const share = this.shareNow();
+    free -= this.runDeferred(free, share);
     const ids: string[] = [];
     while (free > 0 && this.waiting.length > 0) {
       const item = this.waiting.shift()!;
@@ -162,6 +194,7 @@ export class Dispatcher {
       free -= 1;
     }
     if (ids.length > 0) this.claim(ids);
+    this.sweepOn(free, share);
     this.settle();
   }
 
