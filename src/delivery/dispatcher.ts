@@ -71,6 +71,9 @@ export class Dispatcher {
   private moreDue = false;
   /** Rules the last sweep passed over, at their share: what they have due is swept once one has room. */
   private skipped: string[] = [];
+  /** Claimed deliveries past their rule's backlog, to hand back to the outbox; and writes doing so under way. */
+  private lettingGo: string[] = [];
+  private releasing = 0;
   private idleWaiters: Array<() => void> = [];
   private timer: ReturnType<typeof setInterval> | undefined;
   /** Aborted by `stop()`: in-flight requests and in-memory waits end; leases are taken back at the next start. */
@@ -90,7 +93,7 @@ export class Dispatcher {
 
   /**
    * While this dispatcher has room, deliveries due now are committed already leased to it: no claim needed.
-   * One it then cannot hold is sent by a sweep once the lease has run out.
+   * One it then cannot hold is handed back to the outbox, for a sweep.
    */
   leaseNew(nowMs: number): number | null {
     if (this.stopping.signal.aborted || this.waiting.length >= MAX_WAITING) return null;
@@ -100,8 +103,10 @@ export class Dispatcher {
   private take(items: Array<string | DeliveryRow>): void {
     if (this.stopping.signal.aborted) return;
     for (const item of items) {
-      if (this.waiting.length >= MAX_WAITING) break;
-      if (!this.isHeld(idOf(item))) this.waiting.push(item);
+      if (this.isHeld(idOf(item))) continue;
+      if (this.waiting.length < MAX_WAITING) this.waiting.push(item);
+      // Committed leased to this dispatcher when it had room, which ingests committed meanwhile have taken.
+      else if (typeof item !== "string") this.lettingGo.push(item.id);
     }
     this.pump();
   }
@@ -171,7 +176,8 @@ export class Dispatcher {
   }
 
   private isIdle(): boolean {
-    return this.inflight.size === 0 && this.waiting.length === 0 && this.reserved === 0 && this.deferredIds.size === 0 && this.sweeping === 0;
+    const busy = this.inflight.size + this.waiting.length + this.reserved + this.deferredIds.size + this.sweeping + this.releasing;
+    return busy === 0;
   }
 
   private settle(): void {
@@ -194,6 +200,7 @@ export class Dispatcher {
       free -= 1;
     }
     if (ids.length > 0) this.claim(ids);
+    this.release();
     this.sweepOn(free, share);
     this.settle();
   }
@@ -206,6 +213,7 @@ export class Dispatcher {
       .claim(ids, now, now + this.holdInMemoryMs + LEASE_MARGIN_MS)
       .then((rows) => {
         for (const row of rows) this.runOrDefer(row);
+        this.release();
       })
       .catch((error) => this.options.log.error("claim failed", { error: errorText(error) }))
       .finally(() => {
@@ -215,9 +223,27 @@ export class Dispatcher {
   }
 
   /**
+   * Hands back to the outbox, in one write, the deliveries let go since the last time: claimed (or committed
+   * leased) for this dispatcher, they would otherwise show as being sent, and not be due, until their lease
+   * ran out, although nothing sends them.
+   */
+  private release(): void {
+    if (this.lettingGo.length === 0) return;
+    const ids = this.lettingGo;
+    this.lettingGo = [];
+    this.releasing += 1;
+    this.options.store.deliveries
+      .release(ids)
+      .catch((error) => this.options.log.error("handing deliveries back to the outbox failed", { deliveries: ids.length, error: errorText(error) }))
+      .finally(() => {
+        this.releasing -= 1;
+        this.settle();
+      });
+  }
+
+  /**
    * Sends the delivery now if its rule is under its share (true), else keeps it for when the rule has room.
-   * Past the rule's backlog (or all rules' backlogs past MAX_WAITING) it is let go: its lease runs out and a
-   * sweep takes it again.
+   * Past the rule's backlog it is let go, back to the outbox, for a sweep to take once the rule has room.
    */
   private runOrDefer(row: DeliveryRow): boolean {
     if ((this.ruleLoad.get(row.webhook_id) ?? 0) < this.shareNow()) {
@@ -229,6 +255,8 @@ export class Dispatcher {
       backlog.push(row);
       this.deferred.set(row.webhook_id, backlog);
       this.deferredIds.add(row.id);
+    } else {
+      this.lettingGo.push(row.id);
     }
     return false;
   }

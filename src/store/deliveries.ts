@@ -131,6 +131,18 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       return { pending: of("pending")?.total ?? 0, due: Number(of("pending")?.due ?? 0), delivering: of("delivering")?.total ?? 0 };
     },
     /**
+     * Hands claimed deliveries a dispatcher will not send back to the outbox, due as they were: shown as
+     * pending, counted as due, and taken by the next sweep instead of once their lease has run out.
+     */
+    async release(ids: string[]): Promise<void> {
+      for (const part of chunked(ids, 1, 1)) {
+        await db
+          .update(deliveries)
+          .set({ status: "pending", lease_until: null })
+          .where(and(inArray(deliveries.id, part), eq(deliveries.status, "delivering")));
+      }
+    },
+    /**
      * At start-up, a single dispatcher takes back what it held when it stopped. Each keeps its due time: a
      * claimed one was due already, a retry it was waiting for in memory is due when its backoff ends.
      */
