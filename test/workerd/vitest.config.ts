@@ -11,6 +11,7 @@ export const SHARED_TESTS = [
   "test/address-policy.test.ts",
   "test/admin-api.test.ts",
   "test/delivery.test.ts",
+  "test/expression-turns.test.ts",
   "test/handlebars-helpers.test.ts",
   "test/handlebars-security.test.ts",
   "test/hostile-input.test.ts",
