@@ -1,5 +1,7 @@
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { createClient } from "@libsql/client";
+import { Agent, request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock, PausingClock } from "./support/clock.js";
 import { callEvent } from "./support/events.js";
@@ -87,6 +89,50 @@ describe("restart", () => {
     const [delivery] = await deliveriesOf(gw, answer.body.event_id);
     const [first, second] = delivery.attempts.map((a: { started_at: string }) => Date.parse(a.started_at));
     expect(second - first).toBe(8_000);
+  });
+});
+
+describe("stopping", () => {
+  it("ends while a PBX keeps posting on one keep-alive connection, and delivers every event it acknowledged", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/calls`, method: "POST_JSON", params: { uniqueid: "uniqueid" } });
+    const pbx = new Agent({ connections: 1 });
+    const acknowledged: string[] = [];
+    const post = async (body: (text: string) => string | Readable = (text) => text) => {
+      const event = callEvent();
+      const headers = { authorization: `Bearer ${source.secret}`, "content-type": "application/json" };
+      const answer = await request(`${gw.url}/ingest/${source.id}`, { dispatcher: pbx, method: "POST", headers, body: body(JSON.stringify(event)) });
+      await answer.body.text();
+      if (answer.statusCode === 202) acknowledged.push(event.uniqueid);
+    };
+    // One event is being received when the gateway stops (an idle connection it would close at once).
+    let sendRest!: () => void;
+    const rest = new Promise<void>((resolve) => (sendRest = resolve));
+    const halfSent = post((text) =>
+      Readable.from(
+        (async function* () {
+          yield text.slice(0, 10);
+          await rest;
+          yield text.slice(10);
+        })(),
+      ),
+    );
+    // Once another connection has been answered, the server has read what was written before on this one.
+    await gw.send("/health", {});
+    const { dir, clock } = gw;
+    let stopped = false;
+    const stopping = gw.stop(false).then(() => (stopped = true));
+    sendRest();
+    await halfSent;
+    // Before: its answer kept the connection open and each next request on it was served, so the stop never ended.
+    while (!stopped) await post().catch(() => undefined);
+    await stopping;
+    await pbx.close();
+
+    gw = await startGateway({ dir, clock });
+    await gw.sweep();
+    const delivered = receiver.requests.map((received) => JSON.parse(received.body).uniqueid);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    expect(new Set(delivered)).toEqual(new Set(acknowledged));
   });
 });
 

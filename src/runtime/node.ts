@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { serve, type ServerType } from "@hono/node-server";
+import { serve, type HttpBindings, type ServerType } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
@@ -57,16 +57,24 @@ const HEADERS_TIMEOUT_MS = 10_000;
 
 /**
  * Serves the app. A client that trickles its request in is answered 408 and cut off once the timeout
- * passes, so that slow connections cannot pile up (checked every second or so).
+ * passes, so that slow connections cannot pile up (checked every second or so). Once `stopping` aborts,
+ * each answer closes its connection: closing the server closes idle connections only, so a client that
+ * keeps posting on a keep-alive connection (a PBX sending calls) would be served, and the stop kept
+ * waiting, for ever.
  */
-function listen(app: ReturnType<typeof createApp>, host: string, port: number, requestTimeoutMs: number): Promise<ServerType> {
+function listen(app: ReturnType<typeof createApp>, host: string, port: number, requestTimeoutMs: number, stopping: AbortSignal): Promise<ServerType> {
   const serverOptions = {
     requestTimeout: requestTimeoutMs,
     headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs),
     connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
   };
+  const fetch = async (request: Request, env: HttpBindings) => {
+    const response = await app.fetch(request, env);
+    if (stopping.aborted && !env.outgoing.headersSent) env.outgoing.setHeader("connection", "close");
+    return response;
+  };
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port, serverOptions }, () => resolve(server));
+    const server = serve({ fetch: fetch as never, hostname: host, port, serverOptions }, () => resolve(server));
     server.once("error", reject);
   });
 }
@@ -147,7 +155,8 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
 
   // One dispatcher per database: whatever it held when the process stopped is its to send again, when due.
   await store.deliveries.releaseLeases();
-  const server = await listen(app, options.host, options.port, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+  const stopping = new AbortController();
+  const server = await listen(app, options.host, options.port, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, stopping.signal);
   await keepAdminToken();
   dispatcher.start(options.sweepIntervalMs ?? 1_000);
   const expire = () => expireRecords({ store, clock, log, metrics }, options.retentionDays);
@@ -169,6 +178,7 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     async close() {
       clearInterval(expiry);
       await expiring;
+      stopping.abort();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dispatcher.stop();
       await transport.close();
