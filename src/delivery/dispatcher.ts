@@ -37,8 +37,8 @@ export interface DispatcherLimits {
    */
   ruleShare: number;
   /**
-   * A rule's deliveries kept in memory beyond its share (and `MAX_WAITING` for all rules together): more wait
-   * in the outbox, for a sweep once their lease has run out and the rule has room.
+   * A rule's deliveries kept in memory beyond its share (and `MAX_WAITING` for all rules together): more are
+   * handed back to the outbox, for a sweep once the rule has room.
    */
   ruleBacklog: number;
 }
