@@ -1,4 +1,6 @@
+import { setMaxListeners } from "node:events";
 import { configFromEnv } from "../config.js";
+import { DEFAULT_DISPATCHER_LIMITS } from "../delivery/dispatcher.js";
 import { exitWithReason } from "./node-failure.js";
 import type { NodeGateway } from "./node.js";
 import { startNodeGateway } from "./node.js";
@@ -28,6 +30,9 @@ function outboundLine(allow: string | undefined): string {
 }
 
 async function main() {
+  // Each attempt in flight listens on the dispatcher's stop signal: past Node's default of 10 listeners it would
+  // print "Possible EventTarget memory leak detected" under any load, though each listener is removed.
+  setMaxListeners(DEFAULT_DISPATCHER_LIMITS.concurrency + 16);
   const config = configFromEnv(process.env);
   const gateway = await startNodeGateway(config);
   console.log(
