@@ -189,14 +189,16 @@ export class Dispatcher {
 
   private pump(): void {
     let free = this.limits.concurrency - this.inflight.size - this.reserved;
-    // Moving a kept delivery to the send leaves what each rule has in hand as it was, so one share serves them all.
+    // One share for the whole pump, not one per delivery: moving a kept delivery to the send leaves what each rule
+    // has in hand as it was, and the deliveries taken here change it by at most this pump's places (the next
+    // pump counts again).
     const share = this.shareNow();
     free -= this.runDeferred(free, share);
     const ids: string[] = [];
     while (free > 0 && this.waiting.length > 0) {
       const item = this.waiting.shift()!;
       if (typeof item === "string") ids.push(item);
-      else if (!this.runOrDefer(item)) continue;
+      else if (!this.runOrDefer(item, share)) continue;
       free -= 1;
     }
     if (ids.length > 0) this.claim(ids);
@@ -212,7 +214,8 @@ export class Dispatcher {
     store.deliveries
       .claim(ids, now, now + this.holdInMemoryMs + LEASE_MARGIN_MS)
       .then((rows) => {
-        for (const row of rows) this.runOrDefer(row);
+        const share = this.shareNow();
+        for (const row of rows) this.runOrDefer(row, share);
         this.release();
       })
       .catch((error) => this.options.log.error("claim failed", { error: errorText(error) }))
@@ -242,11 +245,11 @@ export class Dispatcher {
   }
 
   /**
-   * Sends the delivery now if its rule is under its share (true), else keeps it for when the rule has room.
+   * Sends the delivery now if its rule is under `share` (true), else keeps it for when the rule has room.
    * Past the rule's backlog it is let go, back to the outbox, for a sweep to take once the rule has room.
    */
-  private runOrDefer(row: DeliveryRow): boolean {
-    if ((this.ruleLoad.get(row.webhook_id) ?? 0) < this.shareNow()) {
+  private runOrDefer(row: DeliveryRow, share: number): boolean {
+    if ((this.ruleLoad.get(row.webhook_id) ?? 0) < share) {
       this.run(row);
       return true;
     }

@@ -11,10 +11,16 @@ export function isSensitiveHeader(name: string): boolean {
   return SENSITIVE_HEADER.test(name);
 }
 
+/** A credential header's value as its scheme (`Bearer `, or empty) and the credential itself. */
+function schemeAndCredential(value: string): [scheme: string, credential: string] {
+  const [, scheme = "", credential] = /^((?:Bearer|Basic|Token|Digest)\s+)?(.*)$/is.exec(value)!;
+  return [scheme, credential];
+}
+
 /** A credential header masked, keeping its scheme (`Bearer ****abcd`) so that people see what kind it is. */
 function maskHeaderValue(value: string): string {
   if (value.includes("****")) return value;
-  const [, scheme = "", credential] = /^((?:Bearer|Basic|Token|Digest)\s+)?(.*)$/is.exec(value)!;
+  const [scheme, credential] = schemeAndCredential(value);
   return scheme + maskSecret(credential);
 }
 
@@ -62,5 +68,5 @@ export function withoutSecrets(text: string, secrets: readonly string[]): string
 export function headerSecrets(headers: Record<string, string>): string[] {
   return Object.entries(headers)
     .filter(([name]) => isSensitiveHeader(name))
-    .flatMap(([, value]) => [value, value.replace(/^(?:Bearer|Basic|Token|Digest)\s+/i, "")]);
+    .flatMap(([, value]) => [value, schemeAndCredential(value)[1]]);
 }

@@ -66,10 +66,8 @@ export async function sealedWithKeyId(db: Database): Promise<string | null> {
   return check === null ? null : keyIdOf(check);
 }
 
-/** Whether `box` opens the database's secrets (it does when none is sealed yet). */
-export async function opensStoredSecrets(db: Database, box: SecretBox): Promise<boolean> {
-  const check = await settingQueries(db).get(KEY_CHECK);
-  if (check === null) return true;
+/** Whether `box` opens the key check (a value sealed with the key the secrets are sealed with). */
+async function opensCheck(box: SecretBox, check: string): Promise<boolean> {
   try {
     await box.open(check);
     return true;
@@ -79,11 +77,14 @@ export async function opensStoredSecrets(db: Database, box: SecretBox): Promise<
   }
 }
 
+/** Whether `box` opens the database's secrets (it does when none is sealed yet). */
+export async function opensStoredSecrets(db: Database, box: SecretBox): Promise<boolean> {
+  const check = await settingQueries(db).get(KEY_CHECK);
+  return check === null || opensCheck(box, check);
+}
+
 async function checkKey(box: SecretBox, check: string): Promise<void> {
-  try {
-    await box.open(check);
-  } catch (error) {
-    if (!(error instanceof EncryptionKeyError)) throw error;
+  if (!(await opensCheck(box, check))) {
     throw new EncryptionKeyError(
       `ENCRYPTION_KEY does not open this database's secrets, which are sealed with key ${keyIdOf(check)} ` +
         `(ENCRYPTION_KEY's key is ${box.keyId}). Set ENCRYPTION_KEY to the key in use; to rotate, give the new key first and the old one after a comma.`,
