@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
@@ -70,7 +72,8 @@ it("keeps room for other rules when several rules' CRMs hang at once", async () 
 
 it("leaves what a hung rule has beyond its backlog in the outbox, and sends it once the rule has room", async () => {
   await gw.stop();
-  gw = await startGateway({ dispatcherLimits: { concurrency: 16, ruleShare: 4, ruleBacklog: 8 } });
+  // Room for a whole sweep's batch: each sweep claims every due delivery at once, and keeps and sends as many.
+  gw = await startGateway({ dispatcherLimits: { concurrency: 64, ruleShare: 4, ruleBacklog: 8 } });
   source = await createSource(gw);
   await createWebhook(gw, { name: "hung CRM", url: `${down.url}/calls`, timeout_ms: 60_000, retries: 0 });
   const events = 30;
@@ -95,4 +98,31 @@ it("leaves what a hung rule has beyond its backlog in the outbox, and sends it o
   expect(down.requests).toHaveLength(events);
   expect(new Set(down.requests.map((request) => JSON.parse(request.body).uniqueid)).size).toBe(events);
   expect(await gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: events }]);
+});
+
+it("sends a rule's next delivery once the reply is in, while the last one's outcome is still being written", async () => {
+  await gw.stop();
+  gw = await startGateway({ dispatcherLimits: { concurrency: 16, ruleShare: 1, ruleBacklog: 8 } });
+  source = await createSource(gw);
+  await createWebhook(gw, { name: "CRM", url: `${down.url}/calls`, timeout_ms: 60_000, retries: 0 });
+  down.handler = undefined;
+  const first = new Promise<void>((resolve) => (release = resolve));
+  down.replyWith({ status: 200, until: first });
+  for (const uniqueid of ["write.1", "write.2"]) expect((await ingest(gw, source, callEvent({ uniqueid }))).status).toBe(202);
+  await down.waitFor(1);
+
+  // Another connection holds the database's write lock: the first delivery's outcome cannot be written yet.
+  const other = createClient({ url: `file:${join(gw.dir, "gateway.db")}` });
+  const lock = await other.transaction("write");
+  try {
+    release();
+    // Before: the rule's one place was held until the outcome was written, so the second request waited for the
+    // lock (and, past the database's 5 s busy timeout, the first delivery's outcome was lost with the write).
+    await down.waitFor(2);
+  } finally {
+    await lock.rollback();
+    other.close();
+  }
+  await gw.settle();
+  expect(await gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: 2 }]);
 });

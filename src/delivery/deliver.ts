@@ -57,7 +57,8 @@ export type Step = NextStep | { kind: "interrupted" };
 /**
  * Sends attempt number `attempt` of a claimed delivery and records it with the delivery's next state.
  * A retry due within `holdMs` keeps the lease (the caller waits for it in memory); a later one is parked
- * as pending until `next_attempt_at`.
+ * as pending until `next_attempt_at`. `decided` hears the next step as soon as the reply is in, before the
+ * write that records it.
  */
 export async function attemptDelivery(
   row: DeliveryRow,
@@ -65,12 +66,14 @@ export async function attemptDelivery(
   attempt: number,
   deps: DeliverDeps,
   holdMs: number,
+  decided?: (step: Step) => void,
 ): Promise<{ outcome: AttemptOutcome; step: Step }> {
   const outcome = await sendAttempt({ id: row.id, request: sendable.request }, attempt, sendable.webhook, deps);
   const interrupted = deps.signal?.aborted === true && outcome.row.status_code === null;
   const step: Step = interrupted
     ? { kind: "interrupted" }
     : nextStep(outcome.verdict, attempt, row.max_attempts, outcome.retryAfterMs, deps.schedule, Math.random());
+  decided?.(step);
   await recordAttempt(row, outcome, step, sendable.webhook.timeout_ms, deps, holdMs);
   countAttempt(row, outcome, step, deps);
   return { outcome, step };

@@ -4,7 +4,7 @@ import type { Logger } from "../log.js";
 import type { GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
 import type { DeliveryRow } from "../store/schema.js";
-import { attemptDelivery, LEASE_MARGIN_MS, sendableOf } from "./deliver.js";
+import { attemptDelivery, LEASE_MARGIN_MS, sendableOf, type Step } from "./deliver.js";
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "./policy.js";
 import type { QueuedDelivery } from "./queue.js";
 import type { Transport } from "./transport.js";
@@ -268,13 +268,22 @@ export class Dispatcher {
     const rule = row.webhook_id;
     this.inflight.add(row.id);
     this.ruleLoad.set(rule, (this.ruleLoad.get(rule) ?? 0) + 1);
-    this.deliver(row)
+    let holdsPlace = true;
+    // The rule's place is for its CRM: given up once the reply is in and no retry is waited for in memory,
+    // so the next delivery goes out while this one's outcome is written.
+    const leaveRule = () => {
+      if (!holdsPlace) return;
+      holdsPlace = false;
+      const load = this.ruleLoad.get(rule)! - 1;
+      if (load > 0) this.ruleLoad.set(rule, load);
+      else this.ruleLoad.delete(rule);
+      this.pump();
+    };
+    this.deliver(row, leaveRule)
       .catch((error) => this.options.log.error("delivery crashed", { delivery_id: row.id, error: errorText(error) }))
       .finally(() => {
         this.inflight.delete(row.id);
-        const load = this.ruleLoad.get(rule)! - 1;
-        if (load > 0) this.ruleLoad.set(rule, load);
-        else this.ruleLoad.delete(rule);
+        leaveRule();
         this.pump();
       });
   }
@@ -323,14 +332,17 @@ export class Dispatcher {
    * attempt takes the rule as it is then; a delivery settled while it waited (its webhook deleted or
    * disabled) is not this dispatcher's to send any more.
    */
-  private async deliver(row: DeliveryRow): Promise<void> {
+  private async deliver(row: DeliveryRow, leaveRule: () => void): Promise<void> {
     const deps = { ...this.options, schedule: this.schedule, signal: this.stopping.signal };
+    const waitsInMemory = (step: Step): step is Extract<Step, { kind: "retry" }> => step.kind === "retry" && step.delayMs <= this.holdInMemoryMs;
     for (let attempt = row.attempt_count + 1; attempt <= row.max_attempts && !deps.signal.aborted; attempt++) {
       const sendable = await sendableOf(row, deps);
       if (!sendable) return;
-      const { step } = await attemptDelivery(row, sendable, attempt, deps, this.holdInMemoryMs);
+      const { step } = await attemptDelivery(row, sendable, attempt, deps, this.holdInMemoryMs, (next) => {
+        if (!waitsInMemory(next)) leaveRule();
+      });
       // A later retry was parked in the outbox by attemptDelivery: a sweep sends it when it is due.
-      if (step.kind !== "retry" || step.delayMs > this.holdInMemoryMs) return;
+      if (!waitsInMemory(step)) return;
       await this.options.clock.sleep(step.delayMs, deps.signal);
       if (!(await this.options.store.deliveries.isSending(row.id))) return;
     }
