@@ -27,3 +27,30 @@ describe("admin auth failures behind a reverse proxy", () => {
     expect((await fromClient("198.51.100.99", ADMIN_TOKEN)).status).toBe(429);
   });
 });
+
+describe("a source's ingest URL behind a reverse proxy that ends TLS", () => {
+  const viaProxy = (headers: Record<string, string>) =>
+    gw!.send("/api/sources", {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...headers },
+      body: JSON.stringify({ name: "PBX", kind: "canonical" }),
+    });
+  // The host is the one the request names (the proxy passes the client's on); fetch always sends the gateway's own.
+  const host = () => new URL(gw!.url).host;
+
+  it("is the https URL the PBX reaches (TRUST_PROXY_HOPS=1 and the proxy's X-Forwarded-Proto)", async () => {
+    gw = await startGateway({ trustProxyHops: 1 });
+    const created = await viaProxy({ "x-forwarded-proto": "https", "x-forwarded-for": "198.51.100.7" });
+    expect(created.status).toBe(201);
+    // Before: http://..., a URL the proxy does not serve.
+    expect(created.body.ingest_url).toBe(`https://${host()}/ingest/${created.body.id}`);
+    const listed = await gw.send("/api/sources", { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "x-forwarded-proto": "HTTPS, http" } });
+    expect(listed.body.data[0].ingest_url).toBe(`https://${host()}/ingest/${created.body.id}`);
+  });
+
+  it("ignores X-Forwarded-Proto without TRUST_PROXY_HOPS", async () => {
+    gw = await startGateway();
+    const created = await viaProxy({ "x-forwarded-proto": "https" });
+    expect(created.body.ingest_url).toBe(`http://${host()}/ingest/${created.body.id}`);
+  });
+});

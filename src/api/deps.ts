@@ -33,6 +33,11 @@ export interface AppDeps {
   /** The caller's address, as the runtime knows it (rate limits of admin auth failures are per address). */
   clientAddress?: (c: Context) => string;
   /**
+   * The origin the caller reached the gateway at, for the URLs it shows (a source's `ingest_url`): the request's
+   * own unless the runtime knows better (Node behind a reverse proxy that ends TLS).
+   */
+  publicOrigin?: (c: Context) => string;
+  /**
    * Runs a call's events one after another (Node). None on Workers, where a request cannot wait on another's
    * I/O (workerd cancels it as hung), and isolates would not share a lock anyway.
    */

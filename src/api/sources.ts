@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { isoAt } from "../clock.js";
 import { found, GatewayError, notFound } from "../domain/errors.js";
 import { ID_PREFIX, newId, newSecret } from "../domain/ids.js";
@@ -17,14 +17,14 @@ function sourceView(source: Source, origin: string, revealSecret = false) {
   };
 }
 
-export function sourceRoutes({ store, clock }: AppDeps) {
+export function sourceRoutes({ store, clock, publicOrigin }: AppDeps) {
   const app = new Hono();
-  const origin = (url: string) => new URL(url).origin;
+  const origin = (c: Context) => publicOrigin?.(c) ?? new URL(c.req.url).origin;
   const load = async (id: string) => found(await store.sources.get(id), "source", id);
 
   app.get("/", async (c) => {
     const rows = await store.sources.list();
-    return c.json({ data: rows.map((row) => sourceView(row, origin(c.req.url))), next_cursor: null });
+    return c.json({ data: rows.map((row) => sourceView(row, origin(c))), next_cursor: null });
   });
 
   app.post("/", async (c) => {
@@ -40,17 +40,17 @@ export function sourceRoutes({ store, clock }: AppDeps) {
       updated_at: now,
     };
     await store.sources.insert(source);
-    return c.json(sourceView(source, origin(c.req.url), true), 201);
+    return c.json(sourceView(source, origin(c), true), 201);
   });
 
-  app.get("/:id", async (c) => c.json(sourceView(await load(c.req.param("id")), origin(c.req.url))));
+  app.get("/:id", async (c) => c.json(sourceView(await load(c.req.param("id")), origin(c))));
 
   app.patch("/:id", async (c) => {
     const patch = await readBody(c, patchSourceSchema);
     const current = await load(c.req.param("id"));
     const secret = patch.secret === undefined ? current.secret : keepUnlessChanged(patch.secret, current.secret);
     const updated = await store.sources.update(current.id, { ...patch, secret, updated_at: isoAt(clock.now()) });
-    return c.json(sourceView(updated!, origin(c.req.url), secret !== current.secret));
+    return c.json(sourceView(updated!, origin(c), secret !== current.secret));
   });
 
   // Not while a rule names it: the rule would then take events from no source, and widening it to all

@@ -91,6 +91,18 @@ function clientAddress(c: Context, hops: number): string {
 }
 
 /**
+ * The origin the client used: behind reverse proxies, with the scheme the outermost was reached by, which it
+ * sets in X-Forwarded-Proto (a proxy ending TLS talks plain HTTP to the gateway). The host is the request's
+ * own: a proxy passes the client's Host on.
+ */
+function publicOrigin(c: Context, hops: number): string {
+  const url = new URL(c.req.url);
+  const scheme = hops === 0 ? undefined : c.req.header("x-forwarded-proto")?.split(",")[0].trim().toLowerCase();
+  if (scheme === "https" || scheme === "http") url.protocol = `${scheme}:`;
+  return url.origin;
+}
+
+/**
  * The gateway on Node: libSQL store, pooled undici transport, in-process dispatcher, HTTP server. A second one
  * on the same database file is refused before it touches the database (see lockDatabase).
  */
@@ -150,6 +162,7 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     outboundAllow: options.outboundAllow,
     rateLimits: options.rateLimits,
     clientAddress: (c) => clientAddress(c, options.trustProxyHops),
+    publicOrigin: (c) => publicOrigin(c, options.trustProxyHops),
     callLock: new KeyedLock(),
   });
 
