@@ -5,6 +5,7 @@ import { deliveryFilterSchema } from "../src/domain/delivery.js";
 import { eventFilterSchema } from "../src/domain/event.js";
 import { pageSchema } from "../src/api/http.js";
 import { previewEventSchema, previewSchema } from "../src/api/preview.js";
+import { sourceViewSchema } from "../src/api/view-schemas.js";
 import { createWebhookRequestSchema } from "../src/api/webhook-create.js";
 import { createSourceSchema, patchSourceSchema } from "../src/domain/source.js";
 import { patchWebhookSchema } from "../src/domain/webhook.js";
@@ -102,6 +103,28 @@ describe("GET /openapi.json", () => {
     expect(query("/api/events")).toEqual({ ...zodSchema(eventFilterSchema).properties, ...zodSchema(pageSchema).properties });
     expect(query("/api/deliveries")).toEqual({ ...zodSchema(deliveryFilterSchema).properties, ...zodSchema(pageSchema).properties });
     expect(query("/api/deliveries").status.enum).toEqual(["pending", "delivering", "delivered", "failed"]);
+  });
+
+  it("describes the fields of every JSON answer, from the zod schemas the views are typed with; secrets masked as strings", () => {
+    /** A schema that says which fields there are: an object's properties, or alternatives that each do. */
+    const namesFields = (node: any): boolean => {
+      const schema = resolved(node);
+      const alternatives = schema.anyOf ?? schema.oneOf;
+      return alternatives ? alternatives.every(namesFields) : schema.properties !== undefined;
+    };
+    for (const { path, method, op } of operations()) {
+      for (const [status, response] of Object.entries<any>(op.responses)) {
+        const json = resolved(response).content?.["application/json"];
+        if (json) expect(namesFields(json.schema), `${method} ${path} ${status}`).toBe(true);
+      }
+    }
+    const { $schema: _dialect, ...source } = z.toJSONSchema(sourceViewSchema, { io: "output", target: "draft-2020-12" });
+    expect(doc.components.schemas.Source).toEqual(source);
+    expect(doc.components.schemas.Source.additionalProperties).toBe(false);
+    for (const secret of [doc.components.schemas.Source.properties.secret, doc.components.schemas.Webhook.properties.secret]) {
+      expect(secret).toEqual({ type: "string", description: expect.stringContaining("masked") });
+    }
+    expect(doc.components.schemas.EventDetail.properties.deliveries.items).toEqual({ $ref: "#/components/schemas/Delivery" });
   });
 
   it("describes the webhook create body the API accepts: a preset rule without url and events, not a custom one", async () => {

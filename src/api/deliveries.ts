@@ -8,7 +8,7 @@ import type { DeliveryRow } from "../store/schema.js";
 import { handOver } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { filterOf, pageQuery } from "./http.js";
-import { deliveryView } from "./views.js";
+import { deliveryDetail, deliveryView, listView } from "./views.js";
 
 export function deliveryRoutes(deps: AppDeps) {
   const { store, clock } = deps;
@@ -18,13 +18,12 @@ export function deliveryRoutes(deps: AppDeps) {
   app.get("/", async (c) => {
     const filter = filterOf(c, deliveryFilterSchema);
     const page = await store.deliveries.list(filter, pageQuery(c));
-    return c.json({ data: page.data.map(deliveryView), next_cursor: page.next_cursor });
+    return c.json(listView(page.data.map(deliveryView), page.next_cursor));
   });
 
   app.get("/:id", async (c) => {
     const row = await load(c.req.param("id"));
-    const attempts = await store.deliveries.attempts(row.id);
-    return c.json({ ...deliveryView(row), attempts });
+    return c.json(deliveryDetail(row, await store.deliveries.attempts(row.id)));
   });
 
   /**

@@ -1,14 +1,15 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { errorText, GatewayError } from "../domain/errors.js";
+import { errorText, GatewayError, type ErrorDetails } from "../domain/errors.js";
 import type { Logger } from "../log.js";
 import type { GatewayMetrics } from "../metrics/gateway.js";
 import { storageFailure } from "../store/storage-failure.js";
+import type { ErrorBody } from "./view-schemas.js";
 
 /** Seconds a client is asked to wait after the database could not take its request. */
 export const STORAGE_RETRY_AFTER_S = 30;
 
-export function errorBody(code: string, message: string, details?: unknown) {
+export function errorBody(code: string, message: string, details?: ErrorDetails): ErrorBody {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 

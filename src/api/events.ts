@@ -3,7 +3,7 @@ import { eventFilterSchema } from "../domain/event.js";
 import { found } from "../domain/errors.js";
 import type { AppDeps } from "./deps.js";
 import { filterOf, pageQuery } from "./http.js";
-import { deliveryView, eventDetail, eventSummary } from "./views.js";
+import { eventDetail, eventSummary, listView } from "./views.js";
 
 export function eventRoutes({ store }: AppDeps) {
   const app = new Hono();
@@ -11,14 +11,13 @@ export function eventRoutes({ store }: AppDeps) {
   app.get("/", async (c) => {
     const { type, source_id, uniqueid } = filterOf(c, eventFilterSchema);
     const page = await store.events.list({ type, source_id, uniqueid }, pageQuery(c));
-    return c.json({ data: page.data.map(eventSummary), next_cursor: page.next_cursor });
+    return c.json(listView(page.data.map(eventSummary), page.next_cursor));
   });
 
   app.get("/:id", async (c) => {
     const id = c.req.param("id");
     const row = found(await store.events.get(id), "event", id);
-    const deliveries = await store.deliveries.ofEvent(id);
-    return c.json({ ...eventDetail(row), deliveries: deliveries.map(deliveryView) });
+    return c.json(eventDetail(row, await store.deliveries.ofEvent(id)));
   });
 
   return app;

@@ -6,10 +6,11 @@ import { MAX_STORED_TEXT_BYTES, utf8Length } from "../domain/utf8.js";
 import type { SourceAdapter } from "../sources/adapter.js";
 import { adapterFor } from "../sources/registry.js";
 import type { Source } from "../store/sources.js";
-import { acceptEvents } from "./accept.js";
+import { acceptEvents, type Accepted } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { INGEST_BODY_LIMIT, limitBody, parseJson, requireJsonContentType } from "./http.js";
 import { RateLimiter, refuseWhileLimited } from "./rate-limit.js";
+import type { AcceptedView } from "./view-schemas.js";
 
 const utf8 = new TextDecoder();
 
@@ -78,7 +79,7 @@ export function ingestRoutes(deps: AppDeps) {
     const payload = parseJson(utf8.decode(body));
     const accepted = await normalizeAndAccept(adapter, source, payload, query, body.length);
 
-    const answer = ({ event_id, deliveries, duplicate }: (typeof accepted)[number]) =>
+    const answer = ({ event_id, deliveries, duplicate }: Accepted): AcceptedView =>
       duplicate ? { event_id, deliveries, duplicate } : { event_id, deliveries };
     deps.metrics.ingestDuration.observe((performance.now() - started) / 1000);
     return c.json(Array.isArray(payload) ? { events: accepted.map(answer) } : answer(accepted[0]), 202);

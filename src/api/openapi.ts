@@ -1,15 +1,35 @@
 import { z } from "zod";
 import { createSourceSchema, patchSourceSchema } from "../domain/source.js";
 import { patchWebhookSchema } from "../domain/webhook.js";
+import { presetSchema } from "../presets/schema.js";
 import { canonicalInputSchema, MAX_BATCH_EVENTS } from "../sources/canonical.js";
+import { sampleEventSchema } from "../sources/samples.js";
 import { deliveryFilterSchema } from "../domain/delivery.js";
-import { eventFilterSchema } from "../domain/event.js";
+import { canonicalEventSchema, eventFilterSchema } from "../domain/event.js";
 import { pageSchema } from "./http.js";
 import { previewEventSchema, previewSchema } from "./preview.js";
+import {
+  acceptedBatchSchema,
+  acceptedViewSchema,
+  attemptViewSchema,
+  deliveryDetailSchema,
+  deliveryViewSchema,
+  errorBodySchema,
+  eventDetailSchema,
+  eventSummarySchema,
+  healthySchema,
+  listSchema,
+  previewViewSchema,
+  requestViewSchema,
+  sourceViewSchema,
+  unhealthySchema,
+  webhookViewSchema,
+} from "./view-schemas.js";
 import { createWebhookRequestSchema } from "./webhook-create.js";
 
 // The OpenAPI 3.1 description of the HTTP API. Request bodies and query parameters are generated from the
-// zod schemas the routes validate with, so the document cannot drift from what the gateway accepts.
+// zod schemas the routes validate with, and response bodies from the zod schemas whose types the code that
+// builds them has (view-schemas.ts), so the document cannot drift from what the gateway accepts and answers.
 
 type JsonSchema = Record<string, unknown>;
 type Operation = Record<string, unknown>;
@@ -20,22 +40,51 @@ export function requestSchema(schema: z.ZodType): JsonSchema {
   return rest;
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+/**
+ * The response bodies, by their name in `components.schemas`. One nested in another (a Delivery in an
+ * EventDetail) is a `$ref` to its own entry.
+ */
+const RESPONSE_BODIES = {
+  Error: errorBodySchema,
+  Source: sourceViewSchema,
+  SourceList: listSchema(sourceViewSchema),
+  Webhook: webhookViewSchema,
+  WebhookList: listSchema(webhookViewSchema),
+  Preview: previewViewSchema,
+  Preset: presetSchema,
+  PresetList: listSchema(presetSchema),
+  CanonicalEvent: canonicalEventSchema,
+  Sample: sampleEventSchema,
+  SampleList: listSchema(sampleEventSchema),
+  Event: eventSummarySchema,
+  EventDetail: eventDetailSchema,
+  EventList: listSchema(eventSummarySchema),
+  Request: requestViewSchema,
+  Attempt: attemptViewSchema,
+  Delivery: deliveryViewSchema,
+  DeliveryDetail: deliveryDetailSchema,
+  DeliveryList: listSchema(deliveryViewSchema),
+  Accepted: acceptedViewSchema,
+  AcceptedBatch: acceptedBatchSchema,
+  Health: healthySchema,
+  HealthUnavailable: unhealthySchema,
+};
+type BodyName = keyof typeof RESPONSE_BODIES;
+
+/** `components.schemas`: the JSON Schema of what each response body is (zod's output side). */
+function responseSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(RESPONSE_BODIES)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { io: "output", target: "draft-2020-12", uri: (id) => `#/components/schemas/${id}` });
+  // Each comes out as a document of its own; in the OpenAPI document it is a part, named by its key.
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, schema]));
+}
+
+const ref = (name: BodyName) => ({ $ref: `#/components/schemas/${name}` });
 const jsonBody = (schema: JsonSchema, required = true) => ({ required, content: { "application/json": { schema } } });
-const jsonReply = (description: string, schema: JsonSchema = { type: "object" }) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const healthSchema = (status: string, database: string) => ({
-  type: "object",
-  required: ["status", "database"],
-  properties: { status: { const: status }, database: { const: database } },
-});
-const listOf = (item: string) => ({
-  type: "object",
-  required: ["data", "next_cursor"],
-  properties: { data: { type: "array", items: ref(item) }, next_cursor: { type: ["string", "null"] } },
-});
+const jsonReply = (description: string, schema: JsonSchema) => ({ description, content: { "application/json": { schema } } });
+/** A response whose body is one of RESPONSE_BODIES. */
+const reply = (description: string, name: BodyName) => jsonReply(description, ref(name));
 
 /** Query parameters, one per property of a zod object schema. */
 function queryParameters(...schemas: z.ZodType[]) {
@@ -60,6 +109,15 @@ const ERROR_STATUSES = {
 } as const;
 type ErrorStatus = keyof typeof ERROR_STATUSES;
 
+/** Seconds to wait: on 429 and 503. */
+const RETRY_AFTER = { "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer" } } };
+
+/** `components.responses.Error<status>`: the error body, and for 429 and 503 when to come back. */
+function errorResponse(status: ErrorStatus) {
+  const response = reply(ERROR_STATUSES[status], "Error");
+  return status === 429 || status === 503 ? { ...response, headers: RETRY_AFTER } : response;
+}
+
 function errors(...statuses: ErrorStatus[]) {
   return Object.fromEntries(statuses.map((status) => [status, { $ref: `#/components/responses/Error${status}` }]));
 }
@@ -71,6 +129,9 @@ function op(summary: string, responses: Record<string, unknown>, extra: Operatio
 // Every /api route checks the token and the body's size (ADMIN_BODY_LIMIT) before it runs, whatever its method.
 const admin = (tag: string, summary: string, responses: Record<string, unknown>, extra: Operation = {}) =>
   op(summary, { ...responses, ...errors(401, 413, 429, 503) }, { tags: [tag], ...extra });
+
+/** What a client can rely on of this document without an OpenAPI schema of its own. */
+const OPENAPI_OBJECT = { type: "object", required: ["openapi", "info", "paths"], properties: { openapi: { const: "3.1.0" } } };
 
 /** An ingest body: canonical events, or a PBX's own payload; a VoIPAppz one whatever its Content-Type says. */
 function ingestBody() {
@@ -89,16 +150,16 @@ function paths() {
   const webhookBody = requestSchema(createWebhookRequestSchema);
   return {
     "/api/sources": {
-      get: admin("sources", "List sources (secrets masked)", { 200: jsonReply("Sources", listOf("Source")) }),
+      get: admin("sources", "List sources (secrets masked)", { 200: reply("Sources", "SourceList") }),
       post: admin("sources", "Create a source; the answer shows its secret, once", {
-        201: jsonReply("The source, with its secret and ingest URL", ref("Source")),
+        201: reply("The source, with its secret and ingest URL", "Source"),
         ...errors(400, 415),
       }, { requestBody: jsonBody(requestSchema(createSourceSchema)) }),
     },
     "/api/sources/{id}": {
       parameters: [ID],
-      get: admin("sources", "One source", { 200: jsonReply("The source", ref("Source")), ...errors(404) }),
-      patch: admin("sources", "Change a source", { 200: jsonReply("The source", ref("Source")), ...errors(400, 404, 415) }, {
+      get: admin("sources", "One source", { 200: reply("The source", "Source"), ...errors(404) }),
+      patch: admin("sources", "Change a source", { 200: reply("The source; its secret in full if this changed it", "Source"), ...errors(400, 404, 415) }, {
         requestBody: jsonBody(requestSchema(patchSourceSchema)),
       }),
       delete: admin("sources", "Delete a source; not while a webhook rule names it (409 naming the rules)", {
@@ -107,8 +168,8 @@ function paths() {
       }),
     },
     "/api/webhooks": {
-      get: admin("webhooks", "List webhook rules (secrets masked)", { 200: jsonReply("Rules", listOf("Webhook")) }),
-      post: admin("webhooks", "Create a webhook rule", { 201: jsonReply("The rule, with its signing secret, once", ref("Webhook")), ...errors(400, 415, 422) }, {
+      get: admin("webhooks", "List webhook rules (secrets masked)", { 200: reply("Rules", "WebhookList") }),
+      post: admin("webhooks", "Create a webhook rule", { 201: reply("The rule, with its signing secret, once", "Webhook"), ...errors(400, 415, 422) }, {
         description:
           "A custom rule (no `preset`) names `events` and `url`; with `preset`, the preset fills in `events`, `url`, the payload and more, and any field given overrides it.",
         requestBody: jsonBody(webhookBody),
@@ -116,8 +177,8 @@ function paths() {
     },
     "/api/webhooks/{id}": {
       parameters: [ID],
-      get: admin("webhooks", "One webhook rule", { 200: jsonReply("The rule", ref("Webhook")), ...errors(404) }),
-      patch: admin("webhooks", "Change the fields named", { 200: jsonReply("The rule", ref("Webhook")), ...errors(400, 404, 415, 422) }, {
+      get: admin("webhooks", "One webhook rule", { 200: reply("The rule", "Webhook"), ...errors(404) }),
+      patch: admin("webhooks", "Change the fields named", { 200: reply("The rule; its signing secret in full if this changed it", "Webhook"), ...errors(400, 404, 415, 422) }, {
         requestBody: jsonBody(requestSchema(patchWebhookSchema)),
       }),
       delete: admin("webhooks", "Delete a webhook rule", { 204: { description: "Deleted" }, ...errors(404) }),
@@ -125,62 +186,62 @@ function paths() {
     "/api/webhooks/{id}/preview": {
       parameters: [ID],
       post: admin("webhooks", "Render the rule's request for an event without sending it", {
-        200: jsonReply("The exact request, secrets masked", ref("Preview")),
+        200: reply("The exact request, secrets masked", "Preview"),
         ...errors(400, 404, 415, 422),
       }, { requestBody: jsonBody(requestSchema(previewEventSchema.strict()), false) }),
     },
     "/api/webhooks/{id}/test": {
       parameters: [ID],
       post: admin("webhooks", "Send a sample (or given) event through the rule now", {
-        202: jsonReply("The delivery created", ref("Delivery")),
+        202: reply("The delivery created", "Delivery"),
         ...errors(400, 404, 415),
       }, { requestBody: jsonBody(requestSchema(previewEventSchema.strict()), false) }),
     },
     "/api/preview": {
       post: admin("webhooks", "Render an unsaved rule's request for an event", {
-        200: jsonReply("The exact request, secrets masked", ref("Preview")),
+        200: reply("The exact request, secrets masked", "Preview"),
         ...errors(400, 404, 415, 422),
       }, { requestBody: jsonBody(requestSchema(previewSchema)) }),
     },
     "/api/samples": {
-      get: admin("events", "A sample event of each source kind", { 200: jsonReply("Samples", listOf("Object")) }),
+      get: admin("events", "A sample event of each source kind", { 200: reply("Samples", "SampleList") }),
     },
     "/api/presets": {
-      get: admin("presets", "CRM presets and the settings they need", { 200: jsonReply("Presets", listOf("Object")) }),
+      get: admin("presets", "CRM presets and the settings they need", { 200: reply("Presets", "PresetList") }),
     },
     "/api/presets/{id}": {
       parameters: [ID],
-      get: admin("presets", "One preset", { 200: jsonReply("The preset"), ...errors(404) }),
+      get: admin("presets", "One preset", { 200: reply("The preset", "Preset"), ...errors(404) }),
     },
     "/api/events": {
-      get: admin("events", "List events, newest first", { 200: jsonReply("Events", listOf("Event")), ...errors(400) }, {
+      get: admin("events", "List events, newest first", { 200: reply("Events", "EventList"), ...errors(400) }, {
         parameters: queryParameters(eventFilterSchema, pageSchema),
       }),
     },
     "/api/events/{id}": {
       parameters: [ID],
-      get: admin("events", "One event, canonical and raw, with its deliveries", { 200: jsonReply("The event", ref("Event")), ...errors(404) }),
+      get: admin("events", "One event, canonical and raw, with its deliveries", { 200: reply("The event", "EventDetail"), ...errors(404) }),
     },
     "/api/deliveries": {
-      get: admin("deliveries", "List deliveries, newest first", { 200: jsonReply("Deliveries", listOf("Delivery")), ...errors(400) }, {
+      get: admin("deliveries", "List deliveries, newest first", { 200: reply("Deliveries", "DeliveryList"), ...errors(400) }, {
         parameters: queryParameters(deliveryFilterSchema, pageSchema),
       }),
     },
     "/api/deliveries/{id}": {
       parameters: [ID],
-      get: admin("deliveries", "One delivery with every attempt", { 200: jsonReply("The delivery", ref("Delivery")), ...errors(404) }),
+      get: admin("deliveries", "One delivery with every attempt", { 200: reply("The delivery", "DeliveryDetail"), ...errors(404) }),
     },
     "/api/deliveries/{id}/retry": {
       parameters: [ID],
       post: admin("deliveries", "Send a delivery now, with a fresh retry budget: a finished one again, a pending one without waiting for its next attempt; 409 while it is being sent", {
-        202: jsonReply("The delivery, pending and due now", ref("Delivery")),
+        202: reply("The delivery, pending and due now", "Delivery"),
         ...errors(404, 409, 422),
       }),
     },
     "/ingest/{sourceId}": {
       post: op("Where a PBX posts its call events", {
-        202: jsonReply("Committed: the event id (the first one's for a repeat) and how many deliveries it made", {
-          anyOf: [ref("Accepted"), { type: "object", required: ["events"], properties: { events: { type: "array", items: ref("Accepted") } } }],
+        202: jsonReply("Committed: the event id (the first one's for a repeat) and how many deliveries it made; for an array, each event's", {
+          anyOf: [ref("Accepted"), ref("AcceptedBatch")],
         }),
         ...errors(400, 401, 403, 404, 413, 415, 429, 503),
       }, {
@@ -208,14 +269,18 @@ function paths() {
     },
     "/health": {
       get: op("Health: up, and the database answers a read", {
-        200: jsonReply("Up", healthSchema("ok", "ok")),
-        503: jsonReply("The database did not answer (why is logged)", healthSchema("unavailable", "unavailable")),
+        200: reply("Up", "Health"),
+        503: jsonReply(
+          "The database did not answer (why is logged). On Workers, an isolate that could not reach the database to start " +
+            "answers every route, this one too, with the error `storage_unavailable` and `Retry-After`",
+          { anyOf: [ref("HealthUnavailable"), ref("Error")] },
+        ),
       }, { tags: ["operations"], security: [] }),
     },
     "/metrics": {
       get: op("Prometheus metrics (text exposition format 0.0.4)", {
         200: { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } },
-        ...errors(401),
+        ...errors(401, 503),
       }, {
         tags: ["operations"],
         description: "Open unless `METRICS_TOKEN` is set; then it needs `Authorization: Bearer <metrics token>`.",
@@ -223,49 +288,16 @@ function paths() {
       }),
     },
     "/openapi.json": {
-      get: op("This document", { 200: jsonReply("OpenAPI 3.1") }, { tags: ["operations"], security: [] }),
+      // 503: on Workers only, from an isolate that could not start (see /health).
+      get: op("This document", { 200: jsonReply("OpenAPI 3.1", OPENAPI_OBJECT), ...errors(503) }, { tags: ["operations"], security: [] }),
     },
   };
 }
 
 function components() {
-  const object = (description: string) => ({ type: "object", description });
   return {
-    schemas: {
-      Error: {
-        type: "object",
-        required: ["error"],
-        properties: {
-          error: {
-            type: "object",
-            required: ["code", "message"],
-            properties: {
-              code: { type: "string" },
-              message: { type: "string" },
-              details: { description: "For invalid input: `[{field, message}]`" },
-            },
-          },
-        },
-      },
-      Accepted: {
-        type: "object",
-        required: ["event_id", "deliveries"],
-        properties: { event_id: { type: "string" }, deliveries: { type: "integer" }, duplicate: { type: "boolean" } },
-      },
-      Source: object("A source: id, name, kind, secret (masked after creation), enabled, ingest_url, times"),
-      Webhook: object("A webhook rule as created, with id and times; secrets masked after creation"),
-      Preview: object(
-        "{transport, method, url, headers, body, matches, warnings, event_id}: the exact request, secrets masked, and what a receiver would " +
-          "likely refuse (`warnings`: a body that is not the JSON its Content-Type says); for an SQS rule `url` is the queue, " +
-          "`body` the message body and `sqs` {message_attributes, message_group_id, message_deduplication_id}",
-      ),
-      Event: object("The canonical call event, with received_at (and raw and deliveries for one event)"),
-      Delivery: object("A delivery: status, request, attempt_count, last_status_code, last_error (and attempts for one)"),
-      Object: { type: "object" },
-    },
-    responses: Object.fromEntries(
-      Object.entries(ERROR_STATUSES).map(([status, description]) => [`Error${status}`, jsonReply(description, ref("Error"))]),
-    ),
+    schemas: responseSchemas(),
+    responses: Object.fromEntries(Object.keys(ERROR_STATUSES).map((status) => [`Error${status}`, errorResponse(Number(status) as ErrorStatus)])),
     securitySchemes: {
       adminToken: { type: "http", scheme: "bearer", description: "The admin token (ADMIN_TOKEN)" },
       metricsToken: { type: "http", scheme: "bearer", description: "METRICS_TOKEN, when set" },

@@ -21,6 +21,7 @@ import { canonicalOf } from "../store/events.js";
 import type { AppDeps } from "./deps.js";
 import { readBody } from "./http.js";
 import { ruleFromInput } from "./rules.js";
+import type { PreviewView } from "./view-schemas.js";
 import { requestView } from "./views.js";
 
 /**
@@ -88,7 +89,7 @@ function warningsOf(request: RenderedRequest, headers: Record<string, string>): 
 }
 
 /** The exact request the rule would send for the event, with the headers (or SQS attributes) of an attempt; secrets masked. */
-export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalEvent) {
+export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalEvent): Promise<PreviewView> {
   try {
     const request = await renderRuleRequest(webhook, event, deps.partials);
     // What the preset adds when sending, masked, where its `prepare` would put it.

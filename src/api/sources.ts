@@ -2,20 +2,12 @@ import { Hono, type Context } from "hono";
 import { isoAt } from "../clock.js";
 import { found, GatewayError, notFound } from "../domain/errors.js";
 import { ID_PREFIX, newId, newSecret } from "../domain/ids.js";
-import { keepUnlessChanged, maskSecret } from "../domain/mask.js";
+import { keepUnlessChanged } from "../domain/mask.js";
 import { createSourceSchema, patchSourceSchema } from "../domain/source.js";
 import type { Source } from "../store/sources.js";
 import type { AppDeps } from "./deps.js";
 import { readBody } from "./http.js";
-
-/** A source as shown: the secret masked unless this is the response that created it. */
-function sourceView(source: Source, origin: string, revealSecret = false) {
-  return {
-    ...source,
-    secret: revealSecret ? source.secret : maskSecret(source.secret),
-    ingest_url: `${origin}/ingest/${source.id}`,
-  };
-}
+import { listView, sourceView } from "./views.js";
 
 export function sourceRoutes({ store, clock, publicOrigin }: AppDeps) {
   const app = new Hono();
@@ -24,7 +16,7 @@ export function sourceRoutes({ store, clock, publicOrigin }: AppDeps) {
 
   app.get("/", async (c) => {
     const rows = await store.sources.list();
-    return c.json({ data: rows.map((row) => sourceView(row, origin(c))), next_cursor: null });
+    return c.json(listView(rows.map((row) => sourceView(row, origin(c)))));
   });
 
   app.post("/", async (c) => {

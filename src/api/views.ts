@@ -6,12 +6,38 @@ import { maskedConfig } from "../presets/config.js";
 import { presetById } from "../presets/registry.js";
 import { maskSecretRefs } from "../presets/secrets.js";
 import { canonicalOf } from "../store/events.js";
-import type { DeliveryRow, EventRow } from "../store/schema.js";
+import type { Source } from "../store/sources.js";
+import type { AttemptRow, DeliveryRow, EventRow } from "../store/schema.js";
+import type {
+  DeliveryDetail,
+  DeliveryView,
+  EventDetail,
+  EventSummary,
+  List,
+  RequestView,
+  SourceView,
+  WebhookView,
+} from "./view-schemas.js";
 
 // How stored records are shown: secrets masked (DESIGN.md: write-only after creation), times as ISO text.
+// Their types are view-schemas.ts's, which /openapi.json documents.
+
+/** A list answered whole (sources, rules, presets, samples), or a page of one. */
+export function listView<T>(data: T[], next_cursor: string | null = null): List<T> {
+  return { data, next_cursor };
+}
+
+/** A source as shown: the secret masked unless this is the response that created it. */
+export function sourceView(source: Source, origin: string, revealSecret = false): SourceView {
+  return {
+    ...source,
+    secret: revealSecret ? source.secret : maskSecret(source.secret),
+    ingest_url: `${origin}/ingest/${source.id}`,
+  };
+}
 
 /** A rule as shown: the signing secret (which may have been generated) only in the answer that created it. */
-export function webhookView(webhook: Webhook, revealSecret = false) {
+export function webhookView(webhook: Webhook, revealSecret = false): WebhookView {
   const { id, name, ...rule } = webhook;
   const preset = presetById(webhook.preset);
   return {
@@ -27,12 +53,12 @@ export function webhookView(webhook: Webhook, revealSecret = false) {
 }
 
 /** A request as shown: credential headers and secret settings masked. */
-export function requestView(request: RenderedRequest): RenderedRequest {
+export function requestView(request: RenderedRequest): RequestView {
   const { secrets_mark: _mark, secrets_escape: _escape, ...masked } = maskSecretRefs(request);
   return { ...masked, headers: maskHeaders(masked.headers) };
 }
 
-export function deliveryView(row: DeliveryRow) {
+export function deliveryView(row: DeliveryRow): DeliveryView {
   const { lease_until: _lease, ...fields } = row;
   return {
     ...fields,
@@ -41,13 +67,18 @@ export function deliveryView(row: DeliveryRow) {
   };
 }
 
+/** One delivery: with every attempt. */
+export function deliveryDetail(row: DeliveryRow, attempts: AttemptRow[]): DeliveryDetail {
+  return { ...deliveryView(row), attempts };
+}
+
 /** An event in lists: the canonical event without the raw payload. */
-export function eventSummary(row: EventRow) {
+export function eventSummary(row: EventRow): EventSummary {
   const { raw: _raw, ...event } = canonicalOf(row);
   return { ...event, received_at: row.received_at };
 }
 
-/** One event: canonical and raw side by side. */
-export function eventDetail(row: EventRow) {
-  return { ...eventSummary(row), raw: row.raw };
+/** One event: canonical and raw side by side, and its deliveries. */
+export function eventDetail(row: EventRow, deliveries: DeliveryRow[]): EventDetail {
+  return { ...eventSummary(row), raw: row.raw, deliveries: deliveries.map(deliveryView) };
 }

@@ -10,7 +10,7 @@ import type { AppDeps } from "./deps.js";
 import { readBody, readJson } from "./http.js";
 import { preview, previewEvent, previewEventSchema } from "./preview.js";
 import { ruleFromInput, ruleWithPatch } from "./rules.js";
-import { deliveryView, webhookView } from "./views.js";
+import { deliveryView, listView, webhookView } from "./views.js";
 
 export function webhookRoutes(deps: AppDeps) {
   const { store, clock } = deps;
@@ -19,7 +19,7 @@ export function webhookRoutes(deps: AppDeps) {
 
   app.get("/", async (c) => {
     const rows = await store.webhooks.list();
-    return c.json({ data: rows.map((row) => webhookView(row)), next_cursor: null });
+    return c.json(listView(rows.map((row) => webhookView(row))));
   });
 
   app.post("/", async (c) => {

@@ -22,27 +22,30 @@ export const deliveryFilterSchema = z.object({
 }).strict();
 export type DeliveryFilter = z.output<typeof deliveryFilterSchema>;
 
+/** Present when a request is an SQS message. */
+export const sqsMessageSchema = z.object({
+  /** MessageGroupId, rendered with the body; null when the message is sent without one (a standard queue). */
+  message_group_id: z.string().nullable(),
+});
+export type SqsMessage = z.infer<typeof sqsMessageSchema>;
+
 /** The exact request a delivery sends, rendered once when the delivery is created. */
-export interface RenderedRequest {
-  method: "GET" | "POST" | "PUT" | "PATCH";
-  url: string;
-  headers: Record<string, string>;
+export const renderedRequestSchema = z.object({
+  method: z.enum(["GET", "POST", "PUT", "PATCH"]),
+  url: z.string(),
+  headers: z.record(z.string(), z.string()),
   /** The exact bytes sent, as text; null for GET. */
-  body: string | null;
+  body: z.string().nullable(),
   /** Facts a preset needs when sending (e.g. the phone to look the caller up by); never sent as such. */
-  meta?: Record<string, string>;
+  meta: z.record(z.string(), z.string()).optional(),
   /** The mark of the secret placeholders this request was rendered with (see presets/secrets.ts). */
-  secrets_mark?: string;
+  secrets_mark: z.string().optional(),
   /** How the body's values were escaped when rendered, so a secret filled in later is escaped alike. */
-  secrets_escape?: "html" | "json" | "url" | "none";
+  secrets_escape: z.enum(["html", "json", "url", "none"]).optional(),
   /**
    * Present when the request is an SQS message: `url` is the queue, `body` the message body, `headers` empty.
    * The credentials, the attributes and the deduplication id are added per attempt.
    */
-  sqs?: SqsMessage;
-}
-
-export interface SqsMessage {
-  /** MessageGroupId, rendered with the body; null when the message is sent without one (a standard queue). */
-  message_group_id: string | null;
-}
+  sqs: sqsMessageSchema.optional(),
+});
+export type RenderedRequest = z.infer<typeof renderedRequestSchema>;

@@ -1,9 +1,18 @@
 import { z } from "zod";
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+export const fieldProblemSchema = z.object({ field: z.string(), message: z.string() });
+export type FieldProblem = z.infer<typeof fieldProblemSchema>;
+
+/**
+ * What an error's `details` may carry: each invalid field (400, 422), the rules naming a source (409), or how
+ * long to wait (429). One definition for the code that throws them and the error body /openapi.json shows.
+ */
+export const errorDetailsSchema = z.union([
+  z.array(fieldProblemSchema).meta({ description: "Each invalid field: `[{field, message}]`" }),
+  z.object({ webhook_ids: z.array(z.string()) }).meta({ description: "The webhook rules that name the source" }),
+  z.object({ retry_after_seconds: z.number().int() }).meta({ description: "Seconds to wait, as `Retry-After` says" }),
+]);
+export type ErrorDetails = z.infer<typeof errorDetailsSchema>;
 
 /** An error a caller can act on: it carries its HTTP status, a stable code and, where it helps, which field is wrong. */
 export class GatewayError extends Error {
@@ -11,7 +20,7 @@ export class GatewayError extends Error {
     readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429,
     readonly code: string,
     message: string,
-    readonly details?: FieldProblem[] | Record<string, unknown>,
+    readonly details?: ErrorDetails,
   ) {
     super(message);
     this.name = "GatewayError";

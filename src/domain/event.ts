@@ -15,7 +15,8 @@ export const EVENT_TYPES = [
 ] as const;
 export const eventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof eventTypeSchema>;
-export type StoredEventType = EventType | "unmapped";
+export const storedEventTypeSchema = z.enum([...EVENT_TYPES, "unmapped"]);
+export type StoredEventType = z.infer<typeof storedEventTypeSchema>;
 
 export const DIRECTIONS = ["inbound", "outbound", "internal"] as const;
 export const directionSchema = z.enum(DIRECTIONS);
@@ -87,13 +88,15 @@ export interface CallState {
 }
 
 /** The canonical call event (DESIGN.md): the evaluation context of filters, params and templates. */
-export interface CanonicalEvent extends CallFields {
-  event_id: string;
-  type: StoredEventType;
-  source: SourceKind;
-  source_id: string;
-  raw: unknown;
-}
+export const canonicalEventSchema = callFieldsSchema.extend({
+  event_id: z.string(),
+  type: storedEventTypeSchema,
+  source: sourceKindSchema,
+  source_id: z.string(),
+  /** The PBX payload exactly as received. */
+  raw: z.unknown(),
+});
+export type CanonicalEvent = z.output<typeof canonicalEventSchema>;
 
 /** A normalized PBX event as the canonical event of a source. */
 export function canonicalEvent(

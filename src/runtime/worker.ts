@@ -1,7 +1,7 @@
 import type { ExecutionContext, MessageBatch, ScheduledController } from "@cloudflare/workers-types";
 import type { Hono } from "hono";
 import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
-import { STORAGE_RETRY_AFTER_S, storageUnavailableBody } from "../api/errors.js";
+import { errorBody, STORAGE_RETRY_AFTER_S, storageUnavailableBody } from "../api/errors.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
 import { configFromEnv } from "../config.js";
@@ -116,7 +116,7 @@ function startFailure(error: unknown): Response {
     return Response.json(storageUnavailableBody(unavailable), { status: 503, headers: { "retry-after": String(STORAGE_RETRY_AFTER_S) } });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return Response.json({ error: { code: "not_configured", message: `Configuration error: ${message}` } }, { status: 500 });
+  return Response.json(errorBody("not_configured", `Configuration error: ${message}`), { status: 500 });
 }
 
 /** The Worker's handlers: HTTP (API, ingest, console), the delivery queue and its dead letters, and the cron (see `cronJobs`). */

@@ -1,4 +1,13 @@
-import { canonicalEvent, SOURCE_KINDS, type CanonicalEvent, type NormalizedEvent, type SourceKind } from "../domain/event.js";
+import { z } from "zod";
+import {
+  canonicalEvent,
+  canonicalEventSchema,
+  SOURCE_KINDS,
+  sourceKindSchema,
+  type CanonicalEvent,
+  type NormalizedEvent,
+  type SourceKind,
+} from "../domain/event.js";
 import { SAMPLE_EVENT } from "../domain/sample-event.js";
 import { adapterFor } from "./registry.js";
 
@@ -18,12 +27,13 @@ export interface SamplePayload {
 }
 
 /** A sample as `GET /api/samples` lists it: the payload as its source's adapter turns it into the canonical event. */
-export interface SampleEvent {
-  id: SampleId;
-  source: SourceKind;
-  label: string;
-  event: CanonicalEvent;
-}
+export const sampleEventSchema = z.object({
+  id: z.enum(SAMPLE_IDS),
+  source: sourceKindSchema,
+  label: z.string(),
+  event: canonicalEventSchema,
+});
+export type SampleEvent = z.infer<typeof sampleEventSchema>;
 
 /**
  * A Wildix `call:end` of an answered inbound call (caller REMOTE, callee LOCAL). Wildix sends no times but
