@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { openApiDocument } from "../src/api/openapi.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, ingest, type Answer } from "./support/gateway-api.js";
 import { clientAt, spawnGateway, type ChildServer } from "./support/gateway-process.js";
+import { OpenApiContract } from "./support/openapi-contract.js";
 import { Receiver } from "./support/receiver.js";
 import { inNamespaceOf, onSmallDisk } from "./support/small-disk.js";
 import { startDevWorker, type DevWorker } from "./support/worker-dev.js";
@@ -17,6 +19,8 @@ import { startDevWorker, type DevWorker } from "./support/worker-dev.js";
 
 const TMPFS_SIZE = "2m";
 const BALLAST_BYTES = 1024 * 1024;
+/** The document the gateway serves (a Worker that cannot start does not): its 503s are checked against it. */
+const contract = new OpenApiContract(JSON.parse(JSON.stringify(openApiDocument())));
 
 let dir: string;
 let receiver: Receiver;
@@ -91,9 +95,12 @@ async function expectFullDiskRefusedCleanly(admin: Admin, pid: number, healthWhi
     expect(answer.body.error.code).toBe("storage_unavailable");
     // libSQL puts SQLite's code first, D1 last ("database or disk is full: SQLITE_FULL").
     expect(answer.body.error.message).toMatch(/^The database cannot take this now \((?=[^)]*\bSQLITE_(FULL|IOERR)\b).*\): nothing was changed; retry later$/);
+    expect(contract.problems("POST", `/ingest/${source.id}`, answer)).toEqual([]);
   }
 
-  const health = (await admin.send("/health", {})).status;
+  const healthAnswer = await admin.send("/health", {});
+  expect(contract.problems("GET", "/health", healthAnswer)).toEqual([]);
+  const health = healthAnswer.status;
   expect(healthWhileFull).toContain(health);
 
   freeSpace(pid);
@@ -138,6 +145,7 @@ describe("a full disk", () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("30");
     expect(refused.body.error.code).toBe("storage_unavailable");
+    expect(contract.problems("GET", "/health", refused)).toEqual([]);
     await worker.printed(/"msg":"database unavailable","at":"start","error":"database or disk is full: SQLITE_FULL"/);
 
     freeSpace(pid);

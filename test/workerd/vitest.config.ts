@@ -18,6 +18,7 @@ export const SHARED_TESTS = [
   "test/ingest.test.ts",
   "test/jsonata-paths.test.ts",
   "test/metrics.test.ts",
+  "test/openapi-contract.test.ts",
   "test/openapi.test.ts",
   "test/policy.test.ts",
   "test/preset-salesforce.test.ts",
