@@ -71,13 +71,26 @@ const RESPONSE_BODIES = {
 };
 type BodyName = keyof typeof RESPONSE_BODIES;
 
+/**
+ * A response schema open to fields added later: zod's output side closes every object (`additionalProperties:
+ * false`), which would make a client that validates answers break on the next version's new field.
+ */
+function openToNewFields(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(openToNewFields);
+  if (typeof node !== "object" || node === null) return node;
+  const entries = Object.entries(node).filter(([key, value]) => !(key === "additionalProperties" && value === false));
+  return Object.fromEntries(entries.map(([key, value]) => [key, openToNewFields(value)]));
+}
+
 /** `components.schemas`: the JSON Schema of what each response body is (zod's output side). */
 function responseSchemas(): Record<string, JsonSchema> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries(RESPONSE_BODIES)) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, { io: "output", target: "draft-2020-12", uri: (id) => `#/components/schemas/${id}` });
   // Each comes out as a document of its own; in the OpenAPI document it is a part, named by its key.
-  return Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, schema]));
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, openToNewFields(schema) as JsonSchema]),
+  );
 }
 
 const ref = (name: BodyName) => ({ $ref: `#/components/schemas/${name}` });
@@ -131,7 +144,7 @@ const admin = (tag: string, summary: string, responses: Record<string, unknown>,
   op(summary, { ...responses, ...errors(401, 413, 429, 503) }, { tags: [tag], ...extra });
 
 /** What a client can rely on of this document without an OpenAPI schema of its own. */
-const OPENAPI_OBJECT = { type: "object", required: ["openapi", "info", "paths"], properties: { openapi: { const: "3.1.0" } } };
+const OPENAPI_OBJECT = { type: "object", required: ["openapi", "info", "paths"], properties: { openapi: { const: "3.1.0" } }, additionalProperties: true };
 
 /** An ingest body: canonical events, or a PBX's own payload; a VoIPAppz one whatever its Content-Type says. */
 function ingestBody() {

@@ -13,6 +13,14 @@ export interface Seen {
   status: number;
 }
 
+/** Every object schema that lists its fields made to refuse any other. */
+function closed(node: any): any {
+  if (Array.isArray(node)) return node.map(closed);
+  if (typeof node !== "object" || node === null) return node;
+  const inner = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, closed(value)]));
+  return inner.properties && !("additionalProperties" in inner) ? { ...inner, additionalProperties: false } : inner;
+}
+
 export class OpenApiContract {
   readonly seen: Seen[] = [];
 
@@ -53,8 +61,9 @@ export class OpenApiContract {
     const type = (answer.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
     const media = response.content[type];
     if (!media) return [`${label}: answered ${type || "no content type"}, documented ${Object.keys(response.content).join(", ")}`];
-    // The schema as the root of a document holding the components, so that its `$ref`s resolve.
-    const schema = structuredClone({ ...media.schema, components: this.doc.components });
+    // The schema as the root of a document holding the components, so that its `$ref`s resolve; closed, so that a
+    // field the document does not describe is caught (the document leaves answers open to new fields).
+    const schema = closed(structuredClone({ ...media.schema, components: this.doc.components }));
     const result = new Validator(schema, "2020-12", false).validate(answer.body);
     if (result.valid) return [];
     return result.errors.slice(-5).map((e) => `${label}: ${e.instanceLocation} ${e.error} (${e.keywordLocation})`);
