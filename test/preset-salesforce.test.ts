@@ -138,6 +138,39 @@ describe("Salesforce preset", () => {
     ]);
   });
 
+  it("cuts a Subject or call id longer than Salesforce takes to its limit, whole characters only, as previewed", async () => {
+    const rule = await salesforceRule({ find_caller: false });
+    // "Inbound call from " and the quote take 19 of the Subject's 255 characters: the emoji would be the 255th and 256th.
+    const caller_name = `"${"x".repeat(235)}\u{1F600} and the rest of a very long name`;
+    const uniqueid = `${"9".repeat(250)}.12345`;
+    const event = callEvent({ caller_name, uniqueid });
+    const delivery = await deliver(event);
+    expect(delivery.status, JSON.stringify(delivery.attempts)).toBe("delivered");
+
+    const [task] = sf.requestsTo("/services/data/v66.0/sobjects/Task");
+    const sent = JSON.parse(task.body);
+    expect(sent.Subject).toBe(`Inbound call from "${"x".repeat(235)}`);
+    expect(sent.Subject).toHaveLength(254);
+    expect(sent.CallObject).toBe(uniqueid.slice(0, 255));
+    // The other members as the template wrote them, and the log shows what was sent.
+    expect(sent.Description).toContain("Talk time 328 s of 340 s.");
+    expect(task.body).toBe(delivery.request.body);
+    expect(task.body).toContain('\n  "TaskSubtype": "Call",\n');
+    const preview = await gw.api("POST", `/api/webhooks/${rule.id}/preview`, { event });
+    expect(preview.body.body).toBe(task.body);
+  });
+
+  it("cuts only the body's own members that Salesforce limits, whatever the template, the rest as written", async () => {
+    const long = "\u00e9".repeat(300);
+    const template = '{"Nested": {"Subject": "{{caller_name}}"}, "Li\\"st": ["{{caller_name}}", 1],\n "Subject" :  "{{caller_name}}" , "Description": "{{caller_name}}"}';
+    const rule = await salesforceRule({}, { body_template: template });
+    const preview = await gw.api("POST", `/api/webhooks/${rule.id}/preview`, { event: callEvent({ caller_name: long }) });
+    expect(preview.status).toBe(200);
+    expect(preview.body.body).toBe(
+      `{"Nested": {"Subject": "${long}"}, "Li\\"st": ["${long}", 1],\n "Subject" :  "${long.slice(0, 255)}" , "Description": "${long}"}`,
+    );
+  });
+
   it("does not retry a 400 validation error, and explains it", async () => {
     await salesforceRule({ task_status: "Done-ish" });
     const delivery = await deliver();

@@ -10,6 +10,7 @@ import { secretNames, templateConfig } from "../presets/config.js";
 import { alteredSecretIn, newPlaceholderMark } from "../presets/secrets.js";
 import { presetById } from "../presets/registry.js";
 import type { Preset } from "../presets/schema.js";
+import { withTextLimits } from "../presets/text-limits.js";
 
 /** A delivery about to be created: its rendered request, or why it could not be rendered. */
 export type DeliveryDraft =
@@ -56,7 +57,7 @@ export async function renderRuleRequest(
   if (!preset) return renderRequest(webhook, event, partials, webhook.preset_config);
   const mark = newPlaceholderMark();
   const config = templateConfig(preset, webhook.preset_config, mark);
-  const rendered = await renderRequest(webhook, event, partials, config);
+  const rendered = withTextLimits(await renderRequest(webhook, event, partials, config), preset.text_limits);
   const request = { ...rendered, secrets_mark: mark, secrets_escape: bodyEscapeModeOf(webhook) };
   refuseAlteredSecrets(webhook, preset, request, mark);
   if (Object.keys(preset.meta).length === 0) return request;

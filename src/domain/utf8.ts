@@ -23,6 +23,16 @@ export function utf8Prefix(text: string, maxBytes: number): string {
 }
 
 /**
+ * The first `max` UTF-16 code units of `text` (an emoji counts two), one fewer where the cut would split a
+ * surrogate pair: never half a character.
+ */
+export function textPrefix(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last < 0xdc00 ? max - 1 : max);
+}
+
+/**
  * The most one stored text may take: an event's payload, a delivery's rendered body. D1 stores at most
  * 1,000,000 bytes in a row; this leaves room for the row's other columns.
  */

@@ -1,4 +1,5 @@
 import type { RenderedRequest } from "../domain/delivery.js";
+import { jsonObjectOf } from "../domain/json-object.js";
 import { blockedDestinationOf } from "../delivery/address-policy.js";
 import { withHeaders } from "../delivery/attempt-headers.js";
 import { verdictFor } from "../delivery/policy.js";
@@ -107,16 +108,6 @@ async function findCaller(phone: string, token: string, context: SendContext) {
   const records = (JSON.parse(text) as { searchRecords?: Array<{ Id: string; attributes?: { type?: string } }> }).searchRecords ?? [];
   const match = records.find((r) => r.attributes?.type === "Contact") ?? records.find((r) => r.attributes?.type === "Lead");
   return { status: response.status, match: match ? { id: match.Id, type: match.attributes?.type ?? "record" } : null };
-}
-
-/** The body as a JSON object, or null. Never the parser's message: it quotes the body, secrets filled in. */
-function jsonObjectOf(body: string): object | null {
-  try {
-    const value: unknown = JSON.parse(body);
-    return value && typeof value === "object" && !Array.isArray(value) ? value : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

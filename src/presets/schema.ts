@@ -36,6 +36,11 @@ export const presetSchema = z
     }),
     /** Templates rendered with the request but not sent: facts the preset's auth needs at send time. */
     meta: z.record(z.string(), z.string()).default({}),
+    /**
+     * The CRM's documented length limits of the JSON body's members, in characters: a longer rendered text is
+     * cut to its limit (whatever template the rule uses), rather than have the CRM refuse the whole record.
+     */
+    text_limits: z.record(z.string(), z.number().int().positive()).default({}),
     auth: z.enum(["none", "salesforce", "tradersoft", "voipcloud"]),
   })
   .strict();

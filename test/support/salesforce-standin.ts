@@ -8,10 +8,13 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 
 const TASK_STATUSES = ["Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"];
 
+/** Task text fields and their documented length limits (Salesforce's Task object reference). */
+const TASK_TEXT_LIMITS: Record<string, number> = { Subject: 255, CallObject: 255, CallDisposition: 255 };
+
 /**
  * A local server that answers like Salesforce's REST API as documented: the OAuth 2.0 token endpoint
  * (client credentials and refresh token), SOSL search, Task creation, and the documented error bodies
- * (INVALID_SESSION_ID, REQUEST_LIMIT_EXCEEDED, restricted picklist).
+ * (INVALID_SESSION_ID, REQUEST_LIMIT_EXCEEDED, restricted picklist, STRING_TOO_LONG).
  */
 export class SalesforceStandIn {
   readonly receiver = new Receiver();
@@ -114,6 +117,14 @@ export class SalesforceStandIn {
           errorCode: "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
           fields: ["Status"],
         },
+      ]);
+    }
+    // Counted in UTF-16 code units, an emoji as two: the stricter of the ways a length can be read.
+    const tooLong = Object.entries(TASK_TEXT_LIMITS).find(([field, max]) => typeof task[field] === "string" && (task[field] as string).length > max);
+    if (tooLong) {
+      const [field, max] = tooLong;
+      return json(400, [
+        { message: `${field}: data value too large: ${task[field]} (max length=${max})`, errorCode: "STRING_TOO_LONG", fields: [field] },
       ]);
     }
     if (!Number.isInteger(task.CallDurationInSeconds)) {
