@@ -5,7 +5,7 @@ import { headerSecrets, withoutSecrets } from "../domain/mask.js";
 import { utf8Prefix } from "../domain/utf8.js";
 import type { Webhook } from "../domain/webhook.js";
 import { authOf } from "../presets/auth.js";
-import { PrepareError, type PresetAuth, type SendContext } from "../presets/send-hooks.js";
+import { PrepareError, type InFlight, type PresetAuth, type SendContext } from "../presets/send-hooks.js";
 import { secretValues } from "../presets/config.js";
 import { presetById } from "../presets/registry.js";
 import { revealSecrets } from "../presets/secrets.js";
@@ -28,6 +28,8 @@ export interface AttemptDeps {
   clock: Clock;
   /** Ends the request early when the gateway stops. */
   signal?: AbortSignal;
+  /** What attempts may share while it is in flight (see InFlight); without it, an attempt shares nothing. */
+  inFlight?: InFlight;
 }
 
 type SendingRule = Pick<
@@ -162,6 +164,7 @@ export async function sendAttempt(
     config: rule.preset_config,
     transport: deps.transport,
     signal: signal.signal,
+    inFlight: deps.inFlight ?? new Map(),
   };
   const notes: string[] = [];
   const note = () => (notes.length ? notes.join("; ") : null);

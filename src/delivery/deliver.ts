@@ -9,6 +9,7 @@ import type { DeliveryRow } from "../store/schema.js";
 import { sendAttempt, type AttemptOutcome } from "./attempt.js";
 import { nextStep, type NextStep, type RetrySchedule } from "./policy.js";
 import type { Transport } from "./transport.js";
+import type { InFlight } from "../presets/send-hooks.js";
 
 /** What sending a delivery takes, on either runtime: the Node dispatcher and the Workers queue consumer. */
 export interface DeliverDeps {
@@ -20,6 +21,8 @@ export interface DeliverDeps {
   schedule: RetrySchedule;
   /** Ends a request early when the gateway stops. */
   signal?: AbortSignal;
+  /** What attempts may share while it is in flight: the process's on Node, an invocation's on Workers (see InFlight). */
+  inFlight?: InFlight;
 }
 
 /** Extra lease beyond the attempt itself, so that a slow database write does not let a sweep steal the delivery. */

@@ -8,6 +8,7 @@ import { attemptDelivery, LEASE_MARGIN_MS, sendableOf, type Step } from "./deliv
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "./policy.js";
 import type { QueuedDelivery } from "./queue.js";
 import type { Transport } from "./transport.js";
+import type { InFlight } from "../presets/send-hooks.js";
 
 export interface DispatcherOptions {
   store: Store;
@@ -78,6 +79,8 @@ export class Dispatcher {
   private timer: ReturnType<typeof setInterval> | undefined;
   /** Aborted by `stop()`: in-flight requests and in-memory waits end; leases are taken back at the next start. */
   private readonly stopping = new AbortController();
+  /** One process: every attempt may join a token fetch another started (see InFlight). */
+  private readonly sharedWork: InFlight = new Map();
 
   constructor(private readonly options: DispatcherOptions) {
     this.schedule = options.schedule ?? DEFAULT_SCHEDULE;
@@ -333,7 +336,7 @@ export class Dispatcher {
    * disabled) is not this dispatcher's to send any more.
    */
   private async deliver(row: DeliveryRow, leaveRule: () => void): Promise<void> {
-    const deps = { ...this.options, schedule: this.schedule, signal: this.stopping.signal };
+    const deps = { ...this.options, schedule: this.schedule, signal: this.stopping.signal, inFlight: this.sharedWork };
     const waitsInMemory = (step: Step): step is Extract<Step, { kind: "retry" }> => step.kind === "retry" && step.delayMs <= this.holdInMemoryMs;
     for (let attempt = row.attempt_count + 1; attempt <= row.max_attempts && !deps.signal.aborted; attempt++) {
       const sendable = await sendableOf(row, deps);

@@ -4,17 +4,17 @@ import { blockedDestinationOf } from "../delivery/address-policy.js";
 import { withHeaders } from "../delivery/attempt-headers.js";
 import { verdictFor } from "../delivery/policy.js";
 import type { TransportReply } from "../delivery/transport.js";
-import { PrepareError, type Judgement, type Prepared, type PresetAuth, type SendContext } from "./send-hooks.js";
+import { joinOrStart, PrepareError, type Judgement, type Prepared, type PresetAuth, type SendContext } from "./send-hooks.js";
 
 // Salesforce REST (research/crm-apis.md): OAuth 2.0 token from {My Domain}/services/oauth2/token, a Task
-// per call, SOSL to find the caller. Tokens are cached per rule in this process and dropped when Salesforce
-// answers 401 INVALID_SESSION_ID.
+// per call, SOSL to find the caller. Tokens are cached per rule in this process (on Workers, this isolate)
+// and dropped when Salesforce answers 401 INVALID_SESSION_ID; a fetch in flight is shared as `inFlight` allows.
 
 /** REQUEST_LIMIT_EXCEEDED means the org's daily API allowance is spent: wait long before trying again. */
 const LIMIT_BACKOFF_MS = 3_600_000;
 
-/** Tokens by rule and settings version; a settings change makes a new key, so old ones are let go. */
-const tokens = new Map<string, Promise<string>>();
+/** Access tokens by rule and settings version; a settings change makes a new key, so old ones are let go. */
+const tokens = new Map<string, string>();
 const MAX_CACHED_TOKENS = 500;
 
 interface SalesforceError {
@@ -79,15 +79,21 @@ async function fetchToken(context: SendContext): Promise<string> {
   return reply.access_token;
 }
 
-function tokenFor(context: SendContext): Promise<string> {
-  let token = tokens.get(context.cacheKey);
-  if (!token) {
-    token = fetchToken(context);
-    if (tokens.size >= MAX_CACHED_TOKENS) tokens.delete(tokens.keys().next().value!);
-    tokens.set(context.cacheKey, token);
-    token.catch(() => tokens.delete(context.cacheKey));
-  }
-  return token;
+function remember(cacheKey: string, token: string): void {
+  if (!tokens.has(cacheKey) && tokens.size >= MAX_CACHED_TOKENS) tokens.delete(tokens.keys().next().value!);
+  tokens.set(cacheKey, token);
+}
+
+/** The rule's access token: cached, else fetched once for the attempts that may share it; `fetched` when this attempt did. */
+async function tokenFor(context: SendContext): Promise<{ token: string; fetched: boolean }> {
+  const cached = tokens.get(context.cacheKey);
+  if (cached !== undefined) return { token: cached, fetched: false };
+  const { work, started } = joinOrStart(context.inFlight, `salesforce token ${context.cacheKey}`, async () => {
+    const token = await fetchToken(context);
+    remember(context.cacheKey, token);
+    return token;
+  });
+  return { token: await work, fetched: started };
 }
 
 /** SOSL reserves these characters; a phone number's `+` among them. */
@@ -126,9 +132,8 @@ function withWhoId(request: RenderedRequest, whoId: string): RenderedRequest | n
 
 async function prepare(request: RenderedRequest, context: SendContext, renewed = false): Promise<Prepared> {
   const notes: string[] = [];
-  const cached = tokens.has(context.cacheKey);
-  const token = await tokenFor(context);
-  if (!cached) notes.push("access token fetched");
+  const { token, fetched } = await tokenFor(context);
+  if (fetched) notes.push("access token fetched");
   let prepared: RenderedRequest = { ...request, headers: withHeaders(request.headers, { authorization: `Bearer ${token}` }) };
 
   const phone = request.meta?.caller_phone;

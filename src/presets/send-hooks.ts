@@ -5,6 +5,13 @@ import type { Transport } from "../delivery/transport.js";
 // What a preset may do around each attempt (see auth.ts for which preset does what): the contract between
 // the delivery attempt and the presets, apart from both so that neither imports the other's insides.
 
+/**
+ * Work in flight that attempts may join rather than start again (a token being fetched), by key. Node shares
+ * one for the process. On Workers each invocation has its own: an invocation awaiting I/O that another one
+ * started waits for ever if that one ends first (workerd never settles it), and would get its errors anyway.
+ */
+export type InFlight = Map<string, Promise<unknown>>;
+
 /** What a preset's per-attempt behaviour may use: the rule's real settings and the runtime's transport. */
 export interface SendContext {
   /** Identifies the rule's current settings, so cached credentials follow a change of settings. */
@@ -12,6 +19,16 @@ export interface SendContext {
   config: Record<string, unknown>;
   transport: Transport;
   signal: AbortSignal;
+  inFlight: InFlight;
+}
+
+/** The work in flight under `key`, joined, else `start()`'s, shared until it settles; `started` when this call started it. */
+export function joinOrStart<T>(inFlight: InFlight, key: string, start: () => Promise<T>): { work: Promise<T>; started: boolean } {
+  const pending = inFlight.get(key) as Promise<T> | undefined;
+  if (pending) return { work: pending, started: false };
+  const work = start().finally(() => inFlight.delete(key));
+  inFlight.set(key, work);
+  return { work, started: true };
 }
 
 export interface Prepared {

@@ -32,13 +32,13 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
   const { store, clock, log, metrics } = deps;
 
   /** One attempt if the delivery is due; returns when it next needs looking at, or null when it is settled. */
-  async function attemptIfDue(id: string): Promise<number | null> {
+  async function attemptIfDue(id: string, invocation: DeliverDeps): Promise<number | null> {
     const now = clock.now();
     const [row] = await store.deliveries.claim([id], now, now + LEASE_MS);
     if (!row) return wakeTimeOf(id);
     const sendable = await sendableOf(row, deps);
     if (!sendable) return null;
-    const { step } = await attemptDelivery(row, sendable, row.attempt_count + 1, deps, 0);
+    const { step } = await attemptDelivery(row, sendable, row.attempt_count + 1, invocation, 0);
     return step.kind === "retry" ? clock.now() + step.delayMs : null;
   }
 
@@ -50,10 +50,10 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
     return null;
   }
 
-  async function handle(message: Message<DeliveryMessage>): Promise<void> {
+  async function handle(message: Message<DeliveryMessage>, invocation: DeliverDeps): Promise<void> {
     const id = message.body.delivery_id;
     try {
-      const wakeAt = await attemptIfDue(id);
+      const wakeAt = await attemptIfDue(id, invocation);
       // The next message is sent before this one is acknowledged: a crash in between repeats, never loses.
       if (wakeAt !== null) await queue.enqueue([{ id, dueAt: wakeAt }]);
       message.ack();
@@ -65,9 +65,11 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
 
   return {
     async consume(batch: MessageBatch<DeliveryMessage>): Promise<void> {
+      // This batch's attempts may share a token fetch, never another invocation's (see InFlight).
+      const invocation = { ...deps, inFlight: new Map() };
       const waiting = [...batch.messages];
       const sender = async () => {
-        for (let message = waiting.shift(); message; message = waiting.shift()) await handle(message);
+        for (let message = waiting.shift(); message; message = waiting.shift()) await handle(message, invocation);
       };
       await Promise.all(Array.from({ length: Math.min(SENDING_AT_ONCE, waiting.length) }, sender));
     },

@@ -25,6 +25,8 @@ export class SalesforceStandIn {
   readonly contacts = new Map<string, string>([["+15551234567", "0035g00000AbCdEAAA"]]);
   readonly leads = new Map<string, string>([["+15550000001", "00Q5g00000XyZwVUAA"]]);
   limitExceeded = false;
+  /** Token replies wait until this settles, as from a slow token endpoint. */
+  tokenHold: Promise<unknown> | undefined;
   private valid = new Set<string>();
   private issued = 0;
 
@@ -51,8 +53,13 @@ export class SalesforceStandIn {
     return this.receiver.requests.filter((r) => r.path.startsWith(path));
   }
 
+  /** Resolves once `count` token requests have come in. */
+  async tokenRequests(count: number): Promise<void> {
+    for (let seen = 1; this.requestsTo("/services/oauth2/token").length < count; seen++) await this.receiver.waitFor(seen);
+  }
+
   private handle(request: Received): Reply {
-    if (request.path === "/services/oauth2/token" && request.method === "POST") return this.token(request);
+    if (request.path === "/services/oauth2/token" && request.method === "POST") return { ...this.token(request), until: this.tokenHold };
     const auth = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ""));
     if (!auth || !this.valid.has(auth[1])) {
       return json(401, [{ message: "Session expired or invalid", errorCode: "INVALID_SESSION_ID" }]);

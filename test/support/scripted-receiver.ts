@@ -21,7 +21,7 @@ export interface Reply {
    * (`close`), with a `content-length` promising more than came.
    */
   breakOff?: "stall" | "close";
-  /** Hold the response until this settles (the Node receiver only: the workerd hub gets replies as JSON). */
+  /** Hold the response until this settles (in workerd, the test side holds the reply back from the hub). */
   until?: Promise<unknown>;
 }
 

@@ -22,6 +22,12 @@ declare module "cloudflare:test" {
   export function createScheduledController(options?: { scheduledTime?: number; cron?: string }): any;
   export function applyD1Migrations(db: unknown, migrations: unknown[], tableName?: string): Promise<void>;
   export function reset(): Promise<void>;
-  /** The `main` Worker (vitest config), in this isolate, as the runtime invokes it. */
-  export const SELF: { fetch(input: Request | string, init?: RequestInit): Promise<Response> };
+  /**
+   * The `main` Worker (vitest config), in this isolate, as the runtime invokes it: each call its own invocation
+   * (`queue` hands its handler one batch, as the queue does).
+   */
+  export const SELF: {
+    fetch(input: Request | string, init?: RequestInit): Promise<Response>;
+    queue(queueName: string, messages: Array<{ id: string; timestamp: Date; attempts: number; body: unknown }>): Promise<QueueResult>;
+  };
 }

@@ -22,13 +22,21 @@ const client = crypto.randomUUID();
 const open = new Map<string, Receiver>();
 let polling: Promise<void> | undefined;
 
+/** Sends the hub the reply to a parked request, once its `until` (if any) has settled. */
+async function sendReply(id: number, { until, ...reply }: Reply): Promise<void> {
+  await until;
+  await (await fetch(`${hub()}/reply/${id}`, { method: "POST", body: JSON.stringify(reply) })).arrayBuffer();
+}
+
 /** One long poll for all of this test file's receivers; it ends when the last one stops. */
 async function poll(): Promise<void> {
   while (open.size) {
     const parked = (await (await fetch(`${hub()}/next?client=${client}`)).json()) as Parked[];
     for (const request of parked) {
-      const reply = open.get(request.server)?.take(request) ?? { status: 503, body: "receiver stopped" };
-      await (await fetch(`${hub()}/reply/${request.id}`, { method: "POST", body: JSON.stringify(reply) })).arrayBuffer();
+      const answer = open.get(request.server)?.take(request) ?? { status: 503, body: "receiver stopped" };
+      // A held reply waits on its own, so that the requests after it are answered meanwhile.
+      if (answer.until) void sendReply(request.id, answer);
+      else await sendReply(request.id, answer);
     }
   }
 }

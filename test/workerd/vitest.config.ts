@@ -54,8 +54,9 @@ export default defineProject({
       main: here("./queue-worker.ts"),
       wrangler: { configPath: here("../../wrangler.toml") },
       miniflare: {
-        // Tests (not the Worker) use node:crypto to sign fixtures as a PBX would.
-        compatibilityFlags: ["nodejs_compat"],
+        // Tests (not the Worker) use node:crypto to sign fixtures as a PBX would; SELF.queue hands the Worker a
+        // batch in an invocation of its own.
+        compatibilityFlags: ["nodejs_compat", "service_binding_extra_handlers"],
         bindings: {
           TEST_MIGRATIONS: migrations,
           RECEIVER_HUB: inject("receiverHub"),
