@@ -137,7 +137,11 @@ export function createWorker(options: WorkerOptions = {}) {
     async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
       let gateway: WorkerGateway;
       try {
-        gateway = await gatewayFor(env);
+        const building = gatewayFor(env);
+        // Requests arriving meanwhile await this build, but workerd never resumes them if the request that started
+        // it ends first (its client gone): the invocation is kept until the build settles.
+        ctx.waitUntil(building.catch(() => undefined));
+        gateway = await building;
       } catch (error) {
         return startFailure(error);
       }
