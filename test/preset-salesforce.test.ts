@@ -88,6 +88,22 @@ describe("Salesforce preset", () => {
     expect(delivery.request.body).toContain("\n");
   });
 
+  it("files the Task on the day the call ended in the org's time zone", async () => {
+    const rule = await salesforceRule({ time_zone: "america/new_york" });
+    expect(rule.preset_config.time_zone).toBe("America/New_York");
+    // 00:30 UTC on the 21st is 19:30 on the 20th in New York: filed on the 21st before, a day late.
+    const evening = callEvent({ end_at: "2026-11-21T00:30:00Z", occurred_at: "2026-11-21T00:30:00Z" });
+    const preview = await gw.api("POST", `/api/webhooks/${rule.id}/preview`, { event: evening });
+    expect(JSON.parse(preview.body.body).ActivityDate).toBe("2026-11-20");
+    await deliver(evening);
+    const [task] = sf.requestsTo("/services/data/v66.0/sobjects/Task");
+    expect(JSON.parse(task.body).ActivityDate).toBe("2026-11-20");
+    // Unset, the day is UTC's, as before.
+    await gw.api("PATCH", `/api/webhooks/${rule.id}`, { preset_config: { time_zone: "" } });
+    await deliver({ ...evening, uniqueid: "utc.1" });
+    expect(JSON.parse(sf.requestsTo("/services/data/v66.0/sobjects/Task")[1].body).ActivityDate).toBe("2026-11-21");
+  });
+
   it("reuses the cached token, links Leads, and skips the lookup when told to", async () => {
     await salesforceRule();
     await deliver(callEvent({ src: "+15550000001" }));
@@ -302,6 +318,17 @@ describe("Salesforce preset", () => {
     const spaced = await salesforceRule({ instance_url: ` ${sf.url}/ ` });
     expect(spaced.preset_config.instance_url).toBe(sf.url);
     expect((await deliver()).status).toBe("delivered");
+
+    // The login hosts issue tokens but serve no API: every Task would go to a host without one.
+    for (const host of ["https://login.salesforce.com", " https://test.salesforce.com/"]) {
+      const login = await gw.api("POST", "/api/webhooks", { name: "x", preset: "salesforce", preset_config: { instance_url: host, client_id: "a", client_secret: "b" } });
+      expect(login.status).toBe(400);
+      expect(login.body.error.details).toEqual([{ field: "preset_config.instance_url", message: "must be written like https://acme.my.salesforce.com" }]);
+    }
+    // An unknown time zone would fail every render: refused at save.
+    const zone = await gw.api("POST", "/api/webhooks", { name: "x", preset: "salesforce", preset_config: { instance_url: sf.url, client_id: "a", client_secret: "b", time_zone: "New York" } });
+    expect(zone.status).toBe(400);
+    expect(zone.body.error.details).toEqual([{ field: "preset_config.time_zone", message: "must be an IANA time zone, e.g. America/New_York" }]);
 
     const unknown = await gw.api("POST", "/api/webhooks", { name: "x", preset: "zoho" });
     expect(unknown.status).toBe(400);

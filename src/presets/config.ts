@@ -5,11 +5,21 @@ import { secretPlaceholder } from "./secrets.js";
 
 export type PresetConfig = Record<string, string | boolean>;
 
+/** An IANA time zone, as the `date` helper takes it: an unknown one would fail every render, so it is refused here. */
+function timeZoneOf(name: string, field: PresetField): { value?: string; problem?: string } {
+  try {
+    return { value: new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone };
+  } catch {
+    return { problem: `must be an IANA time zone, e.g. ${field.example ?? "Europe/London"}` };
+  }
+}
+
 function checkedValue(field: PresetField, value: unknown): { value?: string | boolean; problem?: string } {
   if (field.type === "boolean") return typeof value === "boolean" ? { value } : { problem: "must be true or false" };
   if (typeof value !== "string") return { problem: "must be a string" };
   if (value.length > 4096) return { problem: "is longer than 4096 characters" };
   if (field.pattern !== undefined && !new RegExp(field.pattern).test(value)) return { problem: `must be written like ${field.example}` };
+  if (field.type === "time_zone") return timeZoneOf(value.trim(), field);
   if (field.type !== "url") return { value };
   // Pasted with spaces around it, it would still parse here but not once a path is appended.
   const text = value.trim();

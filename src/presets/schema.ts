@@ -7,7 +7,7 @@ export const presetFieldSchema = z
   .object({
     label: z.string(),
     description: z.string(),
-    type: z.enum(["string", "url", "boolean"]).default("string"),
+    type: z.enum(["string", "url", "boolean", "time_zone"]).default("string"),
     secret: z.boolean().default(false),
     required: z.boolean().default(false),
     default: z.union([z.string(), z.boolean()]).optional(),
