@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PausingClock } from "./support/clock.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { parsePrometheus } from "./support/prometheus.js";
 import { Receiver } from "./support/receiver.js";
 
 // A delivery the Node dispatcher is sending, or waiting in memory to retry, when its webhook is deleted or
@@ -47,6 +48,10 @@ describe("a delivery settled while the dispatcher holds it", () => {
     expect(receiver.requests).toHaveLength(1);
     const [delivery] = await deliveriesOf(gw, eventId);
     expect(delivery).toMatchObject({ status: "failed", last_error: reason, attempt_count: 1 });
+    // Held under its lease when the rule changed, it is counted by the dispatcher once it finds it failed.
+    const metrics = parsePrometheus((await gw.send("/metrics", { method: "GET" })).body);
+    expect(metrics.value("gateway_deliveries_failed_total", { reason: "unsendable" })).toBe(1);
+    expect(metrics.value("gateway_deliveries_failed_total", { reason: "retries_exhausted" })).toBe(0);
   });
 
   it("deleting the webhook during an attempt: the attempt is recorded, the delivery stays failed and is not retried", async () => {
@@ -57,9 +62,7 @@ describe("a delivery settled while the dispatcher holds it", () => {
     await receiver.waitFor(1);
     expect((await gw.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
     answer();
-    // The 503 asks for a retry: the dispatcher waits for it, then finds the delivery settled.
-    await clock.asleep();
-    clock.wake();
+    // The 503 asks for a retry, but its record finds the delivery failed meanwhile: nothing waits for a retry.
     await gw.settle();
     expect(receiver.requests).toHaveLength(1);
     const [delivery] = await deliveriesOf(gw, body.event_id);
@@ -88,5 +91,40 @@ describe("a rule changed while a delivery disables it", () => {
     await gw.store.webhooks.disable(hook.id, new Date(clock.now()).toISOString());
     await gw.store.webhooks.replace({ ...read, name: "renamed" }, read);
     expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ name: "renamed", enabled: false });
+  });
+});
+
+describe("a delivery settled while it waits in the dispatcher for its rule's turn", () => {
+  /** A rule whose first delivery is out, held by the receiver, and whose second waits its turn in the dispatcher. */
+  async function secondWaitingItsTurn() {
+    const share = await startGateway({ dispatcherLimits: { concurrency: 16, ruleShare: 1, ruleBacklog: 8 } });
+    const pbx = await createSource(share);
+    const hook = await createWebhook(share, { url: `${receiver.url}/one-at-a-time`, retries: 0 });
+    let answer = () => {};
+    receiver.replyWith({ status: 200, until: new Promise<void>((resolve) => (answer = resolve)) });
+    const first = (await ingest(share, pbx, callEvent())).body.event_id;
+    await receiver.waitFor(1);
+    const second = (await ingest(share, pbx, callEvent())).body.event_id;
+    return { share, hook, first, second, answer };
+  }
+
+  it.each([
+    ["deleting", "DELETE", undefined, "webhook deleted"],
+    ["disabling", "PATCH", { enabled: false }, "webhook disabled"],
+  ] as const)("%s the rule: the waiting one is not sent, and each delivery is counted once, as it ended", async (_, method, body, reason) => {
+    const { share, hook, first, second, answer } = await secondWaitingItsTurn();
+    try {
+      expect((await share.api(method, `/api/webhooks/${hook.id}`, body)).status).toBeLessThan(300);
+      answer();
+      await share.settle();
+      expect(receiver.requests).toHaveLength(1);
+      expect((await deliveriesOf(share, first))[0]).toMatchObject({ status: "delivered" });
+      expect((await deliveriesOf(share, second))[0]).toMatchObject({ status: "failed", last_error: reason, attempts: [] });
+      const metrics = parsePrometheus((await share.send("/metrics", { method: "GET" })).body);
+      expect(metrics.value("gateway_deliveries_delivered_total")).toBe(1);
+      expect(metrics.value("gateway_deliveries_failed_total", { reason: "unsendable" })).toBe(1);
+    } finally {
+      await share.stop();
+    }
   });
 });

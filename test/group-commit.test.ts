@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/runtime/node-database.js";
 import type { Driver, DriverStatement } from "../src/store/driver-sql.js";
-import { rowWriter } from "../src/store/driver-sql.js";
+import { rowWriter, updateStatement } from "../src/store/driver-sql.js";
 import { groupCommit } from "../src/store/group-commit.js";
 import { calls } from "../src/store/schema.js";
 
@@ -94,5 +94,27 @@ describe("group commit", () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE constraint failed/);
     expect(await storedIds()).toEqual(["taken", "x", "y"]);
+  });
+
+  it("tells each writer how many rows each of its own statements changed, in a shared transaction or alone", async () => {
+    let batches = 0;
+    const commit = groupCommit({ ...opened.driver, batch: (statements) => ((batches += 1), opened.driver.batch(statements)) }, setImmediate);
+    await commit(writes("a", "b"));
+    const touch = (uniqueid: string, guard?: { sql: string; args: string[] }) =>
+      updateStatement(calls, calls.uniqueid, uniqueid, { updated_at: "2026-11-23T00:00:00.000Z" }, guard);
+    const stale = { sql: '"updated_at" < ?', args: ["2026-01-01"] };
+
+    batches = 0;
+    const together = await Promise.all([
+      commit({ inserts: [], statements: [touch("a")] }),
+      commit({ inserts: [], statements: [touch("missing")] }),
+      commit({ ...writes("c"), statements: [touch("b"), touch("a", stale), touch("c")] }),
+    ]);
+    expect(batches).toBe(1);
+    expect(together).toEqual([[1], [0], [1, 0, 1]]);
+
+    // A refused writer sends the others' writes alone: each still hears its own counts.
+    const alone = await Promise.allSettled([commit({ ...writes("d"), statements: [touch("d")] }), commit(writes("a")), commit({ inserts: [], statements: [touch("nothing")] })]);
+    expect(alone.map((outcome) => (outcome.status === "fulfilled" ? outcome.value : "refused"))).toEqual([[1], "refused", [0]]);
   });
 });

@@ -120,6 +120,38 @@ describe("GET /metrics", () => {
     expect(metrics.value("gateway_queue_depth", { status: "pending" })).toBe(0);
   });
 
+  it.each([
+    ["deleted", 422, "DELETE", undefined, { status: "failed", last_error: "webhook deleted" }, { unsendable: 1 }],
+    ["disabled", 503, "PATCH", { enabled: false }, { status: "failed", last_error: "webhook disabled" }, { unsendable: 1 }],
+    ["deleted", 200, "DELETE", undefined, { status: "delivered" }, { delivered: 1 }],
+  ] as const)(
+    "counts a delivery whose rule is %s during its attempt (answered %i) once, as the delivery log ends it",
+    async (_, status, method, body, ended, counted) => {
+      const hook = await createWebhook(gw, { url: `${receiver.url}/slow`, retries: 0 });
+      let answer = () => {};
+      receiver.replyWith({ status, until: new Promise<void>((resolve) => (answer = resolve)) });
+      const { body: accepted } = await ingest(gw, source, callEvent());
+      const settled = gw.settle();
+      await receiver.waitFor(1);
+      expect((await gw.api(method, `/api/webhooks/${hook.id}`, body)).status).toBeLessThan(300);
+      answer();
+      await settled;
+
+      const [delivery] = (await gw.api("GET", `/api/events/${accepted.event_id}`)).body.deliveries;
+      expect(delivery).toMatchObject(ended);
+      const metrics = await scrape();
+      const reasons = ["render", "not_retryable", "retries_exhausted", "gone", "unsendable", "dead_letter"];
+      const failed = Object.fromEntries(reasons.map((reason) => [reason, metrics.value("gateway_deliveries_failed_total", { reason })]));
+      expect({ ...failed, delivered: metrics.value("gateway_deliveries_delivered_total") }).toEqual({
+        ...Object.fromEntries([...reasons, "delivered"].map((name) => [name, 0])),
+        ...counted,
+      });
+      // The attempt was sent all the same, and is counted as one.
+      const outcome = status === 200 ? "delivered" : "failed";
+      expect(metrics.value("gateway_delivery_attempts_total", { outcome, status_class: `${String(status)[0]}xx` })).toBe(1);
+    },
+  );
+
   it("asks for METRICS_TOKEN when one is set, and only that token", async () => {
     const token = "metrics-token-0123456789";
     const guarded = await startGateway({ metricsToken: token });

@@ -3,8 +3,9 @@ import type { RenderedRequest } from "../domain/delivery.js";
 import type { Webhook } from "../domain/webhook.js";
 import type { Logger } from "../log.js";
 import { statusClass, type FailureReason, type GatewayMetrics } from "../metrics/gateway.js";
+import type { Ending } from "../store/deliveries.js";
 import type { Store } from "../store/index.js";
-import { UNSENT_REASON } from "../store/webhooks.js";
+import { UNSENT_REASON, type Unsent } from "../store/webhooks.js";
 import type { DeliveryRow } from "../store/schema.js";
 import { sendAttempt, type AttemptOutcome } from "./attempt.js";
 import { nextStep, type NextStep, type RetrySchedule } from "./policy.js";
@@ -33,25 +34,44 @@ export interface Sendable {
   request: RenderedRequest;
 }
 
-/** The rule and request of a claimed delivery; one that can no longer be sent is failed, and null returned. */
+/**
+ * The rule and request of a delivery held to be sent; one that can no longer be sent is failed (or was, by
+ * its rule's change while it waited here), and null returned.
+ */
 export async function sendableOf(row: DeliveryRow, deps: DeliverDeps): Promise<Sendable | null> {
   const webhook = await deps.store.webhooks.get(row.webhook_id);
+  // Disabling a rule failed its deliveries, one held here since then too; a retry by hand is claimed after, and goes out.
+  if (webhook && !webhook.enabled) {
+    const now = await deps.store.deliveries.stillSending(row.id);
+    if (now !== "sending") return countUnsendable(row, now, "webhook disabled", deps);
+  }
   if (webhook && row.request) return { webhook, request: row.request };
   const reason = webhook ? "nothing to send: the request was never rendered" : "webhook deleted";
-  await deps.store.deliveries.update(row.id, { status: "failed", last_error: reason, lease_until: null, updated_at: isoAt(deps.clock.now()) });
-  deps.metrics.deliveriesFailed.inc({ reason: "unsendable" });
-  deps.log.warn("delivery failed", { delivery_id: row.id, event_id: row.event_id, webhook_id: row.webhook_id, error: reason });
+  const ending = await deps.store.deliveries.end(row.id, { status: "failed", last_error: reason, lease_until: null, updated_at: isoAt(deps.clock.now()) });
+  return countUnsendable(row, ending, reason, deps);
+}
+
+/**
+ * A held delivery that will not be sent, counted failed here unless another hand that settled it did: it was
+ * failed by this holder (`taken`), or by its rule's change, which left the count to its holder (`unsent`).
+ */
+export function countUnsendable(row: DeliveryRow, ending: Ending, reason: string, deps: Pick<DeliverDeps, "metrics" | "log">): null {
+  if (ending !== "settled") {
+    deps.metrics.deliveriesFailed.inc({ reason: "unsendable" });
+    deps.log.warn("delivery failed", { delivery_id: row.id, event_id: row.event_id, webhook_id: row.webhook_id, error: reason });
+  }
   return null;
 }
 
 /**
  * Deliveries failed before they were sent because their rule was disabled (by hand or after a 410) or deleted:
- * counted and logged as failed like any other, so that the metrics agree with the delivery log.
+ * counted and logged as failed like any other, so that the metrics agree with the delivery log. Those held
+ * under a lease then are counted by their holder, once it knows how they ended (an attempt out may deliver one).
  */
-export function countUnsent(deps: Pick<DeliverDeps, "metrics" | "log">, webhookId: string, failed: number, reason: string): void {
+export function countUnsent(deps: Pick<DeliverDeps, "metrics" | "log">, webhookId: string, { failed, held }: Unsent, reason: string): void {
   if (failed === 0) return;
-  deps.metrics.deliveriesFailed.inc({ reason: "unsendable" }, failed);
-  deps.log.warn("deliveries failed", { webhook_id: webhookId, deliveries: failed, error: reason });
+  if (failed > held) deps.metrics.deliveriesFailed.inc({ reason: "unsendable" }, failed - held);
+  deps.log.warn("deliveries failed", { webhook_id: webhookId, deliveries: failed, ...(held ? { being_sent: held } : {}), error: reason });
 }
 
 /** What follows an attempt: the retry policy's next step, or another go, when the gateway stopped during it. */
@@ -70,25 +90,33 @@ export async function attemptDelivery(
   deps: DeliverDeps,
   holdMs: number,
   decided?: (step: Step) => void,
-): Promise<{ outcome: AttemptOutcome; step: Step }> {
+): Promise<{ outcome: AttemptOutcome; step: Step; ending: Ending }> {
   const outcome = await sendAttempt({ id: row.id, request: sendable.request }, attempt, sendable.webhook, deps);
   const interrupted = deps.signal?.aborted === true && outcome.row.status_code === null;
   const step: Step = interrupted
     ? { kind: "interrupted" }
     : nextStep(outcome.verdict, attempt, row.max_attempts, outcome.retryAfterMs, deps.schedule, Math.random());
   decided?.(step);
-  await recordAttempt(row, outcome, step, sendable.webhook.timeout_ms, deps, holdMs);
-  countAttempt(row, outcome, step, deps);
-  return { outcome, step };
+  const ending = await recordAttempt(row, outcome, step, sendable.webhook.timeout_ms, deps, holdMs);
+  countAttempt(row, outcome, step, ending, deps);
+  return { outcome, step, ending };
 }
 
-/** The attempt in the metrics, once it is recorded: its outcome and duration, and how the delivery ended if it did. */
-function countAttempt(row: DeliveryRow, outcome: AttemptOutcome, step: Step, deps: DeliverDeps): void {
+/**
+ * The attempt in the metrics, once it is recorded: its outcome and duration, and how the delivery ended if it
+ * did. A delivery settled meanwhile was counted as it ended then; one its rule's change failed meanwhile is
+ * counted here, as the delivery log shows it: delivered if this attempt delivered it, else failed unsent.
+ */
+function countAttempt(row: DeliveryRow, outcome: AttemptOutcome, step: Step, ending: Ending, deps: DeliverDeps): void {
   const { metrics } = deps;
   const status_class = statusClass(outcome.row.status_code);
   metrics.attempts.inc({ outcome: step.kind, status_class });
   metrics.attemptDuration.observe(outcome.row.duration_ms / 1000);
-  if (step.kind === "delivered") {
+  if (ending === "unsent") {
+    metrics.deliveriesFailed.inc({ reason: "unsendable" });
+  } else if (ending === "settled") {
+    return;
+  } else if (step.kind === "delivered") {
     metrics.deliveriesDelivered.inc();
     metrics.eventToDelivered.observe(Math.max(0, deps.clock.now() - Date.parse(row.created_at)) / 1000);
   } else if (step.kind === "failed" || step.kind === "gone") {
@@ -97,7 +125,7 @@ function countAttempt(row: DeliveryRow, outcome: AttemptOutcome, step: Step, dep
   }
 }
 
-/** Stores the attempt and the delivery's next state in one write. */
+/** Stores the attempt and the delivery's next state in one write; how the delivery was found. */
 async function recordAttempt(
   row: DeliveryRow,
   outcome: AttemptOutcome,
@@ -105,7 +133,7 @@ async function recordAttempt(
   timeoutMs: number,
   deps: DeliverDeps,
   holdMs: number,
-): Promise<void> {
+): Promise<Ending> {
   const { store, clock, log } = deps;
   const now = clock.now();
   const common = {
@@ -114,37 +142,50 @@ async function recordAttempt(
     last_error: outcome.row.error,
     updated_at: isoAt(now),
   };
-  const ids = { delivery_id: row.id, event_id: row.event_id, webhook_id: row.webhook_id };
+  const ids = { delivery_id: row.id, event_id: row.event_id, webhook_id: row.webhook_id, attempt: outcome.row.number };
+  if (step.kind === "delivered") {
+    const ending = await store.deliveries.record(outcome.row, { ...common, status: "delivered", lease_until: null, delivered_at: isoAt(now) });
+    log.info("delivered", { ...ids, status_code: outcome.row.status_code });
+    return ending;
+  }
+  const ending = await store.deliveries.record(outcome.row, { ...common, ...nextState(row, outcome, step, now, timeoutMs, holdMs) });
+  if (step.kind === "gone") countUnsent(deps, row.webhook_id, await store.webhooks.disable(row.webhook_id, isoAt(now)), UNSENT_REASON.gone);
+  if (ending !== "taken") {
+    log.info("attempt recorded; the delivery had ended meanwhile", { ...ids, status_code: outcome.row.status_code, error: outcome.row.error });
+  } else if (step.kind === "retry") {
+    log.info("attempt failed, will retry", { ...ids, status_code: outcome.row.status_code, error: outcome.row.error, retry_in_ms: step.delayMs });
+  } else if (step.kind === "interrupted") {
+    log.info("attempt interrupted, will send again", ids);
+  } else {
+    log.warn("delivery failed", { ...ids, status_code: outcome.row.status_code, error: failureReason(outcome, step) });
+  }
+  return ending;
+}
+
+/** Why a delivery failed at its attempt, as its `last_error` says. */
+const failureReason = (outcome: AttemptOutcome, step: Extract<Step, { kind: "failed" | "gone" }>) =>
+  step.kind === "gone" ? "410 Gone: webhook disabled" : `${outcome.row.error} (${step.reason})`;
+
+/** The delivery's state after an attempt that did not deliver it. */
+function nextState(
+  row: DeliveryRow,
+  outcome: AttemptOutcome,
+  step: Exclude<Step, { kind: "delivered" }>,
+  now: number,
+  timeoutMs: number,
+  holdMs: number,
+): Partial<DeliveryRow> {
   switch (step.kind) {
-    case "delivered":
-      await store.deliveries.record(outcome.row, { ...common, status: "delivered", lease_until: null, delivered_at: isoAt(now) });
-      log.info("delivered", { ...ids, attempt: outcome.row.number, status_code: outcome.row.status_code });
-      return;
     case "retry": {
       const next = now + step.delayMs;
       const held = step.delayMs <= holdMs;
-      await store.deliveries.record(outcome.row, {
-        ...common,
-        status: held ? "delivering" : "pending",
-        next_attempt_at: next,
-        lease_until: held ? next + timeoutMs + LEASE_MARGIN_MS : null,
-      });
-      log.info("attempt failed, will retry", { ...ids, attempt: outcome.row.number, status_code: outcome.row.status_code, error: outcome.row.error, retry_in_ms: step.delayMs });
-      return;
+      return { status: held ? "delivering" : "pending", next_attempt_at: next, lease_until: held ? next + timeoutMs + LEASE_MARGIN_MS : null };
     }
     case "interrupted":
       // Not the receiver's doing: the attempt is on record but leaves the delivery its retries, due at the next start.
-      await store.deliveries.record(outcome.row, { ...common, status: "pending", next_attempt_at: now, lease_until: null, max_attempts: row.max_attempts + 1 });
-      log.info("attempt interrupted, will send again", { ...ids, attempt: outcome.row.number });
-      return;
+      return { status: "pending", next_attempt_at: now, lease_until: null, max_attempts: row.max_attempts + 1 };
     case "gone":
-    case "failed": {
-      const reason = step.kind === "gone" ? "410 Gone: webhook disabled" : `${outcome.row.error} (${step.reason})`;
-      await store.deliveries.record(outcome.row, { ...common, status: "failed", lease_until: null, last_error: reason });
-      if (step.kind === "gone") {
-        countUnsent(deps, row.webhook_id, await store.webhooks.disable(row.webhook_id, isoAt(now)), UNSENT_REASON.gone);
-      }
-      log.warn("delivery failed", { ...ids, attempt: outcome.row.number, status_code: outcome.row.status_code, error: reason });
-    }
+    case "failed":
+      return { status: "failed", lease_until: null, last_error: failureReason(outcome, step) };
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from "../log.js";
 import type { GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
 import type { DeliveryRow } from "../store/schema.js";
-import { attemptDelivery, LEASE_MARGIN_MS, sendableOf, type Step } from "./deliver.js";
+import { attemptDelivery, countUnsendable, LEASE_MARGIN_MS, sendableOf, type Step } from "./deliver.js";
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "./policy.js";
 import type { QueuedDelivery } from "./queue.js";
 import type { Transport } from "./transport.js";
@@ -332,8 +332,8 @@ export class Dispatcher {
 
   /**
    * Attempts a claimed delivery until it is delivered, fails, or waits too long to hold in memory. Each
-   * attempt takes the rule as it is then; a delivery settled while it waited (its webhook deleted or
-   * disabled) is not this dispatcher's to send any more.
+   * attempt takes the rule as it is then; a delivery settled meanwhile (its webhook deleted or disabled) is
+   * not this dispatcher's to send any more, and is counted here if its rule's change left that to its holder.
    */
   private async deliver(row: DeliveryRow, leaveRule: () => void): Promise<void> {
     const deps = { ...this.options, schedule: this.schedule, signal: this.stopping.signal, inFlight: this.sharedWork };
@@ -341,13 +341,14 @@ export class Dispatcher {
     for (let attempt = row.attempt_count + 1; attempt <= row.max_attempts && !deps.signal.aborted; attempt++) {
       const sendable = await sendableOf(row, deps);
       if (!sendable) return;
-      const { step } = await attemptDelivery(row, sendable, attempt, deps, this.holdInMemoryMs, (next) => {
+      const { step, ending } = await attemptDelivery(row, sendable, attempt, deps, this.holdInMemoryMs, (next) => {
         if (!waitsInMemory(next)) leaveRule();
       });
       // A later retry was parked in the outbox by attemptDelivery: a sweep sends it when it is due.
-      if (!waitsInMemory(step)) return;
+      if (ending !== "taken" || !waitsInMemory(step)) return;
       await this.options.clock.sleep(step.delayMs, deps.signal);
-      if (!(await this.options.store.deliveries.isSending(row.id))) return;
+      const now = await this.options.store.deliveries.stillSending(row.id);
+      if (now !== "sending") return void countUnsendable(row, now, "webhook disabled or deleted", deps);
     }
   }
 }

@@ -50,7 +50,7 @@ export async function openDatabase(url: string, authToken?: string): Promise<{ d
     });
   }
   const driver: Driver = {
-    batch: async (statements) => void (await client.batch(statements, "write")),
+    batch: async (statements) => (await client.batch(statements, "write")).map((result) => result.rowsAffected),
     maxBoundParameters: 32_766,
   };
   return { db, driver, client };

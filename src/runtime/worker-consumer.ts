@@ -38,8 +38,8 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
     if (!row) return wakeTimeOf(id);
     const sendable = await sendableOf(row, deps);
     if (!sendable) return null;
-    const { step } = await attemptDelivery(row, sendable, row.attempt_count + 1, invocation, 0);
-    return step.kind === "retry" ? clock.now() + step.delayMs : null;
+    const { step, ending } = await attemptDelivery(row, sendable, row.attempt_count + 1, invocation, 0);
+    return ending === "taken" && step.kind === "retry" ? clock.now() + step.delayMs : null;
   }
 
   /** Not claimable now: not due yet, held by another consumer (look again when its lease ends), or settled. */

@@ -8,7 +8,7 @@ import * as schema from "../store/schema.js";
 export function workerDatabase(d1: D1Database): { db: Database; driver: Driver } {
   const db = drizzle(d1 as never, { schema }) as unknown as Database;
   const driver: Driver = {
-    batch: async (statements) => void (await d1.batch(statements.map(({ sql, args }) => d1.prepare(sql).bind(...args)))),
+    batch: async (statements) => (await d1.batch(statements.map(({ sql, args }) => d1.prepare(sql).bind(...args)))).map((result) => result.meta.changes),
     maxBoundParameters: MAX_BOUND_PARAMETERS,
   };
   return { db, driver };

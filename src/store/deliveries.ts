@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, inArray, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
-import { rowWriter, updateStatement } from "./driver-sql.js";
-import type { GroupCommit } from "./group-commit.js";
+import { columnSql, rowWriter, updateStatement, type DriverStatement, type Guard } from "./driver-sql.js";
+import type { Changes, GroupCommit } from "./group-commit.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
 import { UNFINISHED_STATUSES, type DeliveryFilter, type QueueDepth } from "../domain/delivery.js";
 import type { SecretBox } from "../domain/secret-box.js";
@@ -28,6 +28,36 @@ export function dueQueries(db: Database, nowMs: number, limit: number, skipWebho
 }
 
 const attemptRows = rowWriter(attempts);
+
+/**
+ * How a delivery's holder (the dispatcher or queue consumer sending it) found it when it wrote its outcome:
+ * `taken`, still its own; `unsent`, failed meanwhile by its rule's change (disabled, deleted, 410), which left
+ * counting it to the holder (see failUnsent in webhooks.ts); `settled`, ended by another hand that counted it.
+ */
+export type Ending = "taken" | "unsent" | "settled";
+
+const status = columnSql(deliveries.status);
+const SENDING: Guard = { sql: `${status} = 'delivering'`, args: [] };
+/** Failed by its rule's change while held: the lease it kept marks it, until its holder counts it. */
+const UNSENT = `${status} = 'failed' and ${columnSql(deliveries.lease_until)} is not null`;
+/** A delivered one is recorded as delivered also after its rule's change failed it meanwhile: it was. */
+const SENDING_OR_UNSENT: Guard = { sql: `${SENDING.sql} or (${UNSENT})`, args: [] };
+
+/** Takes the count a rule's change left to the delivery's holder: changes a row only the first time. */
+const takeUnsentCount = (id: string) => updateStatement(deliveries, deliveries.id, id, { lease_until: null }, { sql: UNSENT, args: [] });
+
+/** The delivery's new state if it is still being sent (see `record`), else the count of an unsent one taken. */
+async function endStatements(box: SecretBox, id: string, changes: Partial<DeliveryRow>): Promise<DriverStatement[]> {
+  const sealed = await sealDelivery(box, changes);
+  return changes.status === "delivered"
+    ? [updateStatement(deliveries, deliveries.id, id, sealed, SENDING_OR_UNSENT)]
+    : [updateStatement(deliveries, deliveries.id, id, sealed, SENDING), takeUnsentCount(id)];
+}
+
+/** How the delivery ended, from the rows `endStatements` changed. */
+function endingOf([changed, unsent = 0]: Changes): Ending {
+  return changed > 0 ? "taken" : unsent > 0 ? "unsent" : "settled";
+}
 
 /** Deliveries and their attempts; the credential headers of each stored request sealed at rest. */
 export function deliveryQueries(db: Database, box: SecretBox, groupCommit: GroupCommit) {
@@ -82,20 +112,25 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
     },
     /**
      * Records an attempt and the delivery's new state together (with others' that arrive at the same time).
-     * The state changes only while the delivery is still being sent, unless it was delivered: one that was
-     * settled meanwhile (its webhook deleted or disabled, given up by the queue) is not brought back.
+     * The state changes only while the delivery is still being sent, or, if it was delivered, also after its
+     * rule's change failed it meanwhile: one settled otherwise (given up by the queue) is not brought back.
      */
-    async record(attempt: AttemptRow, changes: Partial<DeliveryRow>): Promise<void> {
-      const guard = changes.status === "delivered" ? undefined : { column: deliveries.status, value: "delivering" };
-      await groupCommit({
-        inserts: [{ into: attemptRows, rows: [attempt] }],
-        statements: [updateStatement(deliveries, deliveries.id, attempt.delivery_id, await sealDelivery(box, changes), guard)],
-      });
+    async record(attempt: AttemptRow, changes: Partial<DeliveryRow>): Promise<Ending> {
+      return endingOf(
+        await groupCommit({ inserts: [{ into: attemptRows, rows: [attempt] }], statements: await endStatements(box, attempt.delivery_id, changes) }),
+      );
     },
-    /** Whether the delivery is still being sent: not settled meanwhile by another hand. */
-    async isSending(id: string): Promise<boolean> {
-      const [row] = await db.select({ status: deliveries.status }).from(deliveries).where(eq(deliveries.id, id));
-      return row?.status === "delivering";
+    /** Changes a delivery being sent, without an attempt (one that cannot be sent), as `record` does. */
+    async end(id: string, changes: Partial<DeliveryRow>): Promise<Ending> {
+      return endingOf(await groupCommit({ inserts: [], statements: await endStatements(box, id, changes) }));
+    },
+    /** Whether the delivery is still being sent; if not, how it ended (`unsent` is this holder's to count). */
+    async stillSending(id: string): Promise<"sending" | Exclude<Ending, "taken">> {
+      const [row] = await db.select({ status: deliveries.status, lease_until: deliveries.lease_until }).from(deliveries).where(eq(deliveries.id, id));
+      if (row?.status === "delivering") return "sending";
+      if (row?.status !== "failed" || row.lease_until === null) return "settled";
+      const [taken] = await groupCommit({ inserts: [], statements: [takeUnsentCount(id)] });
+      return taken > 0 ? "unsent" : "settled";
     },
     /** Changes a delivery; given `asRead`, only if its status and attempts are still as read before (null if not, or not found). */
     async update(id: string, changes: Partial<DeliveryRow>, asRead?: Pick<DeliveryRow, "status" | "attempt_count">): Promise<DeliveryRow | null> {

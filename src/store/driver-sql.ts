@@ -18,13 +18,16 @@ export interface DriverStatement {
 
 /** The driver under drizzle (libSQL or D1), for the store's prebuilt writes. */
 export interface Driver {
-  /** Runs statements in order as one atomic transaction. */
-  batch(statements: DriverStatement[]): Promise<void>;
+  /** Runs statements in order as one atomic transaction; resolves with how many rows each changed. */
+  batch(statements: DriverStatement[]): Promise<number[]>;
   /** How many values one statement may bind: D1 takes 100, SQLite 32,766. */
   maxBoundParameters: number;
 }
 
 const quoted = (name: string) => `"${name}"`;
+
+/** A column's name as SQL text takes it. */
+export const columnSql = (column: SQLiteColumn) => quoted(column.name);
 
 interface ColumnEntry {
   key: string;
@@ -77,10 +80,10 @@ export function rowWriter(table: SQLiteTable, upsert?: Upsert): RowWriter {
   };
 }
 
-/** A condition on one more column of the row an update is for: `column` must equal `value`. */
+/** A condition the row an update is for must still meet: SQL over its columns (see `columnSql`), and its values. */
 export interface Guard {
-  column: SQLiteColumn;
-  value: string;
+  sql: string;
+  args: DriverValue[];
 }
 
 /**
@@ -91,9 +94,9 @@ export function updateStatement(table: SQLiteTable, key: SQLiteColumn, keyValue:
   const columns = getTableColumns(table) as Record<string, SQLiteColumn>;
   const set = Object.entries(changes).filter(([, value]) => value !== undefined);
   const assignments = set.map(([name]) => `${quoted(columns[name].name)} = ?`).join(", ");
-  const where = `${quoted(key.name)} = ?${guard ? ` and ${quoted(guard.column.name)} = ?` : ""}`;
+  const where = `${quoted(key.name)} = ?${guard ? ` and (${guard.sql})` : ""}`;
   return {
     sql: `update ${quoted(getTableName(table))} set ${assignments} where ${where}`,
-    args: [...set.map(([name, value]) => driverValue(columns[name], value)), keyValue, ...(guard ? [guard.value] : [])],
+    args: [...set.map(([name, value]) => driverValue(columns[name], value)), keyValue, ...(guard?.args ?? [])],
   };
 }

@@ -12,12 +12,15 @@ export interface Writes {
   statements?: DriverStatement[];
 }
 
+/** How many rows each of a writer's `statements` changed (its inserts are merged with others': not told). */
+export type Changes = number[];
+
 /** Runs `fn` after the I/O that is ready now has been handled (setImmediate on Node; a timer elsewhere). */
 export type Defer = (fn: () => void) => void;
 
 interface Pending {
   writes: Writes;
-  resolve: () => void;
+  resolve: (changes: Changes) => void;
   reject: (error: unknown) => void;
 }
 
@@ -44,10 +47,20 @@ function statementsOf(group: Writes[], maxBoundParameters: number): DriverStatem
   return [...inserts, ...group.flatMap((writes) => writes.statements ?? [])];
 }
 
+/** Commits the group's writes in one transaction; each writer's changes, from the driver's count for every statement. */
+async function commitGroup(driver: Driver, group: Writes[]): Promise<Changes[]> {
+  const statements = statementsOf(group, driver.maxBoundParameters);
+  const changed = statements.length ? await driver.batch(statements) : [];
+  // The writers' own statements come last, in order.
+  let at = statements.length - group.reduce((total, writes) => total + (writes.statements?.length ?? 0), 0);
+  return group.map((writes) => changed.slice(at, (at += writes.statements?.length ?? 0)));
+}
+
 /**
- * Group commit: each caller's writes are atomic and its promise resolves only once they are committed,
- * but the callers that arrive together share one transaction, so one disk sync acknowledges them all, and
- * their rows for the same table go in together, in as few statements as the database allows.
+ * Group commit: each caller's writes are atomic and its promise resolves only once they are committed (with
+ * how many rows each of its statements changed), but the callers that arrive together share one transaction,
+ * so one disk sync acknowledges them all, and their rows for the same table go in together, in as few
+ * statements as the database allows.
  * If the shared transaction fails, each caller's writes run alone, so that an error (a duplicate event,
  * say) reaches only the caller that caused it. Nothing orders the commits of the transactions in flight at
  * once: a caller sends writes that depend on earlier ones only after those resolved (as ingest and delivery
@@ -58,11 +71,6 @@ export function groupCommit(driver: Driver, defer: Defer) {
   let scheduled = false;
   let inFlight = 0;
 
-  const run = async (group: Writes[]) => {
-    const statements = statementsOf(group, driver.maxBoundParameters);
-    if (statements.length) await driver.batch(statements);
-  };
-
   async function flush(): Promise<void> {
     scheduled = false;
     const group = queue.slice(0, MAX_GROUP);
@@ -70,11 +78,11 @@ export function groupCommit(driver: Driver, defer: Defer) {
     inFlight += 1;
     schedule();
     try {
-      await run(group.map((pending) => pending.writes));
-      for (const pending of group) pending.resolve();
+      const changes = await commitGroup(driver, group.map((pending) => pending.writes));
+      group.forEach((pending, i) => pending.resolve(changes[i]));
     } catch (error) {
       if (group.length === 1) group[0].reject(error);
-      else for (const pending of group) await run([pending.writes]).then(pending.resolve, pending.reject);
+      else for (const pending of group) await commitGroup(driver, [pending.writes]).then(([changes]) => pending.resolve(changes), pending.reject);
     }
     inFlight -= 1;
     schedule();
@@ -86,8 +94,8 @@ export function groupCommit(driver: Driver, defer: Defer) {
     defer(() => void flush());
   }
 
-  return (writes: Writes): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
+  return (writes: Writes): Promise<Changes> =>
+    new Promise<Changes>((resolve, reject) => {
       queue.push({ writes, resolve, reject });
       schedule();
     });
@@ -100,8 +108,5 @@ export type GroupCommit = ReturnType<typeof groupCommit>;
  * Workers, a commit started for one request cannot answer another (workerd cancels the waiting one as hung).
  */
 export function commitAlone(driver: Driver): GroupCommit {
-  return async (writes: Writes) => {
-    const statements = statementsOf([writes], driver.maxBoundParameters);
-    if (statements.length) await driver.batch(statements);
-  };
+  return async (writes: Writes) => (await commitGroup(driver, [writes]))[0];
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { UNFINISHED_STATUSES } from "../domain/delivery.js";
 import type { Webhook } from "../domain/webhook.js";
 import type { SecretBox } from "../domain/secret-box.js";
@@ -13,6 +13,16 @@ export const UNSENT_REASON = {
   gone: "webhook disabled (410 Gone)",
   deleted: "webhook deleted",
 } as const;
+
+/**
+ * Deliveries a rule's change failed: how many, and how many of them were being sent (or waited in memory for
+ * a retry) under a live lease, whose holder counts them when it finds them failed (see `Ending` in
+ * deliveries.ts): an attempt out then may still deliver one, and each delivery is counted once, as it ended.
+ */
+export interface Unsent {
+  failed: number;
+  held: number;
+}
 
 /**
  * Webhook rules; their secrets (signing secret, credential headers, secret preset settings) sealed at rest.
@@ -32,14 +42,20 @@ function webhookTable(db: Database, box: SecretBox) {
   const openAll = (rows: unknown[]) => Promise.all((rows as Webhook[]).map((row) => openWebhook(box, row)));
   /**
    * Fails the rule's deliveries not sent yet: it is being deleted or disabled, so no retry of them may go out.
-   * Returns their ids, so that the caller can count them as failed like any other.
+   * One held under a live lease keeps it, as the mark that its holder is to count it.
    */
   const failUnsent = (id: string, reason: string, nowIso: string) =>
     db
       .update(deliveries)
-      .set({ status: "failed", last_error: reason, lease_until: null, updated_at: nowIso })
+      .set({
+        status: "failed",
+        last_error: reason,
+        lease_until: sql`case when ${deliveries.status} = 'delivering' and ${deliveries.lease_until} > ${Date.parse(nowIso)} then ${deliveries.lease_until} end`,
+        updated_at: nowIso,
+      })
       .where(and(eq(deliveries.webhook_id, id), inArray(deliveries.status, UNFINISHED_STATUSES)))
-      .returning({ id: deliveries.id });
+      .returning({ held: deliveries.lease_until });
+  const unsent = (failed: Array<{ held: number | null }>): Unsent => ({ failed: failed.length, held: failed.filter((row) => row.held !== null).length });
   return {
     async insert(webhook: Webhook): Promise<void> {
       await db.insert(webhooks).values(await sealWebhook(box, webhook));
@@ -58,37 +74,37 @@ function webhookTable(db: Database, box: SecretBox) {
     /**
      * Saves a changed rule; one being disabled (`previous` was enabled) fails its deliveries not sent yet, at
      * once. `enabled` is written only when the change is to it: a 410 may have disabled the rule since it was read.
-     * Returns how many deliveries it failed.
+     * Returns the deliveries it failed.
      */
-    async replace(webhook: Webhook, previous: Webhook): Promise<number> {
+    async replace(webhook: Webhook, previous: Webhook): Promise<Unsent> {
       const { enabled: _unchanged, ...otherFields } = await sealWebhook(box, webhook);
       const fields = webhook.enabled === previous.enabled ? otherFields : { ...otherFields, enabled: webhook.enabled };
       const save = db.update(webhooks).set(fields).where(eq(webhooks.id, webhook.id));
       if (!previous.enabled || webhook.enabled) {
         await save;
-        return 0;
+        return { failed: 0, held: 0 };
       }
       const [, failed] = await db.batch([save, failUnsent(webhook.id, UNSENT_REASON.disabled, webhook.updated_at)]);
-      return failed.length;
+      return unsent(failed);
     },
-    /** After a 410 Gone: the rule matches no new event, and its deliveries not sent yet fail. Returns how many. */
-    async disable(id: string, nowIso: string): Promise<number> {
+    /** After a 410 Gone: the rule matches no new event, and its deliveries not sent yet fail (returned). */
+    async disable(id: string, nowIso: string): Promise<Unsent> {
       const [, failed] = await db.batch([
         db.update(webhooks).set({ enabled: false, updated_at: nowIso }).where(eq(webhooks.id, id)),
         failUnsent(id, UNSENT_REASON.gone, nowIso),
       ]);
-      return failed.length;
+      return unsent(failed);
     },
     /**
      * Deletes the rule; its unfinished deliveries fail in the same transaction, so none is left orphaned.
-     * Returns how many it failed, or null when there was no such rule.
+     * Returns those it failed, or null when there was no such rule.
      */
-    async delete(id: string, nowIso: string): Promise<number | null> {
+    async delete(id: string, nowIso: string): Promise<Unsent | null> {
       const [failed, removed] = await db.batch([
         failUnsent(id, UNSENT_REASON.deleted, nowIso),
         db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id }),
       ]);
-      return removed.length > 0 ? failed.length : null;
+      return removed.length > 0 ? unsent(failed) : null;
     },
   };
 }
