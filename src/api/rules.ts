@@ -79,6 +79,13 @@ function changedTemplates(webhook: Webhook, changes: (field: keyof WebhookPatch)
   };
 }
 
+/** Every source the rule names exists: else a 400 naming the first that does not. */
+export async function checkSources(deps: AppDeps, webhook: Webhook): Promise<void> {
+  for (const [index, id] of webhook.source_ids.entries()) {
+    if (!(await deps.store.sources.get(id))) throw invalidField(`source_ids.${index}`, `no source ${id}`);
+  }
+}
+
 /**
  * Checks what the schema cannot: cross-field rules, referenced sources, and that every expression compiles.
  * For an edit (`patch`), what refers outside the rule (its sources, headers beside the signing) and its
@@ -98,11 +105,7 @@ async function validated(deps: AppDeps, webhook: Webhook, patch?: WebhookPatch):
   if (webhook.preset === null && Object.keys(webhook.preset_config).length) {
     throw invalidField("preset_config", "only a preset rule has settings: set preset, or leave preset_config empty");
   }
-  if (changes("source_ids")) {
-    for (const [index, id] of webhook.source_ids.entries()) {
-      if (!(await deps.store.sources.get(id))) throw invalidField(`source_ids.${index}`, `no source ${id}`);
-    }
-  }
+  if (changes("source_ids")) await checkSources(deps, webhook);
   checkRule(changedTemplates(webhook, changes), deps.partials);
   return webhook;
 }

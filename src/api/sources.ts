@@ -49,11 +49,11 @@ export function sourceRoutes({ store, clock, publicOrigin }: AppDeps) {
   // sources (source_ids []) is not for a delete to decide.
   app.delete("/:id", async (c) => {
     const id = c.req.param("id");
-    const naming = (await store.webhooks.list()).filter((webhook) => webhook.source_ids.includes(id)).map((webhook) => webhook.id);
-    if (naming.length) {
-      throw new GatewayError(409, "conflict", `Source ${id} is named by webhook ${naming.join(", ")}: take it out of their source_ids first, or disable the source`, { webhook_ids: naming });
+    const { found, namedBy } = await store.sources.delete(id);
+    if (!found) throw notFound("source", id);
+    if (namedBy.length) {
+      throw new GatewayError(409, "conflict", `Source ${id} is named by webhook ${namedBy.join(", ")}: take it out of their source_ids first, or disable the source`, { webhook_ids: namedBy });
     }
-    if (!(await store.sources.delete(id))) throw notFound("source", id);
     return c.body(null, 204);
   });
 

@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { isoAt } from "../clock.js";
-import { found, notFound } from "../domain/errors.js";
+import { found, GatewayError, notFound } from "../domain/errors.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
 import type { Webhook } from "../domain/webhook.js";
 import { countUnsent } from "../delivery/deliver.js";
@@ -9,7 +9,7 @@ import { acceptTestEvent } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { readBody, readJson } from "./http.js";
 import { preview, previewEvent, previewEventSchema } from "./preview.js";
-import { ruleFromInput, ruleWithPatch } from "./rules.js";
+import { checkSources, ruleFromInput, ruleWithPatch } from "./rules.js";
 import { deliveryView, listView, webhookView } from "./views.js";
 
 export function webhookRoutes(deps: AppDeps) {
@@ -24,7 +24,11 @@ export function webhookRoutes(deps: AppDeps) {
 
   app.post("/", async (c) => {
     const webhook = await ruleFromInput(deps, await readJson(c));
-    await store.webhooks.insert(webhook);
+    // Saved only if the sources it names still exist: one deleted since they were checked is named.
+    if (!(await store.webhooks.insert(webhook))) {
+      await checkSources(deps, webhook);
+      throw new GatewayError(409, "conflict", "A source the webhook names was deleted while it was saved: save it again");
+    }
     return c.json(webhookView(webhook, true), 201);
   });
 
@@ -33,7 +37,13 @@ export function webhookRoutes(deps: AppDeps) {
   app.patch("/:id", async (c) => {
     const current = await load(c.req.param("id"));
     const updated = await ruleWithPatch(deps, current, await readJson(c));
-    countUnsent(deps, current.id, await store.webhooks.replace(updated, current), UNSENT_REASON.disabled);
+    const unsent = await store.webhooks.replace(updated, current);
+    if (!unsent) {
+      // A source it now names was deleted since it was checked, or the rule itself was.
+      await checkSources(deps, updated);
+      throw notFound("webhook", current.id);
+    }
+    countUnsent(deps, current.id, unsent, UNSENT_REASON.disabled);
     return c.json(webhookView(updated, updated.secret !== current.secret));
   });
 

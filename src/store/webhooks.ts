@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, not, sql, type SQL } from "drizzle-orm";
 import { UNFINISHED_STATUSES } from "../domain/delivery.js";
 import type { Webhook } from "../domain/webhook.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { Database } from "./database.js";
 import { openWebhook, sealWebhook } from "./sealed-rows.js";
-import { deliveries, webhooks } from "./schema.js";
+import { deliveries, sources, webhooks } from "./schema.js";
 import { withSnapshot } from "./table-snapshot.js";
 
 /** Why a rule's deliveries not sent yet failed, as their `last_error` says. */
@@ -23,6 +23,12 @@ export interface Unsent {
   failed: number;
   held: number;
 }
+
+/** Every source of `ids` exists (in the transaction that asks: a source deleted meanwhile is seen). */
+const everySourceExists = (ids: string[]) =>
+  sql`not exists (select 1 from json_each(${JSON.stringify(ids)}) as named where named.value not in (select ${sources.id} from ${sources}))`;
+
+const sameIds = (a: string[], b: string[]) => a.length === b.length && a.every((id, i) => id === b[i]);
 
 /**
  * Webhook rules; their secrets (signing secret, credential headers, secret preset settings) sealed at rest.
@@ -44,7 +50,7 @@ function webhookTable(db: Database, box: SecretBox) {
    * Fails the rule's deliveries not sent yet: it is being deleted or disabled, so no retry of them may go out.
    * One held under a live lease keeps it, as the mark that its holder is to count it.
    */
-  const failUnsent = (id: string, reason: string, nowIso: string) =>
+  const failUnsent = (id: string, reason: string, nowIso: string, saved?: SQL) =>
     db
       .update(deliveries)
       .set({
@@ -53,12 +59,24 @@ function webhookTable(db: Database, box: SecretBox) {
         lease_until: sql`case when ${deliveries.status} = 'delivering' and ${deliveries.lease_until} > ${Date.parse(nowIso)} then ${deliveries.lease_until} end`,
         updated_at: nowIso,
       })
-      .where(and(eq(deliveries.webhook_id, id), inArray(deliveries.status, UNFINISHED_STATUSES)))
+      .where(and(eq(deliveries.webhook_id, id), inArray(deliveries.status, UNFINISHED_STATUSES), saved))
       .returning({ held: deliveries.lease_until });
   const unsent = (failed: Array<{ held: number | null }>): Unsent => ({ failed: failed.length, held: failed.filter((row) => row.held !== null).length });
   return {
-    async insert(webhook: Webhook): Promise<void> {
-      await db.insert(webhooks).values(await sealWebhook(box, webhook));
+    /**
+     * Saves a new rule if every source it names exists; false if one does not (a source deleted since it was
+     * checked), and nothing is saved. The rule is inserted, then taken back in the same transaction if a
+     * source it names is missing: D1 runs no transaction of its own, so the check and the write are one batch.
+     */
+    async insert(webhook: Webhook): Promise<boolean> {
+      const save = db.insert(webhooks).values(await sealWebhook(box, webhook));
+      if (!webhook.source_ids.length) {
+        await save;
+        return true;
+      }
+      const orphaned = and(eq(webhooks.id, webhook.id), not(everySourceExists(webhook.source_ids)));
+      const [, undone] = await db.batch([save, db.delete(webhooks).where(orphaned).returning({ id: webhooks.id })]);
+      return undone.length === 0;
     },
     async get(id: string): Promise<Webhook | null> {
       const [row] = await db.select().from(webhooks).where(eq(webhooks.id, id));
@@ -74,18 +92,21 @@ function webhookTable(db: Database, box: SecretBox) {
     /**
      * Saves a changed rule; one being disabled (`previous` was enabled) fails its deliveries not sent yet, at
      * once. `enabled` is written only when the change is to it: a 410 may have disabled the rule since it was read.
-     * Returns the deliveries it failed.
+     * Returns the deliveries it failed; null if nothing was saved: it names other sources and one of them does
+     * not exist (deleted since it was checked), or the rule was deleted meanwhile.
      */
-    async replace(webhook: Webhook, previous: Webhook): Promise<Unsent> {
+    async replace(webhook: Webhook, previous: Webhook): Promise<Unsent | null> {
       const { enabled: _unchanged, ...otherFields } = await sealWebhook(box, webhook);
       const fields = webhook.enabled === previous.enabled ? otherFields : { ...otherFields, enabled: webhook.enabled };
-      const save = db.update(webhooks).set(fields).where(eq(webhooks.id, webhook.id));
+      // What it named before is not checked again: a rule whose source was deleted can still be disabled.
+      const named = sameIds(webhook.source_ids, previous.source_ids) ? undefined : everySourceExists(webhook.source_ids);
+      const save = db.update(webhooks).set(fields).where(and(eq(webhooks.id, webhook.id), named)).returning({ id: webhooks.id });
       if (!previous.enabled || webhook.enabled) {
-        await save;
-        return { failed: 0, held: 0 };
+        const saved = await save;
+        return saved.length || !named ? { failed: 0, held: 0 } : null;
       }
-      const [, failed] = await db.batch([save, failUnsent(webhook.id, UNSENT_REASON.disabled, webhook.updated_at)]);
-      return unsent(failed);
+      const [saved, failed] = await db.batch([save, failUnsent(webhook.id, UNSENT_REASON.disabled, webhook.updated_at, named)]);
+      return saved.length || !named ? unsent(failed) : null;
     },
     /** After a 410 Gone: the rule matches no new event, and its deliveries not sent yet fail (returned). */
     async disable(id: string, nowIso: string): Promise<Unsent> {
