@@ -35,6 +35,24 @@ describe("storageFailure", () => {
     }
   });
 
+  it("knows a libSQL server that cannot be reached or fails, by the kind of error, not its address or a proxy's page", () => {
+    // As @libsql/client throws them over HTTP: fetch's TypeError with the network's code in its cause, or
+    // SERVER_ERROR with the HTTP error (its status) as the cause; and as they cross from the database thread.
+    const fetchFailed = (code: string, message: string) => new TypeError("fetch failed", { cause: Object.assign(new Error(message), { code }) });
+    const serverError = (status: number) =>
+      Object.assign(new Error(`SERVER_ERROR: Server returned HTTP status ${status}: <html>bad gateway at 10.0.0.5</html>`, { cause: Object.assign(new Error("Server returned HTTP status"), { status }) }), {
+        code: "SERVER_ERROR",
+      });
+    expect(storageFailure(fetchFailed("ECONNREFUSED", "connect ECONNREFUSED 10.0.0.5:8080"))).toBe("database server unreachable: ECONNREFUSED");
+    expect(storageFailure(drizzleWrapped(fetchFailed("UND_ERR_SOCKET", "other side closed")))).toBe("database server unreachable: UND_ERR_SOCKET");
+    expect(storageFailure(Object.assign(new TypeError("fetch failed: connect ECONNRESET 10.0.0.5:8080"), { code: "ECONNRESET" }))).toBe("database server unreachable: ECONNRESET");
+    expect(storageFailure(serverError(502))).toBe("database server answered HTTP 502");
+    expect(storageFailure(Object.assign(new Error("SERVER_ERROR: Server returned HTTP status 503"), { code: "SERVER_ERROR", status: 503 }))).toBe("database server answered HTTP 503");
+    expect(storageFailure(serverError(429))).toBe("database server answered HTTP 429");
+    // A token refused is the operator's to fix, not a wait: the 500 path, logged.
+    expect(storageFailure(serverError(401))).toBeNull();
+  });
+
   it("leaves refusals of what was asked and bugs to the 500 path", () => {
     expect(storageFailure(drizzleWrapped(libsqlError("SQLITE_CONSTRAINT", "UNIQUE constraint failed: events.source_id")))).toBeNull();
     expect(storageFailure(drizzleWrapped(d1Error("UNIQUE constraint failed: events.source_id: SQLITE_CONSTRAINT")))).toBeNull();

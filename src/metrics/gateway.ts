@@ -35,7 +35,7 @@ export function createGatewayMetrics() {
     ingestDuration: new Histogram("gateway_ingest_duration_seconds", "Time from an ingest request's arrival to its 202 answer.", SECONDS_FAST),
     eventToDelivered: new Histogram("gateway_event_to_delivered_seconds", "Time from an event's arrival to its delivery, retries included.", SECONDS_END_TO_END),
     eventsExpired: new Counter("gateway_events_expired_total", "Events deleted past RETENTION_DAYS, with their deliveries and attempts."),
-    storageUnavailable: new Counter("gateway_storage_unavailable_total", "Requests answered 503 because the database could not take them now (full disk, I/O error, lock; D1 overloaded or reset)."),
+    storageUnavailable: new Counter("gateway_storage_unavailable_total", "Requests answered 503 because the database could not take them now (full disk, I/O error, lock; libSQL server unreachable or failing; D1 overloaded or reset)."),
     attemptDuration: new Histogram("gateway_attempt_duration_seconds", "Duration of one delivery attempt, request to reply.", SECONDS_ATTEMPT),
   };
 }

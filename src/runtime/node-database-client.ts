@@ -16,7 +16,8 @@ interface PlainResult {
 interface Reply {
   id: number;
   result?: PlainResult | PlainResult[];
-  error?: { name: string; message: string; code?: string; extendedCode?: string; rawCode?: number };
+  /** With the codes of the error or else of its causes (see the thread's `firstOf`), and a server's HTTP status. */
+  error?: { name: string; message: string; code?: string; status?: number; extendedCode?: string; rawCode?: number };
 }
 
 /** A row as libSQL gives it: values by index (not enumerable) and by column name. */
@@ -37,7 +38,7 @@ function resultSetOf(plain: PlainResult): ResultSet {
   return { ...plain, rows, toJSON: () => ({ ...plain }) };
 }
 
-/** The error as thrown in the thread: same name, message and codes (the store recognises duplicates by them). */
+/** The error as thrown in the thread: same name, message and codes (the store recognises duplicates and outages by them). */
 function errorOf(error: NonNullable<Reply["error"]>): Error {
   return Object.assign(new Error(error.message), error);
 }

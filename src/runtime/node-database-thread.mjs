@@ -130,11 +130,23 @@ function messageWithCauses(error) {
   return messages.join(": ");
 }
 
+/**
+ * The first of the error's and its causes' `key`: a server's "fetch failed" has its kind (ECONNREFUSED) only
+ * in its cause, and an HTTP error its status, and the causes do not cross to the other side.
+ */
+function firstOf(error, key) {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 4; cause = cause.cause, depth += 1) {
+    if (cause[key] !== undefined) return cause[key];
+  }
+  return undefined;
+}
+
 parentPort.on("message", async ({ id, operation, args }) => {
   try {
     parentPort.postMessage({ id, result: await operations[operation](...args) });
   } catch (error) {
-    const { name, code, extendedCode, rawCode } = error;
-    parentPort.postMessage({ id, error: { name, message: messageWithCauses(error), code, extendedCode, rawCode } });
+    const { name, extendedCode, rawCode } = error;
+    const [code, status] = [firstOf(error, "code"), firstOf(error, "status")];
+    parentPort.postMessage({ id, error: { name, message: messageWithCauses(error), code, status, extendedCode, rawCode } });
   }
 });
