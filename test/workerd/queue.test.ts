@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createExecutionContext } from "cloudflare:test";
 import { createWorker } from "../../src/runtime/worker.js";
 import { SENDING_AT_ONCE } from "../../src/runtime/worker-consumer.js";
 import { WORKER_PARTIALS } from "../../src/runtime/worker-partials.js";
@@ -225,7 +226,7 @@ describe("the Worker", () => {
   it("answers a configuration error with a 500 naming the setting", async () => {
     const worker = createWorker();
     const ask = async (vars: Record<string, string>) => {
-      const response = await worker.fetch(new Request("http://gateway.test/health"), { ...gw.env, ADMIN_TOKEN: undefined, ...vars }, {} as never);
+      const response = await worker.fetch(new Request("http://gateway.test/health"), { ...gw.env, ADMIN_TOKEN: undefined, ...vars }, createExecutionContext());
       return { status: response.status, body: (await response.json()) as { error: { code: string; message: string } } };
     };
     const missing = await ask({});
