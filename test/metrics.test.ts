@@ -42,7 +42,7 @@ describe("GET /metrics", () => {
     for (const reason of ["render", "not_retryable", "retries_exhausted", "gone", "unsendable", "dead_letter"]) {
       expect(metrics.value("gateway_deliveries_failed_total", { reason }), reason).toBe(0);
     }
-    for (const code of ["unauthorized", "source_disabled", "rate_limited", "invalid_json", "invalid_request"]) {
+    for (const code of ["unauthorized", "source_disabled", "rate_limited", "invalid_json", "invalid_request", "overloaded"]) {
       expect(metrics.value("gateway_ingest_refused_total", { code }), code).toBe(0);
     }
     expect(metrics.value("gateway_event_to_delivered_seconds_count")).toBe(0);

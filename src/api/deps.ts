@@ -42,4 +42,9 @@ export interface AppDeps {
    * I/O (workerd cancels it as hung), and isolates would not share a lock anyway.
    */
   callLock?: KeyedLock;
+  /**
+   * Ingest requests handled at once, past which ingest answers 503 `overloaded` (Node: INGEST_MAX_PENDING).
+   * None on Workers: each isolate serves its own requests and Cloudflare starts more isolates under load.
+   */
+  ingestMaxPending?: number;
 }

@@ -7,6 +7,7 @@ import type { SourceAdapter } from "../sources/adapter.js";
 import { adapterFor } from "../sources/registry.js";
 import type { Source } from "../store/sources.js";
 import { acceptEvents, type Accepted } from "./accept.js";
+import { admitAtMost, OVERLOADED } from "./admission.js";
 import type { AppDeps } from "./deps.js";
 import { INGEST_BODY_LIMIT, limitBody, parseJson, requireJsonContentType } from "./http.js";
 import { RateLimiter, refuseWhileLimited } from "./rate-limit.js";
@@ -22,21 +23,44 @@ function refuseOversizedEvents(items: NormalizedEvent[]): void {
   throw new GatewayError(413, "event_too_large", `${which} is larger than ${MAX_STORED_TEXT_BYTES} bytes of JSON, the most one event may be`);
 }
 
+/** How often at most a refusal for overload is logged: they come in floods, and each line costs the event loop. */
+const OVERLOAD_LOG_INTERVAL_MS = 1_000;
+
+/** Logs the first refusal for overload at once, then at most one a second, each line saying how many went unlogged since the last. */
+function overloadLog(deps: AppDeps) {
+  let loggedAt = -Infinity;
+  let unlogged = 0;
+  return (fields: Record<string, unknown>) => {
+    const now = deps.clock.now();
+    if (now - loggedAt < OVERLOAD_LOG_INTERVAL_MS) {
+      unlogged += 1;
+      return;
+    }
+    deps.log.warn("ingest refused", { ...fields, unlogged_since_last: unlogged });
+    loggedAt = now;
+    unlogged = 0;
+  };
+}
+
 /**
  * Counts and logs each refused ingest request by its error code: a PBX whose secret changed, or whose events
- * stopped parsing, would otherwise lose its events unseen. Rate-limited requests are counted but not logged,
- * as they come in floods.
+ * stopped parsing, would otherwise lose its events unseen. A refusal is a 4xx, or a 503 `overloaded` (the
+ * database's 503s have their own counter). Rate-limited requests are counted but not logged, and refusals for
+ * overload logged at most once a second, as both come in floods.
  */
 function countRefusals(deps: AppDeps): MiddlewareHandler {
+  const logOverload = overloadLog(deps);
   return async (c, next) => {
     await next();
     const status = c.res.status;
-    if (status < 400 || status >= 500) return;
     const code = c.error instanceof GatewayError ? c.error.code : `http_${status}`;
+    if (!((status >= 400 && status < 500) || code === OVERLOADED)) return;
     deps.metrics.ingestRefused.inc({ code });
     if (status === 429) return;
     // The code says why; the message is left out, as a JSON parser's quotes the event's own text.
-    deps.log.warn("ingest refused", { source_id: c.req.param("sourceId")?.slice(0, 64), status, code });
+    const fields = { source_id: c.req.param("sourceId")?.slice(0, 64), status, code };
+    if (code === OVERLOADED) logOverload(fields);
+    else deps.log.warn("ingest refused", fields);
   };
 }
 
@@ -61,7 +85,8 @@ export function ingestRoutes(deps: AppDeps) {
     return deps.callLock ? deps.callLock.run(callIds.map((id) => `${source.id}:${id}`), accept) : accept();
   }
 
-  app.post("/:sourceId", limitBody(INGEST_BODY_LIMIT), async (c) => {
+  const admit: MiddlewareHandler[] = deps.ingestMaxPending === undefined ? [] : [admitAtMost(deps.ingestMaxPending)];
+  app.post("/:sourceId", limitBody(INGEST_BODY_LIMIT), ...admit, async (c) => {
     // Real elapsed time, whatever the clock: the latency a PBX sees (on Workers it advances across I/O only).
     const started = performance.now();
     const id = c.req.param("sourceId");

@@ -17,7 +17,7 @@ export type ErrorDetails = z.infer<typeof errorDetailsSchema>;
 /** An error a caller can act on: it carries its HTTP status, a stable code and, where it helps, which field is wrong. */
 export class GatewayError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503,
     readonly code: string,
     message: string,
     readonly details?: ErrorDetails,

@@ -5,8 +5,11 @@ import { Counter, exposeGauge, exposition, Histogram } from "./registry.js";
 const FAILURE_REASONS = ["render", "not_retryable", "retries_exhausted", "gone", "unsendable", "dead_letter"] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
-/** Refusals that read 0 from the start, so that increase() sees the first: a changed secret, a PBX over its limit, a payload gone wrong. */
-const ALERTED_REFUSALS = ["unauthorized", "source_disabled", "rate_limited", "invalid_json", "invalid_request"];
+/**
+ * Refusals that read 0 from the start, so that increase() sees the first: a changed secret, a PBX over its
+ * limit, a payload gone wrong, a gateway past its INGEST_MAX_PENDING (Node).
+ */
+const ALERTED_REFUSALS = ["unauthorized", "source_disabled", "rate_limited", "invalid_json", "invalid_request", "overloaded"];
 
 const SECONDS_FAST = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const SECONDS_ATTEMPT = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -19,7 +22,7 @@ export function createGatewayMetrics() {
     eventsIngested: new Counter("gateway_events_ingested_total", "Events committed at /ingest, by source kind and canonical type.", ["source_kind", "type"]),
     ingestRefused: new Counter(
       "gateway_ingest_refused_total",
-      "Ingest requests refused (4xx), by error code: unauthorized, rate_limited, invalid_json, invalid_request...",
+      "Ingest requests refused (4xx, and 503 overloaded), by error code: unauthorized, rate_limited, invalid_json, invalid_request, overloaded...",
       ["code"],
       ALERTED_REFUSALS.map((code) => ({ code })),
     ),

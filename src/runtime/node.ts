@@ -164,6 +164,7 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     clientAddress: (c) => clientAddress(c, options.trustProxyHops),
     publicOrigin: (c) => publicOrigin(c, options.trustProxyHops),
     callLock: new KeyedLock(),
+    ingestMaxPending: options.ingestMaxPending,
   });
 
   // One dispatcher per database: whatever it held when the process stopped is its to send again, when due.

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type Client } from "@libsql/client";
+import { DEFAULT_INGEST_MAX_PENDING } from "../../src/api/admission.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits } from "../../src/api/rate-limit.js";
 import type { Clock } from "../../src/clock.js";
 import { parseOutboundAllow } from "../../src/delivery/address-policy.js";
@@ -34,6 +35,8 @@ export async function startGateway(
     log?: Logger;
     outboundAllow?: string;
     rateLimits?: RateLimits;
+    /** INGEST_MAX_PENDING: ingest requests handled at once before 503 `overloaded`. */
+    ingestMaxPending?: number;
     retentionDays?: number;
     trustProxyHops?: number;
     requestTimeoutMs?: number;
@@ -62,6 +65,7 @@ export async function startGateway(
     dispatcherLimits: options.dispatcherLimits,
     outboundAllow: parseOutboundAllow(options.outboundAllow ?? TEST_OUTBOUND_ALLOW).allow,
     rateLimits: options.rateLimits ?? DEFAULT_RATE_LIMITS,
+    ingestMaxPending: options.ingestMaxPending ?? DEFAULT_INGEST_MAX_PENDING,
     retentionDays: options.retentionDays ?? 30,
     trustProxyHops: options.trustProxyHops ?? 0,
     requestTimeoutMs: options.requestTimeoutMs,

@@ -1,0 +1,44 @@
+import type { MiddlewareHandler } from "hono";
+import { GatewayError } from "../domain/errors.js";
+
+/**
+ * Ingest requests a Node gateway handles at once unless INGEST_MAX_PENDING says otherwise: eight times what
+ * the benchmark keeps outstanding (128), yet under half a second of work at the 2,500 events/s or so a
+ * gateway commits on two cores, so a PBX is answered well within its webhook timeout (Wildix: 5 s).
+ */
+export const DEFAULT_INGEST_MAX_PENDING = 1_024;
+
+/** Seconds a client refused for overload is asked to wait: at the bound, less than a second of work is queued. */
+export const OVERLOAD_RETRY_AFTER_S = 1;
+
+export const OVERLOADED = "overloaded";
+
+/**
+ * Handles at most `max` requests at once, each counted from when its body is in until it is answered; past
+ * that, 503 `overloaded` with Retry-After at once, before anything is looked up or stored. Without a bound
+ * the queue, the latency and the memory of an offered load beyond what the gateway commits grow for as long
+ * as it lasts, and a PBX that gave up after its timeout (and may resend) has its event committed all the same.
+ * The body is read before the request counts: a client trickling its body in holds no place, or a few hundred
+ * slow connections would shut every PBX out.
+ */
+export function admitAtMost(max: number): MiddlewareHandler {
+  let pending = 0;
+  return async (c, next) => {
+    await c.req.arrayBuffer();
+    if (pending >= max) {
+      c.header("Retry-After", String(OVERLOAD_RETRY_AFTER_S));
+      throw new GatewayError(
+        503,
+        OVERLOADED,
+        `The gateway is already handling ${max} ingest requests (INGEST_MAX_PENDING): nothing was stored; retry after ${OVERLOAD_RETRY_AFTER_S} s`,
+        { retry_after_seconds: OVERLOAD_RETRY_AFTER_S },
+      );
+    }
+    pending += 1;
+    try {
+      await next();
+    } finally {
+      pending -= 1;
+    }
+  };
+}

@@ -1,0 +1,136 @@
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_INGEST_MAX_PENDING } from "../src/api/admission.js";
+import { configFromEnv } from "../src/config.js";
+import { createLogger } from "../src/log.js";
+import { callEvent } from "./support/events.js";
+import { type Answer, createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { parsePrometheus } from "./support/prometheus.js";
+import { Receiver } from "./support/receiver.js";
+
+// Node only: the gateway bounds the ingest requests it handles at once (INGEST_MAX_PENDING) and refuses the
+// rest at once. Ingests are made to pend for real: another connection holds the database's write lock, so the
+// gateway's commits wait for it (up to the database's 5 s busy timeout).
+
+const MAX_PENDING = 3;
+const OVER = 2;
+
+let gw: TestGateway;
+let receiver: Receiver;
+let lines: string[];
+let source: { id: string; secret: string };
+
+beforeEach(async () => {
+  lines = [];
+  gw = await startGateway({ ingestMaxPending: MAX_PENDING, log: createLogger("debug", (line) => lines.push(line)) });
+  receiver = await new Receiver().start();
+  source = await createSource(gw);
+  await createWebhook(gw, { url: `${receiver.url}/calls` });
+  // Sources and rules are read into memory now, before the database is locked.
+  expect((await ingest(gw, source, callEvent({ uniqueid: "before" }))).status).toBe(202);
+  await receiver.waitFor(1);
+  await gw.settle();
+});
+afterEach(async () => {
+  await gw.stop();
+  await receiver.stop();
+});
+
+/** Resolves with the indexes of the first `count` promises to settle, in the order they did. */
+function firstToSettle(promises: Array<Promise<unknown>>, count: number): { first: Promise<number[]>; settled: number[] } {
+  const settled: number[] = [];
+  const first = new Promise<number[]>((resolve) =>
+    promises.forEach((promise, i) =>
+      promise.finally(() => {
+        settled.push(i);
+        if (settled.length === count) resolve([...settled]);
+      }),
+    ),
+  );
+  return { first, settled };
+}
+
+/**
+ * Sends MAX_PENDING + OVER ingests while the database is locked: MAX_PENDING are admitted and wait for the
+ * lock, so the OVER others must be answered while it is still held. `during` runs then, lock still held.
+ * Resolves with every answer once the lock is released and the admitted ones' deliveries are settled.
+ */
+async function overload(round: string, during: () => Promise<void> = async () => {}) {
+  const other = createClient({ url: `file:${join(gw.dir, "gateway.db")}` });
+  const lock = await other.transaction("write");
+  const uniqueids = Array.from({ length: MAX_PENDING + OVER }, (_, i) => `${round}.${i}`);
+  const sent = uniqueids.map((uniqueid) => ingest(gw, source, callEvent({ uniqueid })));
+  const { first, settled } = firstToSettle(sent, OVER);
+  let answeredWhileLocked: number[];
+  try {
+    // Before: every ingest waited for the lock, and each got 503 storage_unavailable after the busy timeout.
+    answeredWhileLocked = await first;
+    await during();
+    // None of the admitted ones was answered while the lock was held: they were pending, not refused.
+    expect(settled).toHaveLength(OVER);
+  } finally {
+    await lock.rollback();
+    other.close();
+  }
+  const answers = await Promise.all(sent);
+  // Their deliveries are sent and recorded before anything else locks the database.
+  await gw.settle();
+  const refused = answeredWhileLocked.map((i) => answers[i]);
+  const admitted = uniqueids.filter((_, i) => !answeredWhileLocked.includes(i));
+  return { answers, refused, admitted };
+}
+
+const refusalLines = () => lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === "ingest refused");
+
+describe("ingest admission (INGEST_MAX_PENDING)", () => {
+  it("answers 503 overloaded at once past the bound, stores nothing of it, and still answers the admin API meanwhile", async () => {
+    let admin: Answer | undefined;
+    const { answers, refused, admitted } = await overload("load", async () => {
+      admin = await gw.api("GET", "/api/sources");
+    });
+    for (const answer of refused) {
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get("retry-after")).toBe("1");
+      expect(answer.body.error).toMatchObject({ code: "overloaded", details: { retry_after_seconds: 1 } });
+      expect(answer.body.error.message).toContain(`already handling ${MAX_PENDING} ingest requests`);
+    }
+    expect(admin?.status).toBe(200);
+    expect(admin?.body.data.map((s: { id: string }) => s.id)).toEqual([source.id]);
+
+    // Once the lock is gone, the admitted ones are committed and delivered; the refused ones left nothing.
+    expect(answers.filter((answer) => answer.status === 202)).toHaveLength(MAX_PENDING);
+    await receiver.waitFor(1 + MAX_PENDING);
+    const stored = await gw.sql("SELECT uniqueid FROM events ORDER BY uniqueid");
+    expect(stored.map((row) => row.uniqueid)).toEqual(["before", ...admitted].sort());
+    expect(await gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: 1 + MAX_PENDING }]);
+
+    const metrics = parsePrometheus((await gw.send("/metrics", { method: "GET" })).body as string);
+    expect(metrics.value("gateway_ingest_refused_total", { code: "overloaded" })).toBe(OVER);
+    expect(metrics.value("gateway_storage_unavailable_total")).toBe(0);
+    expect((await gw.send("/health", { method: "GET" })).status).toBe(200);
+    // The bound holds requests in hand, not a count: with them answered, ingest takes events again.
+    expect((await ingest(gw, source, callEvent({ uniqueid: "after" }))).status).toBe(202);
+  });
+
+  it("logs refusals for overload at most once a second, each line saying how many it left out", async () => {
+    await overload("first");
+    gw.clock.advance(999);
+    await overload("second");
+    gw.clock.advance(1);
+    await overload("third");
+    const line = { level: "warn", source_id: source.id, status: 503, code: "overloaded" };
+    expect(refusalLines()).toEqual([
+      expect.objectContaining({ ...line, unlogged_since_last: 0 }),
+      expect.objectContaining({ ...line, unlogged_since_last: 2 * OVER - 1 }),
+    ]);
+  });
+
+  it("reads the bound from INGEST_MAX_PENDING and refuses anything but a whole number from 1, naming it", () => {
+    expect(configFromEnv({}).ingestMaxPending).toBe(DEFAULT_INGEST_MAX_PENDING);
+    expect(configFromEnv({ INGEST_MAX_PENDING: "64" }).ingestMaxPending).toBe(64);
+    expect(() => configFromEnv({ INGEST_MAX_PENDING: "0" })).toThrow(/^INGEST_MAX_PENDING: must be at least 1$/);
+    expect(() => configFromEnv({ INGEST_MAX_PENDING: "2.5" })).toThrow(/^INGEST_MAX_PENDING: must be a whole number$/);
+    expect(() => configFromEnv({ INGEST_MAX_PENDING: "many" })).toThrow(/^INGEST_MAX_PENDING: must be a number$/);
+  });
+});
