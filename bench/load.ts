@@ -26,15 +26,22 @@ export class LoadGenerator {
     this.pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
   }
 
+  /** Posts one event; a request that got no answer (a connection reset, say) has status 0. */
   private async post(payload: Record<string, unknown>, startedAt: number): Promise<Sent> {
-    const { statusCode, body } = await this.pool.request({
-      method: "POST",
-      path: this.target.path,
-      headers: { "content-type": "application/json", ...this.target.headers },
-      body: JSON.stringify(payload),
-    });
-    await body.dump();
-    return { uniqueid: String(payload.uniqueid), startedAt, latencyMs: performance.now() - startedAt, status: statusCode };
+    let status = 0;
+    try {
+      const { statusCode, body } = await this.pool.request({
+        method: "POST",
+        path: this.target.path,
+        headers: { "content-type": "application/json", ...this.target.headers },
+        body: JSON.stringify(payload),
+      });
+      await body.dump();
+      status = statusCode;
+    } catch {
+      // No answer: counted by its status.
+    }
+    return { uniqueid: String(payload.uniqueid), startedAt, latencyMs: performance.now() - startedAt, status };
   }
 
   /** Closed loop: `concurrency` requests outstanding at all times until `events` are sent. */

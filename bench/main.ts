@@ -1,8 +1,9 @@
 import { cpus, loadavg, totalmem } from "node:os";
 import { ingestBench } from "./ingest.js";
+import { overloadBench } from "./overload.js";
 import { handlebarsBench, jsonataBench } from "./render.js";
 
-// `npm run bench [ingest|render]`: figures for this machine, now. Settings come from the environment.
+// `npm run bench [ingest|render|overload]`: figures for this machine, now. Settings come from the environment.
 
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
@@ -27,6 +28,16 @@ async function main() {
       seconds: setting("BENCH_SECONDS", 5),
     };
     console.log(`\n${await ingestBench(settings)}`);
+  }
+  // Not part of "all": it keeps the machine busy for a minute or more, beyond what the gateway can take.
+  if (which === "overload") {
+    const settings = {
+      rate: setting("BENCH_OVERLOAD_RATE", 8_000),
+      seconds: setting("BENCH_OVERLOAD_SECONDS", 15),
+      connections: setting("BENCH_CONNECTIONS", 3_000),
+      sources: setting("BENCH_SOURCES", 10),
+    };
+    console.log(`\n${await overloadBench(settings)}`);
   }
   console.log(`\nload average after: ${loadavg().map((n) => n.toFixed(2)).join(" ")}`);
 }

@@ -1,4 +1,6 @@
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
+import { Validator } from "@cfworker/json-schema";
 import { createClient } from "@libsql/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_INGEST_MAX_PENDING } from "../src/api/admission.js";
@@ -37,16 +39,17 @@ afterEach(async () => {
   await receiver.stop();
 });
 
-/** Resolves with the indexes of the first `count` promises to settle, in the order they did. */
+/** `first`: the indexes of the first `count` promises to settle; `settled`: all that have, so far. */
 function firstToSettle(promises: Array<Promise<unknown>>, count: number): { first: Promise<number[]>; settled: number[] } {
   const settled: number[] = [];
   const first = new Promise<number[]>((resolve) =>
-    promises.forEach((promise, i) =>
-      promise.finally(() => {
+    promises.forEach((promise, i) => {
+      const note = () => {
         settled.push(i);
         if (settled.length === count) resolve([...settled]);
-      }),
-    ),
+      };
+      promise.then(note, note);
+    }),
   );
   return { first, settled };
 }
@@ -81,6 +84,38 @@ async function overload(round: string, during: () => Promise<void> = async () =>
   return { answers, refused, admitted };
 }
 
+/**
+ * A client that sent an ingest's head and part of its body, once the gateway has taken the request in (its
+ * `100 Continue` says so); `finish` sends the rest and resolves with the answer's status line.
+ */
+async function trickling(body: string): Promise<{ socket: Socket; finish(): Promise<string> }> {
+  const socket = connect(Number(new URL(gw.url).port), "127.0.0.1");
+  let received = "";
+  const until = (pattern: RegExp) =>
+    new Promise<string>((resolve) => {
+      const look = () => {
+        const match = pattern.exec(received);
+        if (match) (socket.off("data", look), resolve(match[0]));
+      };
+      socket.on("data", (chunk) => ((received += chunk), look()));
+    });
+  const head =
+    `POST /ingest/${source.id} HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer ${source.secret}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`;
+  const continued = until(/^HTTP\/1\.1 100 /);
+  socket.write(head);
+  await continued;
+  socket.write(body.slice(0, 10));
+  return {
+    socket,
+    async finish() {
+      const answered = until(/HTTP\/1\.1 [2-5]\d\d [^\r]*/);
+      socket.write(body.slice(10));
+      return answered;
+    },
+  };
+}
+
 const refusalLines = () => lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === "ingest refused");
 
 describe("ingest admission (INGEST_MAX_PENDING)", () => {
@@ -95,6 +130,14 @@ describe("ingest admission (INGEST_MAX_PENDING)", () => {
       expect(answer.body.error).toMatchObject({ code: "overloaded", details: { retry_after_seconds: 1 } });
       expect(answer.body.error.message).toContain(`already handling ${MAX_PENDING} ingest requests`);
     }
+    // As the OpenAPI document says of ingest's 503.
+    const doc = (await gw.send("/openapi.json", { method: "GET" })).body;
+    const documented = doc.paths["/ingest/{sourceId}"].post.responses["503"];
+    expect(documented.description).toContain("`overloaded`");
+    expect(documented.headers["Retry-After"].schema.type).toBe("integer");
+    expect(documented.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+    expect(new Validator(doc.components.schemas.Error, "2020-12").validate(refused[0].body).valid).toBe(true);
+
     expect(admin?.status).toBe(200);
     expect(admin?.body.data.map((s: { id: string }) => s.id)).toEqual([source.id]);
 
@@ -111,6 +154,20 @@ describe("ingest admission (INGEST_MAX_PENDING)", () => {
     expect((await gw.send("/health", { method: "GET" })).status).toBe(200);
     // The bound holds requests in hand, not a count: with them answered, ingest takes events again.
     expect((await ingest(gw, source, callEvent({ uniqueid: "after" }))).status).toBe(202);
+  });
+
+  it("does not count a request whose body is still coming in: slow clients cannot shut the PBXs out", async () => {
+    const slow = [];
+    for (let i = 0; i < MAX_PENDING; i++) slow.push(await trickling(JSON.stringify(callEvent({ uniqueid: `slow.${i}` }))));
+    try {
+      // Before (counted from its head): the slow ones held every place, and this got 503.
+      expect((await ingest(gw, source, callEvent({ uniqueid: "prompt" }))).status).toBe(202);
+      for (const client of slow) expect(await client.finish()).toMatch(/^HTTP\/1\.1 202 /);
+    } finally {
+      for (const { socket } of slow) socket.destroy();
+    }
+    await gw.settle();
+    expect(await gw.sql("SELECT count(*) AS n FROM events")).toEqual([{ n: 2 + MAX_PENDING }]);
   });
 
   it("logs refusals for overload at most once a second, each line saying how many it left out", async () => {

@@ -6,6 +6,7 @@ import { canonicalInputSchema, MAX_BATCH_EVENTS } from "../sources/canonical.js"
 import { sampleEventSchema } from "../sources/samples.js";
 import { deliveryFilterSchema } from "../domain/delivery.js";
 import { canonicalEventSchema, eventFilterSchema } from "../domain/event.js";
+import { OVERLOAD_RETRY_AFTER_S } from "./admission.js";
 import { pageSchema } from "./http.js";
 import { previewEventSchema, previewSchema } from "./preview.js";
 import {
@@ -146,6 +147,17 @@ const admin = (tag: string, summary: string, responses: Record<string, unknown>,
 /** What a client can rely on of this document without an OpenAPI schema of its own. */
 const OPENAPI_OBJECT = { type: "object", required: ["openapi", "info", "paths"], properties: { openapi: { const: "3.1.0" } }, additionalProperties: true };
 
+/** Ingest's 503: the database's, or on Node the bound on ingest requests handled at once; both ask for a resend. */
+const ingestUnavailable = {
+  ...jsonReply(
+    "Nothing was stored; send it again after `Retry-After` seconds. `overloaded` (Node): the gateway is already handling " +
+      `\`INGEST_MAX_PENDING\` ingest requests (\`Retry-After: ${OVERLOAD_RETRY_AFTER_S}\`); ` +
+      "`storage_unavailable`: the database cannot take this now (a full disk, say)",
+    ref("Error"),
+  ),
+  headers: RETRY_AFTER,
+};
+
 /** An ingest body: canonical events, or a PBX's own payload; a VoIPAppz one whatever its Content-Type says. */
 function ingestBody() {
   const body = jsonBody({
@@ -256,7 +268,8 @@ function paths() {
         202: jsonReply("Committed: the event id (the first one's for a repeat) and how many deliveries it made; for an array, each event's", {
           anyOf: [ref("Accepted"), ref("AcceptedBatch")],
         }),
-        ...errors(400, 401, 403, 404, 413, 415, 429, 503),
+        ...errors(400, 401, 403, 404, 413, 415, 429),
+        503: ingestUnavailable,
       }, {
         tags: ["ingest"],
         description:
