@@ -330,6 +330,11 @@ export class Dispatcher {
     return ran;
   }
 
+  /** Whether the attempt's next step is a retry this dispatcher waits for in memory, holding the rule's place. */
+  private waitsInMemory(step: Step): step is Extract<Step, { kind: "retry" }> {
+    return step.kind === "retry" && step.delayMs <= this.holdInMemoryMs;
+  }
+
   /**
    * Attempts a claimed delivery until it is delivered, fails, or waits too long to hold in memory. Each
    * attempt takes the rule as it is then; a delivery settled meanwhile (its webhook deleted or disabled) is
@@ -337,15 +342,14 @@ export class Dispatcher {
    */
   private async deliver(row: DeliveryRow, leaveRule: () => void): Promise<void> {
     const deps = { ...this.options, schedule: this.schedule, signal: this.stopping.signal, inFlight: this.sharedWork };
-    const waitsInMemory = (step: Step): step is Extract<Step, { kind: "retry" }> => step.kind === "retry" && step.delayMs <= this.holdInMemoryMs;
     for (let attempt = row.attempt_count + 1; attempt <= row.max_attempts && !deps.signal.aborted; attempt++) {
       const sendable = await sendableOf(row, deps);
       if (!sendable) return;
       const { step, ending } = await attemptDelivery(row, sendable, attempt, deps, this.holdInMemoryMs, (next) => {
-        if (!waitsInMemory(next)) leaveRule();
+        if (!this.waitsInMemory(next)) leaveRule();
       });
       // A later retry was parked in the outbox by attemptDelivery: a sweep sends it when it is due.
-      if (ending !== "taken" || !waitsInMemory(step)) return;
+      if (ending !== "taken" || !this.waitsInMemory(step)) return;
       await this.options.clock.sleep(step.delayMs, deps.signal);
       const now = await this.options.store.deliveries.stillSending(row.id);
       if (now !== "sending") return void countUnsendable(row, now, "webhook disabled or deleted", deps);
