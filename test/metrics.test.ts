@@ -48,6 +48,9 @@ describe("GET /metrics", () => {
     expect(metrics.value("gateway_event_to_delivered_seconds_count")).toBe(0);
     expect(metrics.value("gateway_queue_depth", { status: "pending" })).toBe(0);
     expect(metrics.value("gateway_queue_due")).toBe(0);
+    // The database answered this scrape's read (see database-stall.test.ts for one that does not).
+    expect(metrics.types.get("gateway_database_up")).toBe("gauge");
+    expect(metrics.value("gateway_database_up")).toBe(1);
   });
 
   it("counts ingest, matching, attempts by outcome, delivery latency and the queue depth", async () => {

@@ -47,4 +47,15 @@ export interface AppDeps {
    * None on Workers: each isolate serves its own requests and Cloudflare starts more isolates under load.
    */
   ingestMaxPending?: number;
+  /**
+   * What the waits of `/metrics` and `/health` for the database run on: real time unless a test ends them by
+   * hand (the gateway's clock will not do: a test's manual clock ends every wait at once).
+   */
+  databaseWaitClock?: Clock;
+  /**
+   * `/metrics` and `/health` share the database read in flight instead of sending another (Node: the database
+   * thread runs one operation after another, so reads sent behind a stuck write would pile up). Not on
+   * Workers, where a request cannot wait on another's I/O, and D1's reads do not queue behind each other.
+   */
+  shareDatabaseReads?: boolean;
 }

@@ -7,6 +7,7 @@ import { sampleEventSchema } from "../sources/samples.js";
 import { deliveryFilterSchema } from "../domain/delivery.js";
 import { canonicalEventSchema, eventFilterSchema } from "../domain/event.js";
 import { OVERLOAD_RETRY_AFTER_S } from "./admission.js";
+import { DATABASE_WAIT_MS } from "./bounded-read.js";
 import { pageSchema } from "./http.js";
 import { previewEventSchema, previewSchema } from "./preview.js";
 import {
@@ -124,6 +125,8 @@ const ERROR_STATUSES = {
 type ErrorStatus = keyof typeof ERROR_STATUSES;
 
 /** Seconds to wait: on 429 and 503. */
+/** How long `/health` and `/metrics` wait for the database, in words. */
+const waitText = `${DATABASE_WAIT_MS / 1000} s`;
 const RETRY_AFTER = { "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer" } } };
 
 /** `components.responses.Error<status>`: the error body, and for 429 and 503 when to come back. */
@@ -297,7 +300,7 @@ function paths() {
       get: op("Health: up, and the database answers a read", {
         200: reply("Up", "Health"),
         503: jsonReply(
-          "The database did not answer (why is logged). On Workers, an isolate that could not reach the database to start " +
+          `The database did not answer, or not within ${waitText} (why is logged). On Workers, an isolate that could not reach the database to start ` +
             "answers every route, this one too, with the error `storage_unavailable` and `Retry-After`",
           { anyOf: [ref("HealthUnavailable"), ref("Error")] },
         ),
@@ -306,10 +309,13 @@ function paths() {
     "/metrics": {
       get: op("Prometheus metrics (text exposition format 0.0.4)", {
         200: { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } },
+        // 503: on Workers only, from an isolate that could not start (see /health).
         ...errors(401, 503),
       }, {
         tags: ["operations"],
-        description: "Open unless `METRICS_TOKEN` is set; then it needs `Authorization: Bearer <metrics token>`.",
+        description:
+          "Open unless `METRICS_TOKEN` is set; then it needs `Authorization: Bearer <metrics token>`. Answered whatever the " +
+          `database does: when it does not answer within ${waitText}, \`gateway_database_up\` is 0 and the gauges read from it are left out.`,
         security: [{}, { metricsToken: [] }],
       }),
     },

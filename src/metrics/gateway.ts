@@ -50,8 +50,21 @@ export function statusClass(status: number | null): string {
   return status === null ? "none" : `${Math.floor(status / 100)}xx`;
 }
 
-/** The Prometheus exposition of the recorded metrics and the queue depth read now. */
-export function metricsText(metrics: GatewayMetrics, depth: QueueDepth): string {
+/**
+ * The Prometheus exposition of the recorded metrics and the queue depth read now; null: the database did not
+ * answer in time, so the gauges read from it are left out (a value from an earlier scrape would look current)
+ * and `gateway_database_up` says so.
+ */
+export function metricsText(metrics: GatewayMetrics, depth: QueueDepth | null): string {
+  const up = exposeGauge({
+    name: "gateway_database_up",
+    help: "1 if this scrape read the database (the queue gauges), 0 if the read failed or did not answer in time: gateway_queue_depth and gateway_queue_due are then left out.",
+    samples: [{ value: depth ? 1 : 0 }],
+  });
+  return exposition([...Object.values(metrics).map((metric) => metric.expose()), up, ...(depth ? queueGauges(depth) : [])]);
+}
+
+function queueGauges(depth: QueueDepth): string[][] {
   const queue = exposeGauge({
     name: "gateway_queue_depth",
     help: "Deliveries in the outbox (all instances): pending (waiting for their time or a sender) and delivering.",
@@ -61,5 +74,5 @@ export function metricsText(metrics: GatewayMetrics, depth: QueueDepth): string 
     ],
   });
   const due = exposeGauge({ name: "gateway_queue_due", help: "Pending deliveries whose time has come: the backlog.", samples: [{ value: depth.due }] });
-  return exposition([...Object.values(metrics).map((metric) => metric.expose()), queue, due]);
+  return [queue, due];
 }

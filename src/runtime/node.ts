@@ -34,6 +34,8 @@ export interface NodeGatewayOptions extends GatewayConfig {
   dispatcherLimits?: DispatcherLimits;
   /** How long a client may take to send a request before it is answered 408 (30 s). */
   requestTimeoutMs?: number;
+  /** What `/metrics` and `/health` wait for the database on (real time; see AppDeps). */
+  databaseWaitClock?: Clock;
 }
 
 export interface NodeGateway {
@@ -165,6 +167,8 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     publicOrigin: (c) => publicOrigin(c, options.trustProxyHops),
     callLock: new KeyedLock(),
     ingestMaxPending: options.ingestMaxPending,
+    databaseWaitClock: options.databaseWaitClock,
+    shareDatabaseReads: true,
   });
 
   // One dispatcher per database: whatever it held when the process stopped is its to send again, when due.

@@ -24,9 +24,15 @@ export class PausingClock extends ManualClock {
 
   override sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
       const sleeper = { ms, resolve };
       this.sleepers.push(sleeper);
-      signal?.addEventListener("abort", () => resolve(), { once: true });
+      // An aborted sleep is over: no longer asleep, and not one that wake() moves the time on for.
+      const abort = () => {
+        this.sleepers = this.sleepers.filter((other) => other !== sleeper);
+        resolve();
+      };
+      signal?.addEventListener("abort", abort, { once: true });
       for (const watch of this.watchers.splice(0)) watch();
     });
   }

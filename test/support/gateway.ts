@@ -41,6 +41,8 @@ export async function startGateway(
     trustProxyHops?: number;
     requestTimeoutMs?: number;
     onRamDisk?: boolean;
+    /** What `/metrics` and `/health` wait for the database on: real time unless the test ends the waits by hand. */
+    databaseWaitClock?: Clock;
     /** The admin token; null: none configured, so the gateway generates one and stores its hash (`generatedAdminToken`). */
     adminToken?: string | null;
   } = {},
@@ -69,6 +71,7 @@ export async function startGateway(
     retentionDays: options.retentionDays ?? 30,
     trustProxyHops: options.trustProxyHops ?? 0,
     requestTimeoutMs: options.requestTimeoutMs,
+    databaseWaitClock: options.databaseWaitClock,
   });
   let db: Client | undefined;
   const test: TestGateway = {
