@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { serve, type HttpBindings, type ServerType } from "@hono/node-server";
+import { createAdaptorServer, type HttpBindings, type ServerType } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
@@ -56,6 +56,12 @@ export interface NodeGateway {
 /** How long a client may take to send a whole request (Node's default is five minutes), and its headers. */
 const REQUEST_TIMEOUT_MS = 30_000;
 const HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * Connections the system may queue before the gateway accepts them (Linux caps it at net.core.somaxconn).
+ * Node's 511 overflowed when a few thousand PBX connections opened at once: the rest waited seconds for
+ * their SYN to be resent.
+ */
+const LISTEN_BACKLOG = 4_096;
 
 /**
  * Serves the app. A client that trickles its request in is answered 408 and cut off once the timeout
@@ -76,8 +82,9 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number, r
     return response;
   };
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: fetch as never, hostname: host, port, serverOptions }, () => resolve(server));
+    const server = createAdaptorServer({ fetch: fetch as never, hostname: host, serverOptions });
     server.once("error", reject);
+    server.listen({ host, port, backlog: LISTEN_BACKLOG }, () => resolve(server));
   });
 }
 
