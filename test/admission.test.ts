@@ -1,13 +1,11 @@
 import { connect, type Socket } from "node:net";
-import { join } from "node:path";
 import { Validator } from "@cfworker/json-schema";
-import { createClient } from "@libsql/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_INGEST_MAX_PENDING } from "../src/api/admission.js";
 import { configFromEnv } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { callEvent } from "./support/events.js";
-import { type Answer, createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { type Answer, createSource, createWebhook, holdWriteLock, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { parsePrometheus } from "./support/prometheus.js";
 import { Receiver } from "./support/receiver.js";
 
@@ -60,8 +58,7 @@ function firstToSettle(promises: Array<Promise<unknown>>, count: number): { firs
  * Resolves with every answer once the lock is released and the admitted ones' deliveries are settled.
  */
 async function overload(round: string, during: () => Promise<void> = async () => {}) {
-  const other = createClient({ url: `file:${join(gw.dir, "gateway.db")}` });
-  const lock = await other.transaction("write");
+  const letGo = await holdWriteLock(gw);
   const uniqueids = Array.from({ length: MAX_PENDING + OVER }, (_, i) => `${round}.${i}`);
   const sent = uniqueids.map((uniqueid) => ingest(gw, source, callEvent({ uniqueid })));
   const { first, settled } = firstToSettle(sent, OVER);
@@ -73,8 +70,7 @@ async function overload(round: string, during: () => Promise<void> = async () =>
     // None of the admitted ones was answered while the lock was held: they were pending, not refused.
     expect(settled).toHaveLength(OVER);
   } finally {
-    await lock.rollback();
-    other.close();
+    await letGo();
   }
   const answers = await Promise.all(sent);
   // Their deliveries are sent and recorded before anything else locks the database.

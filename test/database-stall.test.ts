@@ -1,10 +1,8 @@
-import { join } from "node:path";
-import { createClient } from "@libsql/client";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { systemClock, type Clock } from "../src/clock.js";
 import { createLogger } from "../src/log.js";
 import { callEvent } from "./support/events.js";
-import { type Answer, createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { type Answer, createSource, createWebhook, holdWriteLock, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { parsePrometheus } from "./support/prometheus.js";
 import { Receiver } from "./support/receiver.js";
 
@@ -69,8 +67,7 @@ async function healthOnceStuck(ingestAnswered: () => boolean): Promise<Answer> {
 }
 
 it("answers /metrics (without the database's gauges) and /health (503) while a commit waits for the database's lock, and as before once it has it", async () => {
-  const other = createClient({ url: `file:${join(gw.dir, "gateway.db")}` });
-  const lock = await other.transaction("write");
+  const letGo = await holdWriteLock(gw);
   waits.stuck = true;
   let answered = false;
   const ingesting = ingest(gw, source, callEvent({ uniqueid: "while-locked" })).finally(() => (answered = true));
@@ -97,8 +94,7 @@ it("answers /metrics (without the database's gauges) and /health (503) while a c
     // Still held: the ingest has not been answered.
     expect(answered).toBe(false);
   } finally {
-    await lock.rollback();
-    other.close();
+    await letGo();
     waits.stuck = false;
   }
   const reason = `the database did not answer within 1000 ms`;

@@ -1,8 +1,6 @@
-import { join } from "node:path";
-import { createClient } from "@libsql/client";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
-import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { createSource, createWebhook, holdWriteLock, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { parsePrometheus } from "./support/prometheus.js";
 import { Receiver } from "./support/receiver.js";
 
@@ -112,16 +110,14 @@ it("sends a rule's next delivery once the reply is in, while the last one's outc
   await down.waitFor(1);
 
   // Another connection holds the database's write lock: the first delivery's outcome cannot be written yet.
-  const other = createClient({ url: `file:${join(gw.dir, "gateway.db")}` });
-  const lock = await other.transaction("write");
+  const letGo = await holdWriteLock(gw);
   try {
     release();
     // Before: the rule's one place was held until the outcome was written, so the second request waited for the
     // lock (and, past the database's 5 s busy timeout, the first delivery's outcome was lost with the write).
     await down.waitFor(2);
   } finally {
-    await lock.rollback();
-    other.close();
+    await letGo();
   }
   await gw.settle();
   expect(await gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: 2 }]);

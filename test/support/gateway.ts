@@ -101,3 +101,17 @@ export async function startGateway(
   };
   return test;
 }
+
+/**
+ * Takes the gateway's database write lock from another connection, as another process would: the gateway's
+ * writes then wait (up to SQLite's busy timeout) in its database thread, and every read queued behind them.
+ * Resolves to the function that lets go.
+ */
+export async function holdWriteLock(gw: { dir: string }): Promise<() => Promise<void>> {
+  const other = createClient({ url: `file:${join(gw.dir, "gateway.db")}` });
+  const lock = await other.transaction("write");
+  return async () => {
+    await lock.rollback();
+    other.close();
+  };
+}
