@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { systemClock, type Clock } from "../src/clock.js";
 import { createLogger } from "../src/log.js";
 import { callEvent } from "./support/events.js";
-import { type Answer, createSource, createWebhook, holdWriteLock, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { type Answer, holdWriteLock, ingest, startGateway, type TestGateway, warmUp } from "./support/gateway.js";
 import { parsePrometheus } from "./support/prometheus.js";
 import { Receiver } from "./support/receiver.js";
 
@@ -38,12 +38,7 @@ beforeEach(async () => {
   lines = [];
   gw = await startGateway({ databaseWaitClock: waits, log: createLogger("debug", (line) => lines.push(line)) });
   receiver = await new Receiver().start();
-  source = await createSource(gw);
-  await createWebhook(gw, { url: `${receiver.url}/calls` });
-  // Sources and rules are read into memory now, before the database is locked; the counters start moving.
-  expect((await ingest(gw, source, callEvent({ uniqueid: "before" }))).status).toBe(202);
-  await receiver.waitFor(1);
-  await gw.settle();
+  source = await warmUp(gw, receiver);
 });
 afterEach(async () => {
   await gw.stop();
