@@ -5,7 +5,8 @@ import { DEFAULT_INGEST_MAX_PENDING } from "../src/api/admission.js";
 import { configFromEnv } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { callEvent } from "./support/events.js";
-import { type Answer, holdWriteLock, ingest, startGateway, type TestGateway, warmUp } from "./support/gateway.js";
+import { type Answer, holdWriteLock, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { warmUp } from "./support/warm-up.js";
 import { parsePrometheus } from "./support/prometheus.js";
 import { Receiver } from "./support/receiver.js";
 

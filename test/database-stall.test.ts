@@ -2,7 +2,8 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { systemClock, type Clock } from "../src/clock.js";
 import { createLogger } from "../src/log.js";
 import { callEvent } from "./support/events.js";
-import { type Answer, holdWriteLock, ingest, startGateway, type TestGateway, warmUp } from "./support/gateway.js";
+import { type Answer, holdWriteLock, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { warmUp } from "./support/warm-up.js";
 import { parsePrometheus } from "./support/prometheus.js";
 import { Receiver } from "./support/receiver.js";
 

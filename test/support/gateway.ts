@@ -10,19 +10,7 @@ import type { DispatcherLimits } from "../../src/delivery/dispatcher.js";
 import type { Logger } from "../../src/log.js";
 import { startNodeGateway, type NodeGateway } from "../../src/runtime/node.js";
 import { ManualClock } from "./clock.js";
-import { callEvent } from "./events.js";
-import {
-  ADMIN_TOKEN,
-  clientOf,
-  createSource,
-  createWebhook,
-  ingest,
-  TEST_HOLD_MS,
-  TEST_OUTBOUND_ALLOW,
-  TEST_SCHEDULE,
-  type GatewayUnderTest,
-} from "./gateway-api.js";
-import type { Receiver } from "./receiver.js";
+import { ADMIN_TOKEN, clientOf, TEST_HOLD_MS, TEST_OUTBOUND_ALLOW, TEST_SCHEDULE, type GatewayUnderTest } from "./gateway-api.js";
 
 export * from "./gateway-api.js";
 
@@ -126,19 +114,4 @@ export async function holdWriteLock(gw: { dir: string }): Promise<() => Promise<
     await lock.rollback();
     other.close();
   };
-}
-
-/**
- * One source and one rule to `receiver`, and an event delivered through them: the gateway has read its sources
- * and rules into memory, so that a database lock held afterwards (holdWriteLock) stalls event writes and reads
- * only. Returns the source.
- */
-export async function warmUp(gw: TestGateway, receiver: Receiver): Promise<{ id: string; secret: string }> {
-  const source = await createSource(gw);
-  await createWebhook(gw, { url: `${receiver.url}/calls` });
-  const answer = await ingest(gw, source, callEvent({ uniqueid: "before" }));
-  if (answer.status !== 202) throw new Error(`warm-up ingest answered ${answer.status}`);
-  await receiver.waitFor(1);
-  await gw.settle();
-  return source;
 }
