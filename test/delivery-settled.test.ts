@@ -127,4 +127,22 @@ describe("a delivery settled while it waits in the dispatcher for its rule's tur
       await share.stop();
     }
   });
+
+  it("disabling the rule and enabling it again: the waiting one, failed by the disable, is not sent", async () => {
+    const { share, hook, first, second, answer } = await secondWaitingItsTurn();
+    try {
+      expect((await share.api("PATCH", `/api/webhooks/${hook.id}`, { enabled: false })).status).toBe(200);
+      expect((await share.api("PATCH", `/api/webhooks/${hook.id}`, { enabled: true })).status).toBe(200);
+      answer();
+      await share.settle();
+      // The delivery log says it failed: sent, the CRM would have a call the log says it never got.
+      expect(receiver.requests).toHaveLength(1);
+      expect((await deliveriesOf(share, first))[0]).toMatchObject({ status: "delivered" });
+      expect((await deliveriesOf(share, second))[0]).toMatchObject({ status: "failed", last_error: "webhook disabled", attempts: [] });
+      const metrics = parsePrometheus((await share.send("/metrics", { method: "GET" })).body);
+      expect(metrics.value("gateway_deliveries_failed_total", { reason: "unsendable" })).toBe(1);
+    } finally {
+      await share.stop();
+    }
+  });
 });

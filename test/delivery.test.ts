@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { parsePrometheus } from "./support/prometheus.js";
 import { Receiver } from "./support/receiver.js";
 
 let gw: TestGateway;
@@ -315,6 +316,25 @@ describe("retries", () => {
     await gw.settle();
     expect((await gw.api("GET", `/api/deliveries/${waiting.id}`)).body.status).toBe("delivered");
     expect(receiver.requests).toHaveLength(2);
+  });
+
+  it("a delivery an ingest commits just after its rule was disabled is failed, not sent", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/paused`, delay_seconds: 60 });
+    const eventId = (await ingest(gw, source, callEvent())).body.event_id;
+    const [delivery] = await deliveriesOf(gw, eventId);
+    // What an ingest that read the rule enabled leaves when its commit lands after the disable's: a delivery
+    // made before the disable, which the disable did not see (here hidden from it as if settled, then put back).
+    const setStatus = (status: string) => gw.sql("update deliveries set status = ? where id = ?", [status, delivery.id]);
+    await setStatus("delivered");
+    gw.clock.advance(1);
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { enabled: false })).status).toBe(200);
+    await setStatus("pending");
+    gw.clock.advance(60_000);
+    await gw.sweep();
+    expect(receiver.requests).toHaveLength(0);
+    expect((await gw.api("GET", `/api/deliveries/${delivery.id}`)).body).toMatchObject({ status: "failed", last_error: "webhook disabled", attempts: [] });
+    const metrics = parsePrometheus((await gw.send("/metrics", { method: "GET" })).body);
+    expect(metrics.value("gateway_deliveries_failed_total", { reason: "unsendable" })).toBe(1);
   });
 
   it("records the start of a huge reply and its headers, and takes an empty 204 as delivered", async () => {

@@ -40,13 +40,21 @@ export interface Sendable {
  */
 export async function sendableOf(row: DeliveryRow, deps: DeliverDeps): Promise<Sendable | null> {
   const webhook = await deps.store.webhooks.get(row.webhook_id);
-  // Disabling a rule failed its deliveries, one held here since then too; a retry by hand is claimed after, and goes out.
-  if (webhook && !webhook.enabled) {
+  // The rule changed since this delivery was read: disabling it (then perhaps enabling it again) may have failed it.
+  const changedSince = webhook !== null && webhook.updated_at >= row.updated_at;
+  if (webhook && (changedSince || !webhook.enabled)) {
     const now = await deps.store.deliveries.stillSending(row.id);
     if (now !== "sending") return countUnsendable(row, now, "webhook disabled", deps);
+    // Not failed by the disable although made before it: an ingest that read the rule enabled committed it
+    // just after. A retry by hand is made after the disable, and goes out.
+    if (!webhook.enabled && changedSince) return failUnsendable(row, UNSENT_REASON.disabled, deps);
   }
   if (webhook && row.request) return { webhook, request: row.request };
-  const reason = webhook ? "nothing to send: the request was never rendered" : "webhook deleted";
+  return failUnsendable(row, webhook ? "nothing to send: the request was never rendered" : UNSENT_REASON.deleted, deps);
+}
+
+/** Fails a held delivery that cannot be sent, and counts it unless another hand settled it meanwhile. */
+async function failUnsendable(row: DeliveryRow, reason: string, deps: DeliverDeps): Promise<null> {
   const ending = await deps.store.deliveries.end(row.id, { status: "failed", last_error: reason, lease_until: null, updated_at: isoAt(deps.clock.now()) });
   return countUnsendable(row, ending, reason, deps);
 }
