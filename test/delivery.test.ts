@@ -518,6 +518,23 @@ describe("render failures", () => {
     }
   });
 
+  it("a retry by hand renders anew: 422 naming the field while the template is broken, sent once it is fixed", async () => {
+    const hook = await createWebhook(gw, { url: `${receiver.url}/mended`, body_template: '{{> (lookup . "direction")}}' });
+    const event = callEvent();
+    const [failed] = await deliveriesOf(gw, await deliverOne(event));
+    expect(failed).toMatchObject({ status: "failed", request: null });
+    const refused = await gw.api("POST", `/api/deliveries/${failed.id}/retry`);
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ error: { code: "render_failed", details: [{ field: "body_template" }] } });
+    expect(refused.body.error.details[0].message).toMatch(/inbound/);
+
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { body_template: '{"call":"{{uniqueid}}"}' })).status).toBe(200);
+    expect((await gw.api("POST", `/api/deliveries/${failed.id}/retry`)).status).toBe(202);
+    await gw.settle();
+    expect((await gw.api("GET", `/api/deliveries/${failed.id}`)).body.status).toBe("delivered");
+    expect(JSON.parse(receiver.requests[0].body)).toEqual({ call: event.uniqueid });
+  });
+
   it("sends header values as UTF-8 on both runtimes, and fails a delivery whose header would break a line", async () => {
     await createWebhook(gw, { url: `${receiver.url}/caller`, headers: { "X-Caller": "{{caller_name}}" } });
     const [broken] = await deliveriesOf(gw, await deliverOne(callEvent({ caller_name: "Jane\r\nX-Injected: 1" })));

@@ -2,10 +2,11 @@ import { Hono } from "hono";
 import { isoAt } from "../clock.js";
 import { deliveryFilterSchema } from "../domain/delivery.js";
 import { found, GatewayError } from "../domain/errors.js";
-import { renderDraft } from "../delivery/plan.js";
+import { renderRuleRequest } from "../delivery/plan.js";
 import { canonicalOf } from "../store/events.js";
 import type { DeliveryRow } from "../store/schema.js";
 import { handOver } from "./accept.js";
+import { renderFailed } from "./preview.js";
 import type { AppDeps } from "./deps.js";
 import { filterOf, pageQuery } from "./http.js";
 import { deliveryDetail, deliveryView, listView } from "./views.js";
@@ -38,9 +39,9 @@ export function deliveryRoutes(deps: AppDeps) {
     let request = row.request;
     if (request === null) {
       const event = canonicalOf(found(await store.events.get(row.event_id), "event", row.event_id));
-      const draft = await renderDraft(webhook, event, deps.partials);
-      if (draft.request === null) throw new GatewayError(422, "render_failed", draft.error);
-      request = draft.request;
+      request = await renderRuleRequest(webhook, event, deps.partials).catch((error) => {
+        throw renderFailed(error);
+      });
     }
     const now = clock.now();
     const changes: Partial<DeliveryRow> = {

@@ -105,11 +105,16 @@ export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalE
       : { transport: "http" as const, ...requestView({ ...request, headers }) };
     return { ...shown, matches, warnings: warningsOf(request, headers), event_id: event.event_id };
   } catch (error) {
-    const field = error instanceof RenderError ? error.field : error instanceof ExpressionError ? "filter" : null;
-    if (field === null) throw error;
-    const problem = error instanceof RenderError ? error.problem : (error as Error).message;
-    throw new GatewayError(422, "render_failed", (error as Error).message, [{ field, message: problem }]);
+    throw renderFailed(error);
   }
+}
+
+/** A template or expression that fails to render, as the API answers it: 422 naming the field; another error as it is. */
+export function renderFailed(error: unknown): unknown {
+  const field = error instanceof RenderError ? error.field : error instanceof ExpressionError ? "filter" : null;
+  if (field === null) return error;
+  const problem = error instanceof RenderError ? error.problem : (error as Error).message;
+  return new GatewayError(422, "render_failed", (error as Error).message, [{ field, message: problem }]);
 }
 
 export const previewSchema = previewEventSchema.extend({ webhook: z.record(z.string(), z.unknown()) }).strict();
