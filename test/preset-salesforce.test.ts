@@ -104,6 +104,16 @@ describe("Salesforce preset", () => {
     expect(JSON.parse(sf.requestsTo("/services/data/v66.0/sobjects/Task")[1].body).ActivityDate).toBe("2026-11-21");
   });
 
+  it("files an internal call as Internal, and one of unknown direction without a CallType rather than as Internal", async () => {
+    await salesforceRule();
+    await deliver(callEvent({ uniqueid: "internal.1", direction: "internal", src: "201", dst: "202" }));
+    await deliver(callEvent({ uniqueid: "unknown.1", direction: null, src: "+15551234567", dst: "+15557654321" }));
+    const [internal, unknown] = sf.requestsTo("/services/data/v66.0/sobjects/Task").map((task) => JSON.parse(task.body));
+    expect(internal).toMatchObject({ Subject: "Internal call 201 to 202", CallType: "Internal" });
+    expect(unknown.Subject).toBe("Call from +15551234567 to +15557654321");
+    expect(unknown).not.toHaveProperty("CallType");
+  });
+
   it("reuses the cached token, links Leads, and skips the lookup when told to", async () => {
     await salesforceRule();
     await deliver(callEvent({ src: "+15550000001" }));
