@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { configFromEnv } from "../src/config.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
-import { ManualClock } from "./support/clock.js";
+import { EXPIRY_INTERVAL_MS } from "../src/store/retention.js";
+import { SteppingClock } from "./support/clock.js";
 import { Receiver } from "./support/receiver.js";
 
 // RETENTION_DAYS: what is older goes (events, their deliveries and attempts, the memory of calls), by the
@@ -14,16 +15,18 @@ let gw: TestGateway;
 let receiver: Receiver;
 // One clock for the file, only ever moved on: ids carry the time and never go back within a process, so a
 // test starting the clock over would create ids from its own future.
-const clock = new ManualClock();
+const clock = new SteppingClock();
 
-async function start(retentionDays?: number) {
-  gw = await startGateway({ clock, retentionDays });
+async function start(retentionDays?: number, onRamDisk = false) {
+  gw = await startGateway({ clock, retentionDays, onRamDisk });
   receiver = await new Receiver().start();
   return createSource(gw);
 }
 
 const status = async (path: string) => (await gw.api("GET", path)).status;
 const count = async (table: string) => Number((await gw.sql(`select count(*) as n from ${table}`))[0].n);
+const eventIds = async () => (await gw.sql("select id from events order by id")).map((row) => row.id);
+const idsOf = (answer: { body: { events: Array<{ event_id: string }> } }) => answer.body.events.map((e) => e.event_id);
 const rememberCall = (uniqueid: string) =>
   gw.sql("insert into calls (source_id, uniqueid, state, updated_at) values ('src_pbx', ?, '{}', ?)", [uniqueid, new Date(gw.clock.now()).toISOString()]);
 
@@ -65,13 +68,37 @@ describe("retention", () => {
     expect((await gw.api("GET", "/metrics")).body).toContain("gateway_events_expired_total 2");
   });
 
-  it("deletes a backlog larger than one transaction in one pass", async () => {
-    const source = await start(1);
-    const batch = () => Array.from({ length: 50 }, () => callEvent());
-    for (let i = 0; i < 9; i++) expect((await ingest(gw, source, batch())).status).toBe(202);
-    expect(await count("events")).toBe(450);
+  it("deletes a backlog of 25,000 events in one pass (over twice what a pass once could), passing over those still to be delivered", async () => {
+    const source = await start(1, true);
+    await createWebhook(gw, { url: `${receiver.url}/later`, events: ["call.start"], delay_seconds: 7 * 86_400 });
+    // The oldest of all wait a week for their delivery: every transaction of the pass finds them first.
+    const waiting = idsOf(await ingest(gw, source, Array.from({ length: 10 }, () => callEvent({ type: "call.start" }))));
+    for (let i = 0; i < 25; i++) expect((await ingest(gw, source, Array.from({ length: 1_000 }, () => callEvent()))).status).toBe(202);
+    expect(await count("events")).toBe(25_010);
 
     gw.clock.advance(DAY_MS + 1);
+    await gw.expire();
+    expect(await eventIds()).toEqual(waiting);
+    expect(await count("deliveries")).toBe(10);
+    expect((await gw.api("GET", "/metrics")).body).toContain("gateway_events_expired_total 25000");
+  });
+
+  it("ends a pass when its time budget runs out, and the next pass goes on with the oldest left", async () => {
+    const source = await start(1);
+    const ids: string[] = [];
+    for (const length of [100, 100, 50]) ids.push(...idsOf(await ingest(gw, source, Array.from({ length }, () => callEvent()))));
+    gw.clock.advance(DAY_MS + 1);
+
+    // Each reading of the clock now takes a whole minute, more than a pass may: it has time for one transaction (100 events).
+    clock.step = EXPIRY_INTERVAL_MS;
+    try {
+      await gw.expire();
+      expect(await eventIds()).toEqual(ids.slice(100));
+      await gw.expire();
+      expect(await eventIds()).toEqual(ids.slice(200));
+    } finally {
+      clock.step = 0;
+    }
     await gw.expire();
     expect(await count("events")).toBe(0);
   });

@@ -14,9 +14,8 @@ import { useRuntimeHmac } from "../domain/crypto.js";
 import { errorText } from "../domain/errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { createGatewayMetrics } from "../metrics/gateway.js";
-import type { Expired } from "../store/events.js";
 import { createStore, type Store } from "../store/index.js";
-import { EXPIRY_INTERVAL_MS, expireRecords } from "../store/retention.js";
+import { EXPIRY_INTERVAL_MS, expireRecords, type Expired } from "../store/retention.js";
 import { sealedWithKeyId, sealStoredSecrets } from "../store/stored-secrets.js";
 import { loadConsoleAssets } from "./node-console.js";
 import { lockDatabase, openDatabase } from "./node-database.js";
@@ -48,7 +47,7 @@ export interface NodeGateway {
   generatedAdminToken: string | null;
   /** Where the key for secrets at rest came from (and its file, unless ENCRYPTION_KEY). */
   encryptionKey: Omit<NodeEncryptionKey, "box">;
-  /** Deletes what is past the retention period now (a timer does it every minute). */
+  /** Deletes what is past the retention period now (a timer does it every minute), after any pass under way. */
   expire(): Promise<Expired>;
   close(): Promise<void>;
 }
@@ -109,6 +108,27 @@ function publicOrigin(c: Context, hops: number): string {
   const scheme = hops === 0 ? undefined : c.req.header("x-forwarded-proto")?.split(",")[0].trim().toLowerCase();
   if (scheme === "https" || scheme === "http") url.protocol = `${scheme}:`;
   return url.origin;
+}
+
+/**
+ * How long a retention pass may go on starting transactions: three quarters of the interval, so that it ends
+ * before the next is due (the timer skips a turn while one still runs). Ingest and deliveries commit between
+ * its transactions meanwhile (the database thread takes messages in order).
+ */
+const EXPIRY_BUDGET_MS = 45_000;
+
+/** `work` run one call at a time: a call made while one runs waits for it; `running` is the one under way. */
+function oneAtATime<T>(work: () => Promise<T>) {
+  let current: Promise<T> | null = null;
+  const run = async (): Promise<T> => {
+    while (current) await current.catch(() => {});
+    const mine = work().finally(() => {
+      if (current === mine) current = null;
+    });
+    current = mine;
+    return mine;
+  };
+  return Object.assign(run, { running: () => current });
 }
 
 /**
@@ -184,10 +204,16 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
   const server = await listen(app, options.host, options.port, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, stopping.signal);
   await keepAdminToken();
   dispatcher.start(options.sweepIntervalMs ?? 1_000);
-  const expire = () => expireRecords({ store, clock, log, metrics }, options.retentionDays);
-  let expiring: Promise<unknown> = Promise.resolve();
+  const expire = oneAtATime(() =>
+    expireRecords({ store, clock, log, metrics }, options.retentionDays, {
+      budgetMs: EXPIRY_BUDGET_MS,
+      maxTransactions: Infinity,
+      signal: stopping.signal,
+    }),
+  );
+  // A pass still under way when the next is due (one slow transaction past its budget) keeps its turn.
   const expiry = setInterval(() => {
-    expiring = expire().catch((error) => log.error("deleting expired records failed", { error: errorText(error) }));
+    if (!expire.running()) expire().catch((error) => log.error("deleting expired records failed", { error: errorText(error) }));
   }, EXPIRY_INTERVAL_MS);
 
   const { port } = server.address() as AddressInfo;
@@ -202,8 +228,9 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     expire,
     async close() {
       clearInterval(expiry);
-      await expiring;
+      // A pass under way ends after its current transaction.
       stopping.abort();
+      await expire.running()?.catch(() => {});
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dispatcher.stop();
       await transport.close();

@@ -29,6 +29,8 @@ export interface WorkerOptions {
   schedule?: RetrySchedule;
   /** Pages of deliveries each cron run seals with a new key (SEALING_PAGES_PER_RUN). */
   sealingPagesPerRun?: number;
+  /** Transactions each cron run's retention pass may make (EXPIRY_TRANSACTIONS_PER_RUN). */
+  expiryTransactionsPerRun?: number;
 }
 
 interface WorkerGateway {
@@ -40,6 +42,18 @@ interface WorkerGateway {
 
 /** Deliveries are sealed with a new key a page at a time (two D1 queries): this many pages per cron run. */
 const SEALING_PAGES_PER_RUN = 50;
+/**
+ * Transactions (one D1 query each) a cron run's retention pass may make, 80,000 events: an invocation may make
+ * 1,000 D1 queries on the Paid plan, and the sweep and sealing (SEALING_PAGES_PER_RUN pages of two) take the rest.
+ */
+const EXPIRY_TRANSACTIONS_PER_RUN = 800;
+/**
+ * How long a cron run's retention pass may go on starting transactions: less than the 30 s of CPU time a
+ * cron invocation on a schedule under an hour may use, even were all of it CPU (most is waiting on D1, which
+ * is not counted), so within its 15 minutes of wall-clock time too, and over before the next run a minute on.
+ * Each transaction is one small D1 batch, far below D1's 30 s per query.
+ */
+const EXPIRY_BUDGET_MS = 25_000;
 /** How long isolates of the previous version may go on writing with the old key after a new one is deployed. */
 const ROLLOUT_GRACE_MS = 10 * 60_000;
 
@@ -95,7 +109,14 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
   const cronJobs: Array<[string, () => Promise<unknown>]> = [
     ["sweep", () => consumer.sweep()],
     ["sealing secrets", () => sealSecrets(options.sealingPagesPerRun ?? SEALING_PAGES_PER_RUN)],
-    ["deleting expired records", () => expireRecords({ store, clock, log, metrics }, config.retentionDays)],
+    [
+      "deleting expired records",
+      () =>
+        expireRecords({ store, clock, log, metrics }, config.retentionDays, {
+          budgetMs: EXPIRY_BUDGET_MS,
+          maxTransactions: options.expiryTransactionsPerRun ?? EXPIRY_TRANSACTIONS_PER_RUN,
+        }),
+    ],
   ];
   // Each job on its own: one that fails (past the invocation's D1 query limit, say) keeps what it did, and
   // the others still run.

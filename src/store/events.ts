@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, inArray, lt, notExists, sql } from "drizzle-orm";
 import { isoAt } from "../clock.js";
 import type { CallState, CanonicalEvent, EventFilter } from "../domain/event.js";
 import { UNFINISHED_STATUSES } from "../domain/delivery.js";
@@ -37,10 +37,14 @@ const callRows = rowWriter(calls, { target: [calls.source_id, calls.uniqueid], s
 /** Events deleted per transaction when they expire: each holds up ingest commits for a few milliseconds only. */
 const EXPIRY_BATCH = 100;
 
-/** What one expiry pass deleted. */
-export interface Expired {
+/** What one expiry transaction deleted. */
+export interface ExpiredBatch {
   events: number;
   calls: number;
+  /** The newest event it deleted: the next transaction of the pass looks past it. */
+  lastEventId: string | null;
+  /** It deleted all it could: there may be more to delete. */
+  full: boolean;
 }
 
 /** Events, committed together with their deliveries (whose credential headers are sealed on the way in). */
@@ -95,11 +99,12 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
       return counts;
     },
     /**
-     * Deletes events received before `beforeMs` with their deliveries and attempts, and the memory of calls
-     * not heard of since, at most `batches` transactions of EXPIRY_BATCH each. An event with a delivery not
-     * finished yet (pending, or being sent) is kept, however old.
+     * One transaction of expiry: deletes up to EXPIRY_BATCH events received before `beforeMs` (and after
+     * `afterId`, the newest one the pass deleted so far) with their deliveries and attempts, and as many of the
+     * calls not heard of since. An event with a delivery not finished yet (pending, or being sent) is kept,
+     * however old: looking past `afterId` spares the pass reading again those it already passed over.
      */
-    async deleteExpired(beforeMs: number, batches: number): Promise<Expired> {
+    async deleteExpiredBatch(beforeMs: number, afterId: string | null): Promise<ExpiredBatch> {
       const unfinished = db
         .select({ one: sql`1` })
         .from(deliveries)
@@ -108,7 +113,13 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
       const expired = db
         .select({ id: events.id })
         .from(events)
-        .where(and(lt(events.id, firstIdAt(ID_PREFIX.event, beforeMs)), notExists(unfinished)))
+        .where(
+          and(
+            lt(events.id, firstIdAt(ID_PREFIX.event, beforeMs)),
+            afterId === null ? undefined : gt(events.id, afterId),
+            notExists(unfinished),
+          ),
+        )
         .orderBy(events.id)
         .limit(EXPIRY_BATCH);
       const theirDeliveries = db.select({ id: deliveries.id }).from(deliveries).where(inArray(deliveries.event_id, expired));
@@ -117,20 +128,20 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
         .from(calls)
         .where(lt(calls.updated_at, isoAt(beforeMs)))
         .limit(EXPIRY_BATCH);
-      const total: Expired = { events: 0, calls: 0 };
-      for (let i = 0; i < batches; i++) {
-        // One transaction: the same events are selected by each statement, children first.
-        const [, , deletedEvents, deletedCalls] = await db.batch([
-          db.delete(attempts).where(inArray(attempts.delivery_id, theirDeliveries)),
-          db.delete(deliveries).where(inArray(deliveries.event_id, expired)),
-          db.delete(events).where(inArray(events.id, expired)).returning({ id: events.id }),
-          db.delete(calls).where(inArray(sql`rowid`, staleCalls)).returning({ uniqueid: calls.uniqueid }),
-        ]);
-        total.events += deletedEvents.length;
-        total.calls += deletedCalls.length;
-        if (deletedEvents.length < EXPIRY_BATCH && deletedCalls.length < EXPIRY_BATCH) break;
-      }
-      return total;
+      // One transaction: the same events are selected by each statement, children first.
+      const [, , deletedEvents, deletedCalls] = await db.batch([
+        db.delete(attempts).where(inArray(attempts.delivery_id, theirDeliveries)),
+        db.delete(deliveries).where(inArray(deliveries.event_id, expired)),
+        db.delete(events).where(inArray(events.id, expired)).returning({ id: events.id }),
+        db.delete(calls).where(inArray(sql`rowid`, staleCalls)).returning({ uniqueid: calls.uniqueid }),
+      ]);
+      const eventIds = deletedEvents.map((row) => row.id).sort();
+      return {
+        events: deletedEvents.length,
+        calls: deletedCalls.length,
+        lastEventId: eventIds.at(-1) ?? afterId,
+        full: deletedEvents.length === EXPIRY_BATCH || deletedCalls.length === EXPIRY_BATCH,
+      };
     },
     async get(id: string): Promise<EventRow | null> {
       const [row] = await db.select().from(events).where(eq(events.id, id));

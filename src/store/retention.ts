@@ -1,31 +1,61 @@
 import { isoAt, type Clock } from "../clock.js";
 import type { Logger } from "../log.js";
 import type { GatewayMetrics } from "../metrics/gateway.js";
-import type { Expired } from "./events.js";
 import type { Store } from "./index.js";
 
-/** How often expired records are deleted: a timer on Node, the cron trigger on Workers. */
+/** How often a pass deletes expired records: a timer on Node, the cron trigger on Workers. */
 export const EXPIRY_INTERVAL_MS = 60_000;
 
-/** Transactions per pass: up to 10,000 events a minute, far above what a call centre sends. */
-const BATCHES_PER_PASS = 100;
+/** What one expiry pass deleted; `complete` when nothing past the period was left (not ended by its limits). */
+export interface Expired {
+  events: number;
+  calls: number;
+  complete: boolean;
+}
+
+/** What bounds a pass: each runtime sets them after its own limits (node.ts, worker.ts). */
+export interface ExpiryLimits {
+  /** How long the pass may go on starting transactions, on the deps' clock. */
+  budgetMs: number;
+  /** Transactions the pass may make: on Workers, its share of the D1 queries an invocation may make. */
+  maxTransactions: number;
+  /** Ends the pass after its current transaction (the gateway stopping). */
+  signal?: AbortSignal;
+}
 
 const DAY_MS = 86_400_000;
 
 /**
  * Deletes the events received more than `retentionDays` ago (with their deliveries and attempts) and the
- * memory of calls not heard of since, so that the database stops growing. 0 keeps everything.
+ * memory of calls not heard of since, so that the database stops growing. 0 keeps everything. One small
+ * transaction after another until nothing past the period is left or the budget runs out: the next pass goes
+ * on with the oldest left.
  */
 export async function expireRecords(
   deps: { store: Store; clock: Clock; log: Logger; metrics: GatewayMetrics },
   retentionDays: number,
+  limits: ExpiryLimits,
 ): Promise<Expired> {
-  const before = deps.clock.now() - retentionDays * DAY_MS;
+  const started = deps.clock.now();
+  const before = started - retentionDays * DAY_MS;
   // Nothing was received before 1970: a period reaching back further (RETENTION_DAYS=36500) keeps everything,
   // where a negative time would make an id past every real one, and every event would go.
-  if (retentionDays === 0 || before <= 0) return { events: 0, calls: 0 };
-  const expired = await deps.store.events.deleteExpired(before, BATCHES_PER_PASS);
-  deps.metrics.eventsExpired.inc({}, expired.events);
+  if (retentionDays === 0 || before <= 0) return { events: 0, calls: 0, complete: true };
+  const expired: Expired = { events: 0, calls: 0, complete: false };
+  let afterId: string | null = null;
+  let transactions = 0;
+  const goOn = () =>
+    !expired.complete && deps.clock.now() - started < limits.budgetMs && transactions < limits.maxTransactions && !limits.signal?.aborted;
+  do {
+    const batch = await deps.store.events.deleteExpiredBatch(before, afterId);
+    transactions += 1;
+    // Counted as it goes: what a pass that fails halfway (the database gone) deleted is counted all the same.
+    deps.metrics.eventsExpired.inc({}, batch.events);
+    expired.events += batch.events;
+    expired.calls += batch.calls;
+    expired.complete = !batch.full;
+    afterId = batch.lastEventId;
+  } while (goOn());
   if (expired.events || expired.calls) deps.log.info("expired records deleted", { ...expired, received_before: isoAt(before) });
   return expired;
 }

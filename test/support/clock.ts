@@ -49,3 +49,16 @@ export class PausingClock extends ManualClock {
     for (const { resolve } of sleepers) resolve();
   }
 }
+
+/**
+ * A manual clock that also moves on by `step` ms each time it is read (not while `step` is 0): work bounded
+ * by a time budget (a retention pass) then sees its budget run out after a known number of readings.
+ */
+export class SteppingClock extends ManualClock {
+  step = 0;
+  override now(): number {
+    const now = super.now();
+    this.advance(this.step);
+    return now;
+  }
+}
