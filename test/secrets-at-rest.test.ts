@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
@@ -214,6 +214,29 @@ describe("secrets at rest", () => {
     await expect(start()).rejects.toThrow(/ENCRYPTION_KEY is not set and .*encryption\.key does not exist, but this database's secrets are sealed/);
     expect(existsSync(join(dir, "encryption.key"))).toBe(false);
     expect(() => configFromEnv({ ENCRYPTION_KEY: "too-short" })).toThrow(/ENCRYPTION_KEY must be 32 bytes in base64/);
+  });
+
+  it("names where a key that does not open the database came from: the key file, or ENCRYPTION_KEY over the file in use", async () => {
+    gw = await start();
+    await createSource(gw, "Wildix", "wildix", WILDIX_SECRET);
+    await gw.stop(false);
+    gw = undefined;
+    const file = join(dir, "encryption.key");
+    const inUse = readFileSync(file, "utf8");
+
+    // Given for production over the key file the first start wrote: the refusal points to that file.
+    const overridden = start(KEY_B);
+    await expect(overridden).rejects.toThrow(/^ENCRYPTION_KEY does not open this database's secrets, which are sealed with key [0-9a-f]{8}/);
+    await expect(overridden).rejects.toThrow(`the key in use is in ${file}, which ENCRYPTION_KEY overrides`);
+
+    // No ENCRYPTION_KEY, but another key in the file: the file is named, not ENCRYPTION_KEY.
+    writeFileSync(file, `${KEY_B}\n`);
+    await expect(start()).rejects.toThrow(new RegExp(`^The key in ${file} does not open this database's secrets, which are sealed with key [0-9a-f]{8}`));
+    // A wrong ENCRYPTION_KEY with no key file in use beside it: nothing more to say than that.
+    await expect(start(KEY_A)).rejects.toThrow(/\(ENCRYPTION_KEY's key is [0-9a-f]{8}\)\. Set ENCRYPTION_KEY to the key in use/);
+
+    writeFileSync(file, inUse);
+    gw = await start();
   });
 
   it("rotates: with the new key first and the old one after it, everything is sealed anew with the new key", async () => {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createSecretBox, EncryptionKeyError, newEncryptionKey, parseEncryptionKeys, type SecretBox } from "../domain/secret-box.js";
+import type { KeyMismatchError } from "../store/stored-secrets.js";
 
 // On Node, `npm start` works with no configuration: without ENCRYPTION_KEY the key is a file of its own in
 // the data folder (0600), never a row of the database, so a copy of the database alone (a backup, a file
@@ -45,4 +46,33 @@ export async function nodeEncryptionKey(configured: string | undefined, database
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${key}\n`, { mode: 0o600, flag: "wx" });
   return { box: await createSecretBox(parseEncryptionKeys(key)), origin: "generated", file };
+}
+
+const ROTATE = "to rotate, give the new key first and the old one after a comma";
+
+/**
+ * The refusal of a key that does not open the database, naming where it came from: the key file, which no
+ * ENCRYPTION_KEY was set to override; or ENCRYPTION_KEY, set over a key file that holds the key in use (as
+ * when a gateway first run without it is given one for production).
+ */
+export async function keyMismatch(
+  error: KeyMismatchError,
+  key: NodeEncryptionKey,
+  databaseUrl: string,
+  opens: (box: SecretBox) => Promise<boolean>,
+): Promise<EncryptionKeyError> {
+  const { sealedWith, given } = error;
+  if (key.origin !== "ENCRYPTION_KEY") {
+    return new EncryptionKeyError(
+      `The key in ${key.file} does not open this database's secrets, which are sealed with key ${sealedWith} (that file's key is ${given}). ` +
+        `Put the key in use in that file, or set ENCRYPTION_KEY to it; ${ROTATE}.`,
+    );
+  }
+  const file = keyFileFor(databaseUrl);
+  if (!existsSync(file) || !(await opens(await createSecretBox(readKeyFile(file))))) return error;
+  return new EncryptionKeyError(
+    `ENCRYPTION_KEY does not open this database's secrets, which are sealed with key ${sealedWith} (ENCRYPTION_KEY's key is ${given}); ` +
+      `the key in use is in ${file}, which ENCRYPTION_KEY overrides. Unset ENCRYPTION_KEY to go on with that file, or, to move to ` +
+      `ENCRYPTION_KEY's key, start once with ENCRYPTION_KEY set to that key, a comma, and the file's key.`,
+  );
 }

@@ -16,10 +16,10 @@ import { createLogger, type Logger } from "../log.js";
 import { createGatewayMetrics } from "../metrics/gateway.js";
 import { createStore, type Store } from "../store/index.js";
 import { EXPIRY_INTERVAL_MS, expireRecords, type Expired } from "../store/retention.js";
-import { sealedWithKeyId, sealStoredSecrets } from "../store/stored-secrets.js";
+import { KeyMismatchError, opensStoredSecrets, sealedWithKeyId, sealStoredSecrets } from "../store/stored-secrets.js";
 import { loadConsoleAssets } from "./node-console.js";
 import { lockDatabase, openDatabase } from "./node-database.js";
-import { nodeEncryptionKey, type NodeEncryptionKey } from "./node-encryption-key.js";
+import { keyMismatch, nodeEncryptionKey, type NodeEncryptionKey } from "./node-encryption-key.js";
 import { loadPartials } from "./node-partials.js";
 import { createNodeTransport } from "./node-transport.js";
 
@@ -158,8 +158,9 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     const { records } = await sealStoredSecrets(db, key.box, { pages: Infinity, nowMs: clock.now(), graceMs: 0 });
     if (records) log.info("secrets at rest sealed with the current key", { records, key_id: key.box.keyId });
   } catch (error) {
+    const refusal = error instanceof KeyMismatchError ? await keyMismatch(error, key!, options.databaseUrl, (box) => opensStoredSecrets(db, box)) : error;
     client.close();
-    throw error;
+    throw refusal;
   }
   // Commits that arrive while the event loop handles ready I/O share one transaction and one disk sync.
   // One gateway process per database (its dispatcher takes back every lease at start), so it may keep

@@ -83,13 +83,21 @@ export async function opensStoredSecrets(db: Database, box: SecretBox): Promise<
   return check === null || opensCheck(box, check);
 }
 
-async function checkKey(box: SecretBox, check: string): Promise<void> {
-  if (!(await opensCheck(box, check))) {
-    throw new EncryptionKeyError(
-      `ENCRYPTION_KEY does not open this database's secrets, which are sealed with key ${keyIdOf(check)} ` +
-        `(ENCRYPTION_KEY's key is ${box.keyId}). Set ENCRYPTION_KEY to the key in use; to rotate, give the new key first and the old one after a comma.`,
+/** The key given does not open the database's secrets; a runtime that knows where its key came from says so instead. */
+export class KeyMismatchError extends EncryptionKeyError {
+  constructor(
+    readonly sealedWith: string,
+    readonly given: string,
+  ) {
+    super(
+      `ENCRYPTION_KEY does not open this database's secrets, which are sealed with key ${sealedWith} ` +
+        `(ENCRYPTION_KEY's key is ${given}). Set ENCRYPTION_KEY to the key in use; to rotate, give the new key first and the old one after a comma.`,
     );
   }
+}
+
+async function checkKey(box: SecretBox, check: string): Promise<void> {
+  if (!(await opensCheck(box, check))) throw new KeyMismatchError(String(keyIdOf(check)), box.keyId);
 }
 
 /** Whether any sensitive value of the record is not sealed with the current key. */
@@ -157,7 +165,7 @@ async function finishRotation(db: Database, box: SecretBox): Promise<void> {
 }
 
 /**
- * Throws EncryptionKeyError when `box` cannot open the database's secrets. Otherwise seals with its key what
+ * Throws KeyMismatchError when `box` cannot open the database's secrets. Otherwise seals with its key what
  * is not yet, up to `pages` pages of deliveries, resuming where the last call stopped; `finished` when this
  * call sealed the last of them (after the second look, where there is a grace period).
  */
