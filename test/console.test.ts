@@ -58,6 +58,22 @@ async function expectNoHorizontalOverflow() {
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(VIEWPORT.width);
 }
 
+/** Each status badge of the table stays on one line within its cell, in narrower windows too (a laptop's half screen). */
+async function expectBadgesWhole(table: string, count: number) {
+  for (const width of [VIEWPORT.width, 1000, 800]) {
+    await page.setViewportSize({ width, height: VIEWPORT.height });
+    const badges = await page.locator(`${table} td .badge`).evaluateAll((all) =>
+      all.map((badge) => {
+        const text = document.createRange();
+        text.selectNodeContents(badge);
+        return { lines: text.getClientRects().length, inside: badge.getBoundingClientRect().right <= badge.closest("td")!.getBoundingClientRect().right };
+      }),
+    );
+    expect(badges, `${width} px`).toEqual(Array(count).fill({ lines: 1, inside: true }));
+  }
+  await page.setViewportSize(VIEWPORT);
+}
+
 const previewLine = () => page.locator("#preview-request .request-line").textContent();
 
 describe("console", () => {
@@ -142,6 +158,7 @@ describe("console", () => {
     expect(await page.locator(`tr[data-id="${office.id}"]`).textContent()).toContain("inactive");
     await page.keyboard.press("Enter");
     await expect.poll(focusedLabel).toBe("Deactivate Head office");
+    await expectBadgesWhole("#sources", 2);
 
     // A new secret, after confirmation, shown once and focused: the PBX's old one is refused, the new one taken.
     const questions: string[] = [];
@@ -205,6 +222,7 @@ describe("console", () => {
     await page.getByRole("button", { name: "Deactivate CRM call log", exact: true }).click();
     await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).body.enabled).toBe(false);
     await expect.poll(() => page.locator(`tr[data-id="${crm.id}"]`).textContent()).toContain("inactive");
+    await expectBadgesWhole("#webhooks", 3);
     expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Activate CRM call log");
 
     page.once("dialog", (dialog) => dialog.accept());
@@ -251,6 +269,10 @@ describe("console", () => {
       await page.getByRole("button", { name: "Create webhook" }).click();
       await page.getByRole("heading", { name: "Edit “Salesforce”" }).waitFor();
       await expect.poll(() => page.title()).toBe("Edit “Salesforce” · Call-event gateway");
+      // Unsigned (the preset signs in its own way), it has no secret to show, but is said to be created all the same.
+      expect(await page.locator("#webhook-created h2").textContent()).toBe("Webhook created");
+      expect(await page.locator("#webhook-created").textContent()).toContain("Send test event");
+      expect(await page.locator("#webhook-secret").count()).toBe(0);
       const { body: list } = await gw.api("GET", "/api/webhooks");
       expect(list.data).toHaveLength(1);
       expect(list.data[0]).toMatchObject({ preset: "salesforce", preset_config: { instance_url: salesforce.url, client_id: salesforce.clientId } });
@@ -556,6 +578,7 @@ describe("console", () => {
     await signIn();
     await page.getByRole("link", { name: "Deliveries", exact: true }).click();
     await expect.poll(() => page.locator("#deliveries tbody tr").count()).toBe(2);
+    await expectBadgesWhole("#deliveries", 2);
     await page.getByLabel("Webhook").selectOption(failing.id);
     await expect.poll(() => page.locator("#deliveries tbody tr").count()).toBe(1);
     expect(page.url()).toContain(`webhook_id=${failing.id}`);

@@ -486,14 +486,19 @@ export async function showWebhookForm(view, id) {
     }
   }
 
-  const secretNotice =
-    existing && createdSecret?.id === existing.id && existing.signing !== "none"
+  // Said of every new rule, not only of a signed one: a preset's rule (unsigned) would otherwise just turn into its edit page.
+  const createdNotice =
+    existing && createdSecret?.id === existing.id
       ? h(
           "div",
           { class: "panel notice", id: "webhook-created" },
           h("h2", {}, "Webhook created"),
-          h("p", {}, "Its signing secret is shown only now: give it to the receiver to verify signatures."),
-          h("div", { class: "secret", id: "webhook-secret" }, createdSecret.secret),
+          existing.signing === "none"
+            ? h("p", {}, "Send test event, under the form, sends the event picked in the preview through it now.")
+            : [
+                h("p", {}, "Its signing secret is shown only now: give it to the receiver to verify signatures."),
+                h("div", { class: "secret", id: "webhook-secret" }, createdSecret.secret),
+              ],
         )
       : null;
   createdSecret = null;
@@ -504,7 +509,7 @@ export async function showWebhookForm(view, id) {
       h("h1", {}, existing ? `Edit “${existing.name}”` : "New webhook"),
       existing ? h("a", { class: "button", href: `#/deliveries?webhook_id=${existing.id}` }, "Deliveries") : null,
     ),
-    secretNotice,
+    createdNotice,
     h("div", { class: "editor" }, form, preview.element),
   );
   preview.refresh();
