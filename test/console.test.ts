@@ -112,7 +112,14 @@ describe("console", () => {
     expect(await page.getByLabel("Name", { exact: true }).getAttribute("aria-invalid")).toBeNull();
 
     await page.getByLabel("Secret (optional)").fill("");
+    // Each PBX by its name, and where its secret comes from for the one chosen.
+    expect(await page.getByLabel("PBX").locator("option").allTextContents()).toEqual(["Canonical JSON (a script of your own)", "Wildix", "VoIPcloud", "VoIPAppz"]);
+    const secretHint = page.locator(".field", { has: page.getByLabel("Secret (optional)") }).locator(".hint");
+    expect(await secretHint.textContent()).toMatch(/^Empty: the gateway generates one/);
+    await page.getByLabel("PBX").selectOption("voipcloud");
+    expect(await secretHint.textContent()).toContain("Secret Token typed in VoIPcloud's Global Webhooks");
     await page.getByLabel("PBX").selectOption("wildix");
+    expect(await secretHint.textContent()).toContain("Paste the Secret Wildix generated");
     await page.getByRole("button", { name: "Create source" }).click();
     const secret = await page.locator("#source-secret").textContent();
     const { body } = await gw.api("GET", "/api/sources");
@@ -123,6 +130,7 @@ describe("console", () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("source-secret-panel");
     expect(await page.getByRole("region", { name: "Source “Office Wildix” created" }).isVisible()).toBe(true);
     await expect.poll(() => page.locator("#sources").textContent()).toContain(`${gw.url}/ingest/${body.data[0].id}`);
+    expect(await page.locator(`#sources tr[data-id="${body.data[0].id}"] td`).nth(1).textContent()).toBe("Wildix");
     await page.screenshot({ path: `${SCREENSHOTS}sources.png`, fullPage: true });
   });
 

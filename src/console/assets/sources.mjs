@@ -6,6 +6,17 @@ import { badge, h, table, toast, when } from "./dom.mjs";
 import { FieldErrors, labelled } from "./fields.mjs";
 import { SOURCE_KINDS } from "./vocabulary.mjs";
 
+/** Each kind as its PBX is called (the kind ids alone left "canonical" unexplained). */
+const PBX_NAMES = { canonical: "Canonical JSON (a script of your own)", wildix: "Wildix", voipcloud: "VoIPcloud", voipappz: "VoIPAppz" };
+
+/** Where each PBX's secret comes from and how it proves it (README, Sources). */
+const SECRET_HINTS = {
+  canonical: "Empty: the gateway generates one, shown once. The script sends it as Authorization: Bearer <secret>, or signs each body with it (x-signature).",
+  wildix: "Paste the Secret Wildix generated for its Webhook integration: it signs each event with it (x-signature).",
+  voipcloud: "Paste the Secret Token typed in VoIPcloud's Global Webhooks (8 characters or more): it sends it with each event (X-Pbx-Token).",
+  voipappz: "Empty: the gateway generates one, shown once. VoIPAppz cannot set headers: it goes in each webhook's URL there (?token=<secret>).",
+};
+
 /**
  * The list and the form; `after` a change, the secret to show once (`secret: {source, title}`), an action's
  * error (shown as an alert) and the id of the element that takes focus (the heading if that is gone), so
@@ -55,7 +66,7 @@ function sourceRow(s, act, redraw) {
     "tr",
     { "data-id": s.id },
     nameCell,
-    h("td", {}, s.kind),
+    h("td", {}, PBX_NAMES[s.kind] ?? s.kind),
     h("td", { class: "mono" }, s.ingest_url),
     h("td", {}, s.enabled ? badge("active", "on") : badge("inactive", "off")),
     h("td", {}, when(s.created_at)),
@@ -114,7 +125,12 @@ function renameForm(source, cell, button, redraw) {
 function newSourceForm(redraw) {
   const errors = new FieldErrors();
   const name = h("input", { maxlength: 200, required: true });
-  const kind = h("select", {}, SOURCE_KINDS.map((k) => h("option", { value: k }, k)));
+  const secretHint = h("span", {}, SECRET_HINTS[SOURCE_KINDS[0]]);
+  const kind = h(
+    "select",
+    { onchange: () => (secretHint.textContent = SECRET_HINTS[kind.value]) },
+    SOURCE_KINDS.map((k) => h("option", { value: k }, PBX_NAMES[k] ?? k)),
+  );
   const secret = h("input", { class: "mono", autocomplete: "off", spellcheck: "false" });
   const formError = h("p", { class: "error", role: "alert", id: "source-form-error" });
   const create = async (event) => {
@@ -138,7 +154,7 @@ function newSourceForm(redraw) {
     labelled("Name", name, { errors, path: "name" }),
     labelled("PBX", kind, { errors, path: "kind" }),
     labelled("Secret (optional)", secret, {
-      hint: "Wildix and VoIP Cloud show a secret of their own: paste it here. Empty: the gateway generates one, shown once.",
+      hint: secretHint,
       errors,
       path: "secret",
     }),
