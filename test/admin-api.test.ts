@@ -334,8 +334,14 @@ describe("preview", () => {
     expect(fromStore.body.url).toContain("phone=%2B3312");
     expect(fromStore.body.event_id).toBe(stored.body.event_id);
 
-    const notMatching = await gw.api("POST", "/api/preview", { webhook: { ...rule, events: ["call.start"] } });
-    expect(notMatching.body.matches).toBe(false);
+    expect(inline.body.unmatched).toBeNull();
+    // Left out, the event is said why: the first of the rule's fields that leaves it out.
+    const notMatching = await gw.api("POST", "/api/preview", { webhook: { ...rule, events: ["call.start"], call_types: ["outbound"] } });
+    expect(notMatching.body).toMatchObject({ matches: false, unmatched: "events" });
+    const otherCallType = await gw.api("POST", "/api/preview", { webhook: { ...rule, call_types: ["outbound"], filter: "false" } });
+    expect(otherCallType.body).toMatchObject({ matches: false, unmatched: "call_types" });
+    const filteredOut = await gw.api("POST", "/api/preview", { webhook: { ...rule, filter: "bill_duration > 600" } });
+    expect(filteredOut.body).toMatchObject({ matches: false, unmatched: "filter" });
 
     // A rule for one source: an inline event or a sample, from no source, is taken as from it; a stored event is checked.
     const other = await createSource(gw, "other PBX");
@@ -344,7 +350,7 @@ describe("preview", () => {
     expect((await gw.api("POST", "/api/preview", { webhook: forOne, sample: "wildix" })).body.matches).toBe(true);
     expect((await gw.api("POST", "/api/preview", { webhook: forOne, event_id: stored.body.event_id })).body.matches).toBe(true);
     const fromOther = await ingest(gw, other, callEvent({ uniqueid: "other.1" }));
-    expect((await gw.api("POST", "/api/preview", { webhook: forOne, event_id: fromOther.body.event_id })).body.matches).toBe(false);
+    expect((await gw.api("POST", "/api/preview", { webhook: forOne, event_id: fromOther.body.event_id })).body).toMatchObject({ matches: false, unmatched: "source_ids" });
   });
 
   it("warns of a body that is not the JSON its Content-Type says, and previews it as it will be sent", async () => {

@@ -342,6 +342,17 @@ describe("console", () => {
     // Nothing ticked: nothing would be sent, as saving would say.
     await page.getByLabel("call.end").uncheck();
     await expect.poll(() => page.locator("#preview-match").textContent()).toBe("would not be sent No event type is chosen: tick at least one under When.");
+    // Left out, the event is said why: the field of the form that leaves it out.
+    await page.getByLabel("call.start").check();
+    await expect.poll(() => page.locator("#preview-match").textContent()).toBe("would not be sent This event's type, call.end, is not ticked under Events.");
+    await page.getByLabel("call.end").check();
+    await page.getByLabel("outbound").check();
+    await expect.poll(() => page.locator("#preview-match").textContent()).toBe("would not be sent This call's type, inbound, is not ticked under Call types.");
+    await page.getByLabel("outbound").uncheck();
+    await page.getByLabel("Filter (optional)").fill("bill_duration > 600");
+    await expect.poll(() => page.locator("#preview-match").textContent()).toBe("would not be sent The filter is not true for this event.");
+    await page.getByLabel("Filter (optional)").fill("bill_duration > 60");
+    await expect.poll(() => page.locator("#preview-match").textContent()).toBe("would be sent This event matches the rule.");
     // The gateway was asked nothing it had to refuse.
     expect(logged).toEqual([]);
   });

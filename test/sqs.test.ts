@@ -181,6 +181,7 @@ describe("SQS transport", () => {
         message_deduplication_id: "dlv_preview",
       },
       matches: true,
+      unmatched: null,
       warnings: [],
       event_id: "evt_preview",
     });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { isoAt } from "../clock.js";
 import { EVENT_TYPES, type CanonicalEvent } from "../domain/event.js";
 import { found, GatewayError, invalidField } from "../domain/errors.js";
-import { ruleApplies } from "../domain/match.js";
+import { unmatchedBy } from "../domain/match.js";
 import { SAMPLE_EVENT } from "../domain/sample-event.js";
 import type { Webhook } from "../domain/webhook.js";
 import { filterPasses, renderRuleRequest } from "../delivery/plan.js";
@@ -98,12 +98,12 @@ export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalE
     const headers = await attemptHeaders(prepared, webhook, PREVIEW_ID, deps.clock.now());
     // An event from no source (a sample, one given inline) is taken as from one of the rule's sources.
     const unsourced = event.source_id === INLINE_SOURCE_ID || event.source_id === SAMPLE_SOURCE_ID;
-    const matches =
-      ruleApplies({ ...webhook, enabled: true, source_ids: unsourced ? [] : webhook.source_ids }, event) && (await filterPasses(webhook, event));
+    const unmatched =
+      unmatchedBy({ ...webhook, source_ids: unsourced ? [] : webhook.source_ids }, event) ?? ((await filterPasses(webhook, event)) ? null : "filter");
     const shown = request.sqs
       ? messageView(request, headers)
       : { transport: "http" as const, ...requestView({ ...request, headers }) };
-    return { ...shown, matches, warnings: warningsOf(request, headers), event_id: event.event_id };
+    return { ...shown, matches: unmatched === null, unmatched, warnings: warningsOf(request, headers), event_id: event.event_id };
   } catch (error) {
     throw renderFailed(error);
   }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DELIVERY_STATUSES, renderedRequestSchema } from "../domain/delivery.js";
 import { errorDetailsSchema } from "../domain/errors.js";
+import { MATCH_FIELDS } from "../domain/match.js";
 import { canonicalEventSchema, sourceKindSchema } from "../domain/event.js";
 import { sqsSettingsSchema } from "../domain/sqs.js";
 import { webhookFieldsSchema } from "../domain/webhook.js";
@@ -113,6 +114,10 @@ export type EventDetail = z.infer<typeof eventDetailSchema>;
 
 const previewOutcome = {
   matches: z.boolean().meta({ description: "Whether the rule would take this event (its events, call types, sources and filter)" }),
+  unmatched: z
+    .enum(MATCH_FIELDS)
+    .nullable()
+    .meta({ description: "The rule's field that leaves the event out, the first in this order (null when it matches): why it would not be sent" }),
   warnings: z.array(z.string()).meta({ description: "What a receiver would likely refuse: a body that is not the JSON its Content-Type says" }),
   event_id: z.string(),
 };

@@ -1,12 +1,21 @@
 import type { CanonicalEvent } from "./event.js";
 import type { Webhook } from "./webhook.js";
 
+/** A rule's fields that can leave an event out, in the order they are checked. */
+export const MATCH_FIELDS = ["events", "call_types", "source_ids", "filter"] as const;
+export type MatchField = (typeof MATCH_FIELDS)[number];
+
+/** The first of the rule's event type, call type and source that leaves the event out; null when none does. */
+export function unmatchedBy(webhook: Webhook, event: CanonicalEvent): Exclude<MatchField, "filter"> | null {
+  if (event.type === "unmapped" || !(webhook.events as string[]).includes(event.type)) return "events";
+  if (webhook.call_types.length && !(event.direction && webhook.call_types.includes(event.direction))) return "call_types";
+  if (webhook.source_ids.length && !webhook.source_ids.includes(event.source_id)) return "source_ids";
+  return null;
+}
+
 /** Everything about a rule but its JSONata filter: enabled, event type, call type and source. */
 export function ruleApplies(webhook: Webhook, event: CanonicalEvent): boolean {
-  if (!webhook.enabled || event.type === "unmapped") return false;
-  if (!(webhook.events as string[]).includes(event.type)) return false;
-  if (webhook.call_types.length && !(event.direction && webhook.call_types.includes(event.direction))) return false;
-  return !webhook.source_ids.length || webhook.source_ids.includes(event.source_id);
+  return webhook.enabled && unmatchedBy(webhook, event) === null;
 }
 
 /** JSONata's `$boolean`: what counts as true when a filter returns something other than a boolean. */

@@ -31,12 +31,21 @@ function previewRule(rule) {
   return draft;
 }
 
-/** The verdict: would this event be sent? A draft with no event type ticked matches nothing, whatever the API says. */
-function verdictOf(request, draft) {
+/** Why the rule leaves the event out, by the field the gateway names (`unmatched`), in the form's words. */
+const WHY_NOT = {
+  events: (event) => `This event's type, ${event.type}, is not ticked under Events.`,
+  call_types: (event) =>
+    event.direction ? `This call's type, ${event.direction}, is not ticked under Call types.` : "This event has no call type (direction), and Call types are ticked.",
+  source_ids: () => "This event came from a source not ticked under Sources.",
+  filter: () => "The filter is not true for this event.",
+};
+
+/** The verdict: would this event be sent, and if not, why? A draft with no event type ticked matches nothing, whatever the API says. */
+function verdictOf(request, draft, event) {
   if (!draft.events?.length) return [badge("would not be sent", "off"), " ", "No event type is chosen: tick at least one under When."];
   return request.matches
     ? [badge("would be sent", "good"), " ", "This event matches the rule."]
-    : [badge("would not be sent", "off"), " ", "This event does not match the rule's events, call types, sources or filter."];
+    : [badge("would not be sent", "off"), " ", WHY_NOT[request.unmatched]?.(event) ?? "This event does not match the rule."];
 }
 
 /** The gateway's preview of a draft (`question`, the request's JSON body): `{request}`, or `{error}` when refused. */
@@ -92,11 +101,11 @@ export function livePreview({ rule, missing, samples, recent, errors }) {
     const [kind, id] = chosen();
     return kind === "sample" ? { sample: id } : { event_id: id };
   };
-  const showEvent = () => {
+  const chosenEvent = () => {
     const [kind, id] = chosen();
-    const event = kind === "sample" ? samples.find((s) => s.id === id)?.event : recent.find((e) => e.event_id === id);
-    eventFields.textContent = pretty(event ?? {});
+    return (kind === "sample" ? samples.find((s) => s.id === id)?.event : recent.find((e) => e.event_id === id)) ?? {};
   };
+  const showEvent = () => (eventFields.textContent = pretty(chosenEvent()));
 
   async function render() {
     const mine = ++sequence;
@@ -116,7 +125,7 @@ export function livePreview({ rule, missing, samples, recent, errors }) {
     errors.clear("live");
     showWarnings(warnings, result.request?.warnings ?? []);
     if (result.request) {
-      verdict.replaceChildren(...verdictOf(result.request, draft));
+      verdict.replaceChildren(...verdictOf(result.request, draft, chosenEvent()));
       output.replaceChildren(requestBlock(result.request, "preview-request"));
       return;
     }
