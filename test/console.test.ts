@@ -281,6 +281,9 @@ describe("console", () => {
       expect(await page.locator("#webhook-created h2").textContent()).toBe("Webhook created");
       expect(await page.locator("#webhook-created").textContent()).toContain("Send test event");
       expect(await page.locator("#webhook-secret").count()).toBe(0);
+      // Its preset is shown, not changeable.
+      expect(await page.getByLabel("Preset").inputValue()).toBe("salesforce");
+      expect(await page.getByLabel("Preset").isDisabled()).toBe(true);
       const { body: list } = await gw.api("GET", "/api/webhooks");
       expect(list.data).toHaveLength(1);
       expect(list.data[0]).toMatchObject({ preset: "salesforce", preset_config: { instance_url: salesforce.url, client_id: salesforce.clientId } });

@@ -296,6 +296,8 @@ export async function showWebhookForm(view, id) {
     );
   };
   const presetPicker = select(["", ...presets.map((p) => p.id)], Object.fromEntries([["", "Custom webhook"], ...presets.map((p) => [p.id, p.name])]));
+  // A saved rule keeps its preset: shown, not changeable.
+  presetPicker.value = preset?.id ?? "";
   presetPicker.disabled = Boolean(existing);
   // A preset calls its service over HTTP: SQS is for custom webhooks.
   const lockTransport = () => (c.transport.disabled = Boolean(preset));
