@@ -123,6 +123,28 @@ describe("webhooks", () => {
     expect((await gw.api("DELETE", `/api/webhooks/${created.id}`)).status).toBe(404);
   });
 
+  it("says when a rule was turned off by hand, keeps it through other edits, and forgets it once enabled", async () => {
+    const created = await createWebhook(gw, { url: `${receiver.url}/x`, enabled: false });
+    const byHand = (at: string) => ({ at, reason: "manual", delivery_id: null, status_code: null });
+    expect(created.disabled).toEqual(byHand(created.created_at));
+    expect((await createWebhook(gw, { url: `${receiver.url}/y` })).disabled).toBeNull();
+
+    gw.clock.advance(60_000);
+    const enabled = await gw.api("PATCH", `/api/webhooks/${created.id}`, { enabled: true });
+    expect(enabled.body).toMatchObject({ enabled: true, disabled: null });
+    gw.clock.advance(60_000);
+    const disabled = await gw.api("PATCH", `/api/webhooks/${created.id}`, { enabled: false });
+    expect(disabled.body.disabled).toEqual(byHand(new Date(gw.clock.now()).toISOString()));
+    // Other edits, and saying enabled: false again, leave when and why as they were.
+    gw.clock.advance(60_000);
+    await gw.api("PATCH", `/api/webhooks/${created.id}`, { name: "Renamed", enabled: false });
+    const shown = (await gw.api("GET", `/api/webhooks/${created.id}`)).body;
+    expect(shown).toMatchObject({ name: "Renamed", enabled: false, disabled: disabled.body.disabled });
+    expect((await gw.api("GET", "/api/webhooks")).body.data.find((w: { id: string }) => w.id === created.id).disabled).toEqual(disabled.body.disabled);
+    // Not something a client sets.
+    expect((await gw.api("PATCH", `/api/webhooks/${created.id}`, { disabled: null })).status).toBe(400);
+  });
+
   it("answers an invalid rule with 400 naming each field", async () => {
     const bad = await gw.api("POST", "/api/webhooks", {
       name: "",

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { disabledByHand } from "../src/domain/webhook.js";
 import { PausingClock } from "./support/clock.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
@@ -88,9 +89,15 @@ describe("a rule changed while a delivery disables it", () => {
   it("an edit that does not touch enabled leaves alone a 410's disable that came after the edit read the rule", async () => {
     const hook = await createWebhook(gw, { url: `${receiver.url}/gone` });
     const read = (await gw.store.webhooks.get(hook.id))!;
-    await gw.store.webhooks.disable(hook.id, new Date(clock.now()).toISOString());
+    const at = new Date(clock.now()).toISOString();
+    await gw.store.webhooks.disable(hook.id, { at, reason: "gone", delivery_id: "dlv_gone", status_code: 410 });
     await gw.store.webhooks.replace({ ...read, name: "renamed" }, read);
-    expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ name: "renamed", enabled: false });
+    const gone = { at, reason: "gone", delivery_id: "dlv_gone", status_code: 410 };
+    expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ name: "renamed", enabled: false, disabled: gone });
+    // Turned off by hand by an edit that read it enabled, after the 410: the first reason stands.
+    clock.advance(1_000);
+    await gw.store.webhooks.replace({ ...read, enabled: false, disabled: disabledByHand(new Date(clock.now()).toISOString()) }, read);
+    expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ enabled: false, disabled: gone });
   });
 });
 

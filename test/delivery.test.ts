@@ -291,13 +291,25 @@ describe("retries", () => {
     const [delivery] = await deliveriesOf(gw, await deliverOne());
     expect(delivery.status).toBe("failed");
     expect(delivery.last_error).toContain("410");
-    expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body.enabled).toBe(false);
+    // The rule says when and why it was turned off, and which delivery's attempt got the 410.
+    const gone = { at: delivery.updated_at, reason: "gone", delivery_id: delivery.id, status_code: 410 };
+    expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ enabled: false, disabled: gone });
+    expect((await gw.api("GET", "/api/webhooks")).body.data).toEqual([expect.objectContaining({ id: hook.id, disabled: gone })]);
     expect((await gw.api("GET", `/api/deliveries/${waiting.id}`)).body).toMatchObject({ status: "failed", last_error: "webhook disabled (410 Gone)" });
     gw.clock.advance(60_000);
     await gw.sweep();
     expect(receiver.requests).toHaveLength(2);
     const next = await ingest(gw, source, callEvent());
     expect(next.body.deliveries).toBe(0);
+
+    // Sent by hand to the rule now off, a 410 again leaves the first reason; enabled again, the rule forgets it.
+    receiver.replyWith({ status: 410 });
+    expect((await gw.api("POST", `/api/deliveries/${waiting.id}/retry`)).status).toBe(202);
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(3);
+    expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body.disabled).toEqual(gone);
+    expect((await gw.api("PATCH", `/api/webhooks/${hook.id}`, { enabled: true })).body).toMatchObject({ enabled: true, disabled: null });
+    expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ enabled: true, disabled: null });
   });
 
   it("disabling a rule fails its deliveries waiting for a retry; a manual retry still sends one", async () => {

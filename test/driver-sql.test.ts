@@ -51,6 +51,7 @@ function webhookRow(id: string): WebhookRow {
     secret: "sealed",
     transport: "http",
     sqs: null,
+    disabled: null,
     created_at: "2026-11-22T00:00:00.000Z",
     updated_at: "2026-11-22T00:00:00.000Z",
   };

@@ -96,3 +96,30 @@ it("counts and logs each refused ingest by its code, so that a PBX whose secret 
   ]);
   expect(lines.join("\n")).not.toContain("+15551234567");
 });
+
+it("says on a line of its own that a 410 Gone disabled a rule, with the delivery that got it; once", async () => {
+  const source = await createSource(gw);
+  const hook = await createWebhook(gw, { url: `${receiver.url}/gone`, retries: 3 });
+  receiver.replyWith({ status: 503, headers: { "retry-after": "60" } }, { status: 410 });
+  const waiting = (await ingest(gw, source, callEvent())).body.event_id;
+  await gw.settle();
+  const gone = (await ingest(gw, source, callEvent())).body.event_id;
+  await gw.settle();
+
+  const [delivery] = (await gw.api("GET", `/api/deliveries?event_id=${gone}`)).body.data;
+  const disabled = entries().filter((e) => e.msg === "webhook disabled");
+  expect(disabled).toEqual([
+    expect.objectContaining({ level: "warn", webhook_id: hook.id, reason: "gone", delivery_id: delivery.id, event_id: gone, status_code: 410 }),
+  ]);
+  // The delivery waiting for its retry, failed with it, is told apart.
+  expect(entries().find((e) => e.msg === "deliveries failed")).toMatchObject({ webhook_id: hook.id, deliveries: 1, error: "webhook disabled (410 Gone)" });
+
+  // Sent again by hand to the rule now off and answered 410 again: the rule was disabled already, no second line.
+  const [other] = (await gw.api("GET", `/api/deliveries?event_id=${waiting}`)).body.data;
+  receiver.replyWith({ status: 410 });
+  gw.clock.advance(1_000);
+  expect((await gw.api("POST", `/api/deliveries/${other.id}/retry`)).status).toBe(202);
+  await gw.settle();
+  expect(receiver.requests).toHaveLength(3);
+  expect(entries().filter((e) => e.msg === "webhook disabled")).toHaveLength(1);
+});

@@ -4,6 +4,7 @@ import { createClient } from "@libsql/client";
 import { Agent, request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock, PausingClock } from "./support/clock.js";
+import { DISABLED_COLUMN_REMOVAL, expectReasonsAfterUpgrade, rulesTurnedOff } from "./support/earlier-disables.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { Receiver } from "./support/receiver.js";
@@ -137,6 +138,19 @@ describe("stopping", () => {
 });
 
 describe("a rule saved by an earlier version", () => {
+  it("turned off before the gateway kept why: after the upgrade, a 410 in its delivery log says so; otherwise no reason", async () => {
+    const rules = await rulesTurnedOff(gw, receiver);
+    const { dir, clock } = gw;
+    await gw.stop(false);
+    // The database as the version before left it: without the column, and without the migration that adds it.
+    const db = createClient({ url: `file:${join(dir, "gateway.db")}` });
+    await db.execute(DISABLED_COLUMN_REMOVAL);
+    await db.execute("DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)");
+    db.close();
+    gw = await startGateway({ dir, clock });
+    await expectReasonsAfterUpgrade(gw, rules);
+  });
+
   it("with a header named like the gateway's webhook-id, previews and sends one webhook-id, the gateway's", async () => {
     const hook = await createWebhook(gw, { url: `${receiver.url}/old`, headers: { "X-Old": "1" } });
     const { dir, clock } = gw;

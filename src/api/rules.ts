@@ -7,6 +7,7 @@ import { keepUnlessChanged, mergeHeaders } from "../domain/mask.js";
 import { queueNameOf, sqsRegion, sqsSettingsSchema, type SqsSettings } from "../domain/sqs.js";
 import {
   createWebhookSchema,
+  disabledByHand,
   onePayload,
   patchWebhookSchema,
   WEBHOOK_DEFAULTS,
@@ -163,6 +164,7 @@ export async function ruleFromInput(deps: AppDeps, body: unknown): Promise<Webho
     ...input,
     secret: input.secret ?? newWebhookSecret(),
     id: newId(ID_PREFIX.webhook, now),
+    disabled: input.enabled === false ? disabledByHand(isoAt(now)) : null,
     created_at: isoAt(now),
     updated_at: isoAt(now),
   });
@@ -177,6 +179,12 @@ function sqsWithPatch(patch: WebhookPatch["sqs"], current: SqsSettings | null): 
   return parseWith(sqsSettingsSchema, merged, "sqs");
 }
 
+/** Why the rule is off after a PATCH of `enabled`: by hand when this turns it off, nothing once it is on. */
+function disabledAfter(current: Webhook, enabled: boolean | undefined, now: string): Webhook["disabled"] {
+  if (enabled === undefined || enabled === current.enabled) return current.disabled;
+  return enabled ? null : disabledByHand(now);
+}
+
 /** A rule with a PATCH applied; masked secrets sent back unchanged keep their stored values. */
 export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unknown): Promise<Webhook> {
   const patch: WebhookPatch = parseWith(patchWebhookSchema, body);
@@ -187,15 +195,17 @@ export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unkno
   refuseBlockedUrl(deps, patch.url);
   const preset = current.preset ? presetNamed(current.preset) : undefined;
   refuseBlockedPresetUrls(deps, preset, patch.preset_config ?? undefined);
+  const now = isoAt(deps.clock.now());
   const patched: Webhook = {
     ...current,
     ...patch,
+    disabled: disabledAfter(current, patch.enabled, now),
     preset_config:
       preset && patch.preset_config ? resolveConfig(preset, patch.preset_config, current.preset_config) : (patch.preset_config ?? current.preset_config),
     headers: patch.headers ? mergeHeaders(patch.headers, current.headers) : current.headers,
     secret: patch.secret ? keepUnlessChanged(patch.secret, current.secret) : current.secret,
     sqs: sqsWithPatch(patch.sqs, current.sqs),
-    updated_at: isoAt(deps.clock.now()),
+    updated_at: now,
   };
   return validated(deps, patched, patch);
 }

@@ -4,7 +4,7 @@ import { errorDetailsSchema } from "../domain/errors.js";
 import { MATCH_FIELDS } from "../domain/match.js";
 import { canonicalEventSchema, sourceKindSchema } from "../domain/event.js";
 import { sqsSettingsSchema } from "../domain/sqs.js";
-import { webhookFieldsSchema } from "../domain/webhook.js";
+import { webhookDisabledSchema, webhookFieldsSchema } from "../domain/webhook.js";
 
 // The bodies the API answers, as zod schemas: the TypeScript types of the code that builds them (views.ts and
 // the routes) and the response schemas of /openapi.json, one definition for both. The document gives each object
@@ -54,6 +54,20 @@ export const webhookViewSchema = webhookFieldsSchema.required().extend({
   preset_config: z.record(z.string(), z.unknown()).meta({ description: "The preset's settings (texts and flags); secret ones masked" }),
   secret: masked("The signing secret"),
   sqs: sqsSettingsSchema.extend({ secret_access_key: z.string().meta({ description: "Always masked" }) }).nullable(),
+  disabled: webhookDisabledSchema
+    .extend({
+      at: time.meta({ description: "When it was turned off" }),
+      reason: webhookDisabledSchema.shape.reason.meta({
+        description: "`manual`: through the API or the console (`enabled: false`); `gone`: its receiver answered `410 Gone`",
+      }),
+      delivery_id: z.string().nullable().meta({ description: "For `gone`: the delivery whose attempt got that answer" }),
+      status_code: z.number().int().nullable().meta({ description: "For `gone`: the status its receiver answered (410)" }),
+    })
+    .nullable()
+    .meta({
+      description:
+        "When and why a disabled rule was turned off; null while it is enabled (enabling it clears this) and for a rule disabled before the gateway kept this, unless a 410 in its delivery log says why",
+    }),
   created_at: time,
   updated_at: time,
 });

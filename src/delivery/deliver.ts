@@ -157,7 +157,7 @@ async function recordAttempt(
     return ending;
   }
   const ending = await store.deliveries.record(outcome.row, { ...common, ...nextState(row, outcome, step, now, timeoutMs, holdMs) });
-  if (step.kind === "gone") countUnsent(deps, row.webhook_id, await store.webhooks.disable(row.webhook_id, isoAt(now)), UNSENT_REASON.gone);
+  if (step.kind === "gone") await disableGone(row, outcome, now, deps);
   if (ending !== "taken") {
     log.info("attempt recorded; the delivery had ended meanwhile", { ...ids, status_code: outcome.row.status_code, error: outcome.row.error });
   } else if (step.kind === "retry") {
@@ -168,6 +168,19 @@ async function recordAttempt(
     log.warn("delivery failed", { ...ids, status_code: outcome.row.status_code, error: failureReason(outcome, step) });
   }
   return ending;
+}
+
+/**
+ * After a 410 Gone: the rule is disabled, noting this delivery and the status as why, and that is logged on its
+ * own line (once: a rule disabled already keeps its first reason); the deliveries that fails are counted.
+ */
+async function disableGone(row: DeliveryRow, outcome: AttemptOutcome, now: number, deps: DeliverDeps): Promise<void> {
+  const why = { at: isoAt(now), reason: "gone", delivery_id: row.id, status_code: outcome.row.status_code } as const;
+  const { disabledNow, ...unsent } = await deps.store.webhooks.disable(row.webhook_id, why);
+  if (disabledNow) {
+    deps.log.warn("webhook disabled", { webhook_id: row.webhook_id, reason: "gone", delivery_id: row.id, event_id: row.event_id, status_code: why.status_code });
+  }
+  countUnsent(deps, row.webhook_id, unsent, UNSENT_REASON.gone);
 }
 
 /** Why a delivery failed at its attempt, as its `last_error` says. */

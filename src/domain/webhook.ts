@@ -141,10 +141,30 @@ export type WebhookPatch = z.output<typeof patchWebhookSchema>;
 /** A complete rule: defaults filled in and a signing secret chosen. */
 export type WebhookSpec = typeof WEBHOOK_DEFAULTS & { name: string; events: EventType[]; url: string; secret: string };
 
+/** Who turned a rule off: someone, through the API or the console, or its receiver, answering `410 Gone`. */
+export const DISABLED_REASONS = ["manual", "gone"] as const;
+
+/** When and why a disabled rule was turned off; a rule enabled again forgets it. */
+export const webhookDisabledSchema = z.object({
+  at: z.iso.datetime(),
+  reason: z.enum(DISABLED_REASONS),
+  /** For `gone`: the delivery whose attempt got the answer, and its status. */
+  delivery_id: z.string().nullable(),
+  status_code: z.number().int().nullable(),
+});
+export type WebhookDisabled = z.infer<typeof webhookDisabledSchema>;
+
 export interface Webhook extends WebhookSpec {
   id: string;
+  /** Null while enabled, and for a rule disabled before the gateway kept this (the reason not known). */
+  disabled: WebhookDisabled | null;
   created_at: string;
   updated_at: string;
+}
+
+/** The record of a rule turned off by hand at `at`. */
+export function disabledByHand(at: string): WebhookDisabled {
+  return { at, reason: "manual", delivery_id: null, status_code: null };
 }
 
 /** The HTTP verb a rule method sends with: `POST_JSON` is PBX Stats' "Raw Post (JSON)". */

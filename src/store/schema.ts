@@ -1,7 +1,7 @@
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { CallFields, CallState, SourceKind, StoredEventType } from "../domain/event.js";
 import type { DeliveryStatus, RenderedRequest } from "../domain/delivery.js";
-import type { WebhookSpec } from "../domain/webhook.js";
+import type { WebhookDisabled, WebhookSpec } from "../domain/webhook.js";
 
 // One schema for libSQL (Node) and D1 (Workers). Times shown to people are ISO text; times the
 // dispatcher compares are integer milliseconds.
@@ -50,6 +50,8 @@ export const webhooks = sqliteTable("webhooks", {
   transport: text("transport").$type<WebhookSpec["transport"]>().notNull().default("http"),
   /** For an SQS rule: queue region, credentials (the secret access key sealed), message group. */
   sqs: text("sqs", { mode: "json" }).$type<WebhookSpec["sqs"]>(),
+  /** When and why a disabled rule was turned off (by hand, or by a 410 Gone); null while enabled. */
+  disabled: text("disabled", { mode: "json" }).$type<WebhookDisabled>(),
   created_at: createdAt(),
   updated_at: updatedAt(),
 });

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, not, sql, type SQL } from "drizzle-orm";
 import { UNFINISHED_STATUSES } from "../domain/delivery.js";
-import type { Webhook } from "../domain/webhook.js";
+import type { Webhook, WebhookDisabled } from "../domain/webhook.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { Database } from "./database.js";
 import { openWebhook, sealWebhook } from "./sealed-rows.js";
@@ -29,6 +29,10 @@ const everySourceExists = (ids: string[]) =>
   sql`not exists (select 1 from json_each(${JSON.stringify(ids)}) as named where named.value not in (select ${sources.id} from ${sources}))`;
 
 const sameIds = (a: string[], b: string[]) => a.length === b.length && a.every((id, i) => id === b[i]);
+
+/** Why a rule is disabled, unless it already was: the first reason stands (a 410 to an attempt out as it was disabled by hand, say). */
+const disabledUnlessAlready = (disabled: WebhookDisabled) =>
+  sql`case when ${webhooks.enabled} then ${JSON.stringify(disabled)} else ${webhooks.disabled} end`;
 
 /**
  * Webhook rules; their secrets (signing secret, credential headers, secret preset settings) sealed at rest.
@@ -91,13 +95,16 @@ function webhookTable(db: Database, box: SecretBox) {
     },
     /**
      * Saves a changed rule; one being disabled (`previous` was enabled) fails its deliveries not sent yet, at
-     * once. `enabled` is written only when the change is to it: a 410 may have disabled the rule since it was read.
-     * Returns the deliveries it failed; null if nothing was saved: it names other sources and one of them does
-     * not exist (deleted since it was checked), or the rule was deleted meanwhile.
+     * once. `enabled` and why it is off (`disabled`) are written only when the change is to it: a 410 may have
+     * disabled the rule since it was read. Returns the deliveries it failed; null if nothing was saved: it names
+     * other sources and one of them does not exist (deleted since it was checked), or the rule was deleted meanwhile.
      */
     async replace(webhook: Webhook, previous: Webhook): Promise<Unsent | null> {
-      const { enabled: _unchanged, ...otherFields } = await sealWebhook(box, webhook);
-      const fields = webhook.enabled === previous.enabled ? otherFields : { ...otherFields, enabled: webhook.enabled };
+      const { enabled: _unchanged, disabled: _why, ...otherFields } = await sealWebhook(box, webhook);
+      const toggled = webhook.enabled
+        ? { enabled: true, disabled: null }
+        : { enabled: false, disabled: webhook.disabled && disabledUnlessAlready(webhook.disabled) };
+      const fields = webhook.enabled === previous.enabled ? otherFields : { ...otherFields, ...toggled };
       // What it named before is not checked again: a rule whose source was deleted can still be disabled.
       const named = sameIds(webhook.source_ids, previous.source_ids) ? undefined : everySourceExists(webhook.source_ids);
       const save = db.update(webhooks).set(fields).where(and(eq(webhooks.id, webhook.id), named)).returning({ id: webhooks.id });
@@ -108,13 +115,21 @@ function webhookTable(db: Database, box: SecretBox) {
       const [saved, failed] = await db.batch([save, failUnsent(webhook.id, UNSENT_REASON.disabled, webhook.updated_at, named)]);
       return saved.length || !named ? unsent(failed) : null;
     },
-    /** After a 410 Gone: the rule matches no new event, and its deliveries not sent yet fail (returned). */
-    async disable(id: string, nowIso: string): Promise<Unsent> {
-      const [, failed] = await db.batch([
-        db.update(webhooks).set({ enabled: false, updated_at: nowIso }).where(eq(webhooks.id, id)),
-        failUnsent(id, UNSENT_REASON.gone, nowIso),
+    /**
+     * After a 410 Gone (`why`): the rule matches no new event, and its deliveries not sent yet fail (returned).
+     * `disabledNow` when this disabled it; a rule disabled already keeps its first reason.
+     */
+    async disable(id: string, why: WebhookDisabled): Promise<Unsent & { disabledNow: boolean }> {
+      const [rule, failed] = await db.batch([
+        db
+          .update(webhooks)
+          .set({ enabled: false, disabled: disabledUnlessAlready(why), updated_at: why.at })
+          .where(eq(webhooks.id, id))
+          .returning({ disabled: webhooks.disabled }),
+        failUnsent(id, UNSENT_REASON.gone, why.at),
       ]);
-      return unsent(failed);
+      const recorded = rule[0]?.disabled;
+      return { ...unsent(failed), disabledNow: recorded?.reason === why.reason && recorded.delivery_id === why.delivery_id };
     },
     /**
      * Deletes the rule; its unfinished deliveries fail in the same transaction, so none is left orphaned.

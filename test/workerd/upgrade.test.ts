@@ -1,0 +1,29 @@
+import { applyD1Migrations } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { DISABLED_COLUMN_REMOVAL, expectReasonsAfterUpgrade, rulesTurnedOff } from "../support/earlier-disables.js";
+import { startGateway, type TestGateway } from "./gateway.js";
+import { Receiver } from "./receiver.js";
+
+// D1 upgraded by `wrangler d1 migrations apply` (here its twin, applyD1Migrations) from the version before a
+// migration: the migration, its data step included, runs on D1 as on libSQL (test/restart.test.ts).
+
+let gw: TestGateway;
+let receiver: Receiver;
+beforeEach(async () => {
+  gw = await startGateway();
+  receiver = await new Receiver().start();
+});
+afterEach(async () => {
+  await gw.stop();
+  await receiver.stop();
+});
+
+it("a rule turned off before the gateway kept why: after the upgrade, a 410 in its delivery log says so; otherwise no reason", async () => {
+  const rules = await rulesTurnedOff(gw, receiver);
+  await gw.sql(DISABLED_COLUMN_REMOVAL);
+  await gw.sql("DELETE FROM d1_migrations WHERE id = (SELECT max(id) FROM d1_migrations)");
+  expect(await gw.sql("SELECT name FROM d1_migrations ORDER BY id DESC LIMIT 1")).toEqual([{ name: "0005_sweep_indexes.sql" }]);
+  await applyD1Migrations(gw.env.DB, (env as unknown as { TEST_MIGRATIONS: unknown[] }).TEST_MIGRATIONS);
+  await expectReasonsAfterUpgrade(gw, rules);
+});
