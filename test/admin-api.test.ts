@@ -479,6 +479,68 @@ describe("events and deliveries listing", () => {
   });
 });
 
+describe("event detail", () => {
+  it("names each rule that made no delivery of the event and the field that leaves it out, as the rules are now", async () => {
+    const office = await createSource(gw, "Office");
+    const warehouse = await createSource(gw, "Warehouse");
+    const url = `${receiver.url}/e`;
+    const taking = await createWebhook(gw, { name: "Takes it", url });
+    const rule = async (name: string, fields: Record<string, unknown>) => (await createWebhook(gw, { name, url, ...fields })).id;
+    const ids = {
+      events: await rule("Starts only", { events: ["call.start"] }),
+      callTypes: await rule("Outbound only", { call_types: ["outbound"] }),
+      sources: await rule("Warehouse only", { source_ids: [warehouse.id] }),
+      filter: await rule("Long calls only", { filter: "bill_duration > 3600" }),
+      disabled: await rule("Paused", { enabled: false }),
+      // Off as well, but its event type leaves the event out first: enabling it would not help.
+      disabledStarts: await rule("Paused, starts only", { enabled: false, events: ["call.start"] }),
+    };
+    const accepted = await ingest(gw, office, callEvent({ direction: "inbound" }));
+    expect(accepted.body.deliveries).toBe(1);
+    await gw.settle();
+    // Made since the event came in: one that takes it now, one whose filter fails on it.
+    const madeSince = await rule("Made since", {});
+    const failing = await rule("Failing filter", { filter: '$error("no such field")' });
+
+    const detail = (await gw.api("GET", `/api/events/${accepted.body.event_id}`)).body;
+    expect(detail.deliveries.map((d: { webhook_id: string }) => d.webhook_id)).toEqual([taking.id]);
+    expect(detail.rules_without_delivery).toEqual({
+      rules: [
+        { id: madeSince, name: "Made since", unmatched: null },
+        { id: ids.disabled, name: "Paused", unmatched: "disabled" },
+        { id: failing, name: "Failing filter", unmatched: "filter" },
+        { id: ids.filter, name: "Long calls only", unmatched: "filter" },
+        { id: ids.sources, name: "Warehouse only", unmatched: "source_ids" },
+        { id: ids.callTypes, name: "Outbound only", unmatched: "call_types" },
+        { id: ids.disabledStarts, name: "Paused, starts only", unmatched: "events" },
+        { id: ids.events, name: "Starts only", unmatched: "events" },
+      ],
+      more: 0,
+    });
+
+    // As the rules are now: one enabled since is no longer left out by being disabled; a deleted one is not named.
+    await gw.api("PATCH", `/api/webhooks/${ids.disabled}`, { enabled: true });
+    await gw.api("DELETE", `/api/webhooks/${ids.events}`);
+    const now = (await gw.api("GET", `/api/events/${accepted.body.event_id}`)).body.rules_without_delivery.rules;
+    expect(now.find((r: { id: string }) => r.id === ids.disabled).unmatched).toBeNull();
+    expect(now.map((r: { id: string }) => r.id)).not.toContain(ids.events);
+  });
+
+  it("names at most 50 rules, the nearest first, and says how many more", async () => {
+    const source = await createSource(gw);
+    const paused = await createWebhook(gw, { name: "Paused", url: `${receiver.url}/p`, enabled: false });
+    for (let i = 0; i < 52; i++) await createWebhook(gw, { name: `Starts ${i}`, url: `${receiver.url}/s`, events: ["call.start"] });
+    const accepted = await ingest(gw, source, callEvent());
+    expect(accepted.body.deliveries).toBe(0);
+    const { rules, more } = (await gw.api("GET", `/api/events/${accepted.body.event_id}`)).body.rules_without_delivery;
+    expect(rules).toHaveLength(50);
+    expect(more).toBe(3);
+    // Made first, it comes last in the list of rules, but first here: only being disabled leaves the event out.
+    expect(rules[0]).toEqual({ id: paused.id, name: "Paused", unmatched: "disabled" });
+    expect(rules.slice(1).every((r: { unmatched: string }) => r.unmatched === "events")).toBe(true);
+  });
+});
+
 describe("test send", () => {
   it("sends the sample event through a rule now and returns the delivery", async () => {
     const hook = await createWebhook(gw, { url: `${receiver.url}/t`, events: ["call.start"], filter: "false" });

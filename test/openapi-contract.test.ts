@@ -151,6 +151,7 @@ describe("every answer is what /openapi.json describes for its route and status"
     await api("GET", "/api/events?colour=blue", 400);
     const event = await api("GET", `/api/events/${accepted.event_id}`, 200);
     expect(event.deliveries.length).toBeGreaterThan(3);
+    expect(event.rules_without_delivery).toEqual({ rules: [{ id: rules.sqs.id, name: "SQS", unmatched: "disabled" }], more: 0 });
     await api("GET", "/api/events/evt_missing", 404);
     const deliveries = (await api("GET", "/api/deliveries?limit=200", 200)).data;
     await api("GET", `/api/deliveries?webhook_id=${rules.json.id}&status=delivered`, 200);
@@ -194,6 +195,12 @@ describe("every answer is what /openapi.json describes for its route and status"
     await send("POST", `/api/webhooks/${rules.put.id}/test`, 202, { headers: ADMIN });
     await gw.settle();
     expect(receiver.requests.length).toBe(sent + 2);
+    // A receiver answering 410 Gone turns its rule off, and the rule says so; one turned off by hand says that.
+    receiver.replyWith({ status: 410 });
+    const gone = await api("POST", `/api/webhooks/${rules.put.id}/test`, 202, {});
+    await gw.settle();
+    expect((await api("GET", `/api/webhooks/${rules.put.id}`, 200)).disabled).toMatchObject({ reason: "gone", delivery_id: gone.id, status_code: 410 });
+    expect((await api("GET", "/api/webhooks", 200)).data.find((w: { id: string }) => w.id === rules.sqs.id).disabled).toMatchObject({ reason: "manual" });
     await api("POST", `/api/webhooks/${rules.json.id}/test`, 400, { sample: "asterisk" });
     await api("POST", "/api/webhooks/whk_missing/test", 404, {});
     await send("POST", `/api/webhooks/${rules.json.id}/test`, 415, { headers: { ...ADMIN, "content-type": "text/plain" }, body: "{}" });

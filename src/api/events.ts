@@ -1,8 +1,10 @@
 import { Hono } from "hono";
 import { eventFilterSchema } from "../domain/event.js";
 import { found } from "../domain/errors.js";
+import { canonicalOf } from "../store/events.js";
 import type { AppDeps } from "./deps.js";
 import { filterOf, pageQuery } from "./http.js";
+import { rulesWithoutDelivery } from "./rules-without-delivery.js";
 import { eventDetail, eventSummary, listView } from "./views.js";
 
 export function eventRoutes({ store }: AppDeps) {
@@ -17,7 +19,8 @@ export function eventRoutes({ store }: AppDeps) {
   app.get("/:id", async (c) => {
     const id = c.req.param("id");
     const row = found(await store.events.get(id), "event", id);
-    return c.json(eventDetail(row, await store.deliveries.ofEvent(id)));
+    const deliveries = await store.deliveries.ofEvent(id);
+    return c.json(eventDetail(row, deliveries, await rulesWithoutDelivery(canonicalOf(row), await store.webhooks.list(), deliveries)));
   });
 
   return app;

@@ -248,7 +248,11 @@ function paths() {
     },
     "/api/events/{id}": {
       parameters: [ID],
-      get: admin("events", "One event, canonical and raw, with its deliveries", { 200: reply("The event", "EventDetail"), ...errors(404) }),
+      get: admin("events", "One event, canonical and raw, with its deliveries and why the other rules made none", { 200: reply("The event", "EventDetail"), ...errors(404) }, {
+        description:
+          "`rules_without_delivery` is worked out as the event is read, against the rules as they are now: a rule may have been made, changed, " +
+          "disabled or enabled since the event came in.",
+      }),
     },
     "/api/deliveries": {
       get: admin("deliveries", "List deliveries, newest first", { 200: reply("Deliveries", "DeliveryList"), ...errors(400) }, {

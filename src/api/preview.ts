@@ -3,10 +3,9 @@ import { z } from "zod";
 import { isoAt } from "../clock.js";
 import { EVENT_TYPES, type CanonicalEvent } from "../domain/event.js";
 import { found, GatewayError, invalidField } from "../domain/errors.js";
-import { unmatchedBy } from "../domain/match.js";
 import { SAMPLE_EVENT } from "../domain/sample-event.js";
 import type { Webhook } from "../domain/webhook.js";
-import { filterPasses, renderRuleRequest } from "../delivery/plan.js";
+import { renderRuleRequest, unmatchedField } from "../delivery/plan.js";
 import { attemptHeaders, withHeaders } from "../delivery/attempt-headers.js";
 import { messageAttributes, sendMessageInput } from "../delivery/sqs.js";
 import type { RenderedRequest } from "../domain/delivery.js";
@@ -98,8 +97,7 @@ export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalE
     const headers = await attemptHeaders(prepared, webhook, PREVIEW_ID, deps.clock.now());
     // An event from no source (a sample, one given inline) is taken as from one of the rule's sources.
     const unsourced = event.source_id === INLINE_SOURCE_ID || event.source_id === SAMPLE_SOURCE_ID;
-    const unmatched =
-      unmatchedBy({ ...webhook, source_ids: unsourced ? [] : webhook.source_ids }, event) ?? ((await filterPasses(webhook, event)) ? null : "filter");
+    const unmatched = await unmatchedField({ ...webhook, source_ids: unsourced ? [] : webhook.source_ids }, event);
     const shown = request.sqs
       ? messageView(request, headers)
       : { transport: "http" as const, ...requestView({ ...request, headers }) };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DELIVERY_STATUSES, renderedRequestSchema } from "../domain/delivery.js";
 import { errorDetailsSchema } from "../domain/errors.js";
-import { MATCH_FIELDS } from "../domain/match.js";
+import { LEFT_OUT_BY, MATCH_FIELDS } from "../domain/match.js";
 import { canonicalEventSchema, sourceKindSchema } from "../domain/event.js";
 import { sqsSettingsSchema } from "../domain/sqs.js";
 import { webhookDisabledSchema, webhookFieldsSchema } from "../domain/webhook.js";
@@ -119,10 +119,40 @@ export type DeliveryDetail = z.infer<typeof deliveryDetailSchema>;
 export const eventSummarySchema = canonicalEventSchema.omit({ raw: true }).extend({ received_at: time });
 export type EventSummary = z.infer<typeof eventSummarySchema>;
 
-/** One event: canonical and raw side by side, with its deliveries. */
+/** The most rules an event's detail names: a gateway may have hundreds. */
+export const RULES_SHOWN = 50;
+
+/** The rules that made no delivery of an event, and what leaves the event out of each, worked out as the event is read. */
+export const rulesWithoutDeliverySchema = z
+  .object({
+    rules: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        unmatched: z
+          .enum(LEFT_OUT_BY)
+          .nullable()
+          .meta({
+            description:
+              "The rule's field that leaves the event out, the first in this order (the filter also when it fails on the event); `disabled` when only being disabled does; null when the rule as it is now takes the event (made or changed since it came in)",
+          }),
+      }),
+    ),
+    more: z.number().int().meta({ description: `How many more rules made no delivery of it, past the ${RULES_SHOWN} listed` }),
+  })
+  .meta({
+    description:
+      "The rules that made no delivery of this event, each with what leaves the event out: worked out when the event is read, against the rules as they are now, " +
+      "which may have changed since it came in (a deleted rule is not listed). The nearest first (null, then `disabled`, `filter`, `source_ids`, `call_types`, " +
+      `\`events\`), at most ${RULES_SHOWN}`,
+  });
+export type RulesWithoutDelivery = z.infer<typeof rulesWithoutDeliverySchema>;
+
+/** One event: canonical and raw side by side, with its deliveries, and why the other rules made none. */
 export const eventDetailSchema = eventSummarySchema.extend({
   raw: z.unknown().meta({ description: "The PBX's payload exactly as received" }),
   deliveries: z.array(deliveryViewSchema),
+  rules_without_delivery: rulesWithoutDeliverySchema,
 });
 export type EventDetail = z.infer<typeof eventDetailSchema>;
 

@@ -15,6 +15,7 @@ import type {
   EventSummary,
   List,
   RequestView,
+  RulesWithoutDelivery,
   SourceView,
   WebhookView,
 } from "./view-schemas.js";
@@ -78,7 +79,7 @@ export function eventSummary(row: EventRow): EventSummary {
   return { ...event, received_at: row.received_at };
 }
 
-/** One event: canonical and raw side by side, and its deliveries. */
-export function eventDetail(row: EventRow, deliveries: DeliveryRow[]): EventDetail {
-  return { ...eventSummary(row), raw: row.raw, deliveries: deliveries.map(deliveryView) };
+/** One event: canonical and raw side by side, its deliveries, and why the other rules made none. */
+export function eventDetail(row: EventRow, deliveries: DeliveryRow[], rules_without_delivery: RulesWithoutDelivery): EventDetail {
+  return { ...eventSummary(row), raw: row.raw, deliveries: deliveries.map(deliveryView), rules_without_delivery };
 }

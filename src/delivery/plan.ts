@@ -1,6 +1,6 @@
 import type { CanonicalEvent } from "../domain/event.js";
 import type { RenderedRequest } from "../domain/delivery.js";
-import { isTruthy, ruleApplies } from "../domain/match.js";
+import { isTruthy, ruleApplies, unmatchedBy, type MatchField } from "../domain/match.js";
 import type { Webhook } from "../domain/webhook.js";
 import { evaluationContext } from "../render/context.js";
 import { evaluateExpression } from "../render/jsonata.js";
@@ -24,6 +24,14 @@ export async function filterPasses(webhook: Webhook, event: CanonicalEvent): Pro
   // A filter yields a verdict, never a request: its placeholders are never filled in.
   const context = evaluationContext(event, webhook.hangup_causes, templateConfig(preset, webhook.preset_config, newPlaceholderMark()));
   return isTruthy(await evaluateExpression(webhook.filter, context));
+}
+
+/**
+ * The first of the rule's fields that leaves the event out, in MATCH_FIELDS' order (the filter, evaluated only
+ * when the others let the event through, last); null when the rule takes it. Throws ExpressionError.
+ */
+export async function unmatchedField(webhook: Webhook, event: CanonicalEvent): Promise<MatchField | null> {
+  return unmatchedBy(webhook, event) ?? ((await filterPasses(webhook, event)) ? null : "filter");
 }
 
 /** The filter's verdict, or why it failed: reported as a failed delivery, not swallowed. */

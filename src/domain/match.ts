@@ -5,6 +5,10 @@ import type { Webhook } from "./webhook.js";
 export const MATCH_FIELDS = ["events", "call_types", "source_ids", "filter"] as const;
 export type MatchField = (typeof MATCH_FIELDS)[number];
 
+/** Why a saved rule does not take an event: one of its match fields, or only its being disabled. */
+export const LEFT_OUT_BY = [...MATCH_FIELDS, "disabled"] as const;
+export type LeftOutBy = (typeof LEFT_OUT_BY)[number];
+
 /** The first of the rule's event type, call type and source that leaves the event out; null when none does. */
 export function unmatchedBy(webhook: Webhook, event: CanonicalEvent): Exclude<MatchField, "filter"> | null {
   if (event.type === "unmapped" || !(webhook.events as string[]).includes(event.type)) return "events";

@@ -2,7 +2,7 @@
 // request it sends. What the API says is wrong shows under the field it names.
 
 import { api, ApiError } from "./api.mjs";
-import { h, toast, valueOf } from "./dom.mjs";
+import { h, toast, valueOf, when } from "./dom.mjs";
 import { checkboxGroup, FieldErrors, labelled, pairEditor } from "./fields.mjs";
 import { livePreview } from "./preview.mjs";
 import { DEFAULT_MESSAGE_GROUP_ID, DIRECTIONS, EVENT_TYPES, HANGUP_CAUSES, METHODS, SIGNINGS, TRANSPORTS, WEBHOOK_DEFAULTS } from "./vocabulary.mjs";
@@ -269,6 +269,25 @@ function missingForPreview(c, preset, settings) {
   return needed.length ? `Fill in ${needed.map(([, field]) => field.label).join(", ")} to see the request this rule sends.` : null;
 }
 
+/**
+ * Shows why a saved rule is inactive, where the gateway knows (`disabled`): when, and by hand or by its
+ * receiver's 410 Gone to a delivery (linked); hidden while it is active.
+ */
+function showOff(notice, rule) {
+  const off = rule.enabled ? null : rule.disabled;
+  notice.hidden = !off;
+  if (!off) return notice.replaceChildren();
+  notice.replaceChildren(
+    ...(off.reason === "gone"
+      ? [
+          `Inactive since ${when(off.at)}: its receiver answered ${off.status_code} Gone to delivery `,
+          h("a", { href: `#/deliveries/${off.delivery_id}` }, off.delivery_id),
+          ", so the gateway turned it off. Once the receiver takes requests again, tick Active and save.",
+        ]
+      : [`Inactive since ${when(off.at)}: turned off by hand.`]),
+  );
+}
+
 function section(title, ...children) {
   return h("section", { class: "panel" }, h("h2", {}, title), ...children);
 }
@@ -459,7 +478,7 @@ export async function showWebhookForm(view, id) {
         // Like the signing secret: a secret access key still shown masked is left out, so the stored one stays.
         const change = structuredClone(rule);
         if (change.sqs && existing.sqs && change.sqs.secret_access_key === existing.sqs.secret_access_key) delete change.sqs.secret_access_key;
-        await api("PATCH", `/api/webhooks/${existing.id}`, change);
+        showOff(offNotice, await api("PATCH", `/api/webhooks/${existing.id}`, change));
         saved = JSON.stringify(rule);
         toast(`Saved “${rule.name}”`);
       } else {
@@ -504,6 +523,8 @@ export async function showWebhookForm(view, id) {
         )
       : null;
   createdSecret = null;
+  const offNotice = h("p", { class: "panel notice", id: "webhook-disabled" });
+  showOff(offNotice, existing ?? { enabled: true });
   view.mount(
     h(
       "div",
@@ -512,6 +533,7 @@ export async function showWebhookForm(view, id) {
       existing ? h("a", { class: "button", href: `#/deliveries?webhook_id=${existing.id}` }, "Deliveries") : null,
     ),
     createdNotice,
+    offNotice,
     h("div", { class: "editor" }, form, preview.element),
   );
   preview.refresh();

@@ -4,6 +4,8 @@ import { api } from "./api.mjs";
 import { badge, h, table, toast, when } from "./dom.mjs";
 
 const METHOD_NAMES = { POST_JSON: "POST JSON" };
+/** Who turned an inactive rule off, beside its badge (its edit page says when, and which delivery). */
+const OFF_BY = { manual: "by hand", gone: "410 Gone" };
 
 /** The URL with a preset's settings put in (`{{{config.instance_url}}}/…` → the instance's address). */
 function urlOf(webhook) {
@@ -32,7 +34,7 @@ export async function showWebhooks(view, after = {}) {
       "tr",
       { "data-id": w.id },
       h("td", {}, when(w.created_at)),
-      h("td", {}, w.enabled ? badge("active", "on") : badge("inactive", "off")),
+      h("td", {}, w.enabled ? badge("active", "on") : [badge("inactive", "off"), w.disabled ? h("div", { class: "muted small" }, OFF_BY[w.disabled.reason]) : null]),
       h("td", {}, h("a", { href: `#/webhooks/${w.id}` }, w.name), w.preset ? h("div", { class: "muted" }, `preset: ${w.preset}`) : null),
       h("td", { class: "mono" }, urlOf(w)),
       h("td", {}, w.transport === "sqs" ? "SQS" : (METHOD_NAMES[w.method] ?? w.method)),
