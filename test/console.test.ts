@@ -249,6 +249,48 @@ describe("console", () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Webhooks");
   });
 
+  it("says why a webhook is inactive: who turned it off beside its badge, and on its edit page when, with the delivery a 410 came to", async () => {
+    receiver.handler = (request) => ({ status: request.path === "/gone" ? 410 : 200 });
+    const source = await createSource(gw);
+    const gone = await createWebhook(gw, { name: "Moved CRM", url: `${receiver.url}/gone`, retries: 0 });
+    const paused = await createWebhook(gw, { name: "Paused", url: `${receiver.url}/paused`, enabled: false });
+    const on = await createWebhook(gw, { name: "On", url: `${receiver.url}/on` });
+    expect((await ingest(gw, source, { type: "call.end", uniqueid: "gone.1", direction: "inbound" })).status).toBe(202);
+    await gw.settle();
+    const { disabled } = (await gw.api("GET", `/api/webhooks/${gone.id}`)).body;
+    expect(disabled).toMatchObject({ reason: "gone", status_code: 410 });
+
+    await signIn();
+    const status = (id: string) => page.locator(`#webhooks tr[data-id="${id}"] td`).nth(1);
+    await expect.poll(() => status(gone.id).textContent()).toBe("inactive410 Gone");
+    expect(await status(paused.id).textContent()).toBe("inactiveby hand");
+    expect(await status(on.id).textContent()).toBe("active");
+    await expectBadgesWhole("#webhooks", 3);
+
+    await page.getByRole("link", { name: "Edit Moved CRM" }).click();
+    const notice = page.locator("#webhook-disabled");
+    const since = await page.evaluate((iso) => new Date(iso).toLocaleString(), disabled.at);
+    await expect.poll(() => notice.textContent()).toBe(
+      `Inactive since ${since}: its receiver answered 410 Gone to delivery ${disabled.delivery_id}, so the gateway turned it off. Once the receiver takes requests again, tick Active and save.`,
+    );
+    await notice.getByRole("link", { name: disabled.delivery_id }).click();
+    await expect.poll(() => page.locator("h1 .badge").textContent()).toBe("failed");
+    expect(await page.locator("#attempts tbody").textContent()).toContain("410");
+
+    // Turned on again from its edit page: the sentence goes, and the rule forgets why it was off.
+    await page.goBack();
+    await page.getByLabel("Active: deliver matching events").check();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(() => notice.isHidden()).toBe(true);
+    expect((await gw.api("GET", `/api/webhooks/${gone.id}`)).body).toMatchObject({ enabled: true, disabled: null });
+    await page.goto(`${gw.url}/#/webhooks/${paused.id}`);
+    const pausedSince = await page.evaluate((iso) => new Date(iso).toLocaleString(), paused.disabled.at);
+    await expect.poll(() => notice.textContent()).toBe(`Inactive since ${pausedSince}: turned off by hand.`);
+    await page.goto(`${gw.url}/#/webhooks/${on.id}`);
+    await page.getByRole("heading", { name: "Edit “On”" }).waitFor();
+    expect(await notice.isHidden()).toBe(true);
+  });
+
   it("creates a Salesforce webhook from the preset, previews it and delivers a test event", async () => {
     const salesforce = await new SalesforceStandIn().start();
     try {
@@ -716,6 +758,42 @@ describe("console", () => {
     expect(await page.getByRole("tab", { name: "Raw payload" }).getAttribute("aria-selected")).toBe("true");
     await expectNoHorizontalOverflow();
     await page.screenshot({ path: `${SCREENSHOTS}event.png`, fullPage: true });
+  });
+
+  it("says on an event's page why no webhook took it, and what leaves it out of the others, as the webhooks are now", async () => {
+    const source = await createSource(gw);
+    const starts = await createWebhook(gw, { name: "Starts only", url: `${receiver.url}/s`, events: ["call.start"] });
+    const paused = await createWebhook(gw, { name: "Paused", url: `${receiver.url}/p`, enabled: false });
+    const outbound = await createWebhook(gw, { name: "Outbound only", url: `${receiver.url}/o`, call_types: ["outbound"] });
+    const missed = (await ingest(gw, source, { type: "call.end", uniqueid: "why.1", direction: "inbound" })).body;
+    expect(missed.deliveries).toBe(0);
+
+    await signIn();
+    await page.goto(`${gw.url}/#/events/${missed.event_id}`);
+    const why = page.locator("#rules-without-delivery");
+    await expect.poll(() => why.locator("h3").textContent()).toBe("Why no webhook took it");
+    expect(await page.getByText("No delivery: no webhook took this event.").isVisible()).toBe(true);
+    expect(await why.locator(".hint").textContent()).toBe("Checked now, against the webhooks as they are now: they may have changed since this event came in.");
+    expect(await why.locator("li").allTextContents()).toEqual([
+      "Paused: it is inactive (it would take this event otherwise).",
+      "Outbound only: inbound is not ticked under its Call types.",
+      "Starts only: call.end is not ticked under its Events.",
+    ]);
+    expect(await why.getByRole("link", { name: "Starts only" }).getAttribute("href")).toBe(`#/webhooks/${starts.id}`);
+    // The canonical view shows the event itself, not the gateway's account of the rules.
+    expect(JSON.parse((await page.locator("#event-json").textContent())!)).not.toHaveProperty("rules_without_delivery");
+    await expectNoHorizontalOverflow();
+
+    // Under a delivery, the others: a rule turned on since the event came in would take it now.
+    await createWebhook(gw, { name: "Takes it", url: `${receiver.url}/t` });
+    const taken = (await ingest(gw, source, { type: "call.end", uniqueid: "why.2", direction: "inbound" })).body;
+    await gw.settle();
+    await gw.api("PATCH", `/api/webhooks/${paused.id}`, { enabled: true });
+    await page.goto(`${gw.url}/#/events/${taken.event_id}`);
+    await expect.poll(() => why.locator("h3").textContent()).toBe("The other webhooks");
+    expect(await page.locator("section.panel ul.plain").first().locator("li").count()).toBe(1);
+    expect(await why.locator(`li[data-id="${paused.id}"]`).textContent()).toBe("Paused: it would take this event now: it was made or changed since the event came in.");
+    expect(await why.locator(`li[data-id="${outbound.id}"]`).isVisible()).toBe(true);
   });
 
   it("creates a webhook with the keyboard alone", async () => {

@@ -83,9 +83,37 @@ function tabs(views) {
   return [h("div", { role: "tablist", class: "tabs", "aria-label": "Event views" }, buttons), pre];
 }
 
+/** Why a rule leaves the event out (the gateway's `unmatched`), in the webhook form's words; null: it would take it now. */
+const LEFT_OUT = {
+  events: (event) => (event.type === "unmapped" ? "an unmapped event is never delivered" : `${event.type} is not ticked under its Events`),
+  call_types: (event) =>
+    event.direction ? `${event.direction} is not ticked under its Call types` : "this event has no call type (direction), and its Call types are ticked",
+  source_ids: () => "this event's source is not ticked under its Sources",
+  filter: () => "its filter is not true for this event",
+  disabled: () => "it is inactive (it would take this event otherwise)",
+  null: () => "it would take this event now: it was made or changed since the event came in",
+};
+
+/** The rules that made no delivery of the event, each with what leaves the event out, as the gateway worked it out now. */
+function rulesWithoutDelivery(event, { rules, more }, delivered) {
+  if (!rules.length) return delivered ? null : h("p", { class: "muted" }, "There is no webhook rule: create one to send events like this.");
+  return h(
+    "div",
+    { id: "rules-without-delivery" },
+    h("h3", {}, delivered ? "The other webhooks" : "Why no webhook took it"),
+    h("p", { class: "hint" }, "Checked now, against the webhooks as they are now: they may have changed since this event came in."),
+    h(
+      "ul",
+      { class: "plain" },
+      rules.map((rule) => h("li", { "data-id": rule.id }, h("a", { href: `#/webhooks/${rule.id}` }, rule.name), `: ${LEFT_OUT[rule.unmatched ?? "null"](event)}.`)),
+    ),
+    more ? h("p", { class: "muted" }, `And ${more} more ${more === 1 ? "webhook" : "webhooks"}, further from taking it.`) : null,
+  );
+}
+
 export async function showEvent(view) {
   const event = await api("GET", `/api/events/${encodeURIComponent(view.id)}`);
-  const { raw, deliveries, ...canonical } = event;
+  const { raw, deliveries, rules_without_delivery: others, ...canonical } = event;
   view.mount(
     h("div", { class: "toolbar" }, h("h1", {}, "Event ", h("span", { class: "mono" }, event.event_id)), h("span", { class: "muted" }, event.type)),
     h("section", { class: "panel" }, tabs([["Canonical", pretty(canonical)], ["Raw payload", pretty(raw)]])),
@@ -99,7 +127,8 @@ export async function showEvent(view) {
             { class: "plain" },
             deliveries.map((d) => h("li", {}, h("a", { href: `#/deliveries/${d.id}` }, d.id), " ", deliveryBadge(d.status), " ", when(d.created_at))),
           )
-        : h("p", { class: "muted" }, "No webhook matched this event."),
+        : h("p", { class: "muted" }, "No delivery: no webhook took this event."),
+      rulesWithoutDelivery(event, others, deliveries.length > 0),
     ),
   );
 }
