@@ -30,7 +30,7 @@ const everySourceExists = (ids: string[]) =>
 
 const sameIds = (a: string[], b: string[]) => a.length === b.length && a.every((id, i) => id === b[i]);
 
-/** Why a rule is disabled, unless it already was: the first reason stands (a 410 to an attempt out as it was disabled by hand, say). */
+/** Why a rule is disabled, unless it already was: the first reason stands (a 410 that came after an edit read the rule enabled, say). */
 const disabledUnlessAlready = (disabled: WebhookDisabled) =>
   sql`case when ${webhooks.enabled} then ${JSON.stringify(disabled)} else ${webhooks.disabled} end`;
 
@@ -120,16 +120,12 @@ function webhookTable(db: Database, box: SecretBox) {
      * `disabledNow` when this disabled it; a rule disabled already keeps its first reason.
      */
     async disable(id: string, why: WebhookDisabled): Promise<Unsent & { disabledNow: boolean }> {
-      const [rule, failed] = await db.batch([
-        db
-          .update(webhooks)
-          .set({ enabled: false, disabled: disabledUnlessAlready(why), updated_at: why.at })
-          .where(eq(webhooks.id, id))
-          .returning({ disabled: webhooks.disabled }),
+      const [turnedOff, , failed] = await db.batch([
+        db.update(webhooks).set({ disabled: why }).where(and(eq(webhooks.id, id), eq(webhooks.enabled, true))).returning({ id: webhooks.id }),
+        db.update(webhooks).set({ enabled: false, updated_at: why.at }).where(eq(webhooks.id, id)),
         failUnsent(id, UNSENT_REASON.gone, why.at),
       ]);
-      const recorded = rule[0]?.disabled;
-      return { ...unsent(failed), disabledNow: recorded?.reason === why.reason && recorded.delivery_id === why.delivery_id };
+      return { ...unsent(failed), disabledNow: turnedOff.length > 0 };
     },
     /**
      * Deletes the rule; its unfinished deliveries fail in the same transaction, so none is left orphaned.
