@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
-import { ADMIN_TOKEN as TOKEN, clientOf, createSource, createWebhook, ingest, type GatewayUnderTest } from "./support/gateway-api.js";
+import { ENCRYPTION_KEY, ADMIN_TOKEN as TOKEN, clientOf, createSource, createWebhook, ingest, type GatewayUnderTest } from "./support/gateway-api.js";
 import { Receiver } from "./support/receiver.js";
-import { OFFLINE_ENV, startDevWorker } from "./support/worker-dev.js";
+import { groupCommandLines, OFFLINE_ENV, startDevWorker } from "./support/worker-dev.js";
 
 // The README's Workers steps as a new user runs them, offline: the deploy bundle builds, and
 // `npm run dev:worker` serves the gateway from local workerd with local D1 and Queues.
@@ -54,6 +54,34 @@ describe("Cloudflare Workers", () => {
       await receiver.waitFor(1);
       expect(receiver.requests[0].path).toBe("/from-workerd");
       expect(existsSync(join(dir, "state", "v3", "d1"))).toBe(true);
+    } finally {
+      await started.stop();
+    }
+  }, 60_000);
+
+  it("npm run dev:worker keeps its secrets off every command line, and a SIGTERM to npm stops wrangler and workerd", async () => {
+    const started = await startDevWorker({ persistTo: join(dir, "state") });
+    const npm = started.child.pid!;
+    try {
+      const running = groupCommandLines(npm);
+      expect(running.filter((line) => line.includes("workerd serve")).length).toBeGreaterThan(0);
+      for (const line of running) {
+        expect(line).not.toContain(TOKEN);
+        expect(line).not.toContain(ENCRYPTION_KEY);
+      }
+      // The Worker has them all the same: the token opens the API, the key the secrets at rest.
+      const gw = clientOf((path, init) => fetch(started.url + path, init)) as GatewayUnderTest;
+      expect((await createSource(gw)).secret).toMatch(/^sk_/);
+      // As `kill <pid>` or a process manager does: npm alone, not its process group (which Ctrl-C reaches).
+      const exited = new Promise((resolve) => started.child.once("exit", resolve));
+      const closed = new Promise((resolve) => started.child.once("close", resolve));
+      process.kill(npm, "SIGTERM");
+      await exited;
+      // npm waits for its script, which waits for wrangler, which waits for workerd.
+      expect(groupCommandLines(npm).filter((line) => /wrangler\S* dev|workerd/.test(line))).toEqual([]);
+      // Then esbuild's helpers end as their parents' pipes close, the last holders of the script's output.
+      await closed;
+      expect(groupCommandLines(npm)).toEqual([]);
     } finally {
       await started.stop();
     }

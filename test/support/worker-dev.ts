@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { ADMIN_TOKEN, ENCRYPTION_KEY } from "./gateway-api.js";
 
@@ -16,6 +17,26 @@ export interface DevWorker {
   printed(pattern: RegExp): Promise<void>;
   /** Stops wrangler, workerd and the npm script (one process group), all of them. */
   stop(): Promise<void>;
+}
+
+/**
+ * The command lines of the live processes in group `pgid` now, as `ps` shows them to any local user (Linux's
+ * /proc). A zombie (ended, not yet reaped by whoever adopted it) is not live.
+ */
+export function groupCommandLines(pgid: number): string[] {
+  const lines: string[] = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      // stat: "pid (comm) state ppid pgrp ...", comm possibly holding spaces and parentheses.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const [state, , group] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(group) !== pgid || state === "Z") continue;
+      lines.push(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim());
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return lines;
 }
 
 function freePort(): Promise<number> {
