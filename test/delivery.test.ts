@@ -481,6 +481,23 @@ describe("retries", () => {
     await gw.settle();
     expect(receiver.requests).toHaveLength(3);
   });
+
+  it("a manual retry's budget backs off from the schedule's first wait, not from where the last budget ended", async () => {
+    // TEST_SCHEDULE: 1 s, 2 s, 4 s, 8 s, 16 s... Waits up to 10 s are sent within settle(), later ones need a sweep.
+    await createWebhook(gw, { url: `${receiver.url}/flaky`, retries: 3 });
+    receiver.replyWith({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
+    const [failed] = await deliveriesOf(gw, await deliverOne());
+    expect(failed).toMatchObject({ status: "failed", attempt_count: 4, max_attempts: 4 });
+    receiver.replyWith({ status: 503 }, { status: 503 }, { status: 200 });
+    expect((await gw.api("POST", `/api/deliveries/${failed.id}/retry`)).status).toBe(202);
+    await gw.settle();
+    const after = (await gw.api("GET", `/api/deliveries/${failed.id}`)).body;
+    // Before: the 5th attempt's retry waited the 5th wait (16 s here, 1.8 hours with the default schedule).
+    expect(after).toMatchObject({ status: "delivered", attempt_count: 7, max_attempts: 8 });
+    const starts = after.attempts.map((a: { started_at: string }) => Date.parse(a.started_at));
+    const waits = starts.slice(1).map((start: number, i: number) => start - starts[i]);
+    expect([...waits.slice(0, 3), ...waits.slice(4)]).toEqual([1_000, 2_000, 4_000, 1_000, 2_000]);
+  });
 });
 
 describe("delay and durability", () => {

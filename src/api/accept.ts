@@ -47,6 +47,7 @@ function deliveryRow(draft: DeliveryDraft, eventId: string, nowMs: number, lease
     request: draft.request,
     max_attempts: draft.webhook.retries + 1,
     attempt_count: failed ? 1 : 0,
+    budget_start: 0,
     next_attempt_at: nowMs + draft.webhook.delay_seconds * 1000,
     lease_until: leased ? leaseUntil : null,
     last_status_code: null,

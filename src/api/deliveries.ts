@@ -28,7 +28,8 @@ export function deliveryRoutes(deps: AppDeps) {
   });
 
   /**
-   * Sends a delivery now, with a fresh retry budget: a finished one again, or a pending one without waiting
+   * Sends a delivery now, with a fresh retry budget (the rule's retries as they are now, the backoff starting
+   * again from its first wait): a finished one again, or a pending one without waiting
    * for its next attempt (its receiver fixed, say). The same bytes when it was rendered, or rendered anew from
    * the current rule when rendering had failed (say, after fixing the template). One being sent is left alone.
    */
@@ -49,6 +50,7 @@ export function deliveryRoutes(deps: AppDeps) {
       request,
       next_attempt_at: now,
       max_attempts: row.attempt_count + webhook.retries + 1,
+      budget_start: row.attempt_count,
       last_error: null,
       delivered_at: null,
       updated_at: isoAt(now),

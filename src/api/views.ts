@@ -60,7 +60,7 @@ export function requestView(request: RenderedRequest): RequestView {
 }
 
 export function deliveryView(row: DeliveryRow): DeliveryView {
-  const { lease_until: _lease, ...fields } = row;
+  const { lease_until: _lease, budget_start: _budget, ...fields } = row;
   return {
     ...fields,
     request: row.request && requestView(row.request),

@@ -103,7 +103,7 @@ export async function attemptDelivery(
   const interrupted = deps.signal?.aborted === true && outcome.row.status_code === null;
   const step: Step = interrupted
     ? { kind: "interrupted" }
-    : nextStep(outcome.verdict, attempt, row.max_attempts, outcome.retryAfterMs, deps.schedule, Math.random());
+    : nextStep(outcome.verdict, attempt - row.budget_start, row.max_attempts - row.budget_start, outcome.retryAfterMs, deps.schedule, Math.random());
   decided?.(step);
   const ending = await recordAttempt(row, outcome, step, sendable.webhook.timeout_ms, deps, holdMs);
   countAttempt(row, outcome, step, ending, deps);

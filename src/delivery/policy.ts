@@ -138,7 +138,10 @@ export type NextStep =
   | { kind: "failed"; reason: string }
   | { kind: "gone" };
 
-/** After attempt number `attemptsMade` of at most `maxAttempts`: done, wait and retry, or give up. */
+/**
+ * After attempt number `attemptsMade` of at most `maxAttempts`, both counted within the delivery's current
+ * retry budget (a retry by hand starts a new one): done, wait and retry, or give up.
+ */
 export function nextStep(
   verdict: Verdict,
   attemptsMade: number,

@@ -101,6 +101,11 @@ export const deliveries = sqliteTable(
     request: text("request", { mode: "json" }).$type<RenderedRequest>(),
     max_attempts: integer("max_attempts").notNull(),
     attempt_count: integer("attempt_count").notNull(),
+    /**
+     * Attempts made before the current retry budget began: 0, or those before the latest retry by hand. The
+     * backoff counts from here, so that a fresh budget starts with the schedule's first wait.
+     */
+    budget_start: integer("budget_start").notNull().default(0),
     next_attempt_at: integer("next_attempt_at").notNull(),
     /** While `delivering`: until when the claiming dispatcher owns it; after that a sweep may reclaim it. */
     lease_until: integer("lease_until"),

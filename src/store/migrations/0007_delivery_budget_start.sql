@@ -1,0 +1,1 @@
+ALTER TABLE `deliveries` ADD `budget_start` integer DEFAULT 0 NOT NULL;
