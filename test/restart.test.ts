@@ -4,7 +4,7 @@ import { createClient } from "@libsql/client";
 import { Agent, request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock, PausingClock } from "./support/clock.js";
-import { DISABLED_COLUMN_REMOVAL, expectReasonsAfterUpgrade, rulesTurnedOff } from "./support/earlier-disables.js";
+import { BACK_BEFORE_DISABLED, expectReasonsAfterUpgrade, MIGRATIONS_SINCE_DISABLED, rulesTurnedOff } from "./support/earlier-disables.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { Receiver } from "./support/receiver.js";
@@ -142,10 +142,11 @@ describe("a rule saved by an earlier version", () => {
     const rules = await rulesTurnedOff(gw, receiver);
     const { dir, clock } = gw;
     await gw.stop(false);
-    // The database as the version before left it: without the column, and without the migration that adds it.
+    // The database as the version before left it: without the column, and without the migrations from the one that adds it.
     const db = createClient({ url: `file:${join(dir, "gateway.db")}` });
-    await db.execute(DISABLED_COLUMN_REMOVAL);
-    await db.execute("DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)");
+    for (const statement of BACK_BEFORE_DISABLED) await db.execute(statement);
+    const since = `SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT ${MIGRATIONS_SINCE_DISABLED}`;
+    await db.execute(`DELETE FROM __drizzle_migrations WHERE created_at IN (${since})`);
     db.close();
     gw = await startGateway({ dir, clock });
     await expectReasonsAfterUpgrade(gw, rules);

@@ -7,8 +7,14 @@ import type { ScriptedReceiver } from "./scripted-receiver.js";
 // left them, for the upgrade tests of both runtimes: each makes the rules through the API, takes the column
 // and its migration out of the database, migrates again and checks what the rules say.
 
-/** The migration that adds `disabled`: taken out, the database is as the version before it left it. */
-export const DISABLED_COLUMN_REMOVAL = "ALTER TABLE webhooks DROP COLUMN disabled";
+/**
+ * What the migration that adds `disabled` and those after it added, taken out: the database as the version
+ * before it left it. Each later migration adds its own undoing here, and to MIGRATIONS_SINCE_DISABLED.
+ */
+export const BACK_BEFORE_DISABLED = ["ALTER TABLE webhooks DROP COLUMN disabled", "ALTER TABLE deliveries DROP COLUMN budget_start"];
+
+/** Migrations from the one that adds `disabled` on, whose records go too. */
+export const MIGRATIONS_SINCE_DISABLED = 2;
 
 /**
  * Four rules: one a 410 Gone disabled, one a 410 disabled and renamed since, one turned off by hand, one on.

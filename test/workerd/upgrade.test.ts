@@ -1,7 +1,7 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { DISABLED_COLUMN_REMOVAL, expectReasonsAfterUpgrade, rulesTurnedOff } from "../support/earlier-disables.js";
+import { BACK_BEFORE_DISABLED, expectReasonsAfterUpgrade, MIGRATIONS_SINCE_DISABLED, rulesTurnedOff } from "../support/earlier-disables.js";
 import { startGateway, type TestGateway } from "./gateway.js";
 import { Receiver } from "./receiver.js";
 
@@ -21,8 +21,8 @@ afterEach(async () => {
 
 it("a rule turned off before the gateway kept why: after the upgrade, a 410 in its delivery log says so; otherwise no reason", async () => {
   const rules = await rulesTurnedOff(gw, receiver);
-  await gw.sql(DISABLED_COLUMN_REMOVAL);
-  await gw.sql("DELETE FROM d1_migrations WHERE id = (SELECT max(id) FROM d1_migrations)");
+  for (const statement of BACK_BEFORE_DISABLED) await gw.sql(statement);
+  await gw.sql(`DELETE FROM d1_migrations WHERE id IN (SELECT id FROM d1_migrations ORDER BY id DESC LIMIT ${MIGRATIONS_SINCE_DISABLED})`);
   expect(await gw.sql("SELECT name FROM d1_migrations ORDER BY id DESC LIMIT 1")).toEqual([{ name: "0005_sweep_indexes.sql" }]);
   await applyD1Migrations(gw.env.DB, (env as unknown as { TEST_MIGRATIONS: unknown[] }).TEST_MIGRATIONS);
   await expectReasonsAfterUpgrade(gw, rules);
