@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { createClient } from "@libsql/client";
 import { Agent, request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "../src/log.js";
 import { ManualClock, PausingClock } from "./support/clock.js";
 import { BACK_BEFORE_DISABLED, expectReasonsAfterUpgrade, MIGRATIONS_SINCE_DISABLED, rulesTurnedOff } from "./support/earlier-disables.js";
 import { callEvent } from "./support/events.js";
@@ -70,8 +71,9 @@ describe("restart", () => {
 
   it("keeps, across a restart, the wait for a retry it was holding in memory", async () => {
     const pausing = new PausingClock();
+    const lines: string[] = [];
     await gw.stop();
-    gw = await startGateway({ clock: pausing });
+    gw = await startGateway({ clock: pausing, log: createLogger("info", (line) => lines.push(line)) });
     source = await createSource(gw);
     await createWebhook(gw, { url: `${receiver.url}/busy`, retries: 3 });
     receiver.replyWith({ status: 503, headers: { "retry-after": "8" } });
@@ -79,6 +81,7 @@ describe("restart", () => {
     await pausing.asleep();
     const { dir } = gw;
     await gw.stop(false);
+    expect(lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === "gateway stopped")).toMatchObject({ deliveries_handed_back: 1 });
 
     const clock = new ManualClock(pausing.now());
     gw = await startGateway({ dir, clock });

@@ -75,6 +75,8 @@ export class Dispatcher {
   /** Claimed deliveries past their rule's backlog, to hand back to the outbox; and writes doing so under way. */
   private lettingGo: string[] = [];
   private releasing = 0;
+  /** Deliveries the stop left unsent, to the outbox for the next start: interrupted, or held here for later. */
+  private handedBack = 0;
   private idleWaiters: Array<() => void> = [];
   private timer: ReturnType<typeof setInterval> | undefined;
   /** Aborted by `stop()`: in-flight requests and in-memory waits end; leases are taken back at the next start. */
@@ -169,13 +171,20 @@ export class Dispatcher {
     this.timer = setInterval(tick, intervalMs);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops sending; resolves once every attempt under way is recorded, to how many deliveries it left unsent:
+   * attempts interrupted, retries it waited for in memory, and those waiting for a place. The next start
+   * sends them.
+   */
+  async stop(): Promise<number> {
     clearInterval(this.timer);
+    this.handedBack += this.waiting.length + this.deferredIds.size;
     this.waiting = [];
     this.deferred = new Map();
     this.deferredIds.clear();
     this.stopping.abort(new Error("gateway stopping"));
     await this.idle();
+    return this.handedBack;
   }
 
   private isIdle(): boolean {
@@ -348,11 +357,15 @@ export class Dispatcher {
       const { step, ending } = await attemptDelivery(row, sendable, attempt, deps, this.holdInMemoryMs, (next) => {
         if (!this.waitsInMemory(next)) leaveRule();
       });
+      if (ending === "taken" && step.kind === "interrupted") this.handedBack += 1;
       // A later retry was parked in the outbox by attemptDelivery: a sweep sends it when it is due.
       if (ending !== "taken" || !this.waitsInMemory(step)) return;
       await this.options.clock.sleep(step.delayMs, deps.signal);
       const now = await this.options.store.deliveries.stillSending(row.id);
       if (now !== "sending") return void countUnsendable(row, now, "webhook disabled or deleted", deps);
     }
+    // The stop came before its next attempt (during a wait in memory, or before the first): still leased, it is
+    // taken back at the next start.
+    if (deps.signal.aborted) this.handedBack += 1;
   }
 }

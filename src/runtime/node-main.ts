@@ -47,7 +47,7 @@ async function main() {
       `Use it as:  curl -H "Authorization: Bearer <token>" ${gateway.url}/api/webhooks`,
     ].join("\n"),
   );
-  const shutdown = () => gateway.close().then(() => process.exit(0));
+  const shutdown = (signal: NodeJS.Signals) => gateway.close(signal).then(() => process.exit(0));
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
 }

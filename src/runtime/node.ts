@@ -49,7 +49,8 @@ export interface NodeGateway {
   encryptionKey: Omit<NodeEncryptionKey, "box">;
   /** Deletes what is past the retention period now (a timer does it every minute), after any pass under way. */
   expire(): Promise<Expired>;
-  close(): Promise<void>;
+  /** Stops serving and sending, logging when it begins (on `signal`, if one asked for it) and when it is done. */
+  close(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** How long a client may take to send a whole request (Node's default is five minutes), and its headers. */
@@ -139,7 +140,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const lock = lockDatabase(options.databaseUrl);
   try {
     const gateway = await startOnDatabase(options);
-    return { ...gateway, close: () => gateway.close().finally(() => lock.release()) };
+    return { ...gateway, close: (signal) => gateway.close(signal).finally(() => lock.release()) };
   } catch (error) {
     lock.release();
     throw error;
@@ -227,15 +228,18 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     generatedAdminToken: generated,
     encryptionKey: { origin: key.origin, file: key.file },
     expire,
-    async close() {
+    async close(signal) {
+      const began = performance.now();
+      log.info("gateway stopping", signal ? { signal } : {});
       clearInterval(expiry);
       // A pass under way ends after its current transaction.
       stopping.abort();
       await expire.running()?.catch(() => {});
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await dispatcher.stop();
+      const handedBack = await dispatcher.stop();
       await transport.close();
       client.close();
+      log.info("gateway stopped", { duration_ms: Math.round(performance.now() - began), deliveries_handed_back: handedBack });
     },
   };
 }
