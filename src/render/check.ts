@@ -5,19 +5,12 @@ import { checkTemplate } from "./handlebars/index.js";
 
 type CheckedRule = Pick<WebhookSpec, "filter" | "params" | "body_template" | "url" | "headers"> & Partial<Pick<WebhookSpec, "sqs">>;
 
-/** `{{x}}}` closing a JSON object is the classic Handlebars trap: say how to write it. */
-function withHint(message: string): string {
-  return message.includes("unexpected CLOSE_UNESCAPED")
-    ? `${message}\nHint: "}}}" after a {{...}} reads as a triple-stash close; put a space before the last brace: "{{x}} }".`
-    : message;
-}
-
 function problem(field: string, check: () => unknown): FieldProblem[] {
   try {
     check();
     return [];
   } catch (error) {
-    return [{ field, message: withHint((error as Error).message) }];
+    return [{ field, message: (error as Error).message }];
   }
 }
 

@@ -11,6 +11,8 @@ import { CompileError, compileAst } from "./compile.js";
 import { TemplateError } from "./errors.js";
 import type { CompiledTemplate } from "./ir.js";
 import { findTooDeepBlock, LIMITS } from "./limits.js";
+import { positionOf } from "./source-position.js";
+import { plainMistake, type ParseFailure } from "./syntax-mistakes.js";
 
 export type TemplateAst = hbs.AST.Program;
 
@@ -34,53 +36,49 @@ function lexerLocation(): { line?: number; column?: number } {
 }
 
 /** Handlebars parse/compile failure -> TemplateError(kind "syntax") with a 1-based line and column. */
-function toSyntaxError(e: unknown, partial: string | undefined): TemplateError {
+function toSyntaxError(e: unknown, source: string, partial: string | undefined): TemplateError {
   if (e instanceof TemplateError) return e;
   if (e instanceof CompileError) {
     const loc = e.loc;
     return new TemplateError("syntax", e.message, { line: loc?.start.line, column: loc === undefined ? undefined : loc.start.column + 1, partial }, e);
   }
+  const failure = parserFailure(e);
+  const { detail, line, column } = plainMistake(source, failure) ?? failure;
+  return new TemplateError("syntax", detail, { line, column, partial }, e);
+}
+
+/** What Handlebars' parser said: its text without the grammar's noise, where, and what it got and expected. */
+function parserFailure(e: unknown): ParseFailure {
   const err = e as { message?: unknown; lineNumber?: unknown; column?: unknown };
-  let detail = String(err?.message ?? e);
-  let line: number | undefined;
-  let column: number | undefined;
+  const detail = String(err?.message ?? e);
   const parseError = /^(Parse|Lexical) error on line (\d+)[:.]\s*/.exec(detail);
   if (parseError !== null) {
     // jison's message: "Parse error on line N:\n<context>\n----^\nExpecting ..., got 'X'"
     const where = lexerLocation();
-    line = where.line ?? Number(parseError[2]);
-    column = where.column;
+    const line = where.line ?? Number(parseError[2]);
+    const column = where.column;
     const rest = detail.slice(parseError[0].length).split("\n");
     const expecting = rest.find((l) => l.startsWith("Expecting "));
     const snippet = rest.filter((l) => !l.startsWith("Expecting ") && l !== "Unrecognized text.").join("\n");
-    if (parseError[1] === "Lexical") detail = `Unrecognized text\n${snippet}`;
-    else if (expecting !== undefined) {
-      const got = / got '([^']*)'$/.exec(expecting);
-      detail = `Parse error${got ? `: unexpected ${got[1]}` : ""} (${expecting.replace(/, got '[^']*'$/, "").replace(/^Expecting/, "expecting")})\n${snippet}`;
-    } else detail = `Parse error\n${snippet}`;
-  } else {
-    const m = / - (\d+):(\d+)$/.exec(detail);
-    if (m !== null) detail = detail.slice(0, m.index);
-    if (typeof err.lineNumber === "number") {
-      line = err.lineNumber;
-      column = typeof err.column === "number" ? err.column + 1 : undefined;
-    } else if (m !== null) {
-      line = Number(m[1]);
-      column = Number(m[2]) + 1;
-    }
+    if (parseError[1] === "Lexical") return { detail: `Unrecognized text\n${snippet}`, line, column };
+    if (expecting === undefined) return { detail: `Parse error\n${snippet}`, line, column };
+    const got = / got '([^']*)'$/.exec(expecting)?.[1];
+    const expected = expecting.replace(/, got '[^']*'$/, "").replace(/^Expecting/, "expecting");
+    return {
+      detail: `Parse error${got ? `: unexpected ${got}` : ""} (${expected})\n${snippet}`,
+      line,
+      column,
+      got,
+      expecting: [...expected.matchAll(/'([^']*)'/g)].map((m) => m[1]),
+    };
   }
-  return new TemplateError("syntax", detail, { line, column, partial }, e);
-}
-
-/** 1-based line and column of a string index. */
-function positionOf(source: string, index: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = source.indexOf("\n"); i !== -1 && i < index; i = source.indexOf("\n", i + 1)) {
-    line++;
-    lineStart = i + 1;
+  // Handlebars' Exception: its place in lineNumber and column, or appended as " - line:column" (0-based column).
+  const m = / - (\d+):(\d+)$/.exec(detail);
+  if (typeof err.lineNumber === "number") {
+    return { detail: m ? detail.slice(0, m.index) : detail, line: err.lineNumber, column: typeof err.column === "number" ? err.column + 1 : undefined };
   }
-  return { line, column: index - lineStart + 1 };
+  if (m !== null) return { detail: detail.slice(0, m.index), line: Number(m[1]), column: Number(m[2]) + 1 };
+  return { detail };
 }
 
 function evictOldest(): void {
@@ -118,7 +116,7 @@ export function loadTemplate(source: string, partial?: string): Entry {
     ast = handlebarsParse(source);
     compiled = compileAst(ast);
   } catch (e) {
-    throw toSyntaxError(e, partial);
+    throw toSyntaxError(e, source, partial);
   }
   if (cache.size >= CACHE_LIMIT) evictOldest();
   entry = { ast, compiled, used: ++clock };
