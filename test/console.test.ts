@@ -74,6 +74,42 @@ async function expectBadgesWhole(table: string, count: number) {
   await page.setViewportSize(VIEWPORT);
 }
 
+/** Columns whose every word stays whole: dates, and the short words of a type, a PBX, a method, event names, a count, a direction. */
+const WHOLE_WORDS = /^(created|received|started|type|pbx|method|events|direction|attempts)$/i;
+
+/**
+ * No word of the table's column headers, nor of its columns named in WHOLE_WORDS, is broken across lines
+ * ("METH OD", "11/20/20 26,") or sticks out of its cell, in narrower windows too (a laptop's half screen); they
+ * may wrap between words. `rows` is how many rows the table shows, so that it never passes on none.
+ */
+async function expectWordsWhole(table: string, rows: number) {
+  for (const width of [VIEWPORT.width, 1000, 800]) {
+    await page.setViewportSize({ width, height: VIEWPORT.height });
+    const found = await page.locator(table).evaluate((el, pattern) => {
+      const heads = [...el.querySelectorAll("thead th")];
+      const whole = heads.flatMap((th, i) => (new RegExp(pattern, "i").test(th.textContent!.trim()) ? [i] : []));
+      const body = [...el.querySelectorAll("tbody tr")];
+      const broken: string[] = [];
+      for (const cell of [...heads, ...body.flatMap((tr) => whole.map((i) => tr.children[i]))]) {
+        const right = cell.getBoundingClientRect().right;
+        const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+          for (const word of node.textContent!.matchAll(/\S+/g)) {
+            const range = document.createRange();
+            range.setStart(node, word.index!);
+            range.setEnd(node, word.index! + word[0].length);
+            const rects = range.getClientRects();
+            if (rects.length !== 1 || rects[0].right > right + 0.5) broken.push(`${word[0]} (${rects.length} lines)`);
+          }
+        }
+      }
+      return { columns: heads.length, checked: whole.length > 0, rows: body.length, broken };
+    }, WHOLE_WORDS.source);
+    expect(found, `${width} px`).toEqual({ columns: found.columns, checked: true, rows, broken: [] });
+  }
+  await page.setViewportSize(VIEWPORT);
+}
+
 const previewLine = () => page.locator("#preview-request .request-line").textContent();
 
 describe("console", () => {
@@ -167,6 +203,7 @@ describe("console", () => {
     await page.keyboard.press("Enter");
     await expect.poll(focusedLabel).toBe("Deactivate Head office");
     await expectBadgesWhole("#sources", 2);
+    await expectWordsWhole("#sources", 2);
 
     // A new secret, after confirmation, shown once and focused: the PBX's old one is refused, the new one taken.
     const questions: string[] = [];
@@ -231,6 +268,7 @@ describe("console", () => {
     await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).body.enabled).toBe(false);
     await expect.poll(() => page.locator(`tr[data-id="${crm.id}"]`).textContent()).toContain("inactive");
     await expectBadgesWhole("#webhooks", 3);
+    await expectWordsWhole("#webhooks", 3);
     expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Activate CRM call log");
 
     page.once("dialog", (dialog) => dialog.accept());
@@ -643,6 +681,7 @@ describe("console", () => {
     await page.getByRole("link", { name: "Deliveries", exact: true }).click();
     await expect.poll(() => page.locator("#deliveries tbody tr").count()).toBe(2);
     await expectBadgesWhole("#deliveries", 2);
+    await expectWordsWhole("#deliveries", 2);
     await page.getByLabel("Webhook").selectOption(failing.id);
     await expect.poll(() => page.locator("#deliveries tbody tr").count()).toBe(1);
     expect(page.url()).toContain(`webhook_id=${failing.id}`);
@@ -667,6 +706,7 @@ describe("console", () => {
     await page.getByRole("button", { name: "Retry now" }).click();
     await expect.poll(() => page.locator("h1 .badge").textContent(), { timeout: 10_000 }).toBe("delivered");
     expect(await page.locator("#attempts tbody tr").count()).toBe(2);
+    await expectWordsWhole("#attempts", 2);
     expect(receiver.requests.filter((r) => r.path === "/flaky")).toHaveLength(2);
   });
 
@@ -738,6 +778,7 @@ describe("console", () => {
     await page.getByRole("link", { name: "Events" }).click();
     const row = page.locator(`#events tr[data-id="${accepted.body.event_id}"]`);
     await expect.poll(() => row.textContent()).toContain("call.end");
+    await expectWordsWhole("#events", 1);
     // The type filter follows the arrow keys without losing focus.
     await page.getByLabel("Type").focus();
     await page.keyboard.press("ArrowDown");
