@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,6 +56,29 @@ describe("Cloudflare Workers", () => {
       expect(existsSync(join(dir, "state", "v3", "d1"))).toBe(true);
     } finally {
       await started.stop();
+    }
+  }, 60_000);
+
+  it("npm run dev:worker hands the Worker .dev.vars's values word for word, a `$` in them too, when another secret comes from the environment", async () => {
+    // wrangler reads .dev.vars as it is, but expands `$NAME` in an --env-file: the file that carries the
+    // environment's secret (ENCRYPTION_KEY here) must not change the token taken from .dev.vars.
+    const token = "adm_dev$vars_${x}_0123456789";
+    const devVars = join(ROOT, ".dev.vars");
+    const kept = join(dir, "dev.vars.kept");
+    if (existsSync(devVars)) renameSync(devVars, kept);
+    writeFileSync(devVars, `ADMIN_TOKEN=${token}\n`);
+    try {
+      const started = await startDevWorker({ persistTo: join(dir, "state"), withoutEnv: ["ADMIN_TOKEN"] });
+      try {
+        expect(started.output()).toContain(`Admin token (from .dev.vars): ${token}`);
+        const answer = await fetch(`${started.url}/api/webhooks`, { headers: { authorization: `Bearer ${token}` } });
+        expect(answer.status).toBe(200);
+      } finally {
+        await started.stop();
+      }
+    } finally {
+      rmSync(devVars, { force: true });
+      if (existsSync(kept)) renameSync(kept, devVars);
     }
   }, 60_000);
 

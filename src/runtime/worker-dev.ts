@@ -40,12 +40,13 @@ function envLine(name: string, value: string): string {
 /**
  * Secrets taken from the environment reach wrangler in a file only this user may read, never on its command
  * line, which `ps` shows every local user. Given `--env-file`, wrangler reads that file instead of .dev.vars,
- * so it holds .dev.vars's lines and then the environment's values, the later line winning.
+ * so it holds .dev.vars's lines and then the environment's values, the later line winning. Wrangler expands
+ * `$NAME` in an env file but not in .dev.vars: each `$` of .dev.vars is escaped, and its values stay as they are.
  */
 function privateEnvFile(names: string[]): { args: string[]; remove(): void } {
   const given = names.filter((name) => process.env[name]);
   if (given.length === 0) return { args: [], remove() {} };
-  const vars = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, "utf8") : "";
+  const vars = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, "utf8").replaceAll("$", "\\$") : "";
   const text = [vars, ...given.map((name) => envLine(name, process.env[name]!)), ""].join("\n");
   const dir = mkdtempSync(join(tmpdir(), "gateway-dev-")); // mode 0700
   const file = join(dir, "vars.env");

@@ -52,18 +52,22 @@ function freePort(): Promise<number> {
  * `npm run dev:worker` (local workerd, D1 and Queues kept in `persistTo`, given as `--persist-to DIR`, or
  * `--persist-to=DIR` when `joined`) in its own process group, permitted to deliver to loopback receivers the
  * way the README says; resolves once wrangler says it is ready. A `wrap`per of the command line must end by
- * exec-ing it, so that the group is the script's.
+ * exec-ing it, so that the group is the script's. The secrets come from the environment, but for those named
+ * in `withoutEnv` (then from .dev.vars).
  */
-export async function startDevWorker(options: { persistTo: string; joined?: boolean; wrap?: (command: string[]) => string[] }): Promise<DevWorker> {
+export async function startDevWorker(options: {
+  persistTo: string;
+  joined?: boolean;
+  wrap?: (command: string[]) => string[];
+  withoutEnv?: Array<"ADMIN_TOKEN" | "ENCRYPTION_KEY">;
+}): Promise<DevWorker> {
   const port = await freePort();
   const wrap = options.wrap ?? ((command: string[]) => command);
   const persist = options.joined ? [`--persist-to=${options.persistTo}`] : ["--persist-to", options.persistTo];
   const [command, ...args] = wrap(["npm", "run", "dev:worker", "--silent", "--", "--ip", "127.0.0.1", ...persist]);
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    detached: true,
-    env: { ...OFFLINE_ENV, PORT: String(port), ADMIN_TOKEN, ENCRYPTION_KEY, OUTBOUND_ALLOW: "127.0.0.0/8,::1" },
-  });
+  const env: NodeJS.ProcessEnv = { ...OFFLINE_ENV, PORT: String(port), ADMIN_TOKEN, ENCRYPTION_KEY, OUTBOUND_ALLOW: "127.0.0.0/8,::1" };
+  for (const name of options.withoutEnv ?? []) delete env[name];
+  const child = spawn(command, args, { cwd: ROOT, detached: true, env });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let output = "";
   let waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
