@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { parseOutboundAllow } from "./delivery/address-policy.js";
 import { DEFAULT_INGEST_MAX_PENDING } from "./api/admission.js";
+import { DEFAULT_INGEST_MAX_BODY_BYTES } from "./api/body-bytes.js";
+import { INGEST_BODY_LIMIT } from "./api/http.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits } from "./api/rate-limit.js";
 import { fieldProblems, GatewayError, problemsText } from "./domain/errors.js";
 import { encryptionKeyProblem } from "./domain/secret-box.js";
@@ -45,6 +47,8 @@ const envSchema = z.object({
   INGEST_RATE_PER_SECOND: z.coerce.number(NOT_A_NUMBER).positive().default(DEFAULT_RATE_LIMITS.ingest.perSecond),
   INGEST_BURST: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(1).default(DEFAULT_RATE_LIMITS.ingest.burst),
   INGEST_MAX_PENDING: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(1).default(DEFAULT_INGEST_MAX_PENDING),
+  // At least one body at the limit, or a request the gateway takes when idle would be told to retry for ever.
+  INGEST_MAX_BODY_BYTES: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(INGEST_BODY_LIMIT).default(DEFAULT_INGEST_MAX_BODY_BYTES),
   ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(1).default(DEFAULT_RATE_LIMITS.adminAuthFailures.burst),
   RETENTION_DAYS: z.coerce.number(NOT_A_NUMBER).int("must be a whole number of days").min(0).default(30),
   TRUST_PROXY_HOPS: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(0).max(10).default(0),
@@ -73,6 +77,8 @@ const configSchema = envSchema.transform((env) => ({
   } satisfies RateLimits,
   /** Ingest requests a Node gateway handles at once before it answers 503 `overloaded` (not applied on Workers). */
   ingestMaxPending: env.INGEST_MAX_PENDING,
+  /** Bytes of ingest bodies a Node gateway holds at once before it answers 503 `overloaded` (not applied on Workers). */
+  ingestMaxBodyBytes: env.INGEST_MAX_BODY_BYTES,
   /** Days events, deliveries and attempts are kept (see store/retention.ts); 0 keeps them for ever. */
   retentionDays: env.RETENTION_DAYS,
   /** Reverse proxies in front of a Node gateway, whose X-Forwarded-For names the client (0: none; Workers read CF-Connecting-IP). */

@@ -1,4 +1,4 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { Validator } from "@cfworker/json-schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_INGEST_MAX_PENDING } from "../src/api/admission.js";
@@ -8,6 +8,7 @@ import { callEvent } from "./support/events.js";
 import { type Answer, holdWriteLock, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { warmUp } from "./support/warm-up.js";
 import { parsePrometheus } from "./support/prometheus.js";
+import { rawIngest } from "./support/raw-ingest.js";
 import { Receiver } from "./support/receiver.js";
 
 // Node only: the gateway bounds the ingest requests it handles at once (INGEST_MAX_PENDING) and refuses the
@@ -76,36 +77,11 @@ async function overload(round: string, during: () => Promise<void> = async () =>
   return { answers, refused, admitted };
 }
 
-/**
- * A client that sent an ingest's head and part of its body, once the gateway has taken the request in (its
- * `100 Continue` says so); `finish` sends the rest and resolves with the answer's status line.
- */
+/** A client that sent an ingest's head and part of its body, once the gateway has taken the request in; `finish` sends the rest and resolves with the answer's status line. */
 async function trickling(body: string): Promise<{ socket: Socket; finish(): Promise<string> }> {
-  const socket = connect(Number(new URL(gw.url).port), "127.0.0.1");
-  let received = "";
-  const until = (pattern: RegExp) =>
-    new Promise<string>((resolve) => {
-      const look = () => {
-        const match = pattern.exec(received);
-        if (match) (socket.off("data", look), resolve(match[0]));
-      };
-      socket.on("data", (chunk) => ((received += chunk), look()));
-    });
-  const head =
-    `POST /ingest/${source.id} HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer ${source.secret}\r\n` +
-    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`;
-  const continued = until(/^HTTP\/1\.1 100 /);
-  socket.write(head);
-  await continued;
-  socket.write(body.slice(0, 10));
-  return {
-    socket,
-    async finish() {
-      const answered = until(/HTTP\/1\.1 [2-5]\d\d [^\r]*/);
-      socket.write(body.slice(10));
-      return answered;
-    },
-  };
+  const client = await rawIngest(gw, source, { "Content-Length": String(Buffer.byteLength(body)) });
+  client.write(body.slice(0, 10));
+  return { socket: client.socket, finish: () => (client.write(body.slice(10)), client.answer()) };
 }
 
 const refusalLines = () => lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === "ingest refused");

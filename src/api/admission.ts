@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { GatewayError } from "../domain/errors.js";
 
 /**
@@ -13,6 +13,14 @@ export const OVERLOAD_RETRY_AFTER_S = 1;
 
 export const OVERLOADED = "overloaded";
 
+/** Answers 503 `overloaded` with Retry-After, `why` saying which bound the request would pass. */
+export function refuseOverloaded(c: Context, why: string): never {
+  c.header("Retry-After", String(OVERLOAD_RETRY_AFTER_S));
+  throw new GatewayError(503, OVERLOADED, `${why}: nothing was stored; retry after ${OVERLOAD_RETRY_AFTER_S} s`, {
+    retry_after_seconds: OVERLOAD_RETRY_AFTER_S,
+  });
+}
+
 /**
  * Handles at most `max` requests at once, each counted from when its body is in until it is answered; past
  * that, 503 `overloaded` with Retry-After at once, before anything is looked up or stored. Without a bound
@@ -25,15 +33,7 @@ export function admitAtMost(max: number): MiddlewareHandler {
   let pending = 0;
   return async (c, next) => {
     await c.req.arrayBuffer();
-    if (pending >= max) {
-      c.header("Retry-After", String(OVERLOAD_RETRY_AFTER_S));
-      throw new GatewayError(
-        503,
-        OVERLOADED,
-        `The gateway is already handling ${max} ingest requests (INGEST_MAX_PENDING): nothing was stored; retry after ${OVERLOAD_RETRY_AFTER_S} s`,
-        { retry_after_seconds: OVERLOAD_RETRY_AFTER_S },
-      );
-    }
+    if (pending >= max) refuseOverloaded(c, `The gateway is already handling ${max} ingest requests (INGEST_MAX_PENDING)`);
     pending += 1;
     try {
       await next();

@@ -47,6 +47,8 @@ export interface AppDeps {
    * None on Workers: each isolate serves its own requests and Cloudflare starts more isolates under load.
    */
   ingestMaxPending?: number;
+  /** Bytes of ingest bodies held at once, being read or handled, past which ingest answers 503 `overloaded` (Node: INGEST_MAX_BODY_BYTES; none on Workers, as above). */
+  ingestMaxBodyBytes?: number;
   /**
    * What the waits of `/metrics` and `/health` for the database run on: real time unless a test ends them by
    * hand (the gateway's clock will not do: a test's manual clock ends every wait at once).

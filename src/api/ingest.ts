@@ -8,6 +8,7 @@ import { adapterFor } from "../sources/registry.js";
 import type { Source } from "../store/sources.js";
 import { acceptEvents, type Accepted } from "./accept.js";
 import { admitAtMost, OVERLOADED } from "./admission.js";
+import { holdBodyBytesAtMost } from "./body-bytes.js";
 import type { AppDeps } from "./deps.js";
 import { INGEST_BODY_LIMIT, limitBody, parseJson, requireJsonContentType } from "./http.js";
 import { RateLimiter, refuseWhileLimited } from "./rate-limit.js";
@@ -85,8 +86,11 @@ export function ingestRoutes(deps: AppDeps) {
     return deps.callLock ? deps.callLock.run(callIds.map((id) => `${source.id}:${id}`), accept) : accept();
   }
 
+  // Bytes are held from the head on, so counted before limitBody reads a body without a length.
+  const holdBytes: MiddlewareHandler =
+    deps.ingestMaxBodyBytes === undefined ? (_c, next) => next() : holdBodyBytesAtMost(deps.ingestMaxBodyBytes, INGEST_BODY_LIMIT);
   const admit: MiddlewareHandler[] = deps.ingestMaxPending === undefined ? [] : [admitAtMost(deps.ingestMaxPending)];
-  app.post("/:sourceId", limitBody(INGEST_BODY_LIMIT), ...admit, async (c) => {
+  app.post("/:sourceId", holdBytes, limitBody(INGEST_BODY_LIMIT), ...admit, async (c) => {
     // Real elapsed time, whatever the clock: the latency a PBX sees (on Workers it advances across I/O only).
     const started = performance.now();
     const id = c.req.param("sourceId");

@@ -196,6 +196,7 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     publicOrigin: (c) => publicOrigin(c, options.trustProxyHops),
     callLock: new KeyedLock(),
     ingestMaxPending: options.ingestMaxPending,
+    ingestMaxBodyBytes: options.ingestMaxBodyBytes,
     databaseWaitClock: options.databaseWaitClock,
     shareDatabaseReads: true,
   });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type Client } from "@libsql/client";
 import { DEFAULT_INGEST_MAX_PENDING } from "../../src/api/admission.js";
+import { DEFAULT_INGEST_MAX_BODY_BYTES } from "../../src/api/body-bytes.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits } from "../../src/api/rate-limit.js";
 import type { Clock } from "../../src/clock.js";
 import { parseOutboundAllow } from "../../src/delivery/address-policy.js";
@@ -37,6 +38,8 @@ export async function startGateway(
     rateLimits?: RateLimits;
     /** INGEST_MAX_PENDING: ingest requests handled at once before 503 `overloaded`. */
     ingestMaxPending?: number;
+    /** INGEST_MAX_BODY_BYTES: bytes of ingest bodies held at once before 503 `overloaded`. */
+    ingestMaxBodyBytes?: number;
     retentionDays?: number;
     trustProxyHops?: number;
     requestTimeoutMs?: number;
@@ -68,6 +71,7 @@ export async function startGateway(
     outboundAllow: parseOutboundAllow(options.outboundAllow ?? TEST_OUTBOUND_ALLOW).allow,
     rateLimits: options.rateLimits ?? DEFAULT_RATE_LIMITS,
     ingestMaxPending: options.ingestMaxPending ?? DEFAULT_INGEST_MAX_PENDING,
+    ingestMaxBodyBytes: options.ingestMaxBodyBytes ?? DEFAULT_INGEST_MAX_BODY_BYTES,
     retentionDays: options.retentionDays ?? 30,
     trustProxyHops: options.trustProxyHops ?? 0,
     requestTimeoutMs: options.requestTimeoutMs,

@@ -1,0 +1,137 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_INGEST_MAX_BODY_BYTES } from "../src/api/body-bytes.js";
+import { configFromEnv } from "../src/config.js";
+import { createLogger } from "../src/log.js";
+import { callEvent } from "./support/events.js";
+import { startGateway, type TestGateway } from "./support/gateway.js";
+import { parsePrometheus } from "./support/prometheus.js";
+import { chunk, rawIngest, type RawIngest } from "./support/raw-ingest.js";
+import { Receiver } from "./support/receiver.js";
+import { warmUp } from "./support/warm-up.js";
+
+// Node only: the gateway bounds the bytes of ingest bodies it holds at once (INGEST_MAX_BODY_BYTES), bodies
+// still coming in included. Bodies are held for real: clients send a head and part of a body, and wait.
+
+const MAX_BYTES = 64 * 1024;
+const HELD = 3;
+/** Each held body's length: HELD of them leave less room than a LARGE one takes, and more than a SMALL one. */
+const HELD_BYTES = 20_000;
+const LARGE_BYTES = 8_000;
+const SMALL_BYTES = 1_000;
+
+let gw: TestGateway;
+let receiver: Receiver;
+let lines: Array<Record<string, unknown>>;
+let lineLogged: () => void;
+let source: { id: string; secret: string };
+
+beforeEach(async () => {
+  lines = [];
+  lineLogged = () => {};
+  const log = createLogger("debug", (line) => (lines.push(JSON.parse(line)), lineLogged()));
+  gw = await startGateway({ ingestMaxBodyBytes: MAX_BYTES, log });
+  receiver = await new Receiver().start();
+  source = await warmUp(gw, receiver);
+});
+afterEach(async () => {
+  await gw.stop();
+  await receiver.stop();
+});
+
+/** A call event's JSON, padded with spaces to `bytes`: one valid event all the same. */
+function padded(uniqueid: string, bytes: number): string {
+  const text = JSON.stringify(callEvent({ uniqueid }));
+  return text + " ".repeat(bytes - Buffer.byteLength(text));
+}
+
+/** Ingests an event padded to `bytes`, its length declared (as fetch does). */
+const post = (uniqueid: string, bytes: number) =>
+  gw.send(`/ingest/${source.id}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
+    body: padded(uniqueid, bytes),
+  });
+
+/** A client holding a HELD_BYTES body part-sent, once the gateway has taken its head in; `finish` sends the rest. */
+async function holding(uniqueid: string): Promise<{ client: RawIngest; finish(): Promise<string> }> {
+  const body = padded(uniqueid, HELD_BYTES);
+  const client = await rawIngest(gw, source, { "Content-Length": String(HELD_BYTES) });
+  client.write(body.slice(0, 10));
+  return { client, finish: () => (client.write(body.slice(10)), client.answer()) };
+}
+
+/** Resolves once `count` lines saying so have been logged. */
+function logged(count: number, says: (line: Record<string, unknown>) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    lineLogged = () => lines.filter(says).length >= count && resolve();
+    lineLogged();
+  });
+}
+
+const storedIds = async () => (await gw.sql("SELECT uniqueid FROM events ORDER BY uniqueid")).map((row) => row.uniqueid);
+
+describe("ingest body bytes (INGEST_MAX_BODY_BYTES)", () => {
+  it("answers 503 overloaded at once to a body that would pass the bound while others are held part-sent, takes one that fits, and all again once they are answered", async () => {
+    const held = [];
+    for (let i = 0; i < HELD; i++) held.push(await holding(`held.${i}`));
+    try {
+      // Before: nothing bounded the bytes, and this was taken while the held ones still came in.
+      const refused = await post("large", LARGE_BYTES);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get("retry-after")).toBe("1");
+      expect(refused.body.error).toMatchObject({ code: "overloaded", details: { retry_after_seconds: 1 } });
+      expect(refused.body.error.message).toContain(`holds ${HELD * HELD_BYTES} bytes of ingest bodies, at most ${MAX_BYTES} (INGEST_MAX_BODY_BYTES)`);
+
+      // A body without a length is counted as it comes in, and refused once it passes the bound.
+      const streamed = await rawIngest(gw, source, { "Transfer-Encoding": "chunked" });
+      streamed.write(chunk(padded("streamed", LARGE_BYTES)));
+      expect(await streamed.answer()).toMatch(/^HTTP\/1\.1 503 /);
+      streamed.socket.destroy();
+
+      expect((await post("small", SMALL_BYTES)).status).toBe(202);
+      for (const { finish } of held) expect(await finish()).toMatch(/^HTTP\/1\.1 202 /);
+    } finally {
+      for (const { client } of held) client.socket.destroy();
+    }
+    // Answered, the held ones gave their bytes back: a body as large as the bound is taken.
+    expect((await post("whole", MAX_BYTES)).status).toBe(202);
+    const streamed = await rawIngest(gw, source, { "Transfer-Encoding": "chunked" });
+    streamed.write(chunk(padded("streamed.after", LARGE_BYTES)) + chunk(""));
+    expect(await streamed.answer()).toMatch(/^HTTP\/1\.1 202 /);
+    streamed.socket.destroy();
+
+    await gw.settle();
+    expect(await storedIds()).toEqual(["before", "held.0", "held.1", "held.2", "small", "streamed.after", "whole"]);
+    const metrics = parsePrometheus((await gw.send("/metrics", { method: "GET" })).body as string);
+    expect(metrics.value("gateway_ingest_refused_total", { code: "overloaded" })).toBe(2);
+    // The refusals for overload share the request bound's line, at most one a second.
+    expect(lines.filter((line) => line.msg === "ingest refused")).toEqual([
+      expect.objectContaining({ level: "warn", status: 503, code: "overloaded", unlogged_since_last: 0 }),
+    ]);
+  });
+
+  it("gives the bytes of a body back when its client goes before sending it all", async () => {
+    const held = [];
+    for (let i = 0; i < HELD - 1; i++) held.push((await holding(`gone.${i}`)).client);
+    // One without a length: a chunk of it sent, counted as it came in.
+    const streamed = await rawIngest(gw, source, { "Transfer-Encoding": "chunked" });
+    streamed.write(chunk(padded("gone.streamed", HELD_BYTES)));
+    held.push(streamed);
+    expect((await post("large", LARGE_BYTES)).status).toBe(503);
+    // The gateway logs each request whose body it could not read to the end, once done with it.
+    const dropped = logged(HELD, (line) => line.level === "error" && line.path === `/ingest/${source.id}`);
+    for (const client of held) client.socket.destroy();
+    await dropped;
+    // Before the bytes were given back, this would be refused for ever.
+    expect((await post("whole", MAX_BYTES)).status).toBe(202);
+    await gw.settle();
+    expect(await storedIds()).toEqual(["before", "whole"]);
+  });
+
+  it("reads the bound from INGEST_MAX_BODY_BYTES and refuses less than one 2 MiB body, naming it", () => {
+    expect(configFromEnv({}).ingestMaxBodyBytes).toBe(DEFAULT_INGEST_MAX_BODY_BYTES);
+    expect(configFromEnv({ INGEST_MAX_BODY_BYTES: "268435456" }).ingestMaxBodyBytes).toBe(268_435_456);
+    expect(() => configFromEnv({ INGEST_MAX_BODY_BYTES: "1048576" })).toThrow(/^INGEST_MAX_BODY_BYTES: must be at least 2097152$/);
+    expect(() => configFromEnv({ INGEST_MAX_BODY_BYTES: "lots" })).toThrow(/^INGEST_MAX_BODY_BYTES: must be a number$/);
+  });
+});
