@@ -27,7 +27,7 @@ export function refuseOverloaded(c: Context, why: string): never {
  * the queue, the latency and the memory of an offered load beyond what the gateway commits grow for as long
  * as it lasts, and a PBX that gave up after its timeout (and may resend) has its event committed all the same.
  * The body is read before the request counts: a client trickling its body in holds no place, or a few hundred
- * slow connections would shut every PBX out.
+ * slow connections would shut every PBX out (the bytes such bodies hold are bounded by holdBodyBytesAtMost).
  */
 export function admitAtMost(max: number): MiddlewareHandler {
   let pending = 0;

@@ -150,11 +150,12 @@ const admin = (tag: string, summary: string, responses: Record<string, unknown>,
 /** What a client can rely on of this document without an OpenAPI schema of its own. */
 const OPENAPI_OBJECT = { type: "object", required: ["openapi", "info", "paths"], properties: { openapi: { const: "3.1.0" } }, additionalProperties: true };
 
-/** Ingest's 503: the database's, or on Node the bound on ingest requests handled at once; both ask for a resend. */
+/** Ingest's 503: the database's, or on Node the bounds on ingest requests and body bytes held at once; all ask for a resend. */
 const ingestUnavailable = {
   ...jsonReply(
     "Nothing was stored; send it again after `Retry-After` seconds. `overloaded` (Node): the gateway is already handling " +
-      `\`INGEST_MAX_PENDING\` ingest requests (\`Retry-After: ${OVERLOAD_RETRY_AFTER_S}\`); ` +
+      `\`INGEST_MAX_PENDING\` ingest requests, or this body would take the bytes of those it holds past ` +
+      `\`INGEST_MAX_BODY_BYTES\` (\`Retry-After: ${OVERLOAD_RETRY_AFTER_S}\`); ` +
       "`storage_unavailable`: the database cannot take this now (a full disk, say)",
     ref("Error"),
   ),

@@ -7,7 +7,7 @@ export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /**
  * Refusals that read 0 from the start, so that increase() sees the first: a changed secret, a PBX over its
- * limit, a payload gone wrong, a gateway past its INGEST_MAX_PENDING (Node).
+ * limit, a payload gone wrong, a gateway past its INGEST_MAX_PENDING or INGEST_MAX_BODY_BYTES (Node).
  */
 const ALERTED_REFUSALS = ["unauthorized", "source_disabled", "rate_limited", "invalid_json", "invalid_request", "overloaded"];
 
