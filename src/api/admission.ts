@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { GatewayError } from "../domain/errors.js";
+import { bodyOf } from "./http.js";
 
 /**
  * Ingest requests a Node gateway handles at once unless INGEST_MAX_PENDING says otherwise: eight times what
@@ -32,7 +33,7 @@ export function refuseOverloaded(c: Context, why: string): never {
 export function admitAtMost(max: number): MiddlewareHandler {
   let pending = 0;
   return async (c, next) => {
-    await c.req.arrayBuffer();
+    await bodyOf(c);
     if (pending >= max) refuseOverloaded(c, `The gateway is already handling ${max} ingest requests (INGEST_MAX_PENDING)`);
     pending += 1;
     try {

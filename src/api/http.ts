@@ -1,7 +1,10 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { GatewayError, invalidField, parseWith } from "../domain/errors.js";
+
+const utf8 = new TextDecoder();
 
 /** Admin request bodies are small; templates included. */
 export const ADMIN_BODY_LIMIT = 512 * 1024;
@@ -22,10 +25,32 @@ export function limitBody(maxSize: number): MiddlewareHandler {
   const counted = bodyLimit({ maxSize, onError: tooLarge });
   return async (c, next) => {
     const declared = c.req.header("content-length");
-    if (declared === undefined || c.req.header("transfer-encoding") !== undefined) return counted(c, next);
+    if (declared === undefined || c.req.header("transfer-encoding") !== undefined) {
+      // A body without a length is read here, before what comes next: a failure before then is the body's.
+      let reading = true;
+      return counted(c, () => ((reading = false), next())).catch((error: unknown) => {
+        throw reading ? bodyCutShort(error) : error;
+      });
+    }
     if (Number(declared) > maxSize) tooLarge(c);
     await next();
   };
+}
+
+/**
+ * A body the client stopped sending (it hung up) as the 400 it is: otherwise its ECONNRESET would read as the
+ * database's, logged and counted as an outage. Our own refusals (413, 503 overloaded) pass as they are.
+ */
+function bodyCutShort(error: unknown): unknown {
+  if (error instanceof GatewayError || error instanceof HTTPException) return error;
+  return new GatewayError(400, "body_incomplete", "The request body ended before all of it came: the client closed the connection");
+}
+
+/** The request's body; one its client stopped sending is a 400 `body_incomplete`. */
+export async function bodyOf(c: Context): Promise<ArrayBuffer> {
+  return c.req.arrayBuffer().catch((error: unknown) => {
+    throw bodyCutShort(error);
+  });
 }
 
 export function isJsonContentType(value: string | undefined): boolean {
@@ -91,7 +116,7 @@ function protoKeyAt(value: unknown, path: string[] = []): string | null {
  */
 export async function readJson(c: Context): Promise<unknown> {
   requireJsonContentType(c);
-  const body = parseJson(await c.req.text());
+  const body = parseJson(utf8.decode(await bodyOf(c)));
   const proto = protoKeyAt(body);
   if (proto) throw invalidField(proto, 'a key named "__proto__" is not accepted');
   return body;

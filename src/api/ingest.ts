@@ -10,7 +10,7 @@ import { acceptEvents, type Accepted } from "./accept.js";
 import { admitAtMost, OVERLOADED } from "./admission.js";
 import { holdBodyBytesAtMost } from "./body-bytes.js";
 import type { AppDeps } from "./deps.js";
-import { INGEST_BODY_LIMIT, limitBody, parseJson, requireJsonContentType } from "./http.js";
+import { bodyOf, INGEST_BODY_LIMIT, limitBody, parseJson, requireJsonContentType } from "./http.js";
 import { RateLimiter, refuseWhileLimited } from "./rate-limit.js";
 import type { AcceptedView } from "./view-schemas.js";
 
@@ -98,7 +98,7 @@ export function ingestRoutes(deps: AppDeps) {
     if (!source.enabled) throw new GatewayError(403, "source_disabled", `Source ${id} is disabled`);
 
     const adapter = adapterFor(source.kind);
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    const body = new Uint8Array(await bodyOf(c));
     const query = c.req.query();
     if (!(await adapter.verify({ headers: c.req.raw.headers, body, query }, source.secret))) {
       throw new GatewayError(401, "unauthorized", `The request does not prove it knows this source's secret: send ${adapter.proof}`);
