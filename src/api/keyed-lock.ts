@@ -5,6 +5,11 @@
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<unknown>>();
 
+  /** Whether work for `key` is running or waiting to. */
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
+
   async run<T>(keys: string[], work: () => Promise<T>): Promise<T> {
     if (keys.length === 0) return work();
     const before = Promise.all(keys.map((key) => this.tails.get(key)));

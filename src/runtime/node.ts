@@ -117,20 +117,7 @@ function publicOrigin(c: Context, hops: number): string {
  * its transactions meanwhile (the database thread takes messages in order).
  */
 const EXPIRY_BUDGET_MS = 45_000;
-
-/** `work` run one call at a time: a call made while one runs waits for it; `running` is the one under way. */
-function oneAtATime<T>(work: () => Promise<T>) {
-  let current: Promise<T> | null = null;
-  const run = async (): Promise<T> => {
-    while (current) await current.catch(() => {});
-    const mine = work().finally(() => {
-      if (current === mine) current = null;
-    });
-    current = mine;
-    return mine;
-  };
-  return Object.assign(run, { running: () => current });
-}
+const EXPIRY_PASS = "retention pass";
 
 /**
  * The gateway on Node: libSQL store, pooled undici transport, in-process dispatcher, HTTP server. A second one
@@ -207,16 +194,13 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
   const server = await listen(app, options.host, options.port, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, stopping.signal);
   await keepAdminToken();
   dispatcher.start(options.sweepIntervalMs ?? 1_000);
-  const expire = oneAtATime(() =>
-    expireRecords({ store, clock, log, metrics }, options.retentionDays, {
-      budgetMs: EXPIRY_BUDGET_MS,
-      maxTransactions: Infinity,
-      signal: stopping.signal,
-    }),
-  );
+  // One retention pass at a time: a call made while one runs waits for it.
+  const passes = new KeyedLock();
+  const limits = { budgetMs: EXPIRY_BUDGET_MS, maxTransactions: Infinity, signal: stopping.signal };
+  const expire = () => passes.run([EXPIRY_PASS], () => expireRecords({ store, clock, log, metrics }, options.retentionDays, limits));
   // A pass still under way when the next is due (one slow transaction past its budget) keeps its turn.
   const expiry = setInterval(() => {
-    if (!expire.running()) expire().catch((error) => log.error("deleting expired records failed", { error: errorText(error) }));
+    if (!passes.busy(EXPIRY_PASS)) expire().catch((error) => log.error("deleting expired records failed", { error: errorText(error) }));
   }, EXPIRY_INTERVAL_MS);
 
   const { port } = server.address() as AddressInfo;
@@ -235,7 +219,7 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
       clearInterval(expiry);
       // A pass under way ends after its current transaction.
       stopping.abort();
-      await expire.running()?.catch(() => {});
+      await passes.run([EXPIRY_PASS], async () => {});
       await new Promise<void>((resolve) => server.close(() => resolve()));
       const handedBack = await dispatcher.stop();
       await transport.close();

@@ -44,9 +44,13 @@ export async function expireRecords(
   const expired: Expired = { events: 0, calls: 0, complete: false };
   let afterId: string | null = null;
   let transactions = 0;
+  // At least one transaction a pass, unless the gateway is stopping (a pass asked for while it closes does nothing).
   const goOn = () =>
-    !expired.complete && deps.clock.now() - started < limits.budgetMs && transactions < limits.maxTransactions && !limits.signal?.aborted;
-  do {
+    !limits.signal?.aborted &&
+    !expired.complete &&
+    transactions < limits.maxTransactions &&
+    (transactions === 0 || deps.clock.now() - started < limits.budgetMs);
+  while (goOn()) {
     const batch = await deps.store.events.deleteExpiredBatch(before, afterId);
     transactions += 1;
     // Counted as it goes: what a pass that fails halfway (the database gone) deleted is counted all the same.
@@ -55,7 +59,7 @@ export async function expireRecords(
     expired.calls += batch.calls;
     expired.complete = !batch.full;
     afterId = batch.lastEventId;
-  } while (goOn());
+  }
   if (expired.events || expired.calls) deps.log.info("expired records deleted", { ...expired, received_before: isoAt(before) });
   return expired;
 }
