@@ -482,7 +482,7 @@ describe("events and deliveries listing", () => {
 });
 
 describe("event detail", () => {
-  it("names each rule that made no delivery of the event and the field that leaves it out, as the rules are now", async () => {
+  it("names each rule that made no delivery of the event, the field that leaves it out as the rules are now, and whether it was made or changed since", async () => {
     const office = await createSource(gw, "Office");
     const warehouse = await createSource(gw, "Warehouse");
     const url = `${receiver.url}/e`;
@@ -497,9 +497,11 @@ describe("event detail", () => {
       // Off as well, but its event type leaves the event out first: enabling it would not help.
       disabledStarts: await rule("Paused, starts only", { enabled: false, events: ["call.start"] }),
     };
+    gw.clock.advance(1_000);
     const accepted = await ingest(gw, office, callEvent({ direction: "inbound" }));
     expect(accepted.body.deliveries).toBe(1);
     await gw.settle();
+    gw.clock.advance(1_000);
     // Made since the event came in: one that takes it now, one whose filter fails on it.
     const madeSince = await rule("Made since", {});
     const failing = await rule("Failing filter", { filter: '$error("no such field")' });
@@ -508,14 +510,14 @@ describe("event detail", () => {
     expect(detail.deliveries.map((d: { webhook_id: string }) => d.webhook_id)).toEqual([taking.id]);
     expect(detail.rules_without_delivery).toEqual({
       rules: [
-        { id: madeSince, name: "Made since", unmatched: null },
-        { id: ids.disabled, name: "Paused", unmatched: "disabled" },
-        { id: failing, name: "Failing filter", unmatched: "filter" },
-        { id: ids.filter, name: "Long calls only", unmatched: "filter" },
-        { id: ids.sources, name: "Warehouse only", unmatched: "source_ids" },
-        { id: ids.callTypes, name: "Outbound only", unmatched: "call_types" },
-        { id: ids.disabledStarts, name: "Paused, starts only", unmatched: "events" },
-        { id: ids.events, name: "Starts only", unmatched: "events" },
+        { id: madeSince, name: "Made since", unmatched: null, since_event: "made" },
+        { id: ids.disabled, name: "Paused", unmatched: "disabled", since_event: null },
+        { id: failing, name: "Failing filter", unmatched: "filter", since_event: "made" },
+        { id: ids.filter, name: "Long calls only", unmatched: "filter", since_event: null },
+        { id: ids.sources, name: "Warehouse only", unmatched: "source_ids", since_event: null },
+        { id: ids.callTypes, name: "Outbound only", unmatched: "call_types", since_event: null },
+        { id: ids.disabledStarts, name: "Paused, starts only", unmatched: "events", since_event: null },
+        { id: ids.events, name: "Starts only", unmatched: "events", since_event: null },
       ],
       more: 0,
     });
@@ -524,21 +526,26 @@ describe("event detail", () => {
     await gw.api("PATCH", `/api/webhooks/${ids.disabled}`, { enabled: true });
     await gw.api("DELETE", `/api/webhooks/${ids.events}`);
     const now = (await gw.api("GET", `/api/events/${accepted.body.event_id}`)).body.rules_without_delivery.rules;
-    expect(now.find((r: { id: string }) => r.id === ids.disabled).unmatched).toBeNull();
+    expect(now.find((r: { id: string }) => r.id === ids.disabled)).toMatchObject({ unmatched: null, since_event: "changed" });
     expect(now.map((r: { id: string }) => r.id)).not.toContain(ids.events);
+    // Saved without a change that matters (a new name) still counts as changed: the gateway keeps no history of rules.
+    await gw.api("PATCH", `/api/webhooks/${ids.sources}`, { name: "Warehouse, renamed" });
+    const renamed = (await gw.api("GET", `/api/events/${accepted.body.event_id}`)).body.rules_without_delivery.rules;
+    expect(renamed.find((r: { id: string }) => r.id === ids.sources)).toMatchObject({ unmatched: "source_ids", since_event: "changed" });
   });
 
   it("names at most 50 rules, the nearest first, and says how many more", async () => {
     const source = await createSource(gw);
     const paused = await createWebhook(gw, { name: "Paused", url: `${receiver.url}/p`, enabled: false });
     for (let i = 0; i < 52; i++) await createWebhook(gw, { name: `Starts ${i}`, url: `${receiver.url}/s`, events: ["call.start"] });
+    gw.clock.advance(1_000);
     const accepted = await ingest(gw, source, callEvent());
     expect(accepted.body.deliveries).toBe(0);
     const { rules, more } = (await gw.api("GET", `/api/events/${accepted.body.event_id}`)).body.rules_without_delivery;
     expect(rules).toHaveLength(50);
     expect(more).toBe(3);
     // Made first, it comes last in the list of rules, but first here: only being disabled leaves the event out.
-    expect(rules[0]).toEqual({ id: paused.id, name: "Paused", unmatched: "disabled" });
+    expect(rules[0]).toEqual({ id: paused.id, name: "Paused", unmatched: "disabled", since_event: null });
     expect(rules.slice(1).every((r: { unmatched: string }) => r.unmatched === "events")).toBe(true);
   });
 });

@@ -806,6 +806,7 @@ describe("console", () => {
     const starts = await createWebhook(gw, { name: "Starts only", url: `${receiver.url}/s`, events: ["call.start"] });
     const paused = await createWebhook(gw, { name: "Paused", url: `${receiver.url}/p`, enabled: false });
     const outbound = await createWebhook(gw, { name: "Outbound only", url: `${receiver.url}/o`, call_types: ["outbound"] });
+    gw.clock.advance(1_000);
     const missed = (await ingest(gw, source, { type: "call.end", uniqueid: "why.1", direction: "inbound" })).body;
     expect(missed.deliveries).toBe(0);
 
@@ -814,7 +815,7 @@ describe("console", () => {
     const why = page.locator("#rules-without-delivery");
     await expect.poll(() => why.locator("h3").textContent()).toBe("Why no webhook took it");
     expect(await page.getByText("No delivery: no webhook took this event.").isVisible()).toBe(true);
-    expect(await why.locator(".hint").textContent()).toBe("Checked now, against the webhooks as they are now: they may have changed since this event came in.");
+    expect(await why.locator(".hint").textContent()).toBe("Checked now: none of these webhooks has changed since this event came in, so this is why each made no delivery.");
     expect(await why.locator("li").allTextContents()).toEqual([
       "Paused: it is inactive (it would take this event otherwise).",
       "Outbound only: inbound is not ticked under its Call types.",
@@ -825,16 +826,21 @@ describe("console", () => {
     expect(JSON.parse((await page.locator("#event-json").textContent())!)).not.toHaveProperty("rules_without_delivery");
     await expectNoHorizontalOverflow();
 
-    // Under a delivery, the others: a rule turned on since the event came in would take it now.
+    // Under a delivery, the others: a rule turned on since the event came in would take it now, and says so.
     await createWebhook(gw, { name: "Takes it", url: `${receiver.url}/t` });
+    gw.clock.advance(1_000);
     const taken = (await ingest(gw, source, { type: "call.end", uniqueid: "why.2", direction: "inbound" })).body;
     await gw.settle();
+    gw.clock.advance(1_000);
     await gw.api("PATCH", `/api/webhooks/${paused.id}`, { enabled: true });
+    const later = await createWebhook(gw, { name: "Outbound, made later", url: `${receiver.url}/l`, call_types: ["outbound"] });
     await page.goto(`${gw.url}/#/events/${taken.event_id}`);
     await expect.poll(() => why.locator("h3").textContent()).toBe("The other webhooks");
     expect(await page.locator("section.panel ul.plain").first().locator("li").count()).toBe(1);
-    expect(await why.locator(`li[data-id="${paused.id}"]`).textContent()).toBe("Paused: it would take this event now: it was made or changed since the event came in.");
-    expect(await why.locator(`li[data-id="${outbound.id}"]`).isVisible()).toBe(true);
+    expect(await why.locator(".hint").textContent()).toBe("Checked now, against the webhooks as they are now; those made or changed since this event came in say so.");
+    expect(await why.locator(`li[data-id="${paused.id}"]`).textContent()).toBe("Paused: it would take this event now (changed after this event came in).");
+    expect(await why.locator(`li[data-id="${later.id}"]`).textContent()).toBe("Outbound, made later: inbound is not ticked under its Call types (made after this event came in).");
+    expect(await why.locator(`li[data-id="${outbound.id}"]`).textContent()).toBe("Outbound only: inbound is not ticked under its Call types.");
   });
 
   it("creates a webhook with the keyboard alone", async () => {

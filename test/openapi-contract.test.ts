@@ -126,6 +126,8 @@ describe("every answer is what /openapi.json describes for its route and status"
     await api("GET", "/api/webhooks/whk_missing", 404);
 
     // Ingest: one event, its repeat, a batch, another PBX's payload under any Content-Type; then refusals.
+    // A second on, so that the rules above are older than the events (the event detail tells apart rules changed since).
+    gw.clock.advance(1_000);
     const accepted = await post(source, 202, callEvent({ uniqueid: "call-1" }));
     expect((await post(source, 202, callEvent({ uniqueid: "call-1" }))).duplicate).toBe(true);
     expect((await post(source, 202, [callEvent(), callEvent({ type: "call.start" })])).events).toHaveLength(2);
@@ -151,7 +153,7 @@ describe("every answer is what /openapi.json describes for its route and status"
     await api("GET", "/api/events?colour=blue", 400);
     const event = await api("GET", `/api/events/${accepted.event_id}`, 200);
     expect(event.deliveries.length).toBeGreaterThan(3);
-    expect(event.rules_without_delivery).toEqual({ rules: [{ id: rules.sqs.id, name: "SQS", unmatched: "disabled" }], more: 0 });
+    expect(event.rules_without_delivery).toEqual({ rules: [{ id: rules.sqs.id, name: "SQS", unmatched: "disabled", since_event: null }], more: 0 });
     await api("GET", "/api/events/evt_missing", 404);
     const deliveries = (await api("GET", "/api/deliveries?limit=200", 200)).data;
     await api("GET", `/api/deliveries?webhook_id=${rules.json.id}&status=delivered`, 200);

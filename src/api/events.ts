@@ -20,7 +20,7 @@ export function eventRoutes({ store }: AppDeps) {
     const id = c.req.param("id");
     const row = found(await store.events.get(id), "event", id);
     const deliveries = await store.deliveries.ofEvent(id);
-    return c.json(eventDetail(row, deliveries, await rulesWithoutDelivery(canonicalOf(row), await store.webhooks.list(), deliveries)));
+    return c.json(eventDetail(row, deliveries, await rulesWithoutDelivery(canonicalOf(row), row.received_at, await store.webhooks.list(), deliveries)));
   });
 
   return app;

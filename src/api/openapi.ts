@@ -251,8 +251,8 @@ function paths() {
       parameters: [ID],
       get: admin("events", "One event, canonical and raw, with its deliveries and why the other rules made none", { 200: reply("The event", "EventDetail"), ...errors(404) }, {
         description:
-          "`rules_without_delivery` is worked out as the event is read, against the rules as they are now: a rule may have been made, changed, " +
-          "disabled or enabled since the event came in.",
+          "`rules_without_delivery` is worked out as the event is read, against the rules as they are now; `since_event` marks a rule made " +
+          "or changed (disabled or enabled, too) since the event came in, whose answer now may not be why it made no delivery then.",
       }),
     },
     "/api/deliveries": {

@@ -136,6 +136,13 @@ export const rulesWithoutDeliverySchema = z
             description:
               "The rule's field that leaves the event out, the first in this order (the filter also when it fails on the event); `disabled` when only being disabled does; null when the rule as it is now takes the event (made or changed since it came in)",
           }),
+        since_event: z
+          .enum(["made", "changed"])
+          .nullable()
+          .meta({
+            description:
+              "`made` or `changed` when the rule was made or last saved after the event came in, so `unmatched` is the rule's answer now and may not be why it made no delivery then; null when it is unchanged since, so `unmatched` is why",
+          }),
       }),
     ),
     more: z.number().int().meta({ description: `How many more rules made no delivery of it, past the ${RULES_SHOWN} listed` }),
@@ -143,7 +150,7 @@ export const rulesWithoutDeliverySchema = z
   .meta({
     description:
       "The rules that made no delivery of this event, each with what leaves the event out: worked out when the event is read, against the rules as they are now, " +
-      "which may have changed since it came in (a deleted rule is not listed). The nearest first (null, then `disabled`, `filter`, `source_ids`, `call_types`, " +
+      "each saying whether it was made or changed since the event came in (a deleted rule is not listed). The nearest first (null, then `disabled`, `filter`, `source_ids`, `call_types`, " +
       `\`events\`), at most ${RULES_SHOWN}`,
   });
 export type RulesWithoutDelivery = z.infer<typeof rulesWithoutDeliverySchema>;

@@ -91,8 +91,11 @@ const LEFT_OUT = {
   source_ids: () => "this event's source is not ticked under its Sources",
   filter: () => "its filter is not true for this event",
   disabled: () => "it is inactive (it would take this event otherwise)",
-  null: () => "it would take this event now: it was made or changed since the event came in",
+  null: () => "it would take this event now",
 };
+
+/** Said after the reason of a rule made or saved since the event came in: the reason is the rule's now, not then. */
+const SINCE_EVENT = { made: " (made after this event came in)", changed: " (changed after this event came in)" };
 
 /** The rules that made no delivery of the event, each with what leaves the event out, as the gateway worked it out now. */
 function rulesWithoutDelivery(event, { rules, more }, delivered) {
@@ -101,11 +104,24 @@ function rulesWithoutDelivery(event, { rules, more }, delivered) {
     "div",
     { id: "rules-without-delivery" },
     h("h3", {}, delivered ? "The other webhooks" : "Why no webhook took it"),
-    h("p", { class: "hint" }, "Checked now, against the webhooks as they are now: they may have changed since this event came in."),
+    h(
+      "p",
+      { class: "hint" },
+      rules.some((rule) => rule.since_event)
+        ? "Checked now, against the webhooks as they are now; those made or changed since this event came in say so."
+        : "Checked now: none of these webhooks has changed since this event came in, so this is why each made no delivery.",
+    ),
     h(
       "ul",
       { class: "plain" },
-      rules.map((rule) => h("li", { "data-id": rule.id }, h("a", { href: `#/webhooks/${rule.id}` }, rule.name), `: ${LEFT_OUT[rule.unmatched ?? "null"](event)}.`)),
+      rules.map((rule) =>
+        h(
+          "li",
+          { "data-id": rule.id },
+          h("a", { href: `#/webhooks/${rule.id}` }, rule.name),
+          `: ${LEFT_OUT[rule.unmatched ?? "null"](event)}${SINCE_EVENT[rule.since_event] ?? ""}.`,
+        ),
+      ),
     ),
     more ? h("p", { class: "muted" }, `And ${more} more ${more === 1 ? "webhook" : "webhooks"}, further from taking it.`) : null,
   );
