@@ -3,8 +3,8 @@ import { createSource, createWebhook, startGateway, type TestGateway } from "./s
 
 // A source deleted while a rule naming it is saved: whichever commits first wins, and no rule is left naming a
 // source that no longer exists. The requests are interleaved by holding one of the store's writes until the
-// other request is answered (the write then runs as it would have; test/workerd/source-rule-race.test.ts holds
-// D1's statement instead).
+// other request is answered (the write then runs as it would have): on Node its store method, in workerd its
+// D1 statement.
 
 let gw: TestGateway;
 beforeEach(async () => {
@@ -13,24 +13,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await gw.stop();
 });
-
-/** Holds the next call of the store's `method` until `release()`; `reached` resolves when it is made. */
-function holdNext<T extends object>(queries: T, method: keyof T & string) {
-  const real = queries[method] as (...args: unknown[]) => Promise<unknown>;
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let reach!: () => void;
-  const reached = new Promise<void>((resolve) => (reach = resolve));
-  Object.assign(queries, {
-    [method]: async (...args: unknown[]) => {
-      Object.assign(queries, { [method]: real });
-      reach();
-      await gate;
-      return real.apply(queries, args);
-    },
-  });
-  return { reached, release };
-}
 
 /** Every source a rule names exists. */
 async function expectNoRuleNamingAMissingSource() {
@@ -45,7 +27,7 @@ const rule = (sourceId: string) => ({ name: "calls of one PBX", events: ["call.e
 describe("deleting a source while a rule naming it is saved", () => {
   it("a rule saved between the delete's check and its write: the delete is refused (409)", async () => {
     const source = await createSource(gw);
-    const held = holdNext(gw.store.sources, "delete");
+    const held = gw.holdNextWrite("delete source");
     const deleting = gw.api("DELETE", `/api/sources/${source.id}`);
     await held.reached;
     expect((await gw.api("POST", "/api/webhooks", rule(source.id))).status).toBe(201);
@@ -58,7 +40,7 @@ describe("deleting a source while a rule naming it is saved", () => {
 
   it("a source deleted between a new rule's check and its write: the rule is refused (400, naming the source)", async () => {
     const source = await createSource(gw);
-    const held = holdNext(gw.store.webhooks, "insert");
+    const held = gw.holdNextWrite("insert rule");
     const saving = gw.api("POST", "/api/webhooks", rule(source.id));
     await held.reached;
     expect((await gw.api("DELETE", `/api/sources/${source.id}`)).status).toBe(204);
@@ -72,7 +54,7 @@ describe("deleting a source while a rule naming it is saved", () => {
   it("a source deleted between an edit's check and its write: the edit is refused (400), the rule left as it was", async () => {
     const [kept, deleted] = [await createSource(gw, "kept"), await createSource(gw, "deleted")];
     const hook = await createWebhook(gw, rule(kept.id));
-    const held = holdNext(gw.store.webhooks, "replace");
+    const held = gw.holdNextWrite("update rule");
     const editing = gw.api("PATCH", `/api/webhooks/${hook.id}`, { source_ids: [kept.id, deleted.id], enabled: false });
     await held.reached;
     expect((await gw.api("DELETE", `/api/sources/${deleted.id}`)).status).toBe(204);
@@ -83,5 +65,4 @@ describe("deleting a source while a rule naming it is saved", () => {
     expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ source_ids: [kept.id], enabled: true });
     await expectNoRuleNamingAMissingSource();
   });
-
 });

@@ -23,6 +23,31 @@ export interface Answer<T = any> {
   headers: Headers;
 }
 
+/** A write of the store that a test can hold, to interleave two requests at that point. */
+export type HeldWrite = "delete source" | "insert rule" | "update rule";
+
+/** A held call: `reached` resolves once it is made (and waits); `release()` lets it run as it would have. */
+export interface Held {
+  reached: Promise<void>;
+  release(): void;
+}
+
+/** The gate of one held call: `wait()` marks it reached and resolves on `release()`. */
+export function heldCall(): Held & { wait(): Promise<void> } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let reach!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  return {
+    reached,
+    release,
+    async wait() {
+      reach();
+      await gate;
+    },
+  };
+}
+
 export interface GatewayUnderTest {
   url: string;
   clock: ManualClock;
@@ -35,6 +60,8 @@ export interface GatewayUnderTest {
   /** Deletes what is past the retention period, as the expiry timer (Node) or the cron trigger (Workers) does. */
   expire(): Promise<void>;
   stop(remove?: boolean): Promise<void>;
+  /** Holds the store's next write of this kind until `release()`. */
+  holdNextWrite(write: HeldWrite): Held;
   /** Reads the gateway's database directly (the libSQL file on Node, D1 in workerd), for what the API does not show. */
   sql(query: string, args?: Array<string | number | null>): Promise<Array<Record<string, unknown>>>;
 }

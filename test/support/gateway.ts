@@ -11,12 +11,33 @@ import type { DispatcherLimits } from "../../src/delivery/dispatcher.js";
 import type { Logger } from "../../src/log.js";
 import { startNodeGateway, type NodeGateway } from "../../src/runtime/node.js";
 import { ManualClock } from "./clock.js";
-import { ADMIN_TOKEN, clientOf, TEST_HOLD_MS, TEST_OUTBOUND_ALLOW, TEST_SCHEDULE, type GatewayUnderTest } from "./gateway-api.js";
+import { ADMIN_TOKEN, clientOf, heldCall, TEST_HOLD_MS, TEST_OUTBOUND_ALLOW, TEST_SCHEDULE, type GatewayUnderTest, type HeldWrite } from "./gateway-api.js";
 
 export * from "./gateway-api.js";
 
 export interface TestGateway extends Omit<NodeGateway, "expire">, GatewayUnderTest {
   dir: string;
+}
+
+/** The store method making each write that tests hold (workerd holds its SQL statement instead). */
+const HELD_WRITES: Record<HeldWrite, (store: NodeGateway["store"]) => [object, string]> = {
+  "delete source": (store) => [store.sources, "delete"],
+  "insert rule": (store) => [store.webhooks, "insert"],
+  "update rule": (store) => [store.webhooks, "replace"],
+};
+
+/** Holds the next call of `queries[method]` until released; the call then runs as it would have. */
+function holdNextCall(queries: object, method: string) {
+  const real = (queries as Record<string, (...args: unknown[]) => Promise<unknown>>)[method];
+  const held = heldCall();
+  Object.assign(queries, {
+    [method]: async (...args: unknown[]) => {
+      Object.assign(queries, { [method]: real });
+      await held.wait();
+      return real.apply(queries, args);
+    },
+  });
+  return { reached: held.reached, release: held.release };
 }
 
 /**
@@ -91,6 +112,7 @@ export async function startGateway(
     async expire() {
       await gateway.expire();
     },
+    holdNextWrite: (write) => holdNextCall(...HELD_WRITES[write](gateway.store)),
 
     async sql(query, args = []) {
       db ??= createClient({ url: `file:${join(dir, "gateway.db")}` });

@@ -8,12 +8,24 @@ import {
   reset,
   waitOnExecutionContext,
 } from "cloudflare:test";
+import type { D1Database, D1PreparedStatement } from "@cloudflare/workers-types";
 import { env } from "cloudflare:workers";
 import type { RateLimits } from "../../src/api/rate-limit.js";
 import { createWorker } from "../../src/runtime/worker.js";
 import { DEAD_LETTER_QUEUE, type DeliveryMessage, type WorkerEnv } from "../../src/runtime/worker-env.js";
 import { ManualClock } from "../support/clock.js";
-import { ADMIN_TOKEN, clientOf, ENCRYPTION_KEY, TEST_HOLD_MS, TEST_OUTBOUND_ALLOW, TEST_SCHEDULE, type GatewayUnderTest } from "../support/gateway-api.js";
+import {
+  ADMIN_TOKEN,
+  clientOf,
+  ENCRYPTION_KEY,
+  heldCall,
+  TEST_HOLD_MS,
+  TEST_OUTBOUND_ALLOW,
+  TEST_SCHEDULE,
+  type GatewayUnderTest,
+  type Held,
+  type HeldWrite,
+} from "../support/gateway-api.js";
 
 export * from "../support/gateway-api.js";
 
@@ -36,6 +48,62 @@ export interface TestGateway extends GatewayUnderTest {
   failNextSend(): void;
   /** Hands these deliveries' messages to the dead-letter consumer, as the queue does after `max_retries`. */
   deadLetter(deliveryIds: string[], attempts: number): Promise<QueueResult>;
+  /** Holds the next D1 statement whose SQL matches (alone or in a batch) until `release()`; it then runs as it would have. */
+  holdNextStatement(pattern: RegExp): Held;
+}
+
+/** The SQL of each write that tests hold (Node holds the store's method instead). */
+const HELD_WRITES: Record<HeldWrite, RegExp> = {
+  "delete source": /^delete from "sources"/i,
+  "insert rule": /^insert into "webhooks"/i,
+  "update rule": /^update "webhooks"/i,
+};
+
+/**
+ * D1 behind a proxy through which `holdNext(pattern)` holds the next statement whose SQL matches, alone or in
+ * a batch. Installed before the Worker's first request, which builds the gateway on the binding.
+ */
+function holdingD1(real: D1Database) {
+  const unwrapped = new WeakMap<object, D1PreparedStatement>();
+  const holding = new WeakSet<object>();
+  let armed: { pattern: RegExp; wait(): Promise<void> } | undefined;
+  const waitArmed = () => {
+    const { wait } = armed!;
+    armed = undefined;
+    return wait();
+  };
+  const wrap = (statement: D1PreparedStatement, holds: boolean): D1PreparedStatement => {
+    const proxy = new Proxy(statement, {
+      get(target: any, prop) {
+        const value = target[prop];
+        if (prop === "bind") return (...args: unknown[]) => wrap(value.apply(target, args), holds);
+        if (holds && ["all", "raw", "first", "run"].includes(prop as string)) return async (...args: unknown[]) => (await waitArmed(), value.apply(target, args));
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    unwrapped.set(proxy, statement);
+    if (holds) holding.add(proxy);
+    return proxy;
+  };
+  const db = new Proxy(real, {
+    get(target: any, prop) {
+      if (prop === "prepare") return (sql: string) => wrap(target.prepare(sql), armed?.pattern.test(sql) === true);
+      if (prop === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          if (statements.some((statement) => holding.has(statement))) await waitArmed();
+          return target.batch(statements.map((statement) => unwrapped.get(statement) ?? statement));
+        };
+      }
+      const value = target[prop];
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as D1Database;
+  const holdNext = (pattern: RegExp): Held => {
+    const held = heldCall();
+    armed = { pattern, wait: held.wait };
+    return { reached: held.reached, release: held.release };
+  };
+  return { db, holdNext };
 }
 
 const QUEUE = "call-event-deliveries";
@@ -102,8 +170,10 @@ export async function startGateway(
       for (const message of batch) record(message.body, message.delaySeconds);
     },
   };
+  const d1 = holdingD1(env.DB);
   const workerEnv = {
     ...env,
+    DB: d1.db,
     DELIVERIES: producer,
     ADMIN_TOKEN,
     ENCRYPTION_KEY,
@@ -209,6 +279,8 @@ export async function startGateway(
     failNextSend() {
       failNext = true;
     },
+    holdNextStatement: d1.holdNext,
+    holdNextWrite: (write) => d1.holdNext(HELD_WRITES[write]),
     deadLetter(deliveryIds, attempts) {
       const dead = deliveryIds.map((delivery_id) => ({ id: `dead-${++sequence}`, body: { delivery_id }, dueAt: clock.now(), attempts, held: false }));
       return deliverBatch(DEAD_LETTER_QUEUE, dead);

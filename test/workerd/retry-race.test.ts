@@ -19,35 +19,6 @@ afterEach(async () => {
 // attempts it no longer has. The route is held between its read and its write at its webhook look-up.
 describe("retry of a pending delivery racing the consumer", () => {
   it("answers 409 when the consumer made an attempt between the route's read and its write", async () => {
-    const real = (gw.env as any).DB;
-    let armed = false; // hold only the route's webhook read
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let blocked!: () => void;
-    const blockedNow = new Promise<void>((r) => (blocked = r));
-    const wrapStmt = (stmt: any): any =>
-      new Proxy(stmt, {
-        get(target, prop) {
-          const value = target[prop];
-          if (prop === "bind") return (...args: unknown[]) => wrapStmt(value.apply(target, args));
-          if (["all", "raw", "first", "run"].includes(prop as string))
-            return async (...args: unknown[]) => { blocked(); await gate; return value.apply(target, args); };
-          return typeof value === "function" ? value.bind(target) : value;
-        },
-      });
-    (gw.env as any).DB = new Proxy(real, {
-      get(target, prop) {
-        if (prop === "prepare")
-          return (sql: string) => {
-            const stmt = target.prepare(sql);
-            if (armed && /from "webhooks"/i.test(sql)) { armed = false; return wrapStmt(stmt); }
-            return stmt;
-          };
-        const value = target[prop];
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-
     const source = await createSource(gw);
     await createWebhook(gw, { url: `${receiver.url}/x`, retries: 3 });
     receiver.handler = () => ({ status: 503, headers: { "retry-after": "3600" } });
@@ -56,14 +27,14 @@ describe("retry of a pending delivery racing the consumer", () => {
     const [d] = await deliveriesOf(gw, answer.body.event_id);
     expect(d).toMatchObject({ status: "pending", attempt_count: 1, max_attempts: 4 });
 
-    armed = true;
+    const held = gw.holdNextStatement(/from "webhooks"/i);
     const retry = gw.api("POST", `/api/deliveries/${d.id}/retry`);
-    await blockedNow; // the route has read the pending row and waits on its webhook read
+    await held.reached; // the route has read the pending row and waits on its webhook read
     gw.clock.advance(3_600_000);
     await gw.settle(); // the consumer's scheduled attempt: sent, fails, pending again
     const mid = (await gw.api("GET", `/api/deliveries/${d.id}`)).body;
     expect(mid).toMatchObject({ status: "pending", attempt_count: 2 });
-    release();
+    held.release();
     const r = await retry;
     expect(r.status).toBe(409);
     await gw.settle();

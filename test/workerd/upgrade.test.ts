@@ -24,6 +24,7 @@ it("a rule turned off before the gateway kept why: after the upgrade, a 410 in i
   for (const statement of BACK_BEFORE_DISABLED) await gw.sql(statement);
   await gw.sql(`DELETE FROM d1_migrations WHERE id IN (SELECT id FROM d1_migrations ORDER BY id DESC LIMIT ${MIGRATIONS_SINCE_DISABLED})`);
   expect(await gw.sql("SELECT name FROM d1_migrations ORDER BY id DESC LIMIT 1")).toEqual([{ name: "0005_sweep_indexes.sql" }]);
-  await applyD1Migrations(gw.env.DB, (env as unknown as { TEST_MIGRATIONS: unknown[] }).TEST_MIGRATIONS);
+  // The binding itself: the gateway sees it through the harness's proxy, which applyD1Migrations does not take.
+  await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: unknown[] }).TEST_MIGRATIONS);
   await expectReasonsAfterUpgrade(gw, rules);
 });

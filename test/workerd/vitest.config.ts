@@ -26,6 +26,7 @@ export const SHARED_TESTS = [
   "test/rate-limit.test.ts",
   "test/regex-safety.test.ts",
   "test/retention.test.ts",
+  "test/source-rule-race.test.ts",
   "test/source-voipappz.test.ts",
   "test/source-voipcloud.test.ts",
   "test/source-wildix.test.ts",
