@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_INGEST_MAX_PENDING } from "../src/api/admission.js";
 import { configFromEnv } from "../src/config.js";
 import { createLogger } from "../src/log.js";
+import { PausingClock } from "./support/clock.js";
 import { callEvent } from "./support/events.js";
 import { type Answer, holdWriteLock, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { warmUp } from "./support/warm-up.js";
@@ -22,10 +23,13 @@ let gw: TestGateway;
 let receiver: Receiver;
 let lines: string[];
 let source: { id: string; secret: string };
+/** What `/metrics` waits for the database on: a scrape while the lock is held waits until the test wakes it. */
+let databaseWaits: PausingClock;
 
 beforeEach(async () => {
   lines = [];
-  gw = await startGateway({ ingestMaxPending: MAX_PENDING, log: createLogger("debug", (line) => lines.push(line)) });
+  databaseWaits = new PausingClock();
+  gw = await startGateway({ ingestMaxPending: MAX_PENDING, log: createLogger("debug", (line) => lines.push(line)), databaseWaitClock: databaseWaits });
   receiver = await new Receiver().start();
   source = await warmUp(gw, receiver);
 });
@@ -84,6 +88,14 @@ async function trickling(body: string): Promise<{ socket: Socket; finish(): Prom
   return { socket: client.socket, finish: () => (client.write(body.slice(10)), client.answer()) };
 }
 
+/** A scrape of `/metrics`; one made while the database is locked is answered without the queue gauges, once its wait is woken. */
+async function scrape() {
+  const scraping = gw.send("/metrics", { method: "GET" });
+  await databaseWaits.asleep();
+  databaseWaits.wake();
+  return parsePrometheus((await scraping).body as string);
+}
+
 const refusalLines = () => lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === "ingest refused");
 
 describe("ingest admission (INGEST_MAX_PENDING)", () => {
@@ -124,10 +136,29 @@ describe("ingest admission (INGEST_MAX_PENDING)", () => {
     expect((await ingest(gw, source, callEvent({ uniqueid: "after" }))).status).toBe(202);
   });
 
+  it("shows on /metrics the requests it handles, of INGEST_MAX_PENDING, while they pend, and 0 once they are answered", async () => {
+    let during: Record<string, number | undefined> = {};
+    const { answers } = await overload("gauge", async () => {
+      const metrics = await scrape();
+      during = { pending: metrics.value("gateway_ingest_pending"), max: metrics.value("gateway_ingest_max_pending") };
+    });
+    // Before: no gauge; the refusals were all an operator saw, too late for a PBX that never resends.
+    expect(during).toEqual({ pending: MAX_PENDING, max: MAX_PENDING });
+    expect(answers.filter((answer) => answer.status === 202)).toHaveLength(MAX_PENDING);
+    const after = await scrape();
+    expect(after.value("gateway_ingest_pending")).toBe(0);
+    expect(after.value("gateway_ingest_max_pending")).toBe(MAX_PENDING);
+  });
+
   it("does not count a request whose body is still coming in: slow clients cannot shut the PBXs out", async () => {
     const slow = [];
-    for (let i = 0; i < MAX_PENDING; i++) slow.push(await trickling(JSON.stringify(callEvent({ uniqueid: `slow.${i}` }))));
+    const bodies = Array.from({ length: MAX_PENDING }, (_, i) => JSON.stringify(callEvent({ uniqueid: `slow.${i}` })));
+    for (const body of bodies) slow.push(await trickling(body));
     try {
+      // On /metrics too: their bytes are held (INGEST_MAX_BODY_BYTES), but none of them is a pending request.
+      const metrics = await scrape();
+      expect(metrics.value("gateway_ingest_pending")).toBe(0);
+      expect(metrics.value("gateway_ingest_body_bytes")).toBe(bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0));
       // Before (counted from its head): the slow ones held every place, and this got 503.
       expect((await ingest(gw, source, callEvent({ uniqueid: "prompt" }))).status).toBe(202);
       for (const client of slow) expect(await client.finish()).toMatch(/^HTTP\/1\.1 202 /);

@@ -68,6 +68,14 @@ function logged(count: number, says: (line: Record<string, unknown>) => boolean)
   });
 }
 
+const scrape = async () => parsePrometheus((await gw.send("/metrics", { method: "GET" })).body as string);
+
+/** What `/metrics` shows of the bytes held now and of the bound. */
+const bytesShown = async () => {
+  const metrics = await scrape();
+  return { held: metrics.value("gateway_ingest_body_bytes"), max: metrics.value("gateway_ingest_max_body_bytes") };
+};
+
 const storedIds = async () => (await gw.sql("SELECT uniqueid FROM events ORDER BY uniqueid")).map((row) => row.uniqueid);
 
 describe("ingest body bytes (INGEST_MAX_BODY_BYTES)", () => {
@@ -102,12 +110,27 @@ describe("ingest body bytes (INGEST_MAX_BODY_BYTES)", () => {
 
     await gw.settle();
     expect(await storedIds()).toEqual(["before", "held.0", "held.1", "held.2", "small", "streamed.after", "whole"]);
-    const metrics = parsePrometheus((await gw.send("/metrics", { method: "GET" })).body as string);
+    const metrics = await scrape();
     expect(metrics.value("gateway_ingest_refused_total", { code: "overloaded" })).toBe(2);
+    // The chunked body refused as it passed the bound gave its bytes back too.
+    expect(metrics.value("gateway_ingest_body_bytes")).toBe(0);
     // The refusals for overload share the request bound's line, at most one a second.
     expect(lines.filter((line) => line.msg === "ingest refused")).toEqual([
       expect.objectContaining({ level: "warn", status: 503, code: "overloaded", unlogged_since_last: 0 }),
     ]);
+  });
+
+  it("shows on /metrics the bytes of bodies held part-sent, of INGEST_MAX_BODY_BYTES, and 0 once they are answered", async () => {
+    const held = [];
+    for (let i = 0; i < HELD; i++) held.push(await holding(`shown.${i}`));
+    try {
+      // Before: no gauge; the refusals were all an operator saw, too late for a PBX that never resends.
+      expect(await bytesShown()).toEqual({ held: HELD * HELD_BYTES, max: MAX_BYTES });
+      for (const { finish } of held) expect(await finish()).toMatch(/^HTTP\/1\.1 202 /);
+    } finally {
+      for (const { client } of held) client.socket.destroy();
+    }
+    expect(await bytesShown()).toEqual({ held: 0, max: MAX_BYTES });
   });
 
   it("gives the bytes of a body back when its client goes before sending it all", async () => {
@@ -124,7 +147,8 @@ describe("ingest body bytes (INGEST_MAX_BODY_BYTES)", () => {
     for (const client of held) client.socket.destroy();
     await dropped;
     expect(lines.filter((line) => line.level === "error")).toEqual([]);
-    const metrics = parsePrometheus((await gw.send("/metrics", { method: "GET" })).body as string);
+    const metrics = await scrape();
+    expect(metrics.value("gateway_ingest_body_bytes")).toBe(0);
     expect(metrics.value("gateway_storage_unavailable_total")).toBe(0);
     expect(metrics.value("gateway_ingest_refused_total", { code: "body_incomplete" })).toBe(HELD);
     // Before the bytes were given back, this would be refused for ever.

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_INGEST_MAX_PENDING } from "../src/api/admission.js";
+import { DEFAULT_INGEST_MAX_BODY_BYTES } from "../src/api/body-bytes.js";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
 import { parsePrometheus } from "./support/prometheus.js";
@@ -51,6 +53,25 @@ describe("GET /metrics", () => {
     // The database answered this scrape's read (see database-stall.test.ts for one that does not).
     expect(metrics.types.get("gateway_database_up")).toBe("gauge");
     expect(metrics.value("gateway_database_up")).toBe(1);
+  });
+
+  it("shows on Node what ingest holds of its bounds next to each bound, back to 0 once answered; on Workers, where there are none, nothing", async () => {
+    expect((await ingest(gw, source, callEvent())).status).toBe(202);
+    const metrics = await scrape();
+    const ingestGauges = metrics.samples.filter((s) => s.name.startsWith("gateway_ingest_") && metrics.types.get(s.name) === "gauge");
+    // Held now (see admission.test.ts and body-bytes.test.ts for requests and bodies held while scraped), and the bound.
+    const node = {
+      gateway_ingest_pending: 0,
+      gateway_ingest_max_pending: DEFAULT_INGEST_MAX_PENDING,
+      gateway_ingest_body_bytes: 0,
+      gateway_ingest_max_body_bytes: DEFAULT_INGEST_MAX_BODY_BYTES,
+    };
+    expect(Object.fromEntries(ingestGauges.map((s) => [s.name, s.value]))).toEqual(gw.runtime === "node" ? node : {});
+    // Unlabelled (a sum over a label would add a bound to a usage), each with a HELP naming its bound's setting.
+    for (const { name, labels } of ingestGauges) {
+      expect(labels, name).toEqual({});
+      expect(metrics.help.get(name), name).toContain(name.includes("body") ? "INGEST_MAX_BODY_BYTES" : "INGEST_MAX_PENDING");
+    }
   });
 
   it("counts ingest, matching, attempts by outcome, delivery latency and the queue depth", async () => {

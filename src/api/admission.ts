@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { GatewayError } from "../domain/errors.js";
+import type { Bound } from "./bound.js";
 import { bodyOf } from "./http.js";
 
 /**
@@ -23,23 +24,23 @@ export function refuseOverloaded(c: Context, why: string): never {
 }
 
 /**
- * Handles at most `max` requests at once, each counted from when its body is in until it is answered; past
- * that, 503 `overloaded` with Retry-After at once, before anything is looked up or stored. Without a bound
- * the queue, the latency and the memory of an offered load beyond what the gateway commits grow for as long
- * as it lasts, and a PBX that gave up after its timeout (and may resend) has its event committed all the same.
+ * Handles at most `pending.max` requests at once, each counted in `pending` from when its body is in until it is
+ * answered; past that, 503 `overloaded` with Retry-After at once, before anything is looked up or stored.
+ * Without a bound the queue, the latency and the memory of an offered load beyond what the gateway commits grow
+ * for as long as it lasts, and a PBX that gave up after its timeout (and may resend) has its event committed all
+ * the same.
  * The body is read before the request counts: a client trickling its body in holds no place, or a few hundred
  * slow connections would shut every PBX out (the bytes such bodies hold are bounded by holdBodyBytesAtMost).
  */
-export function admitAtMost(max: number): MiddlewareHandler {
-  let pending = 0;
+export function admitAtMost(pending: Bound): MiddlewareHandler {
   return async (c, next) => {
     await bodyOf(c);
-    if (pending >= max) refuseOverloaded(c, `The gateway is already handling ${max} ingest requests (INGEST_MAX_PENDING)`);
-    pending += 1;
+    if (pending.held >= pending.max) refuseOverloaded(c, `The gateway is already handling ${pending.max} ingest requests (INGEST_MAX_PENDING)`);
+    pending.take(1);
     try {
       await next();
     } finally {
-      pending -= 1;
+      pending.giveBack(1);
     }
   };
 }

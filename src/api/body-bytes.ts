@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { refuseOverloaded } from "./admission.js";
+import type { Bound } from "./bound.js";
 
 /**
  * Bytes of ingest bodies a Node gateway holds at once unless INGEST_MAX_BODY_BYTES says otherwise. A PBX event
@@ -16,19 +17,18 @@ function declaredLength(c: Context): number | undefined {
 }
 
 /**
- * Holds at most `max` bytes of ingest bodies at once (Node only, as admitAtMost), from the request's head until
- * it is answered or its body dropped (the client gone: the read fails, and the bytes are given back all the
- * same). A declared length that would pass the bound is answered 503 `overloaded` at once, before any of its
- * body is read; one over `perBody` is left to limitBody's 413, as no retry would make it pass. A body without
- * a length is counted as it streams in, and refused as it passes. Unlike the bound on requests, a body being
- * read counts: its bytes are in memory all the same.
+ * Holds at most `bytes.max` bytes of ingest bodies at once (Node only, as admitAtMost), counted in `bytes` from the
+ * request's head until it is answered or its body dropped (the client gone: the read fails, and the bytes are
+ * given back all the same). A declared length that would pass the bound is answered 503 `overloaded` at once,
+ * before any of its body is read; one over `perBody` is left to limitBody's 413, as no retry would make it pass.
+ * A body without a length is counted as it streams in, and refused as it passes. Unlike the bound on requests,
+ * a body being read counts: its bytes are in memory all the same.
  */
-export function holdBodyBytesAtMost(max: number, perBody: number): MiddlewareHandler {
-  let held = 0;
+export function holdBodyBytesAtMost(bytes: Bound, perBody: number): MiddlewareHandler {
   const refuse = (c: Context): never => {
     // The unread rest of the body is dropped with the connection: tell the client not to reuse it.
     c.header("Connection", "close");
-    return refuseOverloaded(c, `The gateway already holds ${held} bytes of ingest bodies, at most ${max} (INGEST_MAX_BODY_BYTES)`);
+    return refuseOverloaded(c, `The gateway already holds ${bytes.held} bytes of ingest bodies, at most ${bytes.max} (INGEST_MAX_BODY_BYTES)`);
   };
 
   /** The request's body through a stream that counts each chunk as held, erroring with the refusal once past the bound. */
@@ -39,7 +39,7 @@ export function holdBodyBytesAtMost(max: number, perBody: number): MiddlewareHan
         const { done, value } = await reader.read();
         if (done) return controller.close();
         count(value.byteLength);
-        if (held > max) {
+        if (bytes.held > bytes.max) {
           try {
             refuse(c);
           } catch (refusal) {
@@ -57,17 +57,17 @@ export function holdBodyBytesAtMost(max: number, perBody: number): MiddlewareHan
     const declared = declaredLength(c);
     if (declared !== undefined && declared > perBody) return next();
     let mine = 0;
-    const take = (bytes: number) => ((mine += bytes), (held += bytes));
+    const take = (amount: number) => ((mine += amount), bytes.take(amount));
     if (declared === undefined) {
       if (c.req.raw.body) c.req.raw = counting(c, c.req.raw.body, take);
     } else {
-      if (held + declared > max) refuse(c);
+      if (bytes.held + declared > bytes.max) refuse(c);
       take(declared);
     }
     try {
       await next();
     } finally {
-      held -= mine;
+      bytes.giveBack(mine);
     }
   };
 }

@@ -7,6 +7,7 @@ import type { GatewayMetrics } from "../metrics/gateway.js";
 import type { Store } from "../store/index.js";
 import type { Context } from "hono";
 import type { AdminAuth } from "./admin-token.js";
+import type { Bound } from "./bound.js";
 import type { KeyedLock } from "./keyed-lock.js";
 import type { RateLimits } from "./rate-limit.js";
 
@@ -43,12 +44,16 @@ export interface AppDeps {
    */
   callLock?: KeyedLock;
   /**
-   * Ingest requests handled at once, past which ingest answers 503 `overloaded` (Node: INGEST_MAX_PENDING).
-   * None on Workers: each isolate serves its own requests and Cloudflare starts more isolates under load.
+   * Ingest requests handled at once, past which ingest answers 503 `overloaded` (Node: INGEST_MAX_PENDING), and
+   * how many are now (`/metrics`). None on Workers: each isolate serves its own requests and Cloudflare starts
+   * more isolates under load.
    */
-  ingestMaxPending?: number;
-  /** Bytes of ingest bodies held at once, being read or handled, past which ingest answers 503 `overloaded` (Node: INGEST_MAX_BODY_BYTES; none on Workers, as above). */
-  ingestMaxBodyBytes?: number;
+  ingestPending?: Bound;
+  /**
+   * Bytes of ingest bodies held at once, being read or handled, past which ingest answers 503 `overloaded` (Node:
+   * INGEST_MAX_BODY_BYTES; none on Workers, as above), and how many are now.
+   */
+  ingestBodyBytes?: Bound;
   /**
    * What the waits of `/metrics` and `/health` for the database run on: real time unless a test ends them by
    * hand (the gateway's clock will not do: a test's manual clock ends every wait at once).

@@ -88,8 +88,8 @@ export function ingestRoutes(deps: AppDeps) {
 
   // Bytes are held from the head on, so counted before limitBody reads a body without a length.
   const holdBytes: MiddlewareHandler =
-    deps.ingestMaxBodyBytes === undefined ? (_c, next) => next() : holdBodyBytesAtMost(deps.ingestMaxBodyBytes, INGEST_BODY_LIMIT);
-  const admit: MiddlewareHandler[] = deps.ingestMaxPending === undefined ? [] : [admitAtMost(deps.ingestMaxPending)];
+    deps.ingestBodyBytes === undefined ? (_c, next) => next() : holdBodyBytesAtMost(deps.ingestBodyBytes, INGEST_BODY_LIMIT);
+  const admit: MiddlewareHandler[] = deps.ingestPending === undefined ? [] : [admitAtMost(deps.ingestPending)];
   app.post("/:sourceId", holdBytes, limitBody(INGEST_BODY_LIMIT), ...admit, async (c) => {
     // Real elapsed time, whatever the clock: the latency a PBX sees (on Workers it advances across I/O only).
     const started = performance.now();

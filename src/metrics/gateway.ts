@@ -50,18 +50,52 @@ export function statusClass(status: number | null): string {
   return status === null ? "none" : `${Math.floor(status / 100)}xx`;
 }
 
+/** How much of a bound on ingest is held now, and the bound. */
+export interface Held {
+  held: number;
+  max: number;
+}
+
+/** What Node's ingest bounds hold now; each is absent where it does not exist (Workers), so that no zero looks real. */
+export interface IngestHeld {
+  /** Requests handled now, of INGEST_MAX_PENDING. */
+  pending?: Held;
+  /** Bytes of bodies held now, of INGEST_MAX_BODY_BYTES. */
+  bodyBytes?: Held;
+}
+
 /**
- * The Prometheus exposition of the recorded metrics and the queue depth read now; null: the database did not
- * answer in time, so the gauges read from it are left out (a value from an earlier scrape would look current)
- * and `gateway_database_up` says so.
+ * The Prometheus exposition of the recorded metrics, what ingest holds now and the queue depth read now; null:
+ * the database did not answer in time, so the gauges read from it are left out (a value from an earlier scrape
+ * would look current) and `gateway_database_up` says so.
  */
-export function metricsText(metrics: GatewayMetrics, depth: QueueDepth | null): string {
+export function metricsText(metrics: GatewayMetrics, ingest: IngestHeld, depth: QueueDepth | null): string {
   const up = exposeGauge({
     name: "gateway_database_up",
     help: "1 if this scrape read the database (the queue gauges), 0 if the read failed or did not answer in time: gateway_queue_depth and gateway_queue_due are then left out.",
     samples: [{ value: depth ? 1 : 0 }],
   });
-  return exposition([...Object.values(metrics).map((metric) => metric.expose()), up, ...(depth ? queueGauges(depth) : [])]);
+  return exposition([...Object.values(metrics).map((metric) => metric.expose()), ...ingestGauges(ingest), up, ...(depth ? queueGauges(depth) : [])]);
+}
+
+/**
+ * Each bound as two gauges, what is held and the bound (as `process_open_fds` and `process_max_fds`), rather
+ * than one with a label: a sum over a label would add a limit to a usage. The ratio needs no number written in.
+ */
+function ingestGauges({ pending, bodyBytes }: IngestHeld): string[][] {
+  return [
+    ...(pending ? boundGauges("gateway_ingest_pending", "ingest requests being handled (body in, not yet answered)", "INGEST_MAX_PENDING", pending) : []),
+    ...(bodyBytes ? boundGauges("gateway_ingest_body_bytes", "bytes of ingest bodies held (being received or handled)", "INGEST_MAX_BODY_BYTES", bodyBytes) : []),
+  ];
+}
+
+/** `name` for what is held now, and the bound under its setting's name (`gateway_` and the setting in lower case). */
+function boundGauges(name: string, what: string, setting: string, { held, max }: Held): string[][] {
+  const maxName = `gateway_${setting.toLowerCase()}`;
+  return [
+    exposeGauge({ name, help: `The ${what} now, of at most ${maxName} (${setting}).`, samples: [{ value: held }] }),
+    exposeGauge({ name: maxName, help: `${setting}: past this many ${what}, ingest answers 503 overloaded.`, samples: [{ value: max }] }),
+  ];
 }
 
 function queueGauges(depth: QueueDepth): string[][] {

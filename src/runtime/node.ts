@@ -4,6 +4,7 @@ import { createAdaptorServer, type HttpBindings, type ServerType } from "@hono/n
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { optionalTokenAuth, resolveAdminAuth } from "../api/admin-token.js";
+import { Bound } from "../api/bound.js";
 import { KeyedLock } from "../api/keyed-lock.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
@@ -182,8 +183,8 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     clientAddress: (c) => clientAddress(c, options.trustProxyHops),
     publicOrigin: (c) => publicOrigin(c, options.trustProxyHops),
     callLock: new KeyedLock(),
-    ingestMaxPending: options.ingestMaxPending,
-    ingestMaxBodyBytes: options.ingestMaxBodyBytes,
+    ingestPending: new Bound(options.ingestMaxPending),
+    ingestBodyBytes: new Bound(options.ingestMaxBodyBytes),
     databaseWaitClock: options.databaseWaitClock,
     shareDatabaseReads: true,
   });

@@ -49,6 +49,8 @@ export function heldCall(): Held & { wait(): Promise<void> } {
 }
 
 export interface GatewayUnderTest {
+  /** Which gateway this is, for what only one runtime has (Node's ingest bounds, say). */
+  runtime: "node" | "workers";
   url: string;
   clock: ManualClock;
   api<T = any>(method: string, path: string, body?: unknown): Promise<Answer<T>>;

@@ -102,6 +102,7 @@ export async function startGateway(
   const test: TestGateway = {
     ...gateway,
     ...clientOf((path, init) => fetch(gateway.url + path, init)),
+    runtime: "node",
     dir,
     clock,
     settle: () => gateway.dispatcher.idle(),

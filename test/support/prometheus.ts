@@ -11,6 +11,8 @@ export interface Sample {
 
 export interface Exposition {
   types: Map<string, string>;
+  /** Each family's HELP text, unescaped. */
+  help: Map<string, string>;
   samples: Sample[];
   /** The value of the one sample with this name and these labels (exactly), or undefined. */
   value(name: string, labels?: Record<string, string>): number | undefined;
@@ -78,14 +80,14 @@ function checkHistograms(samples: Sample[], types: Map<string, string>): void {
 export function parsePrometheus(text: string): Exposition {
   if (!text.endsWith("\n")) throw new Error("the exposition must end with a newline");
   const types = new Map<string, string>();
-  const helped = new Set<string>();
+  const helped = new Map<string, string>();
   const samples: Sample[] = [];
   for (const line of text.slice(0, -1).split("\n")) {
     const help = HELP.exec(line);
     const type = TYPE.exec(line);
     if (help) {
       if (helped.has(help[1])) throw new Error(`second HELP for ${help[1]}`);
-      helped.add(help[1]);
+      helped.set(help[1], help[2].replace(/\\(\\|n)/g, (_, c: string) => (c === "n" ? "\n" : "\\")));
     } else if (type) {
       if (types.has(type[1])) throw new Error(`second TYPE for ${type[1]}`);
       types.set(type[1], type[2]);
@@ -99,6 +101,7 @@ export function parsePrometheus(text: string): Exposition {
   checkHistograms(samples, types);
   return {
     types,
+    help: helped,
     samples,
     value: (name, labels = {}) => samples.find((s) => s.name === name && sameLabels(s.labels, labels))?.value,
   };

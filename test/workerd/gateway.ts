@@ -257,6 +257,7 @@ export async function startGateway(
   }
 
   return {
+    runtime: "workers",
     url,
     clock,
     ...clientOf(fetcher),
