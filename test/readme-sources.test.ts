@@ -1,37 +1,18 @@
-import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSource, createWebhook, startGateway, type TestGateway } from "./support/gateway.js";
+import { runShell, tryASourceCommands } from "./support/readme.js";
 import { Receiver } from "./support/receiver.js";
 
 // The README's way to try each source before its PBX is set up: its shell lines run as written (curl and
 // openssl, from the project's root) against a gateway, one source of each kind.
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const run = promisify(execFile);
-
-/** The README's try-a-source block, one command per source kind, keyed by the comment above it. */
-function readmeCommands(): Record<string, string> {
-  const readme = readFileSync(`${ROOT}README.md`, "utf8");
-  const block = /To try a source before its PBX is set up[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
-  if (!block) throw new Error("README: the try-a-source block is missing");
-  const commands: Record<string, string> = {};
-  for (const part of block.split(/^# /m).filter(Boolean)) {
-    const [comment, ...lines] = part.split("\n");
-    commands[comment.split(":")[0]] = lines.join("\n");
-  }
-  return commands;
-}
-
 let gw: TestGateway;
 let receiver: Receiver;
-const commands = readmeCommands();
+const commands = tryASourceCommands();
 
 /** What the command prints: the gateway's JSON answer. */
 async function post(kind: string, source: { id: string; secret: string }, command = commands[kind]) {
-  const { stdout } = await run("bash", ["-euc", command], { cwd: ROOT, env: { ...process.env, GW: gw.url, SRC: source.id, SECRET: source.secret } });
-  return JSON.parse(stdout);
+  return JSON.parse(await runShell(command, { GW: gw.url, SRC: source.id, SECRET: source.secret }));
 }
 
 beforeAll(async () => {
