@@ -333,7 +333,7 @@ describe("Salesforce preset", () => {
     for (const host of ["https://login.salesforce.com", " https://test.salesforce.com/"]) {
       const login = await gw.api("POST", "/api/webhooks", { name: "x", preset: "salesforce", preset_config: { instance_url: host, client_id: "a", client_secret: "b" } });
       expect(login.status).toBe(400);
-      expect(login.body.error.details).toEqual([{ field: "preset_config.instance_url", message: "must be written like https://acme.my.salesforce.com" }]);
+      expect(login.body.error.details).toEqual([{ field: "preset_config.instance_url", message: "must be your org's My Domain URL (Setup > My Domain), like https://acme.my.salesforce.com: login.salesforce.com and test.salesforce.com issue tokens but serve no API" }]);
     }
     // An unknown time zone would fail every render: refused at save.
     const zone = await gw.api("POST", "/api/webhooks", { name: "x", preset: "salesforce", preset_config: { instance_url: sf.url, client_id: "a", client_secret: "b", time_zone: "New York" } });

@@ -18,7 +18,7 @@ function checkedValue(field: PresetField, value: unknown): { value?: string | bo
   if (field.type === "boolean") return typeof value === "boolean" ? { value } : { problem: "must be true or false" };
   if (typeof value !== "string") return { problem: "must be a string" };
   if (value.length > 4096) return { problem: "is longer than 4096 characters" };
-  if (field.pattern !== undefined && !new RegExp(field.pattern).test(value)) return { problem: `must be written like ${field.example}` };
+  if (field.pattern !== undefined && !new RegExp(field.pattern).test(value)) return { problem: field.mismatch ?? `must be written like ${field.example}` };
   if (field.type === "time_zone") return timeZoneOf(value.trim(), field);
   if (field.type !== "url") return { value };
   // Pasted with spaces around it, it would still parse here but not once a path is appended.

@@ -14,6 +14,8 @@ export const presetFieldSchema = z
     example: z.string().optional(),
     /** A regular expression a string setting must match, shown by its `example` when it does not. */
     pattern: z.string().optional(),
+    /** What is said of a value that does not match `pattern`, when its example alone would not say why. */
+    mismatch: z.string().optional(),
   })
   .strict()
   .refine((field) => field.pattern === undefined || (field.example !== undefined && new RegExp(field.pattern).test(field.example)), {
