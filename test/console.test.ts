@@ -205,18 +205,35 @@ describe("console", () => {
     await expectBadgesWhole("#sources", 2);
     await expectWordsWhole("#sources", 2);
 
-    // A new secret, after confirmation, shown once and focused: the PBX's old one is refused, the new one taken.
-    const questions: string[] = [];
-    page.once("dialog", (dialog) => (questions.push(dialog.message()), dialog.dismiss()));
-    await page.getByRole("button", { name: "New secret for Head office" }).click();
-    await expect.poll(() => questions).toHaveLength(1);
+    // A new secret, in place: Escape keeps the old one; left empty, the gateway generates one, shown once and focused.
+    const secretButton = page.getByRole("button", { name: "New secret for Head office" });
+    const secretInput = page.getByLabel("Secret for Head office", { exact: true });
+    await secretButton.click();
+    expect(await secretInput.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.locator(`tr[data-id="${office.id}"] .hint`).textContent()).toContain("What the PBX posts with the old one is refused from then on.");
+    await expectNoHorizontalOverflow();
+    await page.keyboard.press("Escape");
+    expect(await focusedLabel()).toBe("New secret for Head office");
     expect(await page.locator("#source-secret").count()).toBe(0);
-    page.once("dialog", (dialog) => dialog.accept());
-    await page.getByRole("button", { name: "New secret for Head office" }).click();
+    expect((await ingest(gw, office, payload)).status).toBe(202);
+    await secretButton.click();
+    await page.keyboard.press("Enter");
     await expect.poll(() => page.locator("#source-secret").textContent()).toMatch(/^sk_[\w-]{43}$/);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("source-secret-panel");
-    const secret = (await page.locator("#source-secret").textContent())!;
+    const generated = (await page.locator("#source-secret").textContent())!;
     expect((await ingest(gw, office, payload)).status).toBe(401);
+    expect((await ingest(gw, { id: office.id, secret: generated }, payload)).status).toBe(202);
+    // Or the one the PBX generated, pasted (Wildix, VoIPcloud); one the API refuses is said under the input.
+    await secretButton.click();
+    await secretInput.fill("short");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => secretInput.getAttribute("aria-invalid")).toBe("true");
+    expect(await secretInput.evaluate((el) => el === document.activeElement)).toBe(true);
+    await secretInput.fill("the-pbx-generated-secret-0123");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("#source-secret").textContent()).toBe("the-pbx-generated-secret-0123");
+    const secret = "the-pbx-generated-secret-0123";
+    expect((await ingest(gw, { id: office.id, secret: generated }, payload)).status).toBe(401);
     expect((await ingest(gw, { id: office.id, secret }, payload)).status).toBe(202);
     // It stays on show through another action (it may not be copied yet), until its source is deleted.
     await page.getByRole("button", { name: "Deactivate Warehouse" }).click();

@@ -57,11 +57,8 @@ export async function showSources(view, after = {}) {
 
 function sourceRow(s, act, redraw) {
   const nameCell = h("td", {}, s.name);
-  const renameButton = h(
-    "button",
-    { type: "button", id: `rename-${s.id}`, "aria-label": `Rename ${s.name}`, onclick: () => nameCell.replaceChildren(renameForm(s, nameCell, renameButton, redraw)) },
-    "Rename",
-  );
+  const renameButton = h("button", { type: "button", id: `rename-${s.id}`, "aria-label": `Rename ${s.name}`, onclick: () => rename(s, nameCell, renameButton, redraw) }, "Rename");
+  const secretButton = h("button", { type: "button", id: `rotate-${s.id}`, "aria-label": `New secret for ${s.name}`, onclick: () => giveSecret(s, nameCell, secretButton, redraw) }, "New secret");
   return h(
     "tr",
     { "data-id": s.id },
@@ -79,46 +76,78 @@ function sourceRow(s, act, redraw) {
         { type: "button", id: `toggle-${s.id}`, "aria-label": `${s.enabled ? "Deactivate" : "Activate"} ${s.name}`, onclick: act(toggleSource, s, `toggle-${s.id}`) },
         s.enabled ? "Deactivate" : "Activate",
       ),
-      h("button", { type: "button", id: `rotate-${s.id}`, "aria-label": `New secret for ${s.name}`, onclick: act(rotateSecret, s, `rotate-${s.id}`) }, "New secret"),
+      secretButton,
       h("button", { type: "button", class: "danger", id: `delete-${s.id}`, "aria-label": `Delete ${s.name}`, onclick: act(deleteSource, s, `delete-${s.id}`) }, "Delete"),
     ),
   );
 }
 
-/** The name cell as a small form: Enter saves, Escape or Cancel puts the name back; a refusal shows under it. */
-function renameForm(source, cell, button, redraw) {
-  const errors = new FieldErrors();
+/** Renames in place: the name cell becomes a form with the name in it. */
+function rename(source, cell, button, redraw) {
   const input = h("input", { maxlength: 200, required: true, value: source.name });
+  cellForm(source, cell, button, redraw, {
+    label: `New name for ${source.name}`,
+    input,
+    path: "name",
+    async save() {
+      await api("PATCH", `/api/sources/${source.id}`, { name: input.value });
+      toast(`${source.name} renamed to ${input.value.trim()}`);
+      return { focus: button.id };
+    },
+  });
+  input.select();
+}
+
+/**
+ * A new secret in place: the one the PBX generated, pasted (Wildix, VoIPcloud), or left empty for the gateway
+ * to generate one; then shown once. Saving is the confirmation: Cancel or Escape keeps the old one.
+ */
+function giveSecret(source, cell, button, redraw) {
+  const input = h("input", { class: "mono", autocomplete: "off", spellcheck: "false" });
+  cellForm(source, cell, button, redraw, {
+    label: `Secret for ${source.name}`,
+    hint: `${SECRET_HINTS[source.kind]} What the PBX posts with the old one is refused from then on.`,
+    input,
+    path: "secret",
+    async save() {
+      const updated = await api("PATCH", `/api/sources/${source.id}`, { secret: input.value.trim() || newSecret() });
+      return { secret: { source: updated, title: `New secret for “${source.name}”` }, focus: "source-secret-panel" };
+    },
+  });
+}
+
+/**
+ * The name cell as a small form around `input`: Enter saves (`save()` answers what to redraw with), Escape or
+ * Cancel puts the name back; a refusal shows under the input, which keeps focus.
+ */
+function cellForm(source, cell, button, redraw, { label, hint, input, path, save }) {
+  const errors = new FieldErrors();
   const cancel = () => {
     cell.replaceChildren(source.name);
     button.focus();
   };
-  const save = async (event) => {
+  const submit = async (event) => {
     event.preventDefault();
     errors.clear("save");
     try {
-      await api("PATCH", `/api/sources/${source.id}`, { name: input.value });
-      toast(`${source.name} renamed to ${input.value.trim()}`);
-      await redraw({ focus: button.id });
+      await redraw(await save());
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (errors.show(error.details, "save").length || !error.details.length) return redraw({ focus: button.id, error: `${source.name}: ${error.message}` });
       errors.focusFirst();
     }
   };
-  const form = h(
-    "form",
-    { class: "rename", novalidate: true, onsubmit: save, oninput: (e) => errors.touch(e.target), onkeydown: (e) => e.key === "Escape" && cancel() },
-    labelled(`New name for ${source.name}`, input, { errors, path: "name" }),
-    h("button", { type: "submit", class: "primary" }, "Save"),
-    " ",
-    h("button", { type: "button", onclick: cancel }, "Cancel"),
+  cell.replaceChildren(
+    h(
+      "form",
+      { class: "rename", novalidate: true, onsubmit: submit, oninput: (e) => errors.touch(e.target), onkeydown: (e) => e.key === "Escape" && cancel() },
+      labelled(label, input, { hint, errors, path }),
+      h("button", { type: "submit", class: "primary" }, "Save"),
+      " ",
+      h("button", { type: "button", onclick: cancel }, "Cancel"),
+    ),
   );
-  queueMicrotask(() => {
-    input.focus();
-    input.select();
-  });
-  return form;
+  input.focus();
 }
 
 /** The form that creates a source; what the API refuses shows under its field, which takes focus. */
@@ -190,12 +219,6 @@ async function toggleSource(source) {
 function newSecret() {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return `sk_${btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}`;
-}
-
-async function rotateSecret(source) {
-  if (!confirm(`Give “${source.name}” a new secret? Its PBX must then be given it: what it posts with the old one is refused.`)) return;
-  const updated = await api("PATCH", `/api/sources/${source.id}`, { secret: newSecret() });
-  return { secret: { source: updated, title: `New secret for “${source.name}”` }, focus: "source-secret-panel" };
 }
 
 async function deleteSource(source) {
