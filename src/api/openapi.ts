@@ -4,12 +4,13 @@ import { patchWebhookSchema } from "../domain/webhook.js";
 import { presetSchema } from "../presets/schema.js";
 import { canonicalInputSchema, MAX_BATCH_EVENTS } from "../sources/canonical.js";
 import { sampleEventSchema } from "../sources/samples.js";
-import { deliveryFilterSchema } from "../domain/delivery.js";
+import { deliveryFilterSchema, recoverRequestSchema } from "../domain/delivery.js";
 import { canonicalEventSchema, eventFilterSchema } from "../domain/event.js";
 import { OVERLOAD_RETRY_AFTER_S } from "./admission.js";
 import { DATABASE_WAIT_MS } from "./bounded-read.js";
 import { pageSchema } from "./http.js";
 import { previewEventSchema, previewSchema } from "./preview.js";
+import { RECOVER_PAGE } from "./recover.js";
 import {
   acceptedBatchSchema,
   acceptedViewSchema,
@@ -22,6 +23,7 @@ import {
   healthySchema,
   listSchema,
   previewViewSchema,
+  recoverViewSchema,
   requestViewSchema,
   sourceViewSchema,
   unhealthySchema,
@@ -66,6 +68,7 @@ const RESPONSE_BODIES = {
   Delivery: deliveryViewSchema,
   DeliveryDetail: deliveryDetailSchema,
   DeliveryList: listSchema(deliveryViewSchema),
+  Recovered: recoverViewSchema,
   Accepted: acceptedViewSchema,
   AcceptedBatch: acceptedBatchSchema,
   Health: healthySchema,
@@ -225,6 +228,21 @@ function paths() {
         202: reply("The delivery created", "Delivery"),
         ...errors(400, 404, 415),
       }, { requestBody: jsonBody(requestSchema(previewEventSchema.strict()), false) }),
+    },
+    "/api/webhooks/{id}/recover": {
+      parameters: [ID],
+      post: admin("webhooks", "Retry the rule's failed deliveries created in a window, oldest first, a page at a time", {
+        202: reply("How many were retried, and whether more are left", "Recovered"),
+        ...errors(400, 404, 409, 415),
+      }, {
+        description:
+          `Each failed delivery of the rule created from \`since\` until before \`until\` (now when left out) is retried as ` +
+          "`POST /api/deliveries/{id}/retry` does: a fresh retry budget, sent at once with the same `webhook-id`; one not rendered " +
+          "is rendered anew from the rule as it is now, and stays failed if it still cannot be (`render_failed`); one changed meanwhile " +
+          `is passed over. At most ${RECOVER_PAGE} a request: while \`more\`, call again with \`cursor\` set to \`next_cursor\`. ` +
+          "409 while the rule is disabled: enable it first.",
+        requestBody: jsonBody(requestSchema(recoverRequestSchema)),
+      }),
     },
     "/api/preview": {
       post: admin("webhooks", "Render an unsaved rule's request for an event", {

@@ -115,6 +115,18 @@ export type DeliveryView = z.infer<typeof deliveryViewSchema>;
 export const deliveryDetailSchema = deliveryViewSchema.extend({ attempts: z.array(attemptViewSchema) });
 export type DeliveryDetail = z.infer<typeof deliveryDetailSchema>;
 
+/** What `POST /api/webhooks/:id/recover` answers for one page of the rule's failed deliveries. */
+export const recoverViewSchema = z.object({
+  retried: z.number().int().meta({ description: "Failed deliveries made due now with a fresh retry budget, to be sent as a retry by hand is" }),
+  render_failed: z
+    .number()
+    .int()
+    .meta({ description: "Failed deliveries that had not been rendered and still cannot be, from the rule as it is now: they stay failed" }),
+  more: z.boolean().meta({ description: "More failed deliveries of the window are left: call again with `cursor` set to `next_cursor`" }),
+  next_cursor: z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null when `more` is false" }),
+});
+export type RecoverView = z.infer<typeof recoverViewSchema>;
+
 /** An event in lists: the canonical event without the raw payload. */
 export const eventSummarySchema = canonicalEventSchema.omit({ raw: true }).extend({ received_at: time });
 export type EventSummary = z.infer<typeof eventSummarySchema>;

@@ -1,5 +1,6 @@
 import { Hono, type Context } from "hono";
 import { isoAt } from "../clock.js";
+import { recoverRequestSchema } from "../domain/delivery.js";
 import { found, GatewayError, notFound } from "../domain/errors.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
 import type { Webhook } from "../domain/webhook.js";
@@ -9,6 +10,7 @@ import { acceptTestEvent } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { readBody, readJson } from "./http.js";
 import { preview, previewEvent, previewEventSchema } from "./preview.js";
+import { recoverFailed } from "./recover.js";
 import { checkSources, ruleFromInput, ruleWithPatch } from "./rules.js";
 import { deliveryView, listView, webhookView } from "./views.js";
 
@@ -76,6 +78,20 @@ export function webhookRoutes(deps: AppDeps) {
     const testEvent = { ...event, event_id: newId(ID_PREFIX.event, clock.now()), source_id: "test" };
     const deliveryId = await acceptTestEvent(deps, webhook, testEvent);
     return c.json(deliveryView((await store.deliveries.get(deliveryId))!), 202);
+  });
+
+  /**
+   * Retries the rule's failed deliveries created in a window (after an outage of its receiver, or a 410 that
+   * disabled it), a page at a time: the client asks again while `more`. Not on a disabled rule: its receiver
+   * answered 410 or was turned off for a reason, which retrying into it would only meet again.
+   */
+  app.post("/:id/recover", async (c) => {
+    const webhook = await load(c.req.param("id"));
+    const request = await readBody(c, recoverRequestSchema);
+    if (!webhook.enabled) {
+      throw new GatewayError(409, "conflict", `Webhook ${webhook.id} is disabled: enable it first, once its receiver takes requests again`);
+    }
+    return c.json(await recoverFailed(deps, webhook, request), 202);
   });
 
   return app;

@@ -1,9 +1,10 @@
-import { and, asc, count, desc, eq, inArray, lt, lte, notInArray, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { columnSql, rowWriter, updateStatement, type DriverStatement, type Guard } from "./driver-sql.js";
 import type { Changes, GroupCommit } from "./group-commit.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
 import { UNFINISHED_STATUSES, type DeliveryFilter, type QueueDepth } from "../domain/delivery.js";
+import { firstIdAt, ID_PREFIX } from "../domain/ids.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import { openDelivery, sealDelivery } from "./sealed-rows.js";
 
@@ -86,6 +87,27 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
     },
     async ofEvent(eventId: string): Promise<DeliveryRow[]> {
       return openAll(await db.select().from(deliveries).where(eq(deliveries.event_id, eventId)).orderBy(asc(deliveries.id)));
+    },
+    /**
+     * Up to `limit` of a rule's failed deliveries created from `sinceMs` until before `untilMs` (as their ids
+     * say), those up to `after` left out, oldest first: the rule's index (webhook_id, id) walks the window in order.
+     */
+    async failedOf(webhookId: string, window: { sinceMs: number; untilMs: number; after?: string }, limit: number): Promise<DeliveryRow[]> {
+      const rows = await db
+        .select()
+        .from(deliveries)
+        .where(
+          and(
+            eq(deliveries.webhook_id, webhookId),
+            gte(deliveries.id, firstIdAt(ID_PREFIX.delivery, window.sinceMs)),
+            lt(deliveries.id, firstIdAt(ID_PREFIX.delivery, window.untilMs)),
+            window.after === undefined ? undefined : gt(deliveries.id, window.after),
+            eq(deliveries.status, "failed"),
+          ),
+        )
+        .orderBy(asc(deliveries.id))
+        .limit(limit);
+      return openAll(rows);
     },
     attempts(deliveryId: string): Promise<AttemptRow[]> {
       return db.select().from(attempts).where(eq(attempts.delivery_id, deliveryId)).orderBy(asc(attempts.number));
