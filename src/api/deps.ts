@@ -65,4 +65,6 @@ export interface AppDeps {
    * Workers, where a request cannot wait on another's I/O, and D1's reads do not queue behind each other.
    */
   shareDatabaseReads?: boolean;
+  /** The most failed deliveries a recover request retries (RECOVER_PAGE): tests make it small, to go over pages. */
+  recoverPage?: number;
 }

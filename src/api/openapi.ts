@@ -236,7 +236,7 @@ function paths() {
         ...errors(400, 404, 409, 415),
       }, {
         description:
-          `Each failed delivery of the rule created from \`since\` until before \`until\` (now when left out) is retried as ` +
+          `Each failed delivery of the rule created from \`since\` (until before \`until\`, if given) is retried as ` +
           "`POST /api/deliveries/{id}/retry` does: a fresh retry budget, sent at once with the same `webhook-id`; one not rendered " +
           "is rendered anew from the rule as it is now, and stays failed if it still cannot be (`render_failed`); one changed meanwhile " +
           `is passed over. At most ${RECOVER_PAGE} a request: while \`more\`, call again with \`cursor\` set to \`next_cursor\`. ` +

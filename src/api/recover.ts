@@ -24,10 +24,10 @@ const msOf = (time: string) => Math.max(0, Date.parse(time));
  * rendered stays failed and is counted. What was retried is then handed to the queue together.
  */
 export async function recoverFailed(deps: AppDeps, webhook: Webhook, request: RecoverRequest): Promise<RecoverView> {
-  const untilMs = request.until === undefined ? deps.clock.now() : msOf(request.until);
-  const window = { sinceMs: msOf(request.since), untilMs, after: request.cursor };
-  const found = await deps.store.deliveries.failedOf(webhook.id, window, RECOVER_PAGE + 1);
-  const page = found.slice(0, RECOVER_PAGE);
+  const window = { sinceMs: msOf(request.since), untilMs: request.until === undefined ? undefined : msOf(request.until), after: request.cursor };
+  const limit = deps.recoverPage ?? RECOVER_PAGE;
+  const found = await deps.store.deliveries.failedOf(webhook.id, window, limit + 1);
+  const page = found.slice(0, limit);
   const retried: DeliveryRow[] = [];
   let renderFailed = 0;
   for (const row of page) {
@@ -36,7 +36,7 @@ export async function recoverFailed(deps: AppDeps, webhook: Webhook, request: Re
     else if (retry.outcome === "render_failed") renderFailed += 1;
   }
   await handOver(deps, retried.map((row) => ({ id: row.id, dueAt: row.next_attempt_at })));
-  const more = found.length > RECOVER_PAGE;
+  const more = found.length > limit;
   deps.log.info("failed deliveries retried", { webhook_id: webhook.id, retried: retried.length, render_failed: renderFailed, more });
   return { retried: retried.length, render_failed: renderFailed, more, next_cursor: more ? page[page.length - 1].id : null };
 }

@@ -23,16 +23,20 @@ export const deliveryFilterSchema = z.object({
 export type DeliveryFilter = z.output<typeof deliveryFilterSchema>;
 
 /** RFC 3339 with its offset (`Z` or `+02:00`): a time without one would be read in whichever zone the runtime has. */
-const instant = z.iso.datetime({ offset: true, error: "must be an RFC 3339 time with its offset, such as 2026-11-20T12:00:00Z" });
+const instant = z.iso.datetime({
+  offset: true,
+  // One left out is `is required`, as elsewhere.
+  error: (issue) => (issue.input === undefined ? undefined : "must be an RFC 3339 time with its offset, such as 2026-11-20T12:00:00Z"),
+});
 
 /**
  * `POST /api/webhooks/:id/recover`: which of the rule's failed deliveries to retry, by when they were created
- * (`since` up to, not including, `until`: now when left out), and where the previous page ended.
+ * (`since` up to, not including, `until`, if given), and where the previous page ended.
  */
 export const recoverRequestSchema = z
   .object({
     since: instant.meta({ description: "Retry failed deliveries created at or after this time (RFC 3339), e.g. when the receiver went down" }),
-    until: instant.optional().meta({ description: "...and before this time (RFC 3339); now when left out" }),
+    until: instant.optional().meta({ description: "...and before this time (RFC 3339); left out, up to now" }),
     cursor: z.string().max(64).optional().meta({ description: "The previous answer's `next_cursor`: go on after the deliveries it went through" }),
   })
   .strict()

@@ -36,6 +36,8 @@ export interface NodeGatewayOptions extends GatewayConfig {
   requestTimeoutMs?: number;
   /** What `/metrics` and `/health` wait for the database on (real time; see AppDeps). */
   databaseWaitClock?: Clock;
+  /** The most failed deliveries a recover request retries (see AppDeps). */
+  recoverPage?: number;
 }
 
 export interface NodeGateway {
@@ -187,6 +189,7 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     ingestBodyBytes: new Bound(options.ingestMaxBodyBytes),
     databaseWaitClock: options.databaseWaitClock,
     shareDatabaseReads: true,
+    recoverPage: options.recoverPage,
   });
 
   // One dispatcher per database: whatever it held when the process stopped is its to send again, when due.

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   sealingPagesPerRun?: number;
   /** Transactions each cron run's retention pass may make (EXPIRY_TRANSACTIONS_PER_RUN). */
   expiryTransactionsPerRun?: number;
+  /** The most failed deliveries a recover request retries (RECOVER_PAGE). */
+  recoverPage?: number;
 }
 
 interface WorkerGateway {
@@ -104,6 +106,7 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     outboundAllow: config.outboundAllow,
     rateLimits: config.rateLimits,
     clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
+    recoverPage: options.recoverPage,
   });
   const consumer = queueConsumer(deps, queue);
   const cronJobs: Array<[string, () => Promise<unknown>]> = [

@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, notInArray, or, sql } from "drizzle-orm";
+import { isoAt } from "../clock.js";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { columnSql, rowWriter, updateStatement, type DriverStatement, type Guard } from "./driver-sql.js";
 import type { Changes, GroupCommit } from "./group-commit.js";
@@ -89,10 +90,11 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       return openAll(await db.select().from(deliveries).where(eq(deliveries.event_id, eventId)).orderBy(asc(deliveries.id)));
     },
     /**
-     * Up to `limit` of a rule's failed deliveries created from `sinceMs` until before `untilMs` (as their ids
-     * say), those up to `after` left out, oldest first: the rule's index (webhook_id, id) walks the window in order.
+     * Up to `limit` of a rule's failed deliveries created from `sinceMs` (until before `untilMs`), those up to
+     * `after` left out, oldest first. An id's time is never before its creation (ids only go forward), so the
+     * rule's index (webhook_id, id) starts the walk at the window's start, not at the rule's first delivery.
      */
-    async failedOf(webhookId: string, window: { sinceMs: number; untilMs: number; after?: string }, limit: number): Promise<DeliveryRow[]> {
+    async failedOf(webhookId: string, window: { sinceMs: number; untilMs?: number; after?: string }, limit: number): Promise<DeliveryRow[]> {
       const rows = await db
         .select()
         .from(deliveries)
@@ -100,7 +102,8 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
           and(
             eq(deliveries.webhook_id, webhookId),
             gte(deliveries.id, firstIdAt(ID_PREFIX.delivery, window.sinceMs)),
-            lt(deliveries.id, firstIdAt(ID_PREFIX.delivery, window.untilMs)),
+            gte(deliveries.created_at, isoAt(window.sinceMs)),
+            window.untilMs === undefined ? undefined : lt(deliveries.created_at, isoAt(window.untilMs)),
             window.after === undefined ? undefined : gt(deliveries.id, window.after),
             eq(deliveries.status, "failed"),
           ),

@@ -69,6 +69,8 @@ export async function startGateway(
     databaseWaitClock?: Clock;
     /** The admin token; null: none configured, so the gateway generates one and stores its hash (`generatedAdminToken`). */
     adminToken?: string | null;
+    /** The most failed deliveries a recover request retries. */
+    recoverPage?: number;
   } = {},
 ) {
   const scratch = options.onRamDisk && existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
@@ -97,6 +99,7 @@ export async function startGateway(
     trustProxyHops: options.trustProxyHops ?? 0,
     requestTimeoutMs: options.requestTimeoutMs,
     databaseWaitClock: options.databaseWaitClock,
+    recoverPage: options.recoverPage,
   });
   let db: Client | undefined;
   const test: TestGateway = {

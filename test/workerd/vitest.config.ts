@@ -24,6 +24,7 @@ export const SHARED_TESTS = [
   "test/preset-salesforce.test.ts",
   "test/preset-tradersoft-voipcloud.test.ts",
   "test/rate-limit.test.ts",
+  "test/recover.test.ts",
   "test/regex-safety.test.ts",
   "test/retention.test.ts",
   "test/source-rule-race.test.ts",
