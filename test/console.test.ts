@@ -346,6 +346,45 @@ describe("console", () => {
     expect(await notice.isHidden()).toBe(true);
   });
 
+  it("retries a webhook's failed deliveries from its page, once it is active again, saying how many", async () => {
+    // Down (503) for two calls, then gone (410) for the third, which turns the rule off; back afterwards.
+    receiver.replyWith({ status: 503 }, { status: 503 }, { status: 410 });
+    const source = await createSource(gw);
+    const crm = await createWebhook(gw, { name: "CRM", url: `${receiver.url}/crm`, retries: 0 });
+    for (let i = 0; i < 3; i++) expect((await ingest(gw, source, { type: "call.end", uniqueid: `down.${i}`, direction: "inbound" })).status).toBe(202);
+    await gw.settle();
+    const { disabled } = (await gw.api("GET", `/api/webhooks/${crm.id}`)).body;
+    expect(disabled).toMatchObject({ reason: "gone" });
+    const fine = await createWebhook(gw, { name: "Fine", url: `${receiver.url}/fine` });
+
+    await signIn();
+    await page.goto(`${gw.url}/#/webhooks/${fine.id}`);
+    await page.getByRole("heading", { name: "Edit “Fine”" }).waitFor();
+    expect(await page.locator("#recover").count()).toBe(0);
+
+    await page.goto(`${gw.url}/#/webhooks/${crm.id}`);
+    const panel = page.getByRole("form", { name: "Failed deliveries" });
+    await panel.waitFor();
+    // From a day before the rule was turned off: what its disabling failed had been made before.
+    const since = panel.getByLabel("Made since");
+    const dayBefore = await page.evaluate((iso) => new Date(Date.parse(iso) - 24 * 3600_000), disabled.at);
+    expect(new Date(await since.inputValue()).getTime()).toBe(Math.floor(new Date(dayBefore).getTime() / 60_000) * 60_000);
+    const outcome = page.locator("#recover-outcome");
+    await panel.getByRole("button", { name: "Retry failed deliveries" }).click();
+    await expect.poll(() => outcome.textContent()).toBe(`Webhook ${crm.id} is disabled: enable it first, once its receiver takes requests again`);
+    expect(await outcome.getAttribute("class")).toBe("error");
+
+    await page.getByLabel("Active: deliver matching events").check();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).body.enabled).toBe(true);
+    await panel.getByRole("button", { name: "Retry failed deliveries" }).click();
+    await expect.poll(() => outcome.textContent()).toBe("3 failed deliveries retried.");
+    await gw.settle();
+    expect((await gw.api("GET", `/api/deliveries?webhook_id=${crm.id}&status=delivered`)).body.data).toHaveLength(3);
+    expect(receiver.requests).toHaveLength(6);
+    await expectNoHorizontalOverflow();
+  });
+
   it("creates a Salesforce webhook from the preset, previews it and delivers a test event", async () => {
     const salesforce = await new SalesforceStandIn().start();
     try {

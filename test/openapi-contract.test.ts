@@ -175,6 +175,20 @@ describe("every answer is what /openapi.json describes for its route and status"
     await api("POST", "/api/deliveries/dlv_missing/retry", 404);
     await gw.settle();
 
+    // Recovering a rule's failed deliveries after an outage: a page of them; refused for a disabled rule or a bad window.
+    const outageStart = new Date(gw.clock.now() - 3_600_000).toISOString();
+    const unrenderable = (await api("GET", `/api/deliveries?webhook_id=${rules.broken.id}&status=failed`, 200)).data.length;
+    expect(await api("POST", `/api/webhooks/${rules.broken.id}/recover`, 202, { since: outageStart })).toEqual({
+      retried: 0,
+      render_failed: unrenderable,
+      more: false,
+      next_cursor: null,
+    });
+    await api("POST", `/api/webhooks/${rules.sqs.id}/recover`, 409, { since: outageStart });
+    await api("POST", `/api/webhooks/${rules.json.id}/recover`, 400, { since: outageStart, until: outageStart });
+    await send("POST", `/api/webhooks/${rules.json.id}/recover`, 415, { headers: { ...ADMIN, "content-type": "text/plain" }, body: "{}" });
+    await api("POST", "/api/webhooks/whk_missing/recover", 404, { since: outageStart });
+
     // Previews: the sample, another source kind's, a stored event, an SQS message, an unsaved rule; and refusals.
     await send("POST", `/api/webhooks/${rules.get.id}/preview`, 200, { headers: ADMIN });
     await api("POST", `/api/webhooks/${rules.preset.id}/preview`, 200, { sample: "wildix" });
@@ -230,7 +244,7 @@ describe("every answer is what /openapi.json describes for its route and status"
     await send("GET", "/api/events", 429, { headers: { authorization: "Bearer wrong-token" } });
 
     // Each operation's success was seen, and each error status the API has (503 is the disk-full test's).
-    const success = (op: string) => (/^post \/api\/(sources|webhooks)$/.test(op) ? 201 : /^(post \/ingest|post .*\/(test|retry))/.test(op) ? 202 : /^delete/.test(op) ? 204 : 200);
+    const success = (op: string) => (/^post \/api\/(sources|webhooks)$/.test(op) ? 201 : /^(post \/ingest|post .*\/(test|retry|recover))/.test(op) ? 202 : /^delete/.test(op) ? 204 : 200);
     expect(contract.unseen(contract.operations().map((op) => `${op} ${success(op)}`))).toEqual([]);
     const errorStatuses = new Set(contract.seen.map((s) => s.status).filter((s) => s >= 400));
     expect([...errorStatuses].sort()).toEqual([400, 401, 403, 404, 409, 413, 415, 422, 429]);

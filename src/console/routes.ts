@@ -16,6 +16,7 @@ export const CONSOLE_FILES = {
   "fields.mjs": "text/javascript; charset=utf-8",
   "webhook-form.mjs": "text/javascript; charset=utf-8",
   "preview.mjs": "text/javascript; charset=utf-8",
+  "recover.mjs": "text/javascript; charset=utf-8",
   "deliveries.mjs": "text/javascript; charset=utf-8",
   "events.mjs": "text/javascript; charset=utf-8",
 } as const;

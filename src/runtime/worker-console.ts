@@ -7,6 +7,7 @@ import events from "../console/assets/events.mjs";
 import fields from "../console/assets/fields.mjs";
 import html from "../console/assets/index.html";
 import preview from "../console/assets/preview.mjs";
+import recover from "../console/assets/recover.mjs";
 import sources from "../console/assets/sources.mjs";
 import webhookForm from "../console/assets/webhook-form.mjs";
 import webhooks from "../console/assets/webhooks.mjs";
@@ -24,6 +25,7 @@ export const WORKER_CONSOLE: ConsoleAssets = {
   "webhooks.mjs": webhooks,
   "webhook-form.mjs": webhookForm,
   "preview.mjs": preview,
+  "recover.mjs": recover,
   "deliveries.mjs": deliveries,
   "events.mjs": events,
 };

@@ -5,6 +5,7 @@ import { api, ApiError } from "./api.mjs";
 import { h, toast, valueOf, when } from "./dom.mjs";
 import { checkboxGroup, FieldErrors, labelled, pairEditor } from "./fields.mjs";
 import { livePreview } from "./preview.mjs";
+import { recoverPanel } from "./recover.mjs";
 import { DEFAULT_MESSAGE_GROUP_ID, DIRECTIONS, EVENT_TYPES, HANGUP_CAUSES, METHODS, SIGNINGS, TRANSPORTS, WEBHOOK_DEFAULTS } from "./vocabulary.mjs";
 
 const METHOD_LABELS = {
@@ -525,6 +526,7 @@ export async function showWebhookForm(view, id) {
   createdSecret = null;
   const offNotice = h("p", { class: "panel notice", id: "webhook-disabled" });
   showOff(offNotice, existing ?? { enabled: true });
+  const recover = existing ? await recoverPanel(existing) : null;
   view.mount(
     h(
       "div",
@@ -534,6 +536,7 @@ export async function showWebhookForm(view, id) {
     ),
     createdNotice,
     offNotice,
+    recover,
     h("div", { class: "editor" }, form, preview.element),
   );
   preview.refresh();
