@@ -49,7 +49,10 @@ export async function recoverPanel(webhook) {
   const outcome = h("p", { role: "status", id: "recover-outcome" });
   const recover = async (event) => {
     event.preventDefault();
-    if (!since.value) return void (outcome.textContent = "Pick when to retry from.");
+    if (!since.value) {
+      outcome.textContent = "Pick when to retry from.";
+      return;
+    }
     button.disabled = true;
     outcome.className = "";
     outcome.textContent = "Retrying…";
