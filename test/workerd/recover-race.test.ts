@@ -14,55 +14,10 @@ afterEach(async () => {
   await receiver.stop();
 });
 
-/**
- * Once `arm()`ed, holds the next write to the deliveries table until `release()`; `held` resolves once one
- * waits. Every other statement goes through at once. Set up before the Worker's first request, which keeps the
- * binding it was given.
- */
-function deliveryWriteGate(gateway: TestGateway) {
-  const real = (gateway.env as any).DB;
-  let armed = false;
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let blocked!: () => void;
-  const held = new Promise<void>((resolve) => (blocked = resolve));
-  const wrapStatement = (statement: any): any =>
-    new Proxy(statement, {
-      get(target, prop) {
-        const value = target[prop];
-        if (prop === "bind") return (...args: unknown[]) => wrapStatement(value.apply(target, args));
-        if (["all", "raw", "first", "run"].includes(prop as string)) {
-          return async (...args: unknown[]) => {
-            blocked();
-            await gate;
-            return value.apply(target, args);
-          };
-        }
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-  (gateway.env as any).DB = new Proxy(real, {
-    get(target, prop) {
-      if (prop === "prepare") {
-        return (sql: string) => {
-          const statement = target.prepare(sql);
-          if (!armed || !/^update "deliveries"/i.test(sql)) return statement;
-          armed = false;
-          return wrapStatement(statement);
-        };
-      }
-      const value = target[prop];
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { arm: () => (armed = true), held, release };
-}
-
 // A recovery reads a page of failed deliveries, then writes each: one retried by hand between its read and its
 // write is passed over (the write is conditional on the delivery as read), not sent a second time.
 describe("a recovery racing a retry by hand", () => {
   it("passes over the delivery retried by hand after the page was read; each is sent once", async () => {
-    const gate = deliveryWriteGate(gw);
     const source = await createSource(gw);
     const rule = await createWebhook(gw, { url: `${receiver.url}/crm`, retries: 0 });
     const since = new Date(gw.clock.now()).toISOString();
@@ -76,11 +31,11 @@ describe("a recovery racing a retry by hand", () => {
     expect(failed.map((d) => d.status)).toEqual(["failed", "failed", "failed"]);
     receiver.handler = () => ({ status: 200 });
 
-    gate.arm();
+    const held = gw.holdNextStatement(/^update "deliveries"/i);
     const recovery = gw.api("POST", `/api/webhooks/${rule.id}/recover`, { since });
-    await gate.held; // the page is read; its first write waits
+    await held.reached; // the page is read; its first write waits
     expect((await gw.api("POST", `/api/deliveries/${failed[1].id}/retry`)).status).toBe(202);
-    gate.release();
+    held.release();
     const answer = await recovery;
     expect(answer.status).toBe(202);
     expect(answer.body).toEqual({ retried: 2, render_failed: 0, more: false, next_cursor: null });
