@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /** Structured JSON logs, one line each, with the ids that tie an entry to its event and delivery. */
 export const logLevelSchema = z.enum(["debug", "info", "warn", "error", "silent"], { error: "must be debug, info, warn, error or silent" });
-export type LogLevel = z.infer<typeof logLevelSchema>;
+type LogLevel = z.infer<typeof logLevelSchema>;
 type Fields = Record<string, unknown>;
 
 export interface Logger {

@@ -4,7 +4,7 @@ import type { AdminAuth } from "./admin-token.js";
 import { refuseWhileLimited, type RateLimiter } from "./rate-limit.js";
 
 /** Wrong tokens cost the client address a token of `failures`; an address out of them gets 429 before its token is even checked. */
-export interface FailureLimit {
+interface FailureLimit {
   failures: RateLimiter;
   clientAddress: (c: Context) => string;
 }

@@ -6,7 +6,7 @@ import type { AppDeps } from "./deps.js";
 export const DATABASE_WAIT_MS = 1_000;
 
 /** A read's value, or why there is none: its error, or that it took longer than the wait. */
-export type Reading<T> = { ok: true; value: T } | { ok: false; error: string };
+type Reading<T> = { ok: true; value: T } | { ok: false; error: string };
 
 const LATE = { ok: false, error: `the database did not answer within ${DATABASE_WAIT_MS} ms` } as const;
 

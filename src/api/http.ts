@@ -53,7 +53,7 @@ export async function bodyOf(c: Context): Promise<ArrayBuffer> {
   });
 }
 
-export function isJsonContentType(value: string | undefined): boolean {
+function isJsonContentType(value: string | undefined): boolean {
   const type = (value ?? "").split(";")[0].trim().toLowerCase();
   return type === "application/json" || type === "text/json" || /^application\/[\w.+-]+\+json$/.test(type);
 }
@@ -62,7 +62,7 @@ export function isJsonContentType(value: string | undefined): boolean {
 export const MAX_JSON_DEPTH = 64;
 
 /** Offset of the first bracket nested deeper than `max`, or -1: a linear scan, so a hostile body never reaches recursive code. */
-export function tooDeepAt(text: string, max: number): number {
+function tooDeepAt(text: string, max: number): number {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

@@ -39,7 +39,7 @@ type JsonSchema = Record<string, unknown>;
 type Operation = Record<string, unknown>;
 
 /** The JSON Schema (2020-12, the dialect of OpenAPI 3.1) of what a request may send for this zod schema. */
-export function requestSchema(schema: z.ZodType): JsonSchema {
+function requestSchema(schema: z.ZodType): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: "input", target: "draft-2020-12" });
   return rest;
 }

@@ -40,7 +40,7 @@ const INLINE_SOURCE_ID = "preview";
 const EVENT_CHOICES = ["event", "event_id", "sample"] as const;
 
 /** The canonical event of an inline payload, as if the canonical source had received it. */
-export function eventFromPayload(payload: unknown, nowIso: string, origin: { event_id: string; source_id: string }) {
+function eventFromPayload(payload: unknown, nowIso: string, origin: { event_id: string; source_id: string }) {
   if (Array.isArray(payload)) throw invalidField("event", "give one event, not an array");
   return eventOfPayload("canonical", payload, nowIso, origin);
 }

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import { GatewayError } from "../domain/errors.js";
 
 /** A token bucket's shape: `burst` tokens at most, refilled at `perSecond`. */
-export interface Rate {
+interface Rate {
   perSecond: number;
   burst: number;
 }

@@ -92,7 +92,6 @@ export const attemptViewSchema = z.object({
   error: z.string().nullable(),
   note: z.string().nullable().meta({ description: "What a preset did around the send (token fetched, caller found...)" }),
 });
-export type AttemptView = z.infer<typeof attemptViewSchema>;
 
 export const deliveryViewSchema = z.object({
   id: z.string(),
@@ -135,7 +134,7 @@ export type EventSummary = z.infer<typeof eventSummarySchema>;
 export const RULES_SHOWN = 50;
 
 /** The rules that made no delivery of an event, and what leaves the event out of each, worked out as the event is read. */
-export const rulesWithoutDeliverySchema = z
+const rulesWithoutDeliverySchema = z
   .object({
     rules: z.array(
       z.object({

@@ -2,7 +2,7 @@
 // operator's allowlist (OUTBOUND_ALLOW) and the refusal message. Runtimes apply it where they connect.
 
 /** The environment variable that permits private destinations; named in every refusal. */
-export const OUTBOUND_ALLOW = "OUTBOUND_ALLOW";
+const OUTBOUND_ALLOW = "OUTBOUND_ALLOW";
 
 /** An address as 16 bytes: IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d), so one range table serves both. */
 type Bytes = Uint8Array;
@@ -17,8 +17,6 @@ export interface OutboundAllow {
   /** Lower-case host names; `*.example.com` permits the subdomains of example.com. */
   hosts: string[];
 }
-
-export const NOTHING_ALLOWED: OutboundAllow = { cidrs: [], hosts: [] };
 
 function parseIpv4(text: string): Bytes | null {
   const parts = text.split(".");

@@ -23,7 +23,7 @@ export interface AttemptOutcome {
   retryAfterMs: number | null;
 }
 
-export interface AttemptDeps {
+interface AttemptDeps {
   transport: Transport;
   clock: Clock;
   /** Ends the request early when the gateway stops. */

@@ -29,7 +29,7 @@ export interface DeliverDeps {
 /** Extra lease beyond the attempt itself, so that a slow database write does not let a sweep steal the delivery. */
 export const LEASE_MARGIN_MS = 30_000;
 
-export interface Sendable {
+interface Sendable {
   webhook: Webhook;
   request: RenderedRequest;
 }

@@ -18,7 +18,7 @@ export type DeliveryDraft =
   | { webhook: Webhook; request: null; error: string };
 
 /** Whether the rule's JSONata filter passes for the event; throws ExpressionError when it cannot be evaluated. */
-export async function filterPasses(webhook: Webhook, event: CanonicalEvent): Promise<boolean> {
+async function filterPasses(webhook: Webhook, event: CanonicalEvent): Promise<boolean> {
   if (webhook.filter === null) return true;
   const preset = presetById(webhook.preset);
   // A filter yields a verdict, never a request: its placeholders are never filled in.

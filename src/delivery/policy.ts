@@ -86,7 +86,7 @@ export const SQS_ERROR_VERDICTS: Readonly<Record<string, Verdict>> = {
 };
 
 /** An SQS error code as the table above writes it: `com.amazonaws.sqs#QueueDoesNotExist` -> `QueueDoesNotExist`. */
-export function normalizeSqsCode(code: string): string {
+function normalizeSqsCode(code: string): string {
   return code
     .replace(/^.*#/, "")
     .replace(/^AWS\.SimpleQueueService\./, "")
@@ -122,7 +122,7 @@ export function retryAfterMs(header: string | null | undefined, nowMs: number): 
 }
 
 /** The wait before the next attempt: the receiver's `Retry-After` when it gave one, else the backoff. */
-export function nextDelayMs(
+function nextDelayMs(
   retry: number,
   schedule: RetrySchedule,
   retryAfter: number | null,

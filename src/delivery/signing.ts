@@ -1,7 +1,7 @@
 import { fromBase64, hmacSha256, toBase64, toHex } from "../domain/crypto.js";
 import type { Signing } from "../domain/webhook.js";
 
-export interface SigningInput {
+interface SigningInput {
   signing: Signing;
   secret: string;
   /** The idempotency key: the delivery id, the same on every retry. */

@@ -12,12 +12,12 @@ import type { Transport, TransportReply } from "./transport.js";
 // pooling, timeouts and the attempt log apply unchanged.
 
 /** The attribute that carries the signature: Wildix's name for it on SQS. */
-export const SIGNATURE_ATTRIBUTE = "X-SIGNATURE";
+const SIGNATURE_ATTRIBUTE = "X-SIGNATURE";
 
 const SIGNATURE_HEADERS: ReadonlySet<string> = new Set(Object.values(SIGNATURE_HEADER));
 
 /** SendMessage's parameters, as the JSON protocol takes them. */
-export interface SendMessageInput {
+interface SendMessageInput {
   QueueUrl: string;
   MessageBody: string;
   MessageAttributes?: Record<string, { DataType: "String"; StringValue: string }>;
@@ -95,7 +95,7 @@ function parseJson(text: string): Record<string, unknown> | null {
 }
 
 /** The error code (without namespace) and message of an SQS reply: the Query code header, the JSON `__type`, or an XML `<Code>`. */
-export function sqsError(headers: Headers, body: string): { code: string | null; message: string | null } {
+function sqsError(headers: Headers, body: string): { code: string | null; message: string | null } {
   const json = parseJson(body);
   const xml = (tag: string) => new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(body)?.[1] ?? null;
   const queryCode = headers.get("x-amzn-query-error")?.split(";")[0] || null;

@@ -3,7 +3,7 @@
 
 const encoder = new TextEncoder();
 
-export type KeyMaterial = string | Uint8Array;
+type KeyMaterial = string | Uint8Array;
 
 function bytesOf(data: KeyMaterial): Uint8Array<ArrayBuffer> {
   return typeof data === "string" ? encoder.encode(data) : new Uint8Array(data);
@@ -26,7 +26,7 @@ function hmacKey(key: KeyMaterial): Promise<CryptoKey> {
 }
 
 /** HMAC-SHA256 computed by the runtime itself. */
-export type Hmac = (key: KeyMaterial, message: KeyMaterial) => Uint8Array;
+type Hmac = (key: KeyMaterial, message: KeyMaterial) => Uint8Array;
 
 /**
  * Set by a runtime whose own HMAC is cheaper than WebCrypto's (Node's is synchronous, about a fifth of the CPU,

@@ -48,11 +48,10 @@ export const recoverRequestSchema = z
 export type RecoverRequest = z.output<typeof recoverRequestSchema>;
 
 /** Present when a request is an SQS message. */
-export const sqsMessageSchema = z.object({
+const sqsMessageSchema = z.object({
   /** MessageGroupId, rendered with the body; null when the message is sent without one (a standard queue). */
   message_group_id: z.string().nullable(),
 });
-export type SqsMessage = z.infer<typeof sqsMessageSchema>;
 
 /** The exact request a delivery sends, rendered once when the delivery is created. */
 export const renderedRequestSchema = z.object({

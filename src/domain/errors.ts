@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-export const fieldProblemSchema = z.object({ field: z.string(), message: z.string() });
+const fieldProblemSchema = z.object({ field: z.string(), message: z.string() });
 export type FieldProblem = z.infer<typeof fieldProblemSchema>;
 
 /**
@@ -84,7 +84,7 @@ export function problemsText(problems: FieldProblem[]): string {
 }
 
 /** 400 naming every invalid field. */
-export function invalidInput(error: z.ZodError, prefix = ""): GatewayError {
+function invalidInput(error: z.ZodError, prefix = ""): GatewayError {
   const details = fieldProblems(error, prefix);
   return new GatewayError(400, "invalid_request", `Invalid request: ${problemsText(details)}`, details);
 }

@@ -15,7 +15,7 @@ export const EVENT_TYPES = [
 ] as const;
 export const eventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof eventTypeSchema>;
-export const storedEventTypeSchema = z.enum([...EVENT_TYPES, "unmapped"]);
+const storedEventTypeSchema = z.enum([...EVENT_TYPES, "unmapped"]);
 export type StoredEventType = z.infer<typeof storedEventTypeSchema>;
 
 export const DIRECTIONS = ["inbound", "outbound", "internal"] as const;
@@ -32,7 +32,7 @@ const isoTime = z.iso.datetime({ offset: true });
 const seconds = z.number().int().nonnegative();
 const text = z.string().max(2048);
 
-export const agentSchema = z.object({
+const agentSchema = z.object({
   name: text.nullable().default(null),
   extension: text.nullable().default(null),
   email: text.nullable().default(null),

@@ -1,7 +1,7 @@
 // UUIDv5 (RFC 9562): a stable UUID derived from a name, computed synchronously so that templates can use it.
 
 /** The gateway's namespace for call ids: UUIDv5 of the URL "urn:call-event-gateway:call" in the URL namespace. */
-export const CALL_ID_NAMESPACE = "0c2821b3-6f37-5a54-8896-fead599ca526";
+const CALL_ID_NAMESPACE = "0c2821b3-6f37-5a54-8896-fead599ca526";
 
 const encoder = new TextEncoder();
 

@@ -50,7 +50,7 @@ function charsetOf(contentType: string): string | null {
 }
 
 /** `params`: an object of JSONata expressions, or one JSONata expression that yields an object. */
-export const paramsSchema = z.union([z.record(z.string().min(1).max(256), expression), expression]);
+const paramsSchema = z.union([z.record(z.string().min(1).max(256), expression), expression]);
 
 /** The fields of a webhook rule an integrator sets; each optional here, so that a PATCH changes only what it names. */
 export const webhookFieldsSchema = z
@@ -133,16 +133,16 @@ export const createWebhookSchema = webhookFieldsSchema
   .extend({ sqs: sqsSettingsSchema.nullable().optional() })
   .refine(onePayload, onePayloadError);
 
-export type Method = (typeof METHODS)[number];
+type Method = (typeof METHODS)[number];
 export type Signing = (typeof SIGNINGS)[number];
-export type WebhookTransport = (typeof TRANSPORTS)[number];
+type WebhookTransport = (typeof TRANSPORTS)[number];
 export type Params = z.output<typeof paramsSchema>;
 export type WebhookPatch = z.output<typeof patchWebhookSchema>;
 /** A complete rule: defaults filled in and a signing secret chosen. */
 export type WebhookSpec = typeof WEBHOOK_DEFAULTS & { name: string; events: EventType[]; url: string; secret: string };
 
 /** Who turned a rule off: someone, through the API or the console, or its receiver, answering `410 Gone`. */
-export const DISABLED_REASONS = ["manual", "gone"] as const;
+const DISABLED_REASONS = ["manual", "gone"] as const;
 
 /** When and why a disabled rule was turned off; a rule enabled again forgets it. */
 export const webhookDisabledSchema = z.object({

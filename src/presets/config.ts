@@ -3,7 +3,7 @@ import { keepUnlessChanged, maskSecret } from "../domain/mask.js";
 import type { Preset, PresetField } from "./schema.js";
 import { secretPlaceholder } from "./secrets.js";
 
-export type PresetConfig = Record<string, string | boolean>;
+type PresetConfig = Record<string, string | boolean>;
 
 /** An IANA time zone, as the `date` helper takes it: an unknown one would fail every render, so it is refused here. */
 function timeZoneOf(name: string, field: PresetField): { value?: string; problem?: string } {

@@ -28,7 +28,7 @@ function setting(context: SendContext, name: string): string {
 }
 
 /** `errorCode: message (fields)` from Salesforce's JSON error array, or the start of the text. */
-export function describeErrors(body: string): string {
+function describeErrors(body: string): string {
   try {
     const errors = JSON.parse(body) as SalesforceError[];
     if (Array.isArray(errors) && errors.length) {

@@ -3,7 +3,7 @@ import { eventTypeSchema } from "../domain/event.js";
 import { webhookFieldsSchema } from "../domain/webhook.js";
 
 /** One setting a preset asks for (`preset_config`): shown in the console, validated on save, masked if secret. */
-export const presetFieldSchema = z
+const presetFieldSchema = z
   .object({
     label: z.string(),
     description: z.string(),

@@ -50,7 +50,7 @@ function memberStrings(json: string): MemberString[] {
  * The JSON object body with each member named in `limits` cut to that many characters (see `textPrefix`);
  * everything else byte for byte as it was. A body that is no JSON object is left as it is.
  */
-export function withTextsCut(body: string, limits: Readonly<Record<string, number>>): string {
+function withTextsCut(body: string, limits: Readonly<Record<string, number>>): string {
   if (Object.keys(limits).length === 0 || jsonObjectOf(body) === null) return body;
   let cut = "";
   let from = 0;

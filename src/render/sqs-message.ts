@@ -6,7 +6,7 @@ import { evaluationContext } from "./context.js";
 import { renderTemplate } from "./handlebars/index.js";
 import { RenderError, renderRequest, type RenderableRule } from "./request.js";
 
-export type RenderableMessageRule = RenderableRule & Pick<WebhookSpec, "sqs">;
+type RenderableMessageRule = RenderableRule & Pick<WebhookSpec, "sqs">;
 
 function renderGroupId(template: string, rule: RenderableMessageRule, event: CanonicalEvent, partials: Record<string, string>): string {
   const field = "sqs.message_group_id";

@@ -10,7 +10,7 @@ import { RESPONSE_EXCERPT_BYTES, type Transport, type TransportReply } from "../
  * blocked: the address checked is the one connected to, so a name re-pointed after a rule was saved (DNS
  * rebinding) gains nothing.
  */
-export function guardedLookup(allow: OutboundAllow): LookupFunction {
+function guardedLookup(allow: OutboundAllow): LookupFunction {
   return (hostname, options, callback) => {
     if (hostAllowed(hostname, allow)) return dnsLookup(hostname, options, callback as never);
     dnsLookup(hostname, { ...(options as LookupOptions), all: true }, (error, addresses: LookupAddress[]) => {

@@ -11,7 +11,7 @@ const LEASE_MS = MAX_TIMEOUT_MS + LEASE_MARGIN_MS;
 /** Deliveries the cron sweep re-queues per run. */
 const SWEEP_BATCH = 1_000;
 /** The cron sweep leaves deliveries this recently due to the message already on its way to them. */
-export const SWEEP_GRACE_MS = 60_000;
+const SWEEP_GRACE_MS = 60_000;
 
 /**
  * Deliveries an invocation sends at once. Workers keep at most 6 connections open per invocation and hold

@@ -4,11 +4,11 @@ import type { DeliveryQueue, QueuedDelivery } from "../delivery/queue.js";
 import type { DeliveryMessage } from "./worker-env.js";
 
 /** Cloudflare Queues' limits: the longest `delaySeconds`, and messages per `sendBatch`. */
-export const MAX_DELAY_SECONDS = 43_200;
+const MAX_DELAY_SECONDS = 43_200;
 const MAX_BATCH_MESSAGES = 100;
 
 /** Whole seconds until `dueAt`, rounded up so a message never arrives early; longer waits are re-deferred on arrival. */
-export function delaySecondsUntil(dueAt: number, nowMs: number): number {
+function delaySecondsUntil(dueAt: number, nowMs: number): number {
   return Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil((dueAt - nowMs) / 1000)));
 }
 

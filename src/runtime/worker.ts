@@ -24,7 +24,7 @@ import { cloudflareQueue } from "./worker-queue.js";
 import { createWorkerTransport } from "./worker-transport.js";
 
 /** What tests may replace; a deployment uses the defaults. */
-export interface WorkerOptions {
+interface WorkerOptions {
   clock?: Clock;
   schedule?: RetrySchedule;
   /** Pages of deliveries each cron run seals with a new key (SEALING_PAGES_PER_RUN). */

@@ -18,9 +18,9 @@ import { adapterFor } from "./registry.js";
 
 /** The samples' ids: one per source kind. */
 export const SAMPLE_IDS = SOURCE_KINDS;
-export type SampleId = SourceKind;
+type SampleId = SourceKind;
 
-export interface SamplePayload {
+interface SamplePayload {
   label: string;
   /** The body the PBX posts. */
   payload: unknown;
@@ -33,7 +33,7 @@ export const sampleEventSchema = z.object({
   label: z.string(),
   event: canonicalEventSchema,
 });
-export type SampleEvent = z.infer<typeof sampleEventSchema>;
+type SampleEvent = z.infer<typeof sampleEventSchema>;
 
 /**
  * A Wildix `call:end` of an answered inbound call (caller REMOTE, callee LOCAL). Wildix sends no times but

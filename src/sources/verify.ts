@@ -10,7 +10,7 @@ export async function hasBodySignature(request: InboundRequest, secret: string):
 }
 
 /** `Authorization: Bearer <secret>`. */
-export function hasBearerSecret(request: InboundRequest, secret: string): boolean {
+function hasBearerSecret(request: InboundRequest, secret: string): boolean {
   const match = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "");
   return match !== null && timingSafeEqual(match[1].trim(), secret);
 }

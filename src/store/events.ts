@@ -38,7 +38,7 @@ const callRows = rowWriter(calls, { target: [calls.source_id, calls.uniqueid], s
 const EXPIRY_BATCH = 100;
 
 /** What one expiry transaction deleted. */
-export interface ExpiredBatch {
+interface ExpiredBatch {
   events: number;
   calls: number;
   /** The newest event it deleted: the next transaction of the pass looks past it. */

@@ -9,7 +9,7 @@ import { settingQueries } from "./settings.js";
 import { sourceQueries } from "./sources.js";
 import { webhookQueries } from "./webhooks.js";
 
-export interface StoreOptions {
+interface StoreOptions {
   /**
    * Commits that arrive together share one transaction, `defer` deciding how long "together" is (see
    * group-commit.ts). Without it, each commit is its own: Workers, whose requests cannot share I/O.

@@ -14,7 +14,7 @@ export interface Expired {
 }
 
 /** What bounds a pass: each runtime sets them after its own limits (node.ts, worker.ts). */
-export interface ExpiryLimits {
+interface ExpiryLimits {
   /** How long the pass may go on starting transactions, on the deps' clock. */
   budgetMs: number;
   /** Transactions the pass may make: on Workers, its share of the D1 queries an invocation may make. */

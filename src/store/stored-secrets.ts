@@ -45,7 +45,7 @@ function cursorOf(text: string | null, box: SecretBox): Cursor | null {
   return keyId === box.keyId && after !== undefined ? { keyId, rotationBegan: Number(rotationBegan), scanBegan: Number(scanBegan), after } : null;
 }
 
-export interface SealingOptions {
+interface SealingOptions {
   /** Pages of deliveries to seal at most (at least one). */
   pages: number;
   nowMs: number;
@@ -53,7 +53,7 @@ export interface SealingOptions {
   graceMs: number;
 }
 
-export interface Sealing {
+interface Sealing {
   /** Records rewritten by this call. */
   records: number;
   /** This call sealed the last of them (the previous key may now be dropped). */

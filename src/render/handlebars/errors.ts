@@ -7,7 +7,7 @@
  */
 export type TemplateErrorKind = "syntax" | "render";
 
-export interface TemplateErrorWhere {
+interface TemplateErrorWhere {
   line?: number;
   column?: number;
   partial?: string;

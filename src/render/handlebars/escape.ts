@@ -17,7 +17,7 @@ const HTML_POSSIBLE = /[&<>"'`=]/;
 const htmlChar = (c: string): string => HTML_ESCAPES[c]!;
 
 /** Exactly Handlebars.Utils.escapeExpression. */
-export function escapeExpression(value: unknown): string {
+function escapeExpression(value: unknown): string {
   let s: string;
   if (typeof value === "string") {
     s = value;
@@ -36,7 +36,7 @@ const LINE_SEPS = /[\u2028\u2029]/g;
 const lineSep = (c: string): string => (c === "\u2028" ? "\\u2028" : "\\u2029");
 
 /** Escape a string for the inside of a JSON string literal (what JSON.stringify puts between the quotes, plus U+2028/U+2029). */
-export function escapeJsonString(s: string): string {
+function escapeJsonString(s: string): string {
   if (!JSON_POSSIBLE.test(s)) return s;
   return JSON.stringify(s).slice(1, -1).replace(LINE_SEPS, lineSep);
 }
@@ -44,7 +44,7 @@ export function escapeJsonString(s: string): string {
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** encodeURIComponent, with lone surrogates replaced by U+FFFD instead of throwing. */
-export function escapeUrlString(s: string): string {
+function escapeUrlString(s: string): string {
   try {
     return encodeURIComponent(s);
   } catch {

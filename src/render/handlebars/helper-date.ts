@@ -21,7 +21,7 @@ function fromEpoch(n: number): Date | null {
   return new Date(Math.abs(n) < 1e11 ? n * 1000 : n);
 }
 
-export function toDate(value: unknown): Date | null {
+function toDate(value: unknown): Date | null {
   let d: Date | null = null;
   if (value instanceof Date) d = new Date(value.getTime());
   else if (typeof value === "number") d = fromEpoch(value);
@@ -117,7 +117,7 @@ function year(y: number): string {
   return (y < 0 ? "-" : "") + pad(y, 4);
 }
 
-export function formatDate(d: Date, format: string | undefined, tz: string | undefined): string {
+function formatDate(d: Date, format: string | undefined, tz: string | undefined): string {
   if (format === undefined) {
     if (tz === undefined) return d.toISOString();
     format = "YYYY-MM-DDTHH:mm:ss.SSSZ";

@@ -26,7 +26,7 @@ function unwrap(v: unknown): unknown {
   return v;
 }
 
-export function looseEquals(a: unknown, b: unknown): boolean {
+function looseEquals(a: unknown, b: unknown): boolean {
   a = unwrap(a);
   b = unwrap(b);
   if (a === b) return true;
@@ -39,7 +39,7 @@ export function looseEquals(a: unknown, b: unknown): boolean {
 }
 
 /** -1 / 0 / 1, or undefined when the values are not comparable. */
-export function compareValues(a: unknown, b: unknown): number | undefined {
+function compareValues(a: unknown, b: unknown): number | undefined {
   a = unwrap(a);
   b = unwrap(b);
   const x = toNumber(a);
@@ -49,7 +49,7 @@ export function compareValues(a: unknown, b: unknown): number | undefined {
   return undefined;
 }
 
-export function truthy(v: unknown): boolean {
+function truthy(v: unknown): boolean {
   return !!v && !(Array.isArray(v) && v.length === 0);
 }
 

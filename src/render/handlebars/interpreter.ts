@@ -29,7 +29,7 @@ type TemplateError = TemplateErrorType;
 type HelperOptions = HelperOptionsType;
 
 /** Handlebars' container.nullContext: `this` for helpers when the context is null/undefined. */
-export const NULL_CONTEXT: object = Object.seal({});
+const NULL_CONTEXT: object = Object.seal({});
 
 /** Partials visible to a template: a null-prototype chain (inline partials shadow outer ones). */
 export type PartialScope = Record<string, unknown>;
@@ -45,13 +45,13 @@ interface BlockParamFrame {
 }
 
 /** One running template (Handlebars' "container"): its current partials and its name for errors. */
-export interface Container {
+interface Container {
   partials: PartialScope;
   readonly name: string | undefined;
 }
 
 /** Compile a partial's source (cached); throws TemplateError(kind "syntax"). */
-export type PartialCompiler = (source: string, name: string) => CompiledTemplate;
+type PartialCompiler = (source: string, name: string) => CompiledTemplate;
 
 export class RenderState {
   bytes = 0;

@@ -23,7 +23,7 @@ interface Entry {
 }
 
 /** Maximum number of parsed templates kept (least recently used are dropped). */
-export const CACHE_LIMIT = 500;
+const CACHE_LIMIT = 500;
 
 const cache = new Map<string, Entry>();
 let clock = 0;

@@ -16,7 +16,7 @@ export interface ParseFailure {
   expecting?: string[];
 }
 
-export interface Placed {
+interface Placed {
   detail: string;
   line: number;
   column: number;
