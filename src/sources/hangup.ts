@@ -16,6 +16,12 @@ export const OUTCOMES = {
   timed_out: { status: "no_answer", hangup_cause: "NO_ANSWER", bridged: false, hangup_initiator: "system" },
 } as const satisfies Record<string, Outcome>;
 
+/** A call not ended yet: no hangup cause so far. */
+export const IN_PROGRESS = {
+  ringing: { status: "ringing", hangup_cause: null, bridged: null, hangup_initiator: null },
+  answered: { status: "answered", hangup_cause: null, bridged: true, hangup_initiator: null },
+} as const satisfies Record<string, Outcome>;
+
 /**
  * A Q.850 end cause as the PBX Stats vocabulary (research/crm-apis.md): an answered call is ANSWERED;
  * 17 BUSY; 18, 19, 20 NO_ANSWER; 487, or the caller hanging up before an answer, CANCELED; anything else FAILED.

@@ -40,6 +40,11 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** What a JSON value is, for an error that says what came instead of an object: "an array", "null", "a string". */
+export function jsonKindOf(value: unknown): string {
+  return Array.isArray(value) ? "an array" : value === null ? "null" : `a ${typeof value}`;
+}
+
 /** Whole seconds from a clock-style duration "HH:MM:SS" (or "MM:SS"), or null. Also reads a time of day as seconds since midnight. */
 export function hmsSeconds(value: unknown): number | null {
   const match = /^(\d+):([0-5]?\d)(?::([0-5]?\d))?$/.exec(text(value) ?? "");

@@ -2,10 +2,10 @@ import { timingSafeEqual } from "../domain/crypto.js";
 import type { Agent, Direction, EventType, NormalizedEvent } from "../domain/event.js";
 import { GatewayError } from "../domain/errors.js";
 import type { InboundRequest, NormalizeContext, SourceAdapter } from "./adapter.js";
-import { OUTCOMES, type Outcome } from "./hangup.js";
+import { IN_PROGRESS, OUTCOMES, type Outcome } from "./hangup.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
 import { hasBearerOrSignature } from "./verify.js";
-import { agentOf, fingerprint, hmsSeconds, httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
+import { agentOf, fingerprint, hmsSeconds, httpUrl, isoTime, isRecord, jsonKindOf, plusSeconds, seconds, text } from "./values.js";
 
 // VoIPAppz webhooks (seeds/voipappz-webhooks.txt): each webhook object is bound to one event and sends a
 // JSON body the integrator fills in; the screen has only URL, method and body, so no custom headers.
@@ -140,9 +140,9 @@ function normalizeEvent(payload: Record<string, unknown>, context: NormalizeCont
   const ending = kind === "end";
   const outcome: Outcome | null =
     kind === "answer"
-      ? { status: "answered", hangup_cause: null, bridged: true, hangup_initiator: null }
+      ? IN_PROGRESS.answered
       : kind === "ringing"
-        ? { status: "ringing", hangup_cause: null, bridged: null, hangup_initiator: null }
+        ? IN_PROGRESS.ringing
         : ending
           ? outcomeOf(payload)
           : null;
@@ -204,11 +204,10 @@ export const voipappzSource: SourceAdapter = {
   },
   normalize(payload, context) {
     if (!isRecord(payload)) {
-      const got = Array.isArray(payload) ? "an array" : payload === null ? "null" : `a ${typeof payload}`;
       throw new GatewayError(
         400,
         "invalid_request",
-        `A VoIPAppz webhook body is one JSON object (uuid, direction, cause, ...); got ${got}`,
+        `A VoIPAppz webhook body is one JSON object (uuid, direction, cause, ...); got ${jsonKindOf(payload)}`,
       );
     }
     return [normalizeEvent(payload, context)];

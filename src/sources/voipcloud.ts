@@ -2,9 +2,9 @@ import { timingSafeEqual } from "../domain/crypto.js";
 import type { Agent, Direction, EventType, NormalizedEvent } from "../domain/event.js";
 import { GatewayError } from "../domain/errors.js";
 import type { NormalizeContext, SourceAdapter } from "./adapter.js";
-import { OUTCOMES, type Outcome } from "./hangup.js";
+import { IN_PROGRESS, OUTCOMES, type Outcome } from "./hangup.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
-import { agentOf, fingerprint, httpUrl, isoTime, isRecord, plusSeconds, seconds, text } from "./values.js";
+import { agentOf, fingerprint, httpUrl, isoTime, isRecord, jsonKindOf, plusSeconds, seconds, text } from "./values.js";
 
 // VoIPcloud global webhooks (seeds/voipcloud-global-webhooks.txt): one flat JSON object per event, its `type`
 // naming the event, the secret token sent verbatim in `X-Pbx-Token`. Times are ISO 8601 with an offset.
@@ -74,9 +74,9 @@ function outcomeOf(kind: Kind, payload: Record<string, unknown>, answered: boole
   switch (kind) {
     case "ringing":
     case "start":
-      return { status: "ringing", hangup_cause: null, bridged: null, hangup_initiator: null };
+      return IN_PROGRESS.ringing;
     case "answered":
-      return { status: "answered", hangup_cause: null, bridged: true, hangup_initiator: null };
+      return IN_PROGRESS.answered;
     case "summary":
       return SUMMARY_OUTCOMES[text(payload.status)?.toLowerCase() ?? ""] ?? (answered ? OUTCOMES.answered : OUTCOMES.no_answer);
     case "completed":
@@ -156,11 +156,10 @@ export const voipcloudSource: SourceAdapter = {
   },
   normalize(payload, context) {
     if (!isRecord(payload)) {
-      const got = Array.isArray(payload) ? "an array" : payload === null ? "null" : `a ${typeof payload}`;
       throw new GatewayError(
         400,
         "invalid_request",
-        `A VoIPcloud webhook event is one JSON object with a "type" (e.g. user_inbound_completed); got ${got}`,
+        `A VoIPcloud webhook event is one JSON object with a "type" (e.g. user_inbound_completed); got ${jsonKindOf(payload)}`,
       );
     }
     return [normalizeEvent(payload, context)];
