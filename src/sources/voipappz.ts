@@ -14,7 +14,13 @@ import { agentOf, fingerprint, hmsSeconds, httpUrl, isoTime, isRecord, jsonKindO
 /** What an event says about its call, which decides status, times and occurred_at. */
 type Kind = "ringing" | "answer" | "end" | "ivr_start" | "ivr_end";
 
-const EVENTS: Record<string, { name: string; type: EventType; kind: Kind }> = {
+interface Mapping {
+  name: string;
+  type: EventType;
+  kind: Kind;
+}
+
+const EVENTS: Record<string, Mapping> = {
   "call:ringing": { name: "Call:Ringing", type: "call.ringing", kind: "ringing" },
   "call:answer": { name: "Call:Answer", type: "call.answer", kind: "answer" },
   "call:hangup": { name: "Call:Hangup", type: "call.end", kind: "end" },
@@ -118,18 +124,30 @@ function billSeconds(payload: Record<string, unknown>, duration: number | null, 
   return null;
 }
 
+/**
+ * What makes a VoIPAppz event unique, so that a retry is stored once: its event and call (each happens once
+ * per call), and the IVR's name for IVR events (an IVR may run more than once). Without both, the payload itself.
+ */
+function dedupeKeyOf(eventName: string | null, mapping: Mapping | undefined, payload: Record<string, unknown>): string {
+  const uuid = text(payload.uuid);
+  const ivrName = text(payload.ivr_name);
+  const eventKey = mapping?.name ?? eventName ?? "";
+  if (uuid === null || eventName === null) return `json:${eventKey}|${fingerprint(payload)}`;
+  return [eventKey, uuid, ...(mapping?.kind.startsWith("ivr") && ivrName !== null ? [ivrName] : [])].join("|");
+}
+
+/** Status and hangup facts by what the event says: none for IVR events. */
+function outcomeByKind(kind: Kind, payload: Record<string, unknown>): Outcome | null {
+  if (kind === "answer") return IN_PROGRESS.answered;
+  if (kind === "ringing") return IN_PROGRESS.ringing;
+  return kind === "end" ? outcomeOf(payload) : null;
+}
+
 function normalizeEvent(payload: Record<string, unknown>, context: NormalizeContext): NormalizedEvent {
   const eventName = text(payload.event) ?? text(context.query?.event);
   const mapping = eventName === null ? undefined : EVENTS[eventName.toLowerCase()];
-  const uuid = text(payload.uuid);
-  const uniqueid = uuid?.slice(0, 256) ?? "unknown";
-  // Each VoIPAppz event happens once per call; an IVR may run more than once, so its name is part of it.
-  const ivrName = text(payload.ivr_name);
-  const eventKey = mapping?.name ?? eventName ?? "";
-  const dedupe_key =
-    uuid === null || eventName === null
-      ? `json:${eventKey}|${fingerprint(payload)}`
-      : [eventKey, uuid, ...(mapping?.kind.startsWith("ivr") && ivrName !== null ? [ivrName] : [])].join("|");
+  const uniqueid = text(payload.uuid)?.slice(0, 256) ?? "unknown";
+  const dedupe_key = dedupeKeyOf(eventName, mapping, payload);
   if (!mapping) return unmappedEvent({ uniqueid, occurred_at: context.receivedAt, dedupe_key, raw: payload });
 
   const { kind } = mapping;
@@ -138,14 +156,7 @@ function normalizeEvent(payload: Record<string, unknown>, context: NormalizeCont
   const duration = seconds(payload.duration) ?? hmsSeconds(payload.duration_time);
   const ring = ringSeconds(payload);
   const ending = kind === "end";
-  const outcome: Outcome | null =
-    kind === "answer"
-      ? IN_PROGRESS.answered
-      : kind === "ringing"
-        ? IN_PROGRESS.ringing
-        : ending
-          ? outcomeOf(payload)
-          : null;
+  const outcome = outcomeByKind(kind, payload);
   const answered = outcome?.bridged ?? null;
   const answerAt = answered && startAt !== null && ring !== null ? plusSeconds(startAt, ring) : null;
   const endAt = startAt !== null && duration !== null ? plusSeconds(startAt, duration) : null;
@@ -182,7 +193,7 @@ function normalizeEvent(payload: Record<string, unknown>, context: NormalizeCont
     hangup_cause_code: code !== null && /^\d{1,3}$/.test(code) ? code : null,
     public_recording: httpUrl(payload.recording_url),
     queue_name: text(payload.queue_name),
-    ivr_name: ivrName,
+    ivr_name: text(payload.ivr_name),
     agent,
   };
   return mappedEvent(mapping.type, fields, { uniqueid, occurred_at: occurredAt, dedupe_key, raw: payload });
