@@ -251,20 +251,10 @@ function runProgram(
   parentBp: BlockParamFrame | null,
   bpVals: readonly unknown[] | undefined,
 ): unknown {
-  if (++st.steps > st.limits.maxSteps) {
-    throw new TemplateError("render", `template too complex: more than ${st.limits.maxSteps} block executions`, { partial: cont.name });
-  }
+  countStep(st, cont);
   const depths = prog.useDepths ? pushDepth(parentDepths, ctx) : parentDepths;
   const bp = prog.useBlockParams ? { vals: bpVals, next: parentBp } : parentBp;
-  const sc = new Scope(ctx, depths, data, bp, cont);
-  if (prog.inlines === null) return execBody(st, prog.body, sc);
-  const saved = cont.partials;
-  cont.partials = defineInlines(st, prog.inlines, saved, sc, parentDepths, data, parentBp);
-  try {
-    return execBody(st, prog.body, sc);
-  } finally {
-    cont.partials = saved;
-  }
+  return execProgram(st, prog, new Scope(ctx, depths, data, bp, cont), parentDepths, parentBp);
 }
 
 /** Run a template's main program (Handlebars' `ret(context, options)`). */
@@ -275,14 +265,23 @@ export function runMain(
   ctx: unknown,
   data: Record<string, unknown> | undefined,
 ): unknown {
-  const prog = tpl.main;
+  countStep(st, cont);
+  return execProgram(st, tpl.main, new Scope(ctx, { v: ctx, next: null }, data, ROOT_BP, cont), null, null);
+}
+
+/** One more block execution, refused past the limit. */
+function countStep(st: RenderState, cont: Container): void {
   if (++st.steps > st.limits.maxSteps) {
     throw new TemplateError("render", `template too complex: more than ${st.limits.maxSteps} block executions`, { partial: cont.name });
   }
-  const sc = new Scope(ctx, { v: ctx, next: null }, data, ROOT_BP, cont);
+}
+
+/** A program's statements, its `{{#*inline}}` partials defined (over the definer's depths and block params) while they run. */
+function execProgram(st: RenderState, prog: Program, sc: Scope, defDepths: DepthNode | null, defBp: BlockParamFrame | null): unknown {
   if (prog.inlines === null) return execBody(st, prog.body, sc);
+  const cont = sc.cont;
   const saved = cont.partials;
-  cont.partials = defineInlines(st, prog.inlines, saved, sc, null, data, null);
+  cont.partials = defineInlines(st, prog.inlines, saved, sc, defDepths, sc.data, defBp);
   try {
     return execBody(st, prog.body, sc);
   } finally {
