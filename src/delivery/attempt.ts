@@ -5,7 +5,7 @@ import { headerSecrets, withoutSecrets } from "../domain/mask.js";
 import { utf8Prefix } from "../domain/utf8.js";
 import type { Webhook } from "../domain/webhook.js";
 import { authOf } from "../presets/auth.js";
-import { PrepareError, type InFlight, type PresetAuth, type SendContext } from "../presets/send-hooks.js";
+import { PrepareError, type InFlight, type Judgement, type PresetAuth, type SendContext } from "../presets/send-hooks.js";
 import { secretValues } from "../presets/config.js";
 import { presetById } from "../presets/registry.js";
 import { revealSecrets } from "../presets/secrets.js";
@@ -133,6 +133,21 @@ async function sendOnce(
   return { status: response.status, headers: response.headers, body: read, excerpt: utf8Prefix(read, RESPONSE_EXCERPT_BYTES) };
 }
 
+/** Whether a reply delivered: SQS's answer for a message, else the preset's judge, else the status code. */
+function judgementOf(reply: Reply, request: RenderedRequest, auth: PresetAuth): Judgement {
+  if (request.sqs) return judgeSqsReply(reply.status, reply.headers, reply.excerpt);
+  return auth.judge?.(reply.status, reply.body) ?? { verdict: verdictFor(reply.status) };
+}
+
+/**
+ * A send that threw: retried, unless it cannot succeed as things stand. A refused destination stays refused
+ * until the rule or OUTBOUND_ALLOW changes, a request the HTTP client refuses until the rule changes.
+ */
+function failureVerdict(error: unknown): Verdict {
+  const permanent = (error instanceof PrepareError && !error.retryable) || blockedDestinationOf(error) !== null || requestRefused(error);
+  return permanent ? "fail" : "retry";
+}
+
 /** The attempt's record without the secrets it sent: a receiver may echo them (an error quoting the request). */
 function withoutSentSecrets(row: AttemptRow, secrets: string[]): AttemptRow {
   if (secrets.length === 0) return row;
@@ -179,9 +194,7 @@ export async function sendAttempt(
       notes.push(`credentials expired (HTTP ${reply.status}): renewed and sent again`);
       reply = await sendOnce(request, delivery.id, rule, auth, context, notes, secrets, deps.clock.now());
     }
-    const judged = request.sqs
-      ? judgeSqsReply(reply.status, reply.headers, reply.excerpt)
-      : (auth.judge?.(reply.status, reply.body) ?? { verdict: verdictFor(reply.status) });
+    const judged = judgementOf(reply, request, auth);
     const ok = judged.verdict === "delivered";
     const replied = {
       ...row,
@@ -198,13 +211,9 @@ export async function sendAttempt(
       retryAfterMs: judged.retryAfterMs ?? retryAfterMs(reply.headers.get("retry-after"), deps.clock.now()),
     };
   } catch (error) {
-    // A refused destination stays refused until the rule or OUTBOUND_ALLOW changes, a request the HTTP client
-    // refuses until the rule changes: neither is worth a retry.
-    const permanent = (error instanceof PrepareError && !error.retryable) || blockedDestinationOf(error) !== null || requestRefused(error);
-    const verdict = permanent ? "fail" : "retry";
     const failed = { ...row, duration_ms: elapsed(), error: describeFailure(error, rule.timeout_ms, deps.signal), note: note() };
     const retryAfter = error instanceof PrepareError ? retryAfterMs(error.retryAfter, deps.clock.now()) : null;
-    return { row: withoutSentSecrets(failed, secrets), verdict, retryAfterMs: retryAfter };
+    return { row: withoutSentSecrets(failed, secrets), verdict: failureVerdict(error), retryAfterMs: retryAfter };
   } finally {
     signal.done();
   }
