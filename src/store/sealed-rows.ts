@@ -39,26 +39,23 @@ export async function openSource<T extends SourceRow>(box: SecretBox, source: T)
   return { ...source, secret: await box.open(source.secret) };
 }
 
-export async function sealWebhook(box: SecretBox, webhook: Webhook): Promise<Webhook> {
-  const seal = (value: string) => box.seal(value);
+/** A webhook with each of its secrets sealed or opened: the signing secret, credential headers, preset secrets, SQS key. */
+async function webhookSecrets(webhook: Webhook, transform: Transform): Promise<Webhook> {
   return {
     ...webhook,
-    secret: await seal(webhook.secret),
-    headers: await sensitiveHeaders(webhook.headers, seal),
-    preset_config: await presetSecrets(webhook.preset, webhook.preset_config, seal),
-    sqs: await sqsSecret(webhook.sqs, seal),
+    secret: await transform(webhook.secret),
+    headers: await sensitiveHeaders(webhook.headers, transform),
+    preset_config: await presetSecrets(webhook.preset, webhook.preset_config, transform),
+    sqs: await sqsSecret(webhook.sqs, transform),
   };
 }
 
-export async function openWebhook(box: SecretBox, webhook: Webhook): Promise<Webhook> {
-  const open = (value: string) => box.open(value);
-  return {
-    ...webhook,
-    secret: await open(webhook.secret),
-    headers: await sensitiveHeaders(webhook.headers, open),
-    preset_config: await presetSecrets(webhook.preset, webhook.preset_config, open),
-    sqs: await sqsSecret(webhook.sqs, open),
-  };
+export function sealWebhook(box: SecretBox, webhook: Webhook): Promise<Webhook> {
+  return webhookSecrets(webhook, (value) => box.seal(value));
+}
+
+export function openWebhook(box: SecretBox, webhook: Webhook): Promise<Webhook> {
+  return webhookSecrets(webhook, (value) => box.open(value));
 }
 
 /** A delivery, or a change to one, with the credential headers of its request sealed (the rest is what the log shows). */
