@@ -293,6 +293,119 @@ function section(title, ...children) {
   return h("section", { class: "panel" }, h("h2", {}, title), ...children);
 }
 
+/** The labelled request and payload controls the form shows or hides by method, payload kind and transport. */
+function requestParts(c, errors, existing) {
+  const parts = {
+    map: c.params.element,
+    expression: labelled("Expression", c.expression, {
+      hint: "A JSONata expression that yields an object of parameters.",
+      errors,
+      path: "params",
+    }),
+    template: h(
+      "div",
+      {},
+      labelled("Body template", c.template, {
+        hint: "Handlebars over the event: {{src}}, {{agent.name}}, {{#if leadid}}…{{/if}}, {{json tags}}, {{date end_at 'YYYY-MM-DD'}}. Values are escaped for the content type.",
+        errors,
+        path: "body_template",
+      }),
+    ),
+    contentType: labelled("Content type", c.contentType, { errors, path: "content_type" }),
+    method: labelled("Method", c.method, { errors, path: "method" }),
+    url: labelled("URL", c.url, { hint: URL_HINT, errors, path: "url" }),
+    headers: c.headers.element,
+    sqs: h(
+      "div",
+      { id: "sqs-settings" },
+      labelled("Region", c.sqsRegion, { hint: "The queue's AWS region; read from an AWS queue URL (sqs.<region>.amazonaws.com) when empty.", errors, path: "sqs.region" }),
+      labelled("Access key ID", c.sqsKeyId, { hint: "An IAM user's key that may sqs:SendMessage to this queue.", errors, path: "sqs.access_key_id" }),
+      labelled("Secret access key", c.sqsSecret, {
+        hint: existing?.sqs ? "Shown masked; leave as is to keep it, or type a new one." : "Stored encrypted; never shown again.",
+        errors,
+        path: "sqs.secret_access_key",
+      }),
+      labelled("Message group ID", c.sqsGroup, {
+        hint: `FIFO queues (name ending in .fifo): Handlebars over the event; empty: ${DEFAULT_MESSAGE_GROUP_ID}, so that one call's events stay in order. Standard queues: sent only when set.`,
+        errors,
+        path: "sqs.message_group_id",
+      }),
+    ),
+  };
+  // Named apart from a preset's own "Signing secret" setting (VoIP Cloud's), which is another secret.
+  parts.secret = labelled("Webhook signing secret", c.secret, { errors, path: "secret" });
+  parts.secretHint = h("p", { class: "hint" });
+  parts.secret.querySelector("label").after(parts.secretHint);
+  parts.template.append(parts.contentType);
+  parts.urlLabel = parts.url.querySelector("label");
+  parts.urlHint = parts.url.querySelector(".hint");
+  parts.sqs.append(errors.add("sqs", errors.line(null)));
+  return parts;
+}
+
+/** The form's sections, Start from to Hangup causes: every control, labelled, where the API's errors show. */
+function formSections(c, errors, { presetPicker, settingsBox, parts }) {
+  return [
+    section("Start from", labelled("Preset", presetPicker, { errors, path: "preset" }), settingsBox),
+    section("Name", labelled("Name", c.name, { errors, path: "name" }), h("label", { class: "inline" }, c.enabled, "Active: deliver matching events")),
+    section(
+      "When",
+      c.events.element,
+      c.callTypes.element,
+      c.sources.element,
+      labelled("Filter (optional)", c.filter, { hint: "A JSONata condition over the event; only events for which it is true are sent.", errors, path: "filter" }),
+    ),
+    section(
+      "Request",
+      labelled("Transport", c.transport, { hint: "Where the payload goes: an HTTP request to a URL, or a message to an AWS SQS queue.", errors, path: "transport" }),
+      parts.method,
+      parts.url,
+      parts.headers,
+      parts.sqs,
+    ),
+    section("Payload", c.payload, parts.map, parts.expression, parts.template, c.fieldList),
+    section(
+      "Delivery",
+      h(
+        "div",
+        { class: "row" },
+        labelled("Retries", c.retries, { errors, path: "retries" }),
+        labelled("Delay (seconds)", c.delay, { errors, path: "delay_seconds" }),
+        labelled("Timeout (ms)", c.timeout, { errors, path: "timeout_ms" }),
+      ),
+      labelled("Signing", c.signing, { errors, path: "signing" }),
+      parts.secret,
+    ),
+    section(
+      "Hangup causes",
+      h("p", { class: "hint" }, "Rename the hangup cause the payload carries (hangup_cause), e.g. NO_ANSWER → Missed. Empty: unchanged."),
+      h(
+        "div",
+        { class: "causes" },
+        [...c.causes].map(([cause, input]) => labelled(cause, input, { errors, path: `hangup_causes.${cause}` })),
+      ),
+    ),
+  ];
+}
+
+/**
+ * Said once, on the page that follows the creation, of every new rule, not only of a signed one: a preset's
+ * rule (unsigned) would otherwise just turn into its edit page.
+ */
+function createdNoticeOf(rule, secret) {
+  return h(
+    "div",
+    { class: "panel notice", id: "webhook-created" },
+    h("h2", {}, "Webhook created"),
+    rule.signing === "none"
+      ? h("p", {}, "Send test event, under the form, sends the event picked in the preview through it now.")
+      : [
+          h("p", {}, "Its signing secret is shown only now: give it to the receiver to verify signatures."),
+          h("div", { class: "secret", id: "webhook-secret" }, secret),
+        ],
+  );
+}
+
 export async function showWebhookForm(view, id) {
   const [presets, sources, samples, recent, existing] = await Promise.all([
     api("GET", "/api/presets").then((r) => r.data),
@@ -348,51 +461,7 @@ export async function showWebhookForm(view, id) {
     showSigning(c, parts, existing);
   });
 
-  const parts = {
-    map: c.params.element,
-    expression: labelled("Expression", c.expression, {
-      hint: "A JSONata expression that yields an object of parameters.",
-      errors,
-      path: "params",
-    }),
-    template: h(
-      "div",
-      {},
-      labelled("Body template", c.template, {
-        hint: "Handlebars over the event: {{src}}, {{agent.name}}, {{#if leadid}}…{{/if}}, {{json tags}}, {{date end_at 'YYYY-MM-DD'}}. Values are escaped for the content type.",
-        errors,
-        path: "body_template",
-      }),
-    ),
-    contentType: labelled("Content type", c.contentType, { errors, path: "content_type" }),
-    method: labelled("Method", c.method, { errors, path: "method" }),
-    url: labelled("URL", c.url, { hint: URL_HINT, errors, path: "url" }),
-    headers: c.headers.element,
-    sqs: h(
-      "div",
-      { id: "sqs-settings" },
-      labelled("Region", c.sqsRegion, { hint: "The queue's AWS region; read from an AWS queue URL (sqs.<region>.amazonaws.com) when empty.", errors, path: "sqs.region" }),
-      labelled("Access key ID", c.sqsKeyId, { hint: "An IAM user's key that may sqs:SendMessage to this queue.", errors, path: "sqs.access_key_id" }),
-      labelled("Secret access key", c.sqsSecret, {
-        hint: existing?.sqs ? "Shown masked; leave as is to keep it, or type a new one." : "Stored encrypted; never shown again.",
-        errors,
-        path: "sqs.secret_access_key",
-      }),
-      labelled("Message group ID", c.sqsGroup, {
-        hint: `FIFO queues (name ending in .fifo): Handlebars over the event; empty: ${DEFAULT_MESSAGE_GROUP_ID}, so that one call's events stay in order. Standard queues: sent only when set.`,
-        errors,
-        path: "sqs.message_group_id",
-      }),
-    ),
-  };
-  // Named apart from a preset's own "Signing secret" setting (VoIP Cloud's), which is another secret.
-  parts.secret = labelled("Webhook signing secret", c.secret, { errors, path: "secret" });
-  parts.secretHint = h("p", { class: "hint" });
-  parts.secret.querySelector("label").after(parts.secretHint);
-  parts.template.append(parts.contentType);
-  parts.urlLabel = parts.url.querySelector("label");
-  parts.urlHint = parts.url.querySelector(".hint");
-  parts.sqs.append(errors.add("sqs", errors.line(null)));
+  const parts = requestParts(c, errors, existing);
   c.method.addEventListener("change", () => showPayloadEditor(c, parts));
   c.payload.addEventListener("change", () => showPayloadEditor(c, parts));
   c.transport.addEventListener("change", () => showTransport(c, parts));
@@ -420,45 +489,7 @@ export async function showWebhookForm(view, id) {
   const form = h(
     "form",
     { id: "webhook-form", novalidate: true, oninput: changed, onchange: changed, onsubmit: (e) => save(e) },
-    section("Start from", labelled("Preset", presetPicker, { errors, path: "preset" }), settingsBox),
-    section("Name", labelled("Name", c.name, { errors, path: "name" }), h("label", { class: "inline" }, c.enabled, "Active: deliver matching events")),
-    section(
-      "When",
-      c.events.element,
-      c.callTypes.element,
-      c.sources.element,
-      labelled("Filter (optional)", c.filter, { hint: "A JSONata condition over the event; only events for which it is true are sent.", errors, path: "filter" }),
-    ),
-    section(
-      "Request",
-      labelled("Transport", c.transport, { hint: "Where the payload goes: an HTTP request to a URL, or a message to an AWS SQS queue.", errors, path: "transport" }),
-      parts.method,
-      parts.url,
-      parts.headers,
-      parts.sqs,
-    ),
-    section("Payload", c.payload, parts.map, parts.expression, parts.template, c.fieldList),
-    section(
-      "Delivery",
-      h(
-        "div",
-        { class: "row" },
-        labelled("Retries", c.retries, { errors, path: "retries" }),
-        labelled("Delay (seconds)", c.delay, { errors, path: "delay_seconds" }),
-        labelled("Timeout (ms)", c.timeout, { errors, path: "timeout_ms" }),
-      ),
-      labelled("Signing", c.signing, { errors, path: "signing" }),
-      parts.secret,
-    ),
-    section(
-      "Hangup causes",
-      h("p", { class: "hint" }, "Rename the hangup cause the payload carries (hangup_cause), e.g. NO_ANSWER → Missed. Empty: unchanged."),
-      h(
-        "div",
-        { class: "causes" },
-        [...c.causes].map(([cause, input]) => labelled(cause, input, { errors, path: `hangup_causes.${cause}` })),
-      ),
-    ),
+    ...formSections(c, errors, { presetPicker, settingsBox, parts }),
     h(
       "div",
       { class: "form-actions" },
@@ -508,21 +539,7 @@ export async function showWebhookForm(view, id) {
     }
   }
 
-  // Said of every new rule, not only of a signed one: a preset's rule (unsigned) would otherwise just turn into its edit page.
-  const createdNotice =
-    existing && createdSecret?.id === existing.id
-      ? h(
-          "div",
-          { class: "panel notice", id: "webhook-created" },
-          h("h2", {}, "Webhook created"),
-          existing.signing === "none"
-            ? h("p", {}, "Send test event, under the form, sends the event picked in the preview through it now.")
-            : [
-                h("p", {}, "Its signing secret is shown only now: give it to the receiver to verify signatures."),
-                h("div", { class: "secret", id: "webhook-secret" }, createdSecret.secret),
-              ],
-        )
-      : null;
+  const createdNotice = existing && createdSecret?.id === existing.id ? createdNoticeOf(existing, createdSecret.secret) : null;
   createdSecret = null;
   const offNotice = h("p", { class: "panel notice", id: "webhook-disabled" });
   showOff(offNotice, existing ?? { enabled: true });
