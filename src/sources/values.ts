@@ -82,6 +82,6 @@ export function fingerprint(payload: unknown): string {
 }
 
 /** The call's agent from whatever the PBX gave of them; null when it gave nothing. */
-export function agentOf(name: string | null, extension: string | null, email: string | null = null) {
-  return name === null && extension === null && email === null ? null : { name, extension, email };
+export function agentOf(name: string | null, extension: string | null) {
+  return name === null && extension === null ? null : { name, extension, email: null };
 }

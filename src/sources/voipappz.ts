@@ -144,7 +144,7 @@ function outcomeByKind(kind: Kind, payload: Record<string, unknown>): Outcome | 
 }
 
 function normalizeEvent(payload: Record<string, unknown>, context: NormalizeContext): NormalizedEvent {
-  const eventName = text(payload.event) ?? text(context.query?.event);
+  const eventName = text(payload.event) ?? text(context.query.event);
   const mapping = eventName === null ? undefined : EVENTS[eventName.toLowerCase()];
   const uniqueid = text(payload.uuid)?.slice(0, 256) ?? "unknown";
   const dedupe_key = dedupeKeyOf(eventName, mapping, payload);
@@ -201,7 +201,7 @@ function normalizeEvent(payload: Record<string, unknown>, context: NormalizeCont
 
 /** `?token=<secret>` in the ingest URL: the only proof a VoIPAppz webhook screen (URL, method, body) can send. */
 function hasTokenParameter(request: InboundRequest, secret: string): boolean {
-  const token = request.query?.token;
+  const token = request.query.token;
   return typeof token === "string" && token !== "" && timingSafeEqual(token, secret);
 }
 
