@@ -1,5 +1,6 @@
 import { AwsV4Signer } from "aws4fetch";
 import type { RenderedRequest } from "../domain/delivery.js";
+import { jsonObjectOf } from "../domain/json-object.js";
 import { isFifoQueue, sqsRegion, type SqsSettings } from "../domain/sqs.js";
 import { PrepareError, type Judgement } from "../presets/send-hooks.js";
 import { USER_AGENT } from "../render/request.js";
@@ -85,18 +86,9 @@ export async function sendSqsMessage(
   });
 }
 
-function parseJson(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === "object" ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** The error code (without namespace) and message of an SQS reply: the Query code header, the JSON `__type`, or an XML `<Code>`. */
 function sqsError(headers: Headers, body: string): { code: string | null; message: string | null } {
-  const json = parseJson(body);
+  const json = jsonObjectOf(body);
   const xml = (tag: string) => new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(body)?.[1] ?? null;
   const queryCode = headers.get("x-amzn-query-error")?.split(";")[0] || null;
   const code = queryCode ?? (typeof json?.__type === "string" ? json.__type : null) ?? xml("Code");
@@ -112,7 +104,7 @@ export function judgeSqsReply(status: number, headers: Headers, body: string): J
   const { code, message } = sqsError(headers, body);
   const verdict = sqsVerdictFor(status, code);
   if (verdict === "delivered") {
-    const id = parseJson(body)?.MessageId ?? /<MessageId>/.test(body);
+    const id = jsonObjectOf(body)?.MessageId ?? /<MessageId>/.test(body);
     return id ? { verdict } : { verdict: "fail", error: `HTTP ${status} without a MessageId: not an SQS SendMessage reply` };
   }
   const what = [code, message].filter(Boolean).join(": ");
