@@ -259,6 +259,14 @@ describe("Salesforce preset", () => {
     expect(sf.requestsTo("/services/data/v66.0/sobjects/Task")).toHaveLength(1);
   });
 
+  it("fails, explained, on a token reply that is JSON but no object (null), rather than on a TypeError", async () => {
+    await salesforceRule({ find_caller: false });
+    sf.receiver.replyWith({ status: 200, headers: { "content-type": "application/json" }, body: "null" });
+    const delivery = await deliver();
+    expect(delivery.status).toBe("failed");
+    expect(delivery.attempts[0].error).toBe("Salesforce token request failed: 200 null");
+  });
+
   it("follows no redirect from the token endpoint: the credentials go nowhere else", async () => {
     const elsewhere = await new Receiver().start();
     sf.receiver.replyWith({ status: 307, headers: { location: `${elsewhere.url}/services/oauth2/token` } });

@@ -64,12 +64,7 @@ async function fetchToken(context: SendContext): Promise<string> {
     throw new PrepareError(`Salesforce token request failed: ${(error as Error).message}`, true);
   }
   const text = await response.text();
-  let reply: { access_token?: string; error?: string; error_description?: string } = {};
-  try {
-    reply = JSON.parse(text);
-  } catch {
-    // handled below
-  }
+  const reply = (jsonObjectOf(text) ?? {}) as { access_token?: string; error?: string; error_description?: string };
   if (!response.ok || !reply.access_token) {
     const reason = reply.error ? `${reply.error}: ${reply.error_description ?? ""}` : text.slice(0, 200);
     // Wrong credentials do not fix themselves; a server error, a rate limit or a timeout may, as for any reply.
