@@ -2,8 +2,7 @@ import { setMaxListeners } from "node:events";
 import { configFromEnv } from "../config.js";
 import { DEFAULT_DISPATCHER_LIMITS } from "../delivery/dispatcher.js";
 import { exitWithReason } from "./node-failure.js";
-import type { NodeGateway } from "./node.js";
-import { startNodeGateway } from "./node.js";
+import { startNodeGateway, type NodeGateway } from "./node.js";
 
 // `npm start`: the gateway on Node with the embedded libSQL file unless DATABASE_URL says otherwise.
 

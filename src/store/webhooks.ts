@@ -35,7 +35,7 @@ const disabledUnlessAlready = (disabled: WebhookDisabled) =>
   sql`case when ${webhooks.enabled} then ${JSON.stringify(disabled)} else ${webhooks.disabled} end`;
 
 /**
- * Webhook rules; their secrets (signing secret, credential headers, secret preset settings) sealed at rest.
+ * Webhook rules; their secrets (signing secret, credential headers, secret preset settings, SQS secret key) sealed at rest.
  * With `inMemory`, read once and kept until the next write.
  */
 export function webhookQueries(db: Database, box: SecretBox, inMemory: boolean) {
