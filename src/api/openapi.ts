@@ -127,9 +127,9 @@ const ERROR_STATUSES = {
 } as const;
 type ErrorStatus = keyof typeof ERROR_STATUSES;
 
-/** Seconds to wait: on 429 and 503. */
 /** How long `/health` and `/metrics` wait for the database, in words. */
 const waitText = `${DATABASE_WAIT_MS / 1000} s`;
+/** Seconds to wait: on 429 and 503. */
 const RETRY_AFTER = { "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer" } } };
 
 /** `components.responses.Error<status>`: the error body, and for 429 and 503 when to come back. */

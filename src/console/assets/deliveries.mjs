@@ -141,7 +141,6 @@ export async function showDeliveries(view) {
   view.mount(h("div", { class: "toolbar" }, h("h1", {}, "Deliveries")), filterBar(filter, names, choose), status, results);
 }
 
-/** The request as it was (or will be) sent: method and URL, headers, body. */
 /**
  * An SQS message: the queue, the message's parameters and attributes, the body. A preview shows an attempt's
  * attributes; a stored delivery gets them anew on each attempt.
@@ -166,6 +165,7 @@ function messageBlock(message, id) {
   );
 }
 
+/** The request as it was (or will be) sent: method and URL, headers, body. */
 export function requestBlock(request, id) {
   if (!request) return h("p", { class: "muted" }, "Not rendered: the rule could not be rendered for this event (see the error).");
   if (request.sqs) return messageBlock(request, id);
