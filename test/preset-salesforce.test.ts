@@ -131,6 +131,16 @@ describe("Salesforce preset", () => {
     expect(sf.requestsTo("/services/data/v67.0/sobjects/Task")).toHaveLength(1);
   });
 
+  it("files the Task without a WhoId when the caller search answers 200 with no JSON, saying so without quoting the reply", async () => {
+    await salesforceRule();
+    sf.searchReply = { status: 200, headers: { "content-type": "text/html" }, body: "<html>session token 00D-secret-ish</html>" };
+    const delivery = await deliver(callEvent());
+    expect(delivery.status).toBe("delivered");
+    expect(delivery.attempts).toHaveLength(1);
+    expect(delivery.attempts[0].note).toBe("access token fetched; caller lookup failed (200): the reply is not a JSON object");
+    expect(JSON.parse(sf.requestsTo("/services/data/v66.0/sobjects/Task")[0].body)).not.toHaveProperty("WhoId");
+  });
+
   it("takes a setting's default when it is emptied, rather than sending without it", async () => {
     const rule = await salesforceRule({ task_status: "" });
     expect(rule.preset_config.task_status).toBe("Completed");

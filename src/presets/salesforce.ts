@@ -106,7 +106,10 @@ async function findCaller(phone: string, token: string, context: SendContext) {
   });
   const text = await response.text();
   if (!response.ok) return { status: response.status, error: describeErrors(text) };
-  const records = (JSON.parse(text) as { searchRecords?: Array<{ Id: string; attributes?: { type?: string } }> }).searchRecords ?? [];
+  // Not JSON (a proxy's page, say): said without the parser's message, which would quote the reply.
+  const reply = jsonObjectOf(text) as { searchRecords?: Array<{ Id: string; attributes?: { type?: string } }> } | null;
+  if (!reply) return { status: response.status, error: "the reply is not a JSON object" };
+  const records = Array.isArray(reply.searchRecords) ? reply.searchRecords : [];
   const match = records.find((r) => r.attributes?.type === "Contact") ?? records.find((r) => r.attributes?.type === "Lead");
   return { status: response.status, match: match ? { id: match.Id, type: match.attributes?.type ?? "record" } : null };
 }

@@ -25,6 +25,8 @@ export class SalesforceStandIn {
   readonly contacts = new Map<string, string>([["+15551234567", "0035g00000AbCdEAAA"]]);
   readonly leads = new Map<string, string>([["+15550000001", "00Q5g00000XyZwVUAA"]]);
   limitExceeded = false;
+  /** Searches answer this instead (a proxy's error page, say) when set. */
+  searchReply: Reply | undefined;
   /** Token replies wait until this settles, as from a slow token endpoint. */
   tokenHold: Promise<unknown> | undefined;
   private valid = new Set<string>();
@@ -100,6 +102,7 @@ export class SalesforceStandIn {
   }
 
   private search(sosl: string): Reply {
+    if (this.searchReply) return this.searchReply;
     const match = /^FIND \{(.*)\} IN PHONE FIELDS RETURNING Contact\(Id\), Lead\(Id\)$/.exec(sosl);
     if (!match) return json(400, [{ message: "unexpected token", errorCode: "MALFORMED_SEARCH" }]);
     const phone = match[1].replace(/\\(.)/g, "$1");
