@@ -4,7 +4,7 @@ import { ADMIN_TOKEN, clientOf } from "./gateway-api.js";
 const ROOT = new URL("../..", import.meta.url).pathname;
 
 /** The Node flags `npm start` runs the gateway with (package.json): a young generation sized for a server. */
-const NODE_FLAGS = ["--max-semi-space-size=64"];
+const NODE_FLAGS = ["--max-semi-space-size=16"];
 
 export interface ChildServer {
   child: ChildProcess;
