@@ -587,6 +587,8 @@ describe("console", () => {
     expect(receiver.requests[0].method).toBe("GET");
     expect(Object.fromEntries(receiver.requests[0].query)).toEqual({ phone: "+15551234567", minutes: "0" });
     expect(await page.locator("#delivery-request .request-line").textContent()).toBe(`GET ${receiver.url}/crm/call?phone=%2B15551234567&minutes=0`);
+    // The stored request lacks what each attempt adds, which the preview showed: the page says so.
+    expect(await page.locator("#delivery-request").locator("xpath=preceding-sibling::p[1]").textContent()).toContain("Each attempt adds webhook-id, the signature headers");
     const attempt = page.locator("#attempts tbody tr");
     expect(await attempt.count()).toBe(1);
     expect(await attempt.textContent()).toContain("200");

@@ -241,7 +241,7 @@ function deliveryPage(d, names, retry) {
       "section",
       { class: "panel" },
       h("h2", {}, "Request"),
-      h("p", { class: "hint" }, "As rendered when the event arrived; each attempt adds webhook-id and the signature headers."),
+      h("p", { class: "hint" }, "As rendered when the event arrived. Each attempt adds webhook-id, the signature headers and a preset's credentials (a Salesforce token, say), as the preview shows them."),
       requestBlock(d.request, "delivery-request"),
     ),
     h(
