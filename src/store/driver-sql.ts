@@ -8,7 +8,7 @@ import { chunked } from "./database.js";
 // still come from the drizzle schema.
 
 /** A value as the drivers bind it (libSQL and D1 alike). */
-export type DriverValue = string | number | null;
+type DriverValue = string | number | null;
 
 /** A statement as the driver takes it: SQL text and its bound values. */
 export interface DriverStatement {
@@ -41,7 +41,7 @@ function driverValue(column: SQLiteColumn, value: unknown): DriverValue {
 }
 
 /** What to do when an inserted row meets an existing one with the same `target` columns: take its `set` columns. */
-export interface Upsert {
+interface Upsert {
   target: SQLiteColumn[];
   set: SQLiteColumn[];
 }

@@ -1,13 +1,13 @@
 import type { Driver, DriverStatement, RowWriter } from "./driver-sql.js";
 
 /** Rows for one table. */
-export interface Insert {
+interface Insert {
   into: RowWriter;
   rows: readonly object[];
 }
 
 /** One writer's part of a transaction: rows to insert, then other statements. */
-export interface Writes {
+interface Writes {
   inserts: Insert[];
   statements?: DriverStatement[];
 }
