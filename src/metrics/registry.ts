@@ -69,46 +69,38 @@ export class Counter<L extends string = never> {
   }
 }
 
-interface Buckets {
-  counts: number[];
-  sum: number;
-  count: number;
-}
-
-export class Histogram<L extends string = never> {
-  private readonly series: Series<Buckets>;
+/** Unlabelled: every histogram here times one thing the whole gateway does. */
+export class Histogram {
+  private readonly counts: number[];
+  private sum = 0;
+  private count = 0;
   constructor(
     readonly name: string,
     readonly help: string,
     /** Upper bounds, ascending; `+Inf` is implied. */
     readonly buckets: readonly number[],
-    labelNames: readonly L[] = [],
   ) {
-    this.series = new Series(labelNames, () => ({ counts: buckets.map(() => 0), sum: 0, count: 0 }));
-    if (labelNames.length === 0) this.series.of({});
+    this.counts = buckets.map(() => 0);
   }
 
-  observe(value: number, labels: Record<L, string> = {} as Record<L, string>): void {
-    const series = this.series.of(labels);
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) series.counts[i] += 1;
-    series.sum += value;
-    series.count += 1;
+  observe(value: number): void {
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) this.counts[i] += 1;
+    this.sum += value;
+    this.count += 1;
   }
 
   expose(): string[] {
     const lines = header(this.name, this.help, "histogram");
-    for (const { labels, value } of this.series.entries()) {
-      this.buckets.forEach((bound, i) => lines.push(`${this.name}_bucket${labelText({ ...labels, le: number(bound) })} ${value.counts[i]}`));
-      lines.push(`${this.name}_bucket${labelText({ ...labels, le: "+Inf" })} ${value.count}`);
-      lines.push(`${this.name}_sum${labelText(labels)} ${number(value.sum)}`);
-      lines.push(`${this.name}_count${labelText(labels)} ${value.count}`);
-    }
+    this.buckets.forEach((bound, i) => lines.push(`${this.name}_bucket${labelText({ le: number(bound) })} ${this.counts[i]}`));
+    lines.push(`${this.name}_bucket${labelText({ le: "+Inf" })} ${this.count}`);
+    lines.push(`${this.name}_sum ${number(this.sum)}`);
+    lines.push(`${this.name}_count ${this.count}`);
     return lines;
   }
 }
 
 /** A value read at scrape time (from the store, say) rather than recorded as it happens. */
-export interface GaugeReading {
+interface GaugeReading {
   name: string;
   help: string;
   samples: Array<{ labels?: Labels; value: number }>;
