@@ -1,21 +1,12 @@
-import type { Clock } from "../clock.js";
 import { errorText } from "../domain/errors.js";
-import type { Logger } from "../log.js";
-import type { GatewayMetrics } from "../metrics/gateway.js";
-import type { Store } from "../store/index.js";
 import type { DeliveryRow } from "../store/schema.js";
-import { attemptDelivery, countUnsendable, LEASE_MARGIN_MS, sendableOf, type Step } from "./deliver.js";
+import { attemptDelivery, countUnsendable, LEASE_MARGIN_MS, sendableOf, type DeliverDeps, type Step } from "./deliver.js";
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "./policy.js";
 import type { QueuedDelivery } from "./queue.js";
-import type { Transport } from "./transport.js";
 import type { InFlight } from "../presets/send-hooks.js";
 
-export interface DispatcherOptions {
-  store: Store;
-  transport: Transport;
-  clock: Clock;
-  log: Logger;
-  metrics: GatewayMetrics;
+/** What the dispatcher sends with (as DeliverDeps), and its own settings, each with a default. */
+interface DispatcherOptions extends Pick<DeliverDeps, "store" | "transport" | "clock" | "log" | "metrics"> {
   schedule?: RetrySchedule;
   /** Retries due within this wait in memory; later ones are parked in the outbox for a sweep to pick up. */
   holdInMemoryMs?: number;
@@ -54,7 +45,8 @@ const SWEEP_BATCH = 200;
  * which covers delayed deliveries, parked retries and anything left pending by a restart.
  */
 export class Dispatcher {
-  private readonly schedule: RetrySchedule;
+  /** What every attempt is sent with: one object for the dispatcher's life. */
+  private readonly deps: DeliverDeps;
   private readonly holdInMemoryMs: number;
   private readonly limits: DispatcherLimits;
   private readonly inflight = new Set<string>();
@@ -84,15 +76,15 @@ export class Dispatcher {
   /** One process: every attempt may join a token fetch another started (see InFlight). */
   private readonly sharedWork: InFlight = new Map();
 
-  constructor(private readonly options: DispatcherOptions) {
-    this.schedule = options.schedule ?? DEFAULT_SCHEDULE;
-    this.holdInMemoryMs = options.holdInMemoryMs ?? 10_000;
-    this.limits = options.limits ?? DEFAULT_DISPATCHER_LIMITS;
+  constructor({ schedule = DEFAULT_SCHEDULE, holdInMemoryMs = 10_000, limits = DEFAULT_DISPATCHER_LIMITS, ...sending }: DispatcherOptions) {
+    this.deps = { ...sending, schedule, signal: this.stopping.signal, inFlight: this.sharedWork };
+    this.holdInMemoryMs = holdInMemoryMs;
+    this.limits = limits;
   }
 
   /** Deliveries just committed: sent now if they are due; delayed ones wait for their sweep. */
   enqueue(deliveries: QueuedDelivery[]): void {
-    const now = this.options.clock.now();
+    const now = this.deps.clock.now();
     this.take(deliveries.filter((delivery) => delivery.dueAt <= now).map((delivery) => delivery.leased ?? delivery.id));
   }
 
@@ -132,7 +124,7 @@ export class Dispatcher {
     try {
       const share = this.shareNow();
       const busyRules = [...this.ruleLoad].filter(([, load]) => load >= share).map(([rule]) => rule);
-      const due = await this.options.store.deliveries.dueIds(this.options.clock.now(), SWEEP_BATCH, busyRules);
+      const due = await this.deps.store.deliveries.dueIds(this.deps.clock.now(), SWEEP_BATCH, busyRules);
       const waiting = new Set(this.waiting.map(idOf));
       const fresh = due.filter((id) => !this.isHeld(id) && !waiting.has(id));
       // Only a batch with something new in it calls for another: what this dispatcher holds already is due too.
@@ -155,7 +147,7 @@ export class Dispatcher {
     if (!this.moreDue && !this.skipped.some(roomFor)) return;
     this.moreDue = false;
     this.skipped = [];
-    this.sweep().catch((error) => this.options.log.error("sweep failed", { error: errorText(error) }));
+    this.sweep().catch((error) => this.deps.log.error("sweep failed", { error: errorText(error) }));
   }
 
   /** Resolves when nothing is being sent or waiting to be. */
@@ -166,7 +158,7 @@ export class Dispatcher {
 
   /** Sweeps every `intervalMs` until stopped. */
   start(intervalMs: number): void {
-    const tick = () => this.sweep().catch((error) => this.options.log.error("sweep failed", { error: errorText(error) }));
+    const tick = () => this.sweep().catch((error) => this.deps.log.error("sweep failed", { error: errorText(error) }));
     tick();
     this.timer = setInterval(tick, intervalMs);
   }
@@ -221,7 +213,7 @@ export class Dispatcher {
 
   private claim(ids: string[]): void {
     this.reserved += ids.length;
-    const { clock, store } = this.options;
+    const { clock, store } = this.deps;
     const now = clock.now();
     store.deliveries
       .claim(ids, now, now + this.holdInMemoryMs + LEASE_MARGIN_MS)
@@ -230,7 +222,7 @@ export class Dispatcher {
         for (const row of rows) this.runOrDefer(row, share);
         this.release();
       })
-      .catch((error) => this.options.log.error("claim failed", { error: errorText(error) }))
+      .catch((error) => this.deps.log.error("claim failed", { error: errorText(error) }))
       .finally(() => {
         this.reserved -= ids.length;
         this.pump();
@@ -247,9 +239,9 @@ export class Dispatcher {
     const ids = this.lettingGo;
     this.lettingGo = [];
     this.releasing += 1;
-    this.options.store.deliveries
+    this.deps.store.deliveries
       .release(ids)
-      .catch((error) => this.options.log.error("handing deliveries back to the outbox failed", { deliveries: ids.length, error: errorText(error) }))
+      .catch((error) => this.deps.log.error("handing deliveries back to the outbox failed", { deliveries: ids.length, error: errorText(error) }))
       .finally(() => {
         this.releasing -= 1;
         this.settle();
@@ -292,7 +284,7 @@ export class Dispatcher {
       this.pump();
     };
     this.deliver(row, leaveRule)
-      .catch((error) => this.options.log.error("delivery crashed", { delivery_id: row.id, error: errorText(error) }))
+      .catch((error) => this.deps.log.error("delivery crashed", { delivery_id: row.id, error: errorText(error) }))
       .finally(() => {
         this.inflight.delete(row.id);
         leaveRule();
@@ -350,8 +342,9 @@ export class Dispatcher {
    * not this dispatcher's to send any more, and is counted here if its rule's change left that to its holder.
    */
   private async deliver(row: DeliveryRow, leaveRule: () => void): Promise<void> {
-    const deps = { ...this.options, schedule: this.schedule, signal: this.stopping.signal, inFlight: this.sharedWork };
-    for (let attempt = row.attempt_count + 1; attempt <= row.max_attempts && !deps.signal.aborted; attempt++) {
+    const { deps } = this;
+    const { signal } = this.stopping;
+    for (let attempt = row.attempt_count + 1; attempt <= row.max_attempts && !signal.aborted; attempt++) {
       const sendable = await sendableOf(row, deps);
       if (!sendable) return;
       const { step, ending } = await attemptDelivery(row, sendable, attempt, deps, this.holdInMemoryMs, (next) => {
@@ -360,12 +353,12 @@ export class Dispatcher {
       if (ending === "taken" && step.kind === "interrupted") this.handedBack += 1;
       // A later retry was parked in the outbox by attemptDelivery: a sweep sends it when it is due.
       if (ending !== "taken" || !this.waitsInMemory(step)) return;
-      await this.options.clock.sleep(step.delayMs, deps.signal);
-      const now = await this.options.store.deliveries.stillSending(row.id);
+      await deps.clock.sleep(step.delayMs, signal);
+      const now = await deps.store.deliveries.stillSending(row.id);
       if (now !== "sending") return void countUnsendable(row, now, "webhook disabled or deleted", deps);
     }
     // The stop came before its next attempt (during a wait in memory, or before the first): still leased, it is
     // taken back at the next start.
-    if (deps.signal.aborted) this.handedBack += 1;
+    if (signal.aborted) this.handedBack += 1;
   }
 }
