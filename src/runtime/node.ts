@@ -24,7 +24,7 @@ import { keyMismatch, nodeEncryptionKey, type NodeEncryptionKey } from "./node-e
 import { loadPartials } from "./node-partials.js";
 import { createNodeTransport } from "./node-transport.js";
 
-export interface NodeGatewayOptions extends GatewayConfig {
+interface NodeGatewayOptions extends GatewayConfig {
   clock?: Clock;
   log?: Logger;
   schedule?: RetrySchedule;
