@@ -6,7 +6,7 @@ import type { AppDeps } from "./api/deps.js";
 import { errorHandler, notFoundHandler } from "./api/errors.js";
 import { eventRoutes } from "./api/events.js";
 import { healthRoutes } from "./api/health.js";
-import { ADMIN_BODY_LIMIT, limitBody } from "./api/http.js";
+import { ADMIN_BODY_LIMIT, limitBody } from "./api/request-body.js";
 import { ingestRoutes } from "./api/ingest.js";
 import { metricsRoutes } from "./api/metrics.js";
 import { openApiDocument } from "./api/openapi.js";

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { parseOutboundAllow } from "./delivery/address-policy.js";
 import { DEFAULT_INGEST_MAX_PENDING } from "./api/admission.js";
 import { DEFAULT_INGEST_MAX_BODY_BYTES } from "./api/body-bytes.js";
-import { INGEST_BODY_LIMIT } from "./api/http.js";
+import { INGEST_BODY_LIMIT } from "./api/request-body.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits } from "./api/rate-limit.js";
 import { fieldProblems, GatewayError, problemsText } from "./domain/errors.js";
 import { encryptionKeyProblem } from "./domain/secret-box.js";

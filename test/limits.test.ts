@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { MAX_JSON_DEPTH } from "../src/api/http.js";
+import { MAX_JSON_DEPTH } from "../src/api/json-body.js";
 import { evaluateExpression, EXPRESSION_LIMITS } from "../src/render/jsonata.js";
 import { MAX_FUNCTION_TEXT, MAX_PAD_WIDTH } from "../src/render/jsonata-functions.js";
 import { REQUEST_LIMITS } from "../src/render/request.js";

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { deliveryFilterSchema, recoverRequestSchema } from "../src/domain/delivery.js";
 import { eventFilterSchema } from "../src/domain/event.js";
-import { pageSchema } from "../src/api/http.js";
+import { pageSchema } from "../src/api/list-query.js";
 import { previewEventSchema, previewSchema } from "../src/api/preview.js";
 import { sourceViewSchema } from "../src/api/view-schemas.js";
 import { createWebhookRequestSchema } from "../src/api/webhook-create.js";

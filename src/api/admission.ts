@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { GatewayError } from "../domain/errors.js";
 import type { Bound } from "./bound.js";
-import { bodyOf } from "./http.js";
+import { bodyOf } from "./request-body.js";
 
 /**
  * Ingest requests a Node gateway handles at once unless INGEST_MAX_PENDING says otherwise: eight times what

@@ -3,7 +3,7 @@ import { deliveryFilterSchema } from "../domain/delivery.js";
 import { found, GatewayError } from "../domain/errors.js";
 import { handOver } from "./accept.js";
 import type { AppDeps } from "./deps.js";
-import { filterOf, pageQuery } from "./http.js";
+import { filterOf, pageQuery } from "./list-query.js";
 import { retryDelivery } from "./retry.js";
 import { deliveryDetail, deliveryView, listView } from "./views.js";
 

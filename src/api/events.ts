@@ -3,7 +3,7 @@ import { eventFilterSchema } from "../domain/event.js";
 import { found } from "../domain/errors.js";
 import { canonicalOf } from "../store/events.js";
 import type { AppDeps } from "./deps.js";
-import { filterOf, pageQuery } from "./http.js";
+import { filterOf, pageQuery } from "./list-query.js";
 import { rulesWithoutDelivery } from "./rules-without-delivery.js";
 import { eventDetail, eventSummary, listView } from "./views.js";
 

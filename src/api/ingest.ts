@@ -10,8 +10,9 @@ import { acceptEvents, type Accepted } from "./accept.js";
 import { admitAtMost, OVERLOADED } from "./admission.js";
 import { holdBodyBytesAtMost } from "./body-bytes.js";
 import type { AppDeps } from "./deps.js";
-import { bodyOf, INGEST_BODY_LIMIT, limitBody, parseJson, requireJsonContentType } from "./http.js";
+import { parseJson, requireJsonContentType } from "./json-body.js";
 import { RateLimiter, refuseWhileLimited } from "./rate-limit.js";
+import { bodyOf, INGEST_BODY_LIMIT, limitBody } from "./request-body.js";
 import type { AcceptedView } from "./view-schemas.js";
 
 const utf8 = new TextDecoder();

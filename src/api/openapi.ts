@@ -8,7 +8,7 @@ import { deliveryFilterSchema, recoverRequestSchema } from "../domain/delivery.j
 import { canonicalEventSchema, eventFilterSchema } from "../domain/event.js";
 import { OVERLOAD_RETRY_AFTER_S } from "./admission.js";
 import { DATABASE_WAIT_MS } from "./bounded-read.js";
-import { pageSchema } from "./http.js";
+import { pageSchema } from "./list-query.js";
 import { previewEventSchema, previewSchema } from "./preview.js";
 import { RECOVER_PAGE } from "./recover.js";
 import {

@@ -18,7 +18,7 @@ import { presetById } from "../presets/registry.js";
 import { eventOfPayload, SAMPLE_IDS, SAMPLE_SOURCE_ID, sampleEvent } from "../sources/samples.js";
 import { canonicalOf } from "../store/events.js";
 import type { AppDeps } from "./deps.js";
-import { readBody } from "./http.js";
+import { readBody } from "./json-body.js";
 import { ruleFromInput } from "./rules.js";
 import type { PreviewView } from "./view-schemas.js";
 import { requestView } from "./views.js";

@@ -6,7 +6,7 @@ import { keepUnlessChanged } from "../domain/mask.js";
 import { createSourceSchema, patchSourceSchema } from "../domain/source.js";
 import type { Source } from "../store/sources.js";
 import type { AppDeps } from "./deps.js";
-import { readBody } from "./http.js";
+import { readBody } from "./json-body.js";
 import { listView, sourceView } from "./views.js";
 
 export function sourceRoutes({ store, clock, publicOrigin }: AppDeps) {

@@ -8,7 +8,7 @@ import { countUnsent } from "../delivery/deliver.js";
 import { UNSENT_REASON } from "../store/webhooks.js";
 import { acceptTestEvent } from "./accept.js";
 import type { AppDeps } from "./deps.js";
-import { readBody, readJson } from "./http.js";
+import { readBody, readJson } from "./json-body.js";
 import { preview, previewEvent, previewEventSchema } from "./preview.js";
 import { recoverFailed } from "./recover.js";
 import { checkSources, ruleFromInput, ruleWithPatch } from "./rules.js";

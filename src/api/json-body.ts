@@ -1,57 +1,11 @@
-import type { Context, MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
-import { z } from "zod";
+import type { Context } from "hono";
+import type { z } from "zod";
 import { GatewayError, invalidField, parseWith } from "../domain/errors.js";
+import { bodyOf } from "./request-body.js";
+
+// A JSON request body: its content type, its text parsed (bounded in depth), and validated by a schema.
 
 const utf8 = new TextDecoder();
-
-/** Admin request bodies are small; templates included. */
-export const ADMIN_BODY_LIMIT = 512 * 1024;
-/** A PBX payload, or a batch of up to 1,000 canonical events. */
-export const INGEST_BODY_LIMIT = 2 * 1024 * 1024;
-
-/**
- * Refuses a body over `maxSize` bytes with 413. A declared Content-Length is checked without touching the
- * body, so that the runtime can still read it the fast way (on Node, straight from the socket instead of
- * through a web stream); a body without one is counted as it streams in.
- */
-export function limitBody(maxSize: number): MiddlewareHandler {
-  const tooLarge = (c: Context): never => {
-    // The unread rest of the body is drained and the connection dropped: tell the client not to reuse it.
-    c.header("Connection", "close");
-    throw new GatewayError(413, "payload_too_large", `The request body is larger than ${maxSize} bytes`);
-  };
-  const counted = bodyLimit({ maxSize, onError: tooLarge });
-  return async (c, next) => {
-    const declared = c.req.header("content-length");
-    if (declared === undefined || c.req.header("transfer-encoding") !== undefined) {
-      // A body without a length is read here, before what comes next: a failure before then is the body's.
-      let reading = true;
-      return counted(c, () => ((reading = false), next())).catch((error: unknown) => {
-        throw reading ? bodyCutShort(error) : error;
-      });
-    }
-    if (Number(declared) > maxSize) tooLarge(c);
-    await next();
-  };
-}
-
-/**
- * A body the client stopped sending (it hung up) as the 400 it is: otherwise its ECONNRESET would read as the
- * database's, logged and counted as an outage. Our own refusals (413, 503 overloaded) pass as they are.
- */
-function bodyCutShort(error: unknown): unknown {
-  if (error instanceof GatewayError || error instanceof HTTPException) return error;
-  return new GatewayError(400, "body_incomplete", "The request body ended before all of it came: the client closed the connection");
-}
-
-/** The request's body; one its client stopped sending is a 400 `body_incomplete`. */
-export async function bodyOf(c: Context): Promise<ArrayBuffer> {
-  return c.req.arrayBuffer().catch((error: unknown) => {
-    throw bodyCutShort(error);
-  });
-}
 
 function isJsonContentType(value: string | undefined): boolean {
   const type = (value ?? "").split(";")[0].trim().toLowerCase();
@@ -125,20 +79,4 @@ export async function readJson(c: Context): Promise<unknown> {
 /** A JSON request body validated by a schema; a 400 names each invalid field. */
 export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   return parseWith(schema, await readJson(c));
-}
-
-export const pageSchema = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(64).optional(),
-});
-
-/** `?limit=&cursor=` for list endpoints; other query parameters are filters the caller picks out. */
-export function pageQuery(c: Context) {
-  return parseWith(pageSchema, { limit: c.req.query("limit"), cursor: c.req.query("cursor") || undefined });
-}
-
-/** The filters of a list request: every query parameter but the paging ones, validated by a strict schema. */
-export function filterOf<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
-  const filters = Object.entries(c.req.query()).filter(([name, value]) => value !== "" && name !== "limit" && name !== "cursor");
-  return parseWith(schema, Object.fromEntries(filters));
 }
