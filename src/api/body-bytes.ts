@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { refuseOverloaded } from "./admission.js";
 import type { Bound } from "./bound.js";
+import { declaredLength } from "./request-body.js";
 
 /**
  * Bytes of ingest bodies a Node gateway holds at once unless INGEST_MAX_BODY_BYTES says otherwise. A PBX event
@@ -9,12 +10,6 @@ import type { Bound } from "./bound.js";
  * the ~1 GiB a gateway on two cores has, where thousands of connections posting 2 MiB each would take gigabytes.
  */
 export const DEFAULT_INGEST_MAX_BODY_BYTES = 128 * 1024 * 1024;
-
-/** The length a request declares for its body, or undefined when it streams one without (chunked). */
-function declaredLength(c: Context): number | undefined {
-  const declared = c.req.header("content-length");
-  return declared === undefined || c.req.header("transfer-encoding") !== undefined ? undefined : Number(declared);
-}
 
 /**
  * Holds at most `bytes.max` bytes of ingest bodies at once (Node only, as admitAtMost), counted in `bytes` from the

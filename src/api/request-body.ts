@@ -11,6 +11,12 @@ export const ADMIN_BODY_LIMIT = 512 * 1024;
 /** A PBX payload, or a batch of up to 1,000 canonical events. */
 export const INGEST_BODY_LIMIT = 2 * 1024 * 1024;
 
+/** The length a request declares for its body, or undefined when it streams one without (chunked). */
+export function declaredLength(c: Context): number | undefined {
+  const declared = c.req.header("content-length");
+  return declared === undefined || c.req.header("transfer-encoding") !== undefined ? undefined : Number(declared);
+}
+
 /**
  * Refuses a body over `maxSize` bytes with 413. A declared Content-Length is checked without touching the
  * body, so that the runtime can still read it the fast way (on Node, straight from the socket instead of
@@ -24,15 +30,15 @@ export function limitBody(maxSize: number): MiddlewareHandler {
   };
   const counted = bodyLimit({ maxSize, onError: tooLarge });
   return async (c, next) => {
-    const declared = c.req.header("content-length");
-    if (declared === undefined || c.req.header("transfer-encoding") !== undefined) {
+    const declared = declaredLength(c);
+    if (declared === undefined) {
       // A body without a length is read here, before what comes next: a failure before then is the body's.
       let reading = true;
       return counted(c, () => ((reading = false), next())).catch((error: unknown) => {
         throw reading ? bodyCutShort(error) : error;
       });
     }
-    if (Number(declared) > maxSize) tooLarge(c);
+    if (declared > maxSize) tooLarge(c);
     await next();
   };
 }
