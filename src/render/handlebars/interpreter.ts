@@ -1,18 +1,21 @@
 /**
  * The interpreter: walks the IR (ir.ts) with Handlebars 4.7.10 runtime semantics
  * (handlebars/lib/handlebars/runtime.js + the code javascript-compiler.js would generate),
- * but never generates or evaluates code.
+ * but never generates or evaluates code. The scope a program runs in, and how a path resolves in it, are
+ * scope.ts's.
  */
 import * as errors from "./errors.js";
-import type { SourceLoc, TemplateError as TemplateErrorType } from "./errors.js";
+import type { TemplateError as TemplateErrorType } from "./errors.js";
 import type { Escaper } from "./escape.js";
 import * as options from "./helper-options.js";
 import type { HelperOptions as HelperOptionsType, ProgramFn, ProgramOptions } from "./helper-options.js";
 import * as core from "./helpers-core.js";
 import * as ir from "./ir.js";
-import type { Call, CompiledTemplate, Expr, HelperFunction, InlineDef, PathRef, Program, Stmt } from "./ir.js";
+import type { Call, CompiledTemplate, Expr, HelperFunction, InlineDef, Program, Stmt } from "./ir.js";
 import type { Limits } from "./limits.js";
 import * as lookup from "./lookup.js";
+import * as scope from "./scope.js";
+import type { BlockParamFrame, Container, DepthNode, PartialScope, Scope as ScopeType } from "./scope.js";
 
 /*
  * Module-local copies of everything the hot path uses from other modules. Some loaders turn
@@ -20,35 +23,15 @@ import * as lookup from "./lookup.js";
  * them once here keeps the interpreter loop free of that cost. Values are identical.
  */
 const { S_CONTENT, S_MUSTACHE, S_BLOCK, E_LITERAL, E_CALL, C_SIMPLE, C_AMBIGUOUS, C_KNOWN } = ir;
-const { P_CONTEXT, P_BLOCK_PARAM, R_ADD, R_INIT, R_MID_START, R_MID_ADD, R_BREAK, R_ONLY_BREAK } = ir;
-const { createFrame, extend, lookupOwn, lookupProperty, setOwn } = lookup;
+const { R_ADD, R_INIT, R_MID_START, R_MID_ADD, R_BREAK, R_ONLY_BREAK } = ir;
+const { createFrame, extend, lookupOwn, setOwn } = lookup;
+const { NULL_CONTEXT, ROOT_BP, Scope, pushDepth, renderError, resolvePath } = scope;
 const { blockHelperMissing, helperMissing } = core;
 const { TemplateError, toRenderError } = errors;
 const HelperOptions = options.HelperOptions;
 type TemplateError = TemplateErrorType;
 type HelperOptions = HelperOptionsType;
-
-/** Handlebars' container.nullContext: `this` for helpers when the context is null/undefined. */
-const NULL_CONTEXT: object = Object.seal({});
-
-/** Partials visible to a template: a null-prototype chain (inline partials shadow outer ones). */
-export type PartialScope = Record<string, unknown>;
-
-interface DepthNode {
-  readonly v: unknown;
-  readonly next: DepthNode | null;
-}
-
-interface BlockParamFrame {
-  readonly vals: readonly unknown[] | undefined;
-  readonly next: BlockParamFrame | null;
-}
-
-/** One running template (Handlebars' "container"): its current partials and its name for errors. */
-interface Container {
-  partials: PartialScope;
-  readonly name: string | undefined;
-}
+type Scope = ScopeType;
 
 /** Compile a partial's source (cached); throws TemplateError(kind "syntax"). */
 type PartialCompiler = (source: string, name: string) => CompiledTemplate;
@@ -65,70 +48,10 @@ export class RenderState {
   ) {}
 }
 
-class Scope {
-  constructor(
-    readonly ctx: unknown,
-    readonly depths: DepthNode | null,
-    readonly data: Record<string, unknown> | undefined,
-    readonly bp: BlockParamFrame | null,
-    readonly cont: Container,
-  ) {}
-}
-
 const noop: ProgramFn = () => "";
-const ROOT_BP: BlockParamFrame = { vals: undefined, next: null };
-
-function renderError(detail: string, loc: SourceLoc | undefined, cont: Container): TemplateError {
-  return new TemplateError("render", detail, loc === undefined ? { partial: cont.name } : { line: loc.start.line, column: loc.start.column + 1, partial: cont.name });
-}
 
 function outputLimit(st: RenderState, cont: Container): TemplateError {
   return new TemplateError("render", `output exceeds the limit of ${st.limits.maxOutput} characters`, { partial: cont.name });
-}
-
-/* ------------------------------------------------------------------ paths */
-
-function pushDepth(d: DepthNode | null, ctx: unknown): DepthNode | null {
-  const top = d === null ? undefined : d.v;
-  // wrapProgram: `context != depths[0]` (loose, as Handlebars) and the nullContext exception
-  if (ctx != top && !(ctx === NULL_CONTEXT && top === null)) return { v: ctx, next: d };
-  return d;
-}
-
-function resolvePath(p: PathRef, sc: Scope, cont: Container, loc: SourceLoc | undefined): unknown {
-  let cur: unknown;
-  const mode = p.mode;
-  if (mode === P_CONTEXT) {
-    if (p.depth === 0) cur = sc.ctx;
-    else {
-      let d = sc.depths;
-      for (let n = p.depth; n > 0 && d !== null; n--) d = d.next;
-      cur = d === null ? undefined : d.v;
-    }
-  } else if (mode === P_BLOCK_PARAM) {
-    let f = sc.bp;
-    for (let n = p.bpDepth; n > 0 && f !== null; n--) f = f.next;
-    const vals = f === null ? undefined : f.vals;
-    if (vals == null) throw renderError(`block param "${p.parts[0]}" was not provided by the helper`, loc, cont);
-    cur = vals[p.bpIndex];
-  } else {
-    cur = sc.data;
-    for (let n = p.depth; n > 0 && cur; n--) cur = (cur as Record<string, unknown>)._parent;
-  }
-  const parts = p.parts;
-  const len = parts.length;
-  if (p.falsy) {
-    for (let i = p.start; i < len; i++) {
-      if (!cur) return cur;
-      cur = lookupProperty(cur, parts[i]);
-    }
-  } else {
-    for (let i = p.start; i < len; i++) {
-      if (cur == null) return cur;
-      cur = lookupProperty(cur, parts[i]);
-    }
-  }
-  return cur;
 }
 
 /* ------------------------------------------------------------ expressions */

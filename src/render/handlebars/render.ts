@@ -1,10 +1,11 @@
 import { TemplateError, toRenderError } from "./errors.js";
 import { escaperFor, type EscapeMode } from "./escape.js";
 import type { HelperFunction } from "./ir.js";
-import { RenderState, runMain, type PartialScope } from "./interpreter.js";
+import { RenderState, runMain } from "./interpreter.js";
 import { LIMITS } from "./limits.js";
 import { compilePartial, loadTemplate } from "./parse.js";
 import { checkPartialReferences } from "./partial-references.js";
+import type { PartialScope } from "./scope.js";
 
 export interface RenderOptions {
   /** name -> template source (loaded by the caller, e.g. from templates/partials/). */
