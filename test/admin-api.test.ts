@@ -771,3 +771,74 @@ describe("outbound safety", () => {
     expect(moved.body.error.details[0].field).toBe("preset_config.instance_url");
   });
 });
+
+describe("stored credentials and a change of destination", () => {
+  // Whoever may edit rules sees credentials masked; re-pointing a rule at their own server must not send them the real ones.
+  const KEY = "key-1234567890abcdef";
+  const moved = (field: string) => [{ field, message: expect.stringContaining("give this credential again") }];
+
+  it("refuses to move a credential header to another host unless it is given again; another path on its host keeps it", async () => {
+    const elsewhere = await new Receiver().start();
+    try {
+      const rule = await createWebhook(gw, { url: `${receiver.url}/calls`, headers: { "X-Api-Key": KEY, "X-Agent": "7" } });
+      for (const patch of [{ url: `${elsewhere.url}/calls` }, { url: `${elsewhere.url}/calls`, headers: rule.headers }]) {
+        const answer = await gw.api("PATCH", `/api/webhooks/${rule.id}`, patch);
+        expect(answer.status, JSON.stringify(patch)).toBe(400);
+        expect(answer.body.error.details).toEqual(moved("headers.X-Api-Key"));
+      }
+      expect((await gw.api("PATCH", `/api/webhooks/${rule.id}`, { url: `${receiver.url}/calls/v2`, headers: rule.headers })).status).toBe(200);
+      const source = await createSource(gw);
+      await ingest(gw, source, callEvent({ uniqueid: "kept.1" }));
+      await gw.settle();
+      expect(elsewhere.requests).toEqual([]);
+      expect(receiver.requests.map((r) => [r.path, r.headers["x-api-key"]])).toEqual([["/calls/v2", KEY]]);
+
+      // Given again (or a header left out), the rule moves: the new host gets what it was given.
+      const again = await gw.api("PATCH", `/api/webhooks/${rule.id}`, { url: `${elsewhere.url}/calls`, headers: { "X-Api-Key": "key-for-elsewhere-0001", "X-Agent": "7" } });
+      expect(again.status).toBe(200);
+      await ingest(gw, source, callEvent({ uniqueid: "kept.2" }));
+      await gw.settle();
+      expect(elsewhere.requests.map((r) => r.headers["x-api-key"])).toEqual(["key-for-elsewhere-0001"]);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+
+  it("judges a URL whose host part holds a block helper by the whole URL, which a branch could send elsewhere", async () => {
+    const port = new URL(receiver.url).port;
+    const rule = await createWebhook(gw, { url: `http://127.0.0.1:{{#if agent}}${port}{{else}}${port}{{/if}}/calls`, headers: { "X-Api-Key": KEY } });
+    const patch = { url: `http://127.0.0.1:{{#if agent}}${port}{{else}}${port}{{/if}}/calls/v2`, headers: rule.headers };
+    expect((await gw.api("PATCH", `/api/webhooks/${rule.id}`, patch)).body.error.details).toEqual(moved("headers.X-Api-Key"));
+    expect((await gw.api("PATCH", `/api/webhooks/${rule.id}`, { name: "renamed", headers: rule.headers })).status).toBe(200);
+  });
+
+  it("refuses to move a preset's secret setting with its URL setting; a path setting or another setting keeps it", async () => {
+    const elsewhere = await new Receiver().start();
+    receiver.handler = () => ({ body: '{"code":0}' });
+    try {
+      const preset_config = { base_url: receiver.url, secret_key: KEY };
+      const rule = await createWebhook(gw, { name: "ts", preset: "tradersoft", preset_config });
+      const shown = rule.preset_config;
+      for (const config of [{ base_url: elsewhere.url }, { ...shown, base_url: elsewhere.url }]) {
+        const answer = await gw.api("PATCH", `/api/webhooks/${rule.id}`, { preset_config: config });
+        expect(answer.status, JSON.stringify(config)).toBe(400);
+        expect(answer.body.error.details).toEqual(moved("preset_config.secret_key"));
+      }
+      // The rule's own URL, moved off the preset's setting, is a move too.
+      const url = await gw.api("PATCH", `/api/webhooks/${rule.id}`, { url: `${elsewhere.url}/api/addCallLog/` });
+      expect(url.body.error.details).toEqual(moved("preset_config.secret_key"));
+
+      expect((await gw.api("PATCH", `/api/webhooks/${rule.id}`, { preset_config: { ...shown, path: "/api/v2/addCallLog/" } })).status).toBe(200);
+      const source = await createSource(gw);
+      await ingest(gw, source, callEvent({ uniqueid: "preset.1" }));
+      await gw.settle();
+      expect(elsewhere.requests).toEqual([]);
+      expect(receiver.requests.map((r) => [r.path, new URLSearchParams(r.body).get("secretKey")])).toEqual([["/api/v2/addCallLog/", KEY]]);
+
+      const again = await gw.api("PATCH", `/api/webhooks/${rule.id}`, { preset_config: { base_url: elsewhere.url, secret_key: "secret-for-elsewhere" } });
+      expect(again.status).toBe(200);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+});

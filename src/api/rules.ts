@@ -19,6 +19,7 @@ import { resolveConfig } from "../presets/config.js";
 import { allPresets, presetById } from "../presets/registry.js";
 import type { Preset } from "../presets/schema.js";
 import { checkRule } from "../render/check.js";
+import { refuseCredentialsMoved } from "./credential-destination.js";
 import type { AppDeps } from "./deps.js";
 import { createWebhookRequestSchema } from "./webhook-create.js";
 
@@ -185,7 +186,10 @@ function disabledAfter(current: Webhook, enabled: boolean | undefined, now: stri
   return enabled ? null : disabledByHand(now);
 }
 
-/** A rule with a PATCH applied; masked secrets sent back unchanged keep their stored values. */
+/**
+ * A rule with a PATCH applied; masked secrets sent back unchanged keep their stored values, unless the edit
+ * moves the rule to another destination.
+ */
 export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unknown): Promise<Webhook> {
   const patch: WebhookPatch = parseWith(patchWebhookSchema, body);
   if (patch.preset !== undefined && patch.preset !== current.preset) {
@@ -207,5 +211,6 @@ export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unkno
     sqs: sqsWithPatch(patch.sqs, current.sqs),
     updated_at: now,
   };
+  refuseCredentialsMoved(current, patched, patch, preset);
   return validated(deps, patched, patch);
 }

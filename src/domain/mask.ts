@@ -1,5 +1,6 @@
 // Secrets are write-only: after creation every response shows them masked. A masked value sent back
-// unchanged (a console form saving what it was shown) keeps the stored secret.
+// unchanged (a console form saving what it was shown) keeps the stored secret, unless the edit changes where
+// the rule sends (api/credential-destination.ts).
 
 const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie)$|key|token|secret|pass|credential|private|signature|session|auth/i;
 
