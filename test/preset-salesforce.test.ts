@@ -277,6 +277,21 @@ describe("Salesforce preset", () => {
     expect(delivery.attempts[0].error).toBe("Salesforce token request failed: 200 null");
   });
 
+  it("reads a token or search reply only so far: a server answering without end cannot fill the gateway's memory", async () => {
+    await salesforceRule();
+    const pad = "x".repeat(2 * 1024 * 1024);
+    sf.receiver.replyWith({ status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ access_token: "00D-token", pad }) });
+    const refused = await deliver();
+    expect(refused.status).toBe("failed");
+    expect(refused.attempts[0].error).toBe("Salesforce token request failed: 200 with a reply over 65536 bytes (not read)");
+    expect(sf.requestsTo("/services/data/")).toHaveLength(0);
+
+    sf.searchReply = { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ searchRecords: [], pad }) };
+    const filed = await deliver();
+    expect(filed.status).toBe("delivered");
+    expect(filed.attempts[0].note).toBe("access token fetched; caller lookup failed (200): the reply is over 1048576 bytes (not read)");
+  });
+
   it("follows no redirect from the token endpoint: the credentials go nowhere else", async () => {
     const elsewhere = await new Receiver().start();
     sf.receiver.replyWith({ status: 307, headers: { location: `${elsewhere.url}/services/oauth2/token` } });

@@ -6,9 +6,19 @@ export interface TransportReply {
   readonly status: number;
   readonly ok: boolean;
   readonly headers: Headers;
-  text(): Promise<string>;
+  /**
+   * The whole body as text, or null when it is longer than `maxBytes`: read no further than that, so that a
+   * reply without end (a hostile or broken server) cannot fill the gateway's memory.
+   */
+  text(maxBytes: number): Promise<string | null>;
   /** The start of the body as text, up to `maxBytes`; the rest is not read, so a huge reply costs nothing. */
   excerpt(maxBytes?: number): Promise<string>;
+}
+
+/** `text(maxBytes)` from the first bytes of a body: read up to one byte more than allowed, to know it is longer. */
+export async function wholeText(prefix: (limit: number) => Promise<Uint8Array>, maxBytes: number): Promise<string | null> {
+  const bytes = await prefix(maxBytes + 1);
+  return bytes.length > maxBytes ? null : new TextDecoder().decode(bytes);
 }
 
 /**
@@ -27,14 +37,14 @@ export function replyOf(response: Response): TransportReply {
     status: response.status,
     ok: response.ok,
     headers: response.headers,
-    text: () => response.text(),
-    excerpt: (maxBytes = RESPONSE_EXCERPT_BYTES) => readExcerpt(response, maxBytes),
+    text: (maxBytes) => wholeText((limit) => readPrefix(response, limit), maxBytes),
+    excerpt: async (maxBytes = RESPONSE_EXCERPT_BYTES) => new TextDecoder().decode(await readPrefix(response, maxBytes)),
   };
 }
 
-/** The start of a response body as text, read from its web stream. */
-async function readExcerpt(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return "";
+/** The first `maxBytes` of a response body (all of a shorter one), read from its web stream. */
+async function readPrefix(response: Response, maxBytes: number): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(0);
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -56,5 +66,5 @@ async function readExcerpt(response: Response, maxBytes: number): Promise<string
     offset += part.length;
     if (offset >= bytes.length) break;
   }
-  return new TextDecoder().decode(bytes);
+  return bytes;
 }

@@ -17,6 +17,10 @@ const LIMIT_BACKOFF_MS = 3_600_000;
 const tokens = new Map<string, string>();
 const MAX_CACHED_TOKENS = 500;
 
+/** A token reply is a few hundred bytes, a search reply a list of Ids: neither is read beyond these. */
+const TOKEN_REPLY_BYTES = 65_536;
+const SEARCH_REPLY_BYTES = 1_048_576;
+
 interface SalesforceError {
   errorCode?: string;
   message?: string;
@@ -63,12 +67,15 @@ async function fetchToken(context: SendContext): Promise<string> {
     if (blockedDestinationOf(error)) throw error;
     throw new PrepareError(`Salesforce token request failed: ${(error as Error).message}`, true);
   }
-  const text = await response.text();
+  // Wrong credentials do not fix themselves; a server error, a rate limit or a timeout may, as for any reply.
+  const retryable = verdictFor(response.status) === "retry";
+  const text = await response.text(TOKEN_REPLY_BYTES);
+  if (text === null) {
+    throw new PrepareError(`Salesforce token request failed: ${response.status} with a reply over ${TOKEN_REPLY_BYTES} bytes (not read)`, retryable, response.headers.get("retry-after"));
+  }
   const reply = (jsonObjectOf(text) ?? {}) as { access_token?: string; error?: string; error_description?: string };
   if (!response.ok || !reply.access_token) {
     const reason = reply.error ? `${reply.error}: ${reply.error_description ?? ""}` : text.slice(0, 200);
-    // Wrong credentials do not fix themselves; a server error, a rate limit or a timeout may, as for any reply.
-    const retryable = verdictFor(response.status) === "retry";
     throw new PrepareError(`Salesforce token request failed: ${response.status} ${reason}`, retryable, response.headers.get("retry-after"));
   }
   return reply.access_token;
@@ -104,7 +111,8 @@ async function findCaller(phone: string, token: string, context: SendContext) {
     headers: { authorization: `Bearer ${token}`, accept: "application/json" },
     signal: context.signal,
   });
-  const text = await response.text();
+  const text = await response.text(SEARCH_REPLY_BYTES);
+  if (text === null) return { status: response.status, error: `the reply is over ${SEARCH_REPLY_BYTES} bytes (not read)` };
   if (!response.ok) return { status: response.status, error: describeErrors(text) };
   // Not JSON (a proxy's page, say): said without the parser's message, which would quote the reply.
   const reply = jsonObjectOf(text) as { searchRecords?: Array<{ Id: string; attributes?: { type?: string } }> } | null;

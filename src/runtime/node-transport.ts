@@ -3,7 +3,7 @@ import type { LookupFunction } from "node:net";
 import type { Readable } from "node:stream";
 import { Agent, buildConnector } from "undici";
 import { BlockedDestinationError, hostAllowed, hostRefusal, refusalOf, type OutboundAllow } from "../delivery/address-policy.js";
-import { RESPONSE_EXCERPT_BYTES, type Transport, type TransportReply } from "../delivery/transport.js";
+import { RESPONSE_EXCERPT_BYTES, wholeText, type Transport, type TransportReply } from "../delivery/transport.js";
 
 /**
  * Resolves a host name for a socket about to connect and refuses it when any address it resolves to is
@@ -49,8 +49,8 @@ function headerRecord(headers: HeadersInit | undefined): Record<string, string> 
   return Object.fromEntries(entries.map(([name, value]) => [name, utf8Value(value)]));
 }
 
-/** The start of a body read straight from the socket's stream; the rest is dropped unread. */
-async function streamExcerpt(body: Readable, maxBytes: number): Promise<string> {
+/** The first `maxBytes` of a body (all of a shorter one), read straight from the socket's stream; the rest is dropped unread. */
+async function streamPrefix(body: Readable, maxBytes: number): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -58,20 +58,21 @@ async function streamExcerpt(body: Readable, maxBytes: number): Promise<string> 
     size += (chunk as Buffer).length;
     if (size >= maxBytes) break; // leaving the loop destroys the stream
   }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, maxBytes));
+  return Buffer.concat(chunks).subarray(0, maxBytes);
 }
 
 /** undici's answer as a reply, its body read only as far as asked (a web stream per reply is costly on Node 20). */
-function nodeReply(status: number, headers: Headers, body: Readable & { text(): Promise<string> }): TransportReply {
+function nodeReply(status: number, headers: Headers, body: Readable): TransportReply {
   // A 1xx or 204/304 has no body.
   const empty = status < 200 || status === 204 || status === 304;
   if (empty) body.resume();
+  const prefix = (limit: number) => (empty ? Promise.resolve(new Uint8Array(0)) : streamPrefix(body, limit));
   return {
     status,
     ok: status >= 200 && status < 300,
     headers,
-    text: () => (empty ? Promise.resolve("") : body.text()),
-    excerpt: (maxBytes = RESPONSE_EXCERPT_BYTES) => (empty ? Promise.resolve("") : streamExcerpt(body, maxBytes)),
+    text: (maxBytes) => wholeText(prefix, maxBytes),
+    excerpt: async (maxBytes = RESPONSE_EXCERPT_BYTES) => new TextDecoder().decode(await prefix(maxBytes)),
   };
 }
 
