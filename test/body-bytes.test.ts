@@ -3,7 +3,7 @@ import { DEFAULT_INGEST_MAX_BODY_BYTES } from "../src/api/body-bytes.js";
 import { configFromEnv } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { callEvent } from "./support/events.js";
-import { startGateway, type TestGateway } from "./support/gateway.js";
+import { createSource, startGateway, type TestGateway } from "./support/gateway.js";
 import { parsePrometheus } from "./support/prometheus.js";
 import { chunk, rawIngest, type RawIngest } from "./support/raw-ingest.js";
 import { Receiver } from "./support/receiver.js";
@@ -155,6 +155,30 @@ describe("ingest body bytes (INGEST_MAX_BODY_BYTES)", () => {
     expect((await post("whole", MAX_BYTES)).status).toBe(202);
     await gw.settle();
     expect(await storedIds()).toEqual(["before", "whole"]);
+  });
+
+  it("holds nothing for a request to no source or a disabled one: strangers declaring bodies they never send shut no PBX out", async () => {
+    const disabled = await createSource(gw);
+    expect((await gw.api("PATCH", `/api/sources/${disabled.id}`, { enabled: false })).status).toBe(200);
+    const strangers = [];
+    for (const id of ["src_nobody", disabled.id, "src_nobody.2", "src_nobody.3"]) {
+      strangers.push(await rawIngest(gw, { id, secret: "guess" }, { "Content-Length": String(HELD_BYTES) }));
+    }
+    try {
+      // Before: their declared lengths were held until the request timed out, and this was refused.
+      expect((await post("large", LARGE_BYTES)).status).toBe(202);
+      // Each is answered without its body being read, and its connection closed.
+      expect(await Promise.all(strangers.map((s) => s.answer()))).toEqual([
+        expect.stringMatching(/^HTTP\/1\.1 404 /),
+        expect.stringMatching(/^HTTP\/1\.1 403 /),
+        expect.stringMatching(/^HTTP\/1\.1 404 /),
+        expect.stringMatching(/^HTTP\/1\.1 404 /),
+      ]);
+      await Promise.all(strangers.map((s) => new Promise((closed) => (s.socket.closed ? closed(null) : s.socket.once("close", closed)))));
+      expect(await bytesShown()).toEqual({ held: 0, max: MAX_BYTES });
+    } finally {
+      for (const { socket } of strangers) socket.destroy();
+    }
   });
 
   it("reads the bound from INGEST_MAX_BODY_BYTES and refuses less than one 2 MiB body, naming it", () => {

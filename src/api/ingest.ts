@@ -17,6 +17,9 @@ import type { AcceptedView } from "./view-schemas.js";
 
 const utf8 = new TextDecoder();
 
+/** What the ingest route knows of a request before its body: the source it is for. */
+type Env = { Variables: { source: Source } };
+
 /** Refuses a request with an event whose payload is more than one stored text may take (D1 would refuse its row). */
 function refuseOversizedEvents(items: NormalizedEvent[]): void {
   const index = items.findIndex((item) => utf8Length(JSON.stringify(item.raw)) > MAX_STORED_TEXT_BYTES);
@@ -68,7 +71,7 @@ function countRefusals(deps: AppDeps): MiddlewareHandler {
 
 /** `POST /ingest/:sourceId`: verify, normalize, commit, then answer 202 with the event ids. */
 export function ingestRoutes(deps: AppDeps) {
-  const app = new Hono();
+  const app = new Hono<Env>();
   app.use("/:sourceId", countRefusals(deps));
   // Counts verified requests only: a stranger with the URL cannot use up a PBX's allowance.
   const perSource = new RateLimiter(deps.rateLimits.ingest, deps.clock);
@@ -87,16 +90,33 @@ export function ingestRoutes(deps: AppDeps) {
     return deps.callLock ? deps.callLock.run(callIds.map((id) => `${source.id}:${id}`), accept) : accept();
   }
 
+  /**
+   * The source, looked up from the head (on Node from memory): a request for none, or a disabled one, is
+   * answered before any of its body is read or held, and its connection closed. Otherwise a stranger who knows
+   * no ingest URL could declare 2 MiB bodies, send none of them, and hold the bytes every PBX shares.
+   */
+  const knownSource: MiddlewareHandler<Env> = async (c, next) => {
+    const id = c.req.param("sourceId")!;
+    const source = await deps.store.sources.get(id);
+    if (source?.enabled) {
+      c.set("source", source);
+      return next();
+    }
+    // Its body unread, the connection can serve no other request.
+    c.header("Connection", "close");
+    found(source, "source", id);
+    throw new GatewayError(403, "source_disabled", `Source ${id} is disabled`);
+  };
+
   // Bytes are held from the head on, so counted before limitBody reads a body without a length.
   const holdBytes: MiddlewareHandler =
     deps.ingestBodyBytes === undefined ? (_c, next) => next() : holdBodyBytesAtMost(deps.ingestBodyBytes, INGEST_BODY_LIMIT);
   const admit: MiddlewareHandler[] = deps.ingestPending === undefined ? [] : [admitAtMost(deps.ingestPending)];
-  app.post("/:sourceId", holdBytes, limitBody(INGEST_BODY_LIMIT), ...admit, async (c) => {
+  app.post("/:sourceId", knownSource, holdBytes, limitBody(INGEST_BODY_LIMIT), ...admit, async (c) => {
     // Real elapsed time, whatever the clock: the latency a PBX sees (on Workers it advances across I/O only).
     const started = performance.now();
     const id = c.req.param("sourceId");
-    const source = found(await deps.store.sources.get(id), "source", id);
-    if (!source.enabled) throw new GatewayError(403, "source_disabled", `Source ${id} is disabled`);
+    const source = c.get("source");
 
     const adapter = adapterFor(source.kind);
     const body = new Uint8Array(await bodyOf(c));
