@@ -55,7 +55,7 @@ export function webhookView(webhook: Webhook, revealSecret = false): WebhookView
 
 /** A request as shown: credential headers and secret settings masked. */
 export function requestView(request: RenderedRequest): RequestView {
-  const { secrets_mark: _mark, secrets_escape: _escape, ...masked } = maskSecretRefs(request);
+  const { secrets_mark: _mark, secrets_escape: _escape, secrets_for: _for, ...masked } = maskSecretRefs(request);
   return { ...masked, headers: maskHeaders(masked.headers) };
 }
 

@@ -11,7 +11,9 @@ import { presetById } from "../presets/registry.js";
 import { revealSecrets } from "../presets/secrets.js";
 import { bodyEscapeModeOf } from "../render/request.js";
 import type { AttemptRow } from "../store/schema.js";
+import type { Preset } from "../presets/schema.js";
 import { blockedDestinationOf } from "./address-policy.js";
+import { destinationStamp } from "./destination.js";
 import { attemptHeaders } from "./attempt-headers.js";
 import { requestRefused, retryAfterMs, verdictFor, type Verdict } from "./policy.js";
 import { judgeSqsReply, messageAttributes, sendMessageInput, sendSqsMessage } from "./sqs.js";
@@ -34,7 +36,7 @@ interface AttemptDeps {
 
 type SendingRule = Pick<
   Webhook,
-  "id" | "updated_at" | "signing" | "secret" | "timeout_ms" | "preset" | "preset_config" | "sqs" | "method" | "body_template" | "content_type"
+  "id" | "updated_at" | "url" | "signing" | "secret" | "timeout_ms" | "preset" | "preset_config" | "sqs" | "method" | "body_template" | "content_type"
 >;
 
 interface Reply {
@@ -97,6 +99,15 @@ function attemptSignal(timeoutMs: number, stopping?: AbortSignal): { signal: Abo
 function httpError(reply: Reply): string {
   const location = reply.status >= 300 && reply.status < 400 ? reply.headers.get("location") : null;
   return location ? `HTTP ${reply.status}: redirect to ${location} not followed (set the rule's URL to it)` : `HTTP ${reply.status}`;
+}
+
+/**
+ * A request made for another destination than the rule's now (its URL or a URL setting changed since) is not
+ * sent: the secrets and preset credentials filled in when sending are those given for the new one.
+ */
+async function refuseMovedDestination(request: RenderedRequest, rule: SendingRule, preset: Preset | undefined): Promise<void> {
+  if (request.secrets_for === undefined || request.secrets_for === (await destinationStamp(rule, preset))) return;
+  throw new PrepareError("not sent: the rule sends elsewhere since this delivery was made (its URL or a URL setting changed), and its credentials go only where they were given for", false);
 }
 
 /** The attempt row for a delivery that never got as far as sending: its rule could not be rendered. */
@@ -186,6 +197,7 @@ export async function sendAttempt(
   const presetSecrets = secretValues(preset, rule.preset_config);
   const secrets = Object.values(presetSecrets);
   try {
+    await refuseMovedDestination(delivery.request, rule, preset);
     // Escaped as rendered; a request stored before that was kept is escaped as the rule renders now.
     const escape = delivery.request.secrets_escape ?? bodyEscapeModeOf(rule);
     const request = revealSecrets(delivery.request, presetSecrets, escape);

@@ -6,6 +6,7 @@ import { evaluationContext } from "../render/context.js";
 import { evaluateExpression } from "../render/jsonata.js";
 import { bodyEscapeModeOf, RenderError, renderRequest, renderTexts } from "../render/request.js";
 import { renderSqsMessage } from "../render/sqs-message.js";
+import { destinationStamp } from "./destination.js";
 import { secretNames, templateConfig } from "../presets/config.js";
 import { alteredSecretIn, newPlaceholderMark } from "../presets/secrets.js";
 import { presetById } from "../presets/registry.js";
@@ -66,7 +67,7 @@ export async function renderRuleRequest(
   const mark = newPlaceholderMark();
   const config = templateConfig(preset, webhook.preset_config, mark);
   const rendered = withTextLimits(await renderRequest(webhook, event, partials, config), preset.text_limits);
-  const request = { ...rendered, secrets_mark: mark, secrets_escape: bodyEscapeModeOf(webhook) };
+  const request = { ...rendered, secrets_mark: mark, secrets_escape: bodyEscapeModeOf(webhook), secrets_for: await destinationStamp(webhook, preset) };
   refuseAlteredSecrets(webhook, preset, request, mark);
   if (Object.keys(preset.meta).length === 0) return request;
   try {

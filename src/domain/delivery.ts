@@ -66,6 +66,8 @@ export const renderedRequestSchema = z.object({
   secrets_mark: z.string().optional(),
   /** How the body's values were escaped when rendered, so a secret filled in later is escaped alike. */
   secrets_escape: z.enum(["html", "json", "url", "none"]).optional(),
+  /** The rule's destination when rendered (delivery/destination.ts): secrets are filled in only while it is the rule's. */
+  secrets_for: z.string().optional(),
   /**
    * Present when the request is an SQS message: `url` is the queue, `body` the message body, `headers` empty.
    * The credentials, the attributes and the deduplication id are added per attempt.

@@ -1,0 +1,44 @@
+import { sha256Hex } from "../domain/crypto.js";
+import type { Webhook } from "../domain/webhook.js";
+import type { Preset } from "../presets/schema.js";
+
+// Where a rule sends, as far as its saved fields decide: its credentials (masked headers, secret preset settings)
+// go only there. An edit that changes it must give them again (api/credential-destination.ts), and a delivery
+// made before such an edit is not sent with the credentials given since (see destinationStamp).
+
+/** A mustache that only prints a path (`{{agent.extension}}`, `{{{config.instance_url}}}`): no block, helper or partial. */
+const PLAIN_MUSTACHE = /^\{\{\{?\s*[\w@.]+\s*\}?\}\}$/;
+
+/** Where a URL template's path begins: what comes before is the scheme, host and port, mustaches included. */
+const ORIGIN_PART = /^(?:[a-z][a-z0-9+.-]*:)?[/\\]*(?:\{\{[^]*?\}\}\}?|[^/\\?#{]|\{(?!\{))*/i;
+
+/** The settings a text reads as `config.<name>`; all of them when it reads `config` another way (`lookup config ...`). */
+function settingsRead(text: string, preset: Preset): string[] {
+  const named = [...text.matchAll(/\bconfig\.([a-z][a-z0-9_]*)/g)].map((m) => m[1]);
+  const otherwise = text.replace(/\bconfig\.[a-z][a-z0-9_]*/g, "").includes("config");
+  return otherwise ? Object.keys(preset.config) : named;
+}
+
+/**
+ * What decides the host a rule sends to: its URL up to the path (the whole URL when a block or helper there
+ * could reach past it), the settings that part reads, and a preset's URL settings (its own calls, such as
+ * Salesforce's token request, go there). A setting that must start with `/` writes a path, not a host.
+ */
+export function destinationOf(rule: Pick<Webhook, "url" | "preset_config">, preset: Preset | undefined): string {
+  const origin = ORIGIN_PART.exec(rule.url.trim())![0];
+  const plain = (origin.match(/\{\{[^]*?\}\}\}?/g) ?? []).every((mustache) => PLAIN_MUSTACHE.test(mustache));
+  const part = plain ? origin : rule.url;
+  if (!preset) return part;
+  const names = new Set(Object.keys(preset.config).filter((name) => preset.config[name].type === "url"));
+  for (const name of settingsRead(part, preset)) if (!preset.config[name]?.pattern?.startsWith("^/")) names.add(name);
+  const settings = [...names].filter((name) => !preset.config[name]?.secret).sort().map((name) => [name, rule.preset_config[name] ?? null]);
+  return JSON.stringify([part, settings]);
+}
+
+/**
+ * A short digest of the rule's destination, kept with each request whose secrets are filled in only when sent
+ * (a preset's): a delivery made for one destination is not sent, with credentials given since for another.
+ */
+export async function destinationStamp(rule: Pick<Webhook, "url" | "preset_config">, preset: Preset | undefined): Promise<string> {
+  return (await sha256Hex(destinationOf(rule, preset))).slice(0, 32);
+}
