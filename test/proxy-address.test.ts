@@ -21,6 +21,19 @@ describe("admin auth failures behind a reverse proxy", () => {
     expect((await fromClient("198.51.100.8", ADMIN_TOKEN)).status).toBe(200);
   });
 
+  it("counts an IPv6 client by its /64, so that changing addresses within it buys no more guesses", async () => {
+    gw = await startGateway({ trustProxyHops: 1 });
+    for (let i = 0; i < 10; i++) expect((await fromClient(`2001:db8:7:1::${i + 1}`, `wrong-token-${i}`)).status).toBe(401);
+    // Before: each address had its own ten, so a /64 had 2^64 times ten a minute.
+    expect((await fromClient("2001:db8:7:1:ffff::99", "wrong-token-10")).status).toBe(429);
+    expect((await fromClient("2001:db8:7:1:0:0:0:1", ADMIN_TOKEN)).status).toBe(429);
+    expect((await fromClient("2001:db8:7:2::1", ADMIN_TOKEN)).status).toBe(200);
+    // An IPv4 client is one address, written mapped or not.
+    for (let i = 0; i < 10; i++) expect((await fromClient("198.51.100.7", `wrong-token-${i}`)).status).toBe(401);
+    expect((await fromClient("::ffff:198.51.100.7", ADMIN_TOKEN)).status).toBe(429);
+    expect((await fromClient("198.51.100.8", ADMIN_TOKEN)).status).toBe(200);
+  });
+
   it("ignores X-Forwarded-For without TRUST_PROXY_HOPS, which anyone could send", async () => {
     gw = await startGateway();
     for (let i = 0; i < 10; i++) expect((await fromClient(`198.51.100.${i}`, `wrong-token-${i}`)).status).toBe(401);

@@ -1,9 +1,13 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { GatewayError } from "../domain/errors.js";
 import type { AdminAuth } from "./admin-token.js";
+import { clientKey } from "./client-key.js";
 import { refuseWhileLimited, type RateLimiter } from "./rate-limit.js";
 
-/** Wrong tokens cost the client address a token of `failures`; an address out of them gets 429 before its token is even checked. */
+/**
+ * Wrong tokens cost the client address (an IPv6 one's /64) a token of `failures`; an address out of them gets
+ * 429 before its token is even checked.
+ */
 interface FailureLimit {
   failures: RateLimiter;
   clientAddress: (c: Context) => string;
@@ -64,7 +68,7 @@ export function requireToken(auth: AdminAuth, realm: string, limit?: FailureLimi
     }
     let right: boolean;
     if (limit) {
-      const address = limit.clientAddress(c);
+      const address = clientKey(limit.clientAddress(c));
       await holdBudget(c, limit.failures, address);
       right = await verified(match[1], limit.failures, address);
     } else right = await auth.verify(match[1]);
