@@ -380,6 +380,15 @@ describe("retries", () => {
     expect(JSON.stringify(echoed)).not.toMatch(/crm-key-5551|tok\/en\+42/);
   });
 
+  it("hides the start of a credential the reply echoes where the 4 KiB kept of it ends", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/echo`, headers: { "X-Api-Key": "crm-key-0123456789" }, retries: 0 });
+    // As a receiver echoing the request would, once whoever edits the rule pads the body before it.
+    receiver.handler = (request) => ({ status: 400, body: `${"x".repeat(4_096 - 8)}${request.headers["x-api-key"]} was refused` });
+    const [echoed] = await deliveriesOf(gw, await deliverOne());
+    // Before: the excerpt ended with "crm-key-", and other paddings would show all but the key's last character.
+    expect(echoed.attempts[0].response_body).toBe(`${"x".repeat(4_096 - 8)}****`);
+  });
+
   it("applies a rule changed through the API to the very next event (rules kept in memory are dropped on write)", async () => {
     const hook = await createWebhook(gw, { url: `${receiver.url}/before` });
     await deliveriesOf(gw, await deliverOne());

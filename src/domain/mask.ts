@@ -55,12 +55,38 @@ function writtenForms(secret: string): string[] {
   return [...new Set(forms)].sort((a, b) => b.length - a.length);
 }
 
-/** `text` with each of `secrets` replaced by `****` in any of the forms a request carried it. */
+/**
+ * The fewest characters of a secret's start that are hidden at the end of a text: a text cut short (the 4 KiB
+ * excerpt of a reply, an error quoting the start of one) can end inside a secret it echoes, and a receiver
+ * echoing the request, padded by whoever edits the rule, would otherwise show all but its last characters.
+ */
+const MIN_HIDDEN_START = 3;
+
+/** A credential header's scheme as a form of it starts (`Bearer `, `Basic%20`): no secret, and common text. */
+const SCHEME = /^(?:Bearer|Basic|Token|Digest)(?:\s+|%20|\+)/i;
+
+/** `text` without the start of a secret form that it ends with (beyond a scheme): `****` in its place. */
+function withoutCutSecret(text: string, forms: readonly string[]): string {
+  for (const form of forms) {
+    const fewest = (SCHEME.exec(form)?.[0].length ?? 0) + MIN_HIDDEN_START;
+    for (let length = form.length - 1; length >= fewest; length--) {
+      if (text.endsWith(form.slice(0, length))) return `${text.slice(0, text.length - length)}****`;
+    }
+  }
+  return text;
+}
+
+/**
+ * `text` with each of `secrets` replaced by `****` in any of the forms a request carried it, and with the start
+ * of one where the text ends (cut short within it).
+ */
 export function withoutSecrets(text: string, secrets: readonly string[]): string {
   let hidden = text;
   for (const secret of secrets) {
     if (secret.length < MIN_HIDDEN_LENGTH) continue;
-    for (const form of writtenForms(secret)) hidden = hidden.split(form).join("****");
+    const forms = writtenForms(secret);
+    for (const form of forms) hidden = hidden.split(form).join("****");
+    hidden = withoutCutSecret(hidden, forms);
   }
   return hidden;
 }
