@@ -97,6 +97,27 @@ it("counts and logs each refused ingest by its code, so that a PBX whose secret 
   expect(lines.join("\n")).not.toContain("+15551234567");
 });
 
+it("logs a flood of refusals of one kind once a second, saying how many it left out; another source's at once", async () => {
+  const wronged = await createSource(gw);
+  const other = await createSource(gw);
+  for (let i = 0; i < 30; i++) expect((await ingest(gw, { ...wronged, secret: `guess-${i}` }, callEvent())).status).toBe(401);
+  for (let i = 0; i < 30; i++) expect((await ingest(gw, { id: `src_made_up_${i}`, secret: "x" }, callEvent())).status).toBe(404);
+  expect((await ingest(gw, { ...other, secret: "an-old-secret" }, callEvent())).status).toBe(401);
+  gw.clock.advance(1_000);
+  expect((await ingest(gw, { ...wronged, secret: "guess-again" }, callEvent())).status).toBe(401);
+
+  // Before: a line for each of the 62 requests, as fast as anyone with the URL could send them.
+  expect(entries().filter((e) => e.msg === "ingest refused")).toEqual([
+    expect.objectContaining({ source_id: wronged.id, code: "unauthorized", unlogged_since_last: 0 }),
+    expect.objectContaining({ source_id: "src_made_up_0", code: "not_found", unlogged_since_last: 0 }),
+    expect.objectContaining({ source_id: other.id, code: "unauthorized", unlogged_since_last: 0 }),
+    expect.objectContaining({ source_id: wronged.id, code: "unauthorized", unlogged_since_last: 29 }),
+  ]);
+  const metrics = parsePrometheus((await gw.send("/metrics", { method: "GET" })).body as string);
+  expect(metrics.value("gateway_ingest_refused_total", { code: "unauthorized" })).toBe(32);
+  expect(metrics.value("gateway_ingest_refused_total", { code: "not_found" })).toBe(30);
+});
+
 it("says on a line of its own that a 410 Gone disabled a rule, with the delivery that got it; once", async () => {
   const source = await createSource(gw);
   const hook = await createWebhook(gw, { url: `${receiver.url}/gone`, retries: 3 });

@@ -28,33 +28,44 @@ function refuseOversizedEvents(items: NormalizedEvent[]): void {
   throw new GatewayError(413, "event_too_large", `${which} is larger than ${MAX_STORED_TEXT_BYTES} bytes of JSON, the most one event may be`);
 }
 
-/** How often at most a refusal for overload is logged: they come in floods, and each line costs the event loop. */
-const OVERLOAD_LOG_INTERVAL_MS = 1_000;
+/** How often at most a refusal of one kind is logged: they can come in floods, and each line costs the event loop. */
+const REFUSAL_LOG_INTERVAL_MS = 1_000;
 
-/** Logs the first refusal for overload at once, then at most one a second, each line saying how many went unlogged since the last. */
-function overloadLog(deps: AppDeps) {
-  let loggedAt = -Infinity;
-  let unlogged = 0;
-  return (fields: Record<string, unknown>) => {
+/** Refusals that come in floods: overload, and those anyone may cause who knows no secret, or no ingest URL at all. */
+const FLOODED = new Set([OVERLOADED, "unauthorized", "not_found", "source_disabled"]);
+
+/**
+ * Logs the first refusal of each kind at once, then at most one a second, each line saying how many of that
+ * kind went unlogged since the last. A kind is the code, and for a known source its id too (one PBX's flood
+ * hides no other's); unknown ids are one kind, as anyone can make up as many as they like, and so is overload,
+ * which is the gateway's, not a source's.
+ */
+function throttledLog(deps: AppDeps) {
+  const kinds = new Map<string, { loggedAt: number; unlogged: number }>();
+  return (fields: { source_id?: string; status: number; code: string }) => {
+    if (!FLOODED.has(fields.code)) return deps.log.warn("ingest refused", fields);
+    const key = fields.status === 404 || fields.code === OVERLOADED ? fields.code : `${fields.code} ${fields.source_id}`;
+    const kind = kinds.get(key) ?? { loggedAt: -Infinity, unlogged: 0 };
+    kinds.set(key, kind);
     const now = deps.clock.now();
-    if (now - loggedAt < OVERLOAD_LOG_INTERVAL_MS) {
-      unlogged += 1;
+    if (now - kind.loggedAt < REFUSAL_LOG_INTERVAL_MS) {
+      kind.unlogged += 1;
       return;
     }
-    deps.log.warn("ingest refused", { ...fields, unlogged_since_last: unlogged });
-    loggedAt = now;
-    unlogged = 0;
+    deps.log.warn("ingest refused", { ...fields, unlogged_since_last: kind.unlogged });
+    kind.loggedAt = now;
+    kind.unlogged = 0;
   };
 }
 
 /**
  * Counts and logs each refused ingest request by its error code: a PBX whose secret changed, or whose events
  * stopped parsing, would otherwise lose its events unseen. A refusal is a 4xx, or a 503 `overloaded` (the
- * database's 503s have their own counter). Rate-limited requests are counted but not logged, and refusals for
- * overload logged at most once a second, as both come in floods.
+ * database's 503s have their own counter). Rate-limited requests are counted but not logged, and those that
+ * come in floods (FLOODED) logged at most once a second of each kind.
  */
 function countRefusals(deps: AppDeps): MiddlewareHandler {
-  const logOverload = overloadLog(deps);
+  const logRefusal = throttledLog(deps);
   return async (c, next) => {
     await next();
     const status = c.res.status;
@@ -63,9 +74,7 @@ function countRefusals(deps: AppDeps): MiddlewareHandler {
     deps.metrics.ingestRefused.inc({ code });
     if (status === 429) return;
     // The code says why; the message is left out, as a JSON parser's quotes the event's own text.
-    const fields = { source_id: c.req.param("sourceId")?.slice(0, 64), status, code };
-    if (code === OVERLOADED) logOverload(fields);
-    else deps.log.warn("ingest refused", fields);
+    logRefusal({ source_id: c.req.param("sourceId")?.slice(0, 64), status, code });
   };
 }
 
