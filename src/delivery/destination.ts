@@ -26,7 +26,8 @@ function settingsRead(text: string, preset: Preset): string[] {
  */
 export function destinationOf(rule: Pick<Webhook, "url" | "preset_config">, preset: Preset | undefined): string {
   const origin = ORIGIN_PART.exec(rule.url.trim())![0];
-  const plain = (origin.match(/\{\{[^]*?\}\}\}?/g) ?? []).every((mustache) => PLAIN_MUSTACHE.test(mustache));
+  // `\{{` renders as `{{`, its backslash gone: the host part may run on past where it seems to end.
+  const plain = (origin.match(/\{\{[^]*?\}\}\}?/g) ?? []).every((mustache) => PLAIN_MUSTACHE.test(mustache)) && !rule.url.includes("\\{{");
   const part = plain ? origin : rule.url;
   if (!preset) return part;
   const names = new Set(Object.keys(preset.config).filter((name) => preset.config[name].type === "url"));
