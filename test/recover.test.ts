@@ -218,6 +218,11 @@ describe("recovering a rule's failed deliveries", () => {
     expect((await fieldsOf({ since: "2026-11-20T12:00:00" }))[0].field).toBe("since");
     expect(await fieldsOf({ since: "2026-11-20T12:00:00Z", until: "2026-11-20T11:00:00Z" })).toEqual([{ field: "until", message: "must be after since" }]);
     expect(await fieldsOf({ since: "2026-11-20T12:00:00Z", from: "x" })).toEqual([{ field: "from", message: "unknown field" }]);
+    // A cursor that is no delivery id would end the recovery at once, as if nothing were left.
+    const notCursor = [{ field: "cursor", message: "must be the previous answer's next_cursor, a delivery id (dlv_...)" }];
+    for (const cursor of ["garbage", "evt_01M838XE55N6217ZAVZHM06C8Z", "dlv_01m838xe55n6217zavzhm06c8z"]) {
+      expect(await fieldsOf({ since: "2026-11-20T12:00:00Z", cursor })).toEqual(notCursor);
+    }
     const missing = await gw.api("POST", "/api/webhooks/wh_missing/recover", { since: "2026-11-20T12:00:00Z" });
     expect(missing.status).toBe(404);
     expect(missing.body.error.message).toBe("webhook wh_missing not found");

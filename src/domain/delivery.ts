@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ID_PREFIX, idPattern } from "./ids.js";
 
 /** pending -> delivering -> delivered | failed (retries exhausted or not retryable: the dead-letter list). */
 export const DELIVERY_STATUSES = ["pending", "delivering", "delivered", "failed"] as const;
@@ -37,7 +38,12 @@ export const recoverRequestSchema = z
   .object({
     since: instant.meta({ description: "Retry failed deliveries created at or after this time (RFC 3339), e.g. when the receiver went down" }),
     until: instant.optional().meta({ description: "...and before this time (RFC 3339); left out, up to now" }),
-    cursor: z.string().max(64).optional().meta({ description: "The previous answer's `next_cursor`: go on after the deliveries it went through" }),
+    // Anything else would be compared with ids as text and end the recovery early, saying there was nothing more.
+    cursor: z
+      .string()
+      .regex(idPattern(ID_PREFIX.delivery), "must be the previous answer's next_cursor, a delivery id (dlv_...)")
+      .optional()
+      .meta({ description: "The previous answer's `next_cursor`: go on after the deliveries it went through" }),
   })
   .strict()
   .superRefine((window, context) => {

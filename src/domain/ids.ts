@@ -10,6 +10,11 @@ export const ID_PREFIX = {
   attempt: "att",
 } as const;
 
+/** What an id with this prefix looks like: the prefix, then 26 base-32 digits (see newId). */
+export function idPattern(prefix: string): RegExp {
+  return new RegExp(`^${prefix}_[${CROCKFORD}]{26}$`);
+}
+
 /** Random bytes drawn a block at a time: one call for the random part of many ids. */
 const RANDOM_BLOCK = 4096;
 let randomBlock: Uint8Array = new Uint8Array(0);
