@@ -180,6 +180,48 @@ describe("Tradersoft preset", () => {
     expect(form.has("x")).toBe(false);
   });
 
+  it("sends the current secret only to the CRM URL the rule names now: a delivery made for the old one is made anew when retried", async () => {
+    // The CRM URL was mistyped (or the CRM moved): its deliveries failed, and the rule now names another host
+    // with a new secretKey. The old host must never get the new key.
+    const moved = await new Receiver().start();
+    try {
+      crm.replyWith({ status: 503 }, { status: 503, headers: { "retry-after": "60" } });
+      moved.handler = () => json({ code: 0 });
+      const rule = await createRule({ preset: "tradersoft", preset_config: { base_url: crm.url, secret_key: SECRET_KEY }, retries: 0 });
+      const [failed] = await deliver(callEvent({ uniqueid: "old.1" }));
+      expect(failed.status).toBe("failed");
+      expect((await gw.api("PATCH", `/api/webhooks/${rule.id}`, { retries: 1 })).status).toBe(200);
+      const [waiting] = await deliver(callEvent({ uniqueid: "old.2" }));
+      expect(waiting.status).toBe("pending");
+      expect(crm.requests).toHaveLength(2);
+
+      const newKey = "ts-new-secret-key-2026";
+      const patched = await gw.api("PATCH", `/api/webhooks/${rule.id}`, { preset_config: { base_url: moved.url, secret_key: newKey } });
+      expect(patched.status).toBe(200);
+      // The one waiting for its next attempt is not sent to the old host with the new key.
+      gw.clock.advance(60_000);
+      await gw.sweep();
+      const refused = (await gw.api("GET", `/api/deliveries/${waiting.id}`)).body;
+      expect(refused).toMatchObject({ status: "failed", request: { url: `${crm.url}/api/addCallLog/` } });
+      expect(refused.last_error).toMatch(/^not sent: the rule sends elsewhere since this delivery was made .*retried by hand, it is made anew for where the rule sends now/);
+      expect(crm.requests).toHaveLength(2);
+      expect(moved.requests).toHaveLength(0);
+
+      // Retried by hand, each is made anew for the URL the rule names now, and goes there with the new key.
+      expect((await gw.api("POST", `/api/deliveries/${failed.id}/retry`)).status).toBe(202);
+      expect((await gw.api("POST", `/api/webhooks/${rule.id}/recover`, { since: failed.created_at })).body).toMatchObject({ retried: 1, render_failed: 0 });
+      await gw.settle();
+      for (const id of [failed.id, waiting.id]) {
+        expect((await gw.api("GET", `/api/deliveries/${id}`)).body).toMatchObject({ status: "delivered", request: { url: `${moved.url}/api/addCallLog/` } });
+      }
+      expect(crm.requests).toHaveLength(2);
+      expect(moved.requests.map((r) => new URLSearchParams(r.body).get("secretKey"))).toEqual([newKey, newKey]);
+      expect(moved.requests.map((r) => new URLSearchParams(r.body).get("callId")).sort()).toEqual(["old.1", "old.2"]);
+    } finally {
+      await moved.stop();
+    }
+  });
+
   it("refuses a secret changed by an expression or helper, which would be sent as placeholder text", async () => {
     crm.handler = () => json({ code: 0 });
     const config = { base_url: crm.url, secret_key: SECRET_KEY };

@@ -2,7 +2,9 @@ import { isoAt } from "../clock.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { found, GatewayError } from "../domain/errors.js";
 import type { Webhook } from "../domain/webhook.js";
+import { madeForElsewhere } from "../delivery/destination.js";
 import { renderRuleRequest } from "../delivery/plan.js";
+import { presetById } from "../presets/registry.js";
 import { canonicalOf } from "../store/events.js";
 import type { DeliveryRow } from "../store/schema.js";
 import type { AppDeps } from "./deps.js";
@@ -26,9 +28,12 @@ function attemptOut(row: DeliveryRow, nowMs: number): boolean {
   return row.status === "delivering" || (row.status === "failed" && row.lease_until !== null && row.lease_until > nowMs);
 }
 
-/** The request the delivery sends: as rendered when it was created, or rendered anew from the rule as it is now. */
+/**
+ * The request the delivery sends: as rendered when it was created, or rendered anew from the rule as it is now
+ * when it had not been, or was made for where the rule no longer sends (its credentials go only where it sends now).
+ */
 async function requestOf(deps: AppDeps, row: DeliveryRow, webhook: Webhook): Promise<RenderedRequest> {
-  if (row.request !== null) return row.request;
+  if (row.request !== null && !(await madeForElsewhere(row.request, webhook, presetById(webhook.preset)))) return row.request;
   const event = canonicalOf(found(await deps.store.events.get(row.event_id), "event", row.event_id));
   return renderRuleRequest(webhook, event, deps.partials).catch((error) => {
     throw renderFailed(error);
@@ -40,7 +45,8 @@ const isRenderFailure = (error: unknown): error is GatewayError => error instanc
 /**
  * Makes a delivery due now with a fresh retry budget (the rule's retries as they are now, the backoff starting
  * again from its first wait), as read in `row`: the same bytes when it was rendered, or rendered anew from the
- * current rule when rendering had failed (say, after fixing the template). One being sent is left alone.
+ * current rule when rendering had failed (say, after fixing the template) or the rule sends elsewhere since.
+ * One being sent is left alone.
  * The retry by hand of one delivery and the recovery of a rule's failed ones both go through here.
  */
 export async function retryDelivery(deps: AppDeps, row: DeliveryRow, webhook: Webhook): Promise<Retry> {

@@ -13,7 +13,7 @@ import { bodyEscapeModeOf } from "../render/request.js";
 import type { AttemptRow } from "../store/schema.js";
 import type { Preset } from "../presets/schema.js";
 import { blockedDestinationOf } from "./address-policy.js";
-import { destinationStamp } from "./destination.js";
+import { madeForElsewhere } from "./destination.js";
 import { attemptHeaders } from "./attempt-headers.js";
 import { requestRefused, retryAfterMs, verdictFor, type Verdict } from "./policy.js";
 import { judgeSqsReply, messageAttributes, sendMessageInput, sendSqsMessage } from "./sqs.js";
@@ -106,8 +106,11 @@ function httpError(reply: Reply): string {
  * sent: the secrets and preset credentials filled in when sending are those given for the new one.
  */
 async function refuseMovedDestination(request: RenderedRequest, rule: SendingRule, preset: Preset | undefined): Promise<void> {
-  if (request.secrets_for === undefined || request.secrets_for === (await destinationStamp(rule, preset))) return;
-  throw new PrepareError("not sent: the rule sends elsewhere since this delivery was made (its URL or a URL setting changed), and its credentials go only where they were given for", false);
+  if (!(await madeForElsewhere(request, rule, preset))) return;
+  throw new PrepareError(
+    "not sent: the rule sends elsewhere since this delivery was made (its URL or a URL setting changed), and its credentials go only where they were given for; retried by hand, it is made anew for where the rule sends now",
+    false,
+  );
 }
 
 /** The attempt row for a delivery that never got as far as sending: its rule could not be rendered. */

@@ -1,4 +1,5 @@
 import { sha256Hex } from "../domain/crypto.js";
+import type { RenderedRequest } from "../domain/delivery.js";
 import type { Webhook } from "../domain/webhook.js";
 import type { Preset } from "../presets/schema.js";
 
@@ -42,4 +43,9 @@ export function destinationOf(rule: Pick<Webhook, "url" | "preset_config">, pres
  */
 export async function destinationStamp(rule: Pick<Webhook, "url" | "preset_config">, preset: Preset | undefined): Promise<string> {
   return (await sha256Hex(destinationOf(rule, preset))).slice(0, 32);
+}
+
+/** Whether the request was made for another destination than the rule's now (its URL or a URL setting changed since). */
+export async function madeForElsewhere(request: RenderedRequest, rule: Pick<Webhook, "url" | "preset_config">, preset: Preset | undefined): Promise<boolean> {
+  return request.secrets_for !== undefined && request.secrets_for !== (await destinationStamp(rule, preset));
 }
