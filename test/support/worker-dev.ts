@@ -30,8 +30,10 @@ export function groupCommandLines(pgid: number): string[] {
       // stat: "pid (comm) state ppid pgrp ...", comm possibly holding spaces and parentheses.
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const [state, , group] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(group) !== pgid || state === "Z") continue;
-      lines.push(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim());
+      if (Number(group) !== pgid || state === "Z" || state === "X") continue;
+      // An empty command line is a process exiting: its memory, command line included, is already released.
+      const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+      if (line) lines.push(line);
     } catch {
       // Gone meanwhile.
     }
