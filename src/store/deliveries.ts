@@ -31,6 +31,36 @@ export function dueQueries(db: Database, nowMs: number, limit: number, skipWebho
 
 const attemptRows = rowWriter(attempts);
 
+/** Failed deliveries created from `sinceMs` (until before `untilMs`), those up to the id `after` left out. */
+export interface FailedWindow {
+  sinceMs: number;
+  untilMs?: number;
+  after?: string;
+}
+
+/**
+ * A rule's failed deliveries in the window, oldest first, at most `limit`. An id's time is never before its
+ * creation (ids only go forward), so the walk of the partial index `deliveries_failed` (webhook_id, id) starts at
+ * the window's start and passes over no delivered rows.
+ */
+export function failedQuery(db: Database, webhookId: string, window: FailedWindow, limit: number) {
+  return db
+    .select()
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.webhook_id, webhookId),
+        gte(deliveries.id, firstIdAt(ID_PREFIX.delivery, window.sinceMs)),
+        gte(deliveries.created_at, isoAt(window.sinceMs)),
+        window.untilMs === undefined ? undefined : lt(deliveries.created_at, isoAt(window.untilMs)),
+        window.after === undefined ? undefined : gt(deliveries.id, window.after),
+        eq(deliveries.status, "failed"),
+      ),
+    )
+    .orderBy(asc(deliveries.id))
+    .limit(limit);
+}
+
 /**
  * How a delivery's holder (the dispatcher or queue consumer sending it) found it when it wrote its outcome:
  * `taken`, still its own; `unsent`, failed meanwhile by its rule's change (disabled, deleted, 410), which left
@@ -89,28 +119,9 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
     async ofEvent(eventId: string): Promise<DeliveryRow[]> {
       return openAll(await db.select().from(deliveries).where(eq(deliveries.event_id, eventId)).orderBy(asc(deliveries.id)));
     },
-    /**
-     * Up to `limit` of a rule's failed deliveries created from `sinceMs` (until before `untilMs`), those up to
-     * `after` left out, oldest first. An id's time is never before its creation (ids only go forward), so the
-     * rule's index (webhook_id, id) starts the walk at the window's start, not at the rule's first delivery.
-     */
-    async failedOf(webhookId: string, window: { sinceMs: number; untilMs?: number; after?: string }, limit: number): Promise<DeliveryRow[]> {
-      const rows = await db
-        .select()
-        .from(deliveries)
-        .where(
-          and(
-            eq(deliveries.webhook_id, webhookId),
-            gte(deliveries.id, firstIdAt(ID_PREFIX.delivery, window.sinceMs)),
-            gte(deliveries.created_at, isoAt(window.sinceMs)),
-            window.untilMs === undefined ? undefined : lt(deliveries.created_at, isoAt(window.untilMs)),
-            window.after === undefined ? undefined : gt(deliveries.id, window.after),
-            eq(deliveries.status, "failed"),
-          ),
-        )
-        .orderBy(asc(deliveries.id))
-        .limit(limit);
-      return openAll(rows);
+    /** Up to `limit` of a rule's failed deliveries in the window, oldest first (see `failedQuery`). */
+    async failedOf(webhookId: string, window: FailedWindow, limit: number): Promise<DeliveryRow[]> {
+      return openAll(await failedQuery(db, webhookId, window, limit));
     },
     attempts(deliveryId: string): Promise<AttemptRow[]> {
       return db.select().from(attempts).where(eq(attempts.delivery_id, deliveryId)).orderBy(asc(attempts.number));

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { CallFields, CallState, SourceKind, StoredEventType } from "../domain/event.js";
 import type { DeliveryStatus, RenderedRequest } from "../domain/delivery.js";
@@ -121,6 +122,10 @@ export const deliveries = sqliteTable(
     index("deliveries_due").on(t.status, t.next_attempt_at, t.webhook_id),
     index("deliveries_lease").on(t.status, t.lease_until, t.webhook_id),
     index("deliveries_webhook").on(t.webhook_id, t.id),
+    // A recovery walks only a rule's failed deliveries, not the delivered ones between them (300,000 delivered
+    // rows cost 75 to 110 ms a page on the database's only thread). Partial, so the hot path's status changes
+    // between pending, delivering and delivered never touch it.
+    index("deliveries_failed").on(t.webhook_id, t.id).where(sql`${t.status} = 'failed'`),
     index("deliveries_event").on(t.event_id),
   ],
 );

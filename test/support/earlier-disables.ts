@@ -11,10 +11,12 @@ import type { ScriptedReceiver } from "./scripted-receiver.js";
  * What the migration that adds `disabled` and those after it added, taken out: the database as the version
  * before it left it. Each later migration adds its own undoing here, and to MIGRATIONS_SINCE_DISABLED.
  */
-export const BACK_BEFORE_DISABLED = ["ALTER TABLE webhooks DROP COLUMN disabled", "ALTER TABLE deliveries DROP COLUMN budget_start"];
+export const BACK_BEFORE_DISABLED = ["ALTER TABLE webhooks DROP COLUMN disabled", "ALTER TABLE deliveries DROP COLUMN budget_start",
+  "DROP INDEX deliveries_failed",
+];
 
 /** Migrations from the one that adds `disabled` on, whose records go too. */
-export const MIGRATIONS_SINCE_DISABLED = 2;
+export const MIGRATIONS_SINCE_DISABLED = 3;
 
 /**
  * Four rules: one a 410 Gone disabled, one a 410 disabled and renamed since, one turned off by hand, one on.

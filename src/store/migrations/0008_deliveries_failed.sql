@@ -1,0 +1,1 @@
+CREATE INDEX `deliveries_failed` ON `deliveries` (`webhook_id`,`id`) WHERE "deliveries"."status" = 'failed';
