@@ -6,6 +6,7 @@ import { expect, it } from "vitest";
 import { createSource, createWebhook, ingest } from "./support/gateway-api.js";
 import { clientAt, spawnGateway } from "./support/gateway-process.js";
 import { callEvent } from "./support/events.js";
+import { startGateway } from "./support/gateway.js";
 import { Receiver } from "./support/receiver.js";
 
 // What `npm start` prints: on stderr under load, nothing unless something is wrong; in its log, its stop.
@@ -35,6 +36,29 @@ it("prints no warning with many attempts in flight, each listening on the dispat
   }
   // Node warns past 10 listeners on one signal ("Possible EventTarget memory leak detected"), which is misleading.
   expect(stderr).toBe("");
+});
+
+it("warns of no listener leak from a gateway started in this process either, as tests and embedders start it", async () => {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on("warning", onWarning);
+  const receiver = await new Receiver().start();
+  let answer!: () => void;
+  const held = new Promise<void>((resolve) => (answer = resolve));
+  receiver.handler = () => ({ status: 200, until: held });
+  const gw = await startGateway();
+  try {
+    const source = await createSource(gw, "busy PBX");
+    await createWebhook(gw, { url: `${receiver.url}/crm`, timeout_ms: 60_000 });
+    for (let i = 0; i < 20; i++) expect((await ingest(gw, source, callEvent({ uniqueid: `in.${i}` }))).status).toBe(202);
+    await receiver.waitFor(20);
+  } finally {
+    answer();
+    await gw.stop();
+    await receiver.stop();
+    process.off("warning", onWarning);
+  }
+  expect(warnings.map((warning) => `${warning.name}: ${warning.message}`)).toEqual([]);
 });
 
 it("logs when a stop begins, naming the signal, and when it is done, with how long it took and the deliveries left for the next start", async () => {

@@ -82,6 +82,11 @@ export class Dispatcher {
     this.limits = limits;
   }
 
+  /** Aborted when it stops. Each attempt in flight, and each retry waited for in memory, listens on it meanwhile. */
+  get stopSignal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
   /** Deliveries just committed: sent now if they are due; delayed ones wait for their sweep. */
   enqueue(deliveries: QueuedDelivery[]): void {
     const now = this.deps.clock.now();

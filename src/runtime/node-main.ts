@@ -1,6 +1,4 @@
-import { setMaxListeners } from "node:events";
 import { configFromEnv } from "../config.js";
-import { DEFAULT_DISPATCHER_LIMITS } from "../delivery/dispatcher.js";
 import { exitWithReason } from "./node-failure.js";
 import { startNodeGateway, type NodeGateway } from "./node.js";
 
@@ -29,9 +27,6 @@ function outboundLine(allow: string | undefined): string {
 }
 
 async function main() {
-  // Each attempt in flight listens on the dispatcher's stop signal: past Node's default of 10 listeners it would
-  // print "Possible EventTarget memory leak detected" under any load, though each listener is removed.
-  setMaxListeners(DEFAULT_DISPATCHER_LIMITS.concurrency + 16);
   const config = configFromEnv(process.env);
   const gateway = await startNodeGateway(config);
   console.log(

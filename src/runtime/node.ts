@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer, type HttpBindings, type ServerType } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -9,7 +10,7 @@ import { KeyedLock } from "../api/keyed-lock.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
 import type { GatewayConfig } from "../config.js";
-import { Dispatcher, type DispatcherLimits } from "../delivery/dispatcher.js";
+import { DEFAULT_DISPATCHER_LIMITS, Dispatcher, type DispatcherLimits } from "../delivery/dispatcher.js";
 import type { RetrySchedule } from "../delivery/policy.js";
 import { useRuntimeHmac } from "../domain/crypto.js";
 import { errorText } from "../domain/errors.js";
@@ -169,6 +170,9 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     holdInMemoryMs: options.holdInMemoryMs,
     limits: options.dispatcherLimits,
   });
+  // Past Node's default of 10 listeners on one signal it would print "Possible EventTarget memory leak
+  // detected" under any load, though each listener is removed.
+  setMaxListeners((options.dispatcherLimits ?? DEFAULT_DISPATCHER_LIMITS).concurrency + 16, dispatcher.stopSignal);
   const { auth, generated, keep: keepAdminToken } = await resolveAdminAuth(store, options.adminToken);
   const app = createApp({
     store,
