@@ -315,6 +315,22 @@ describe("webhooks", () => {
     }
   });
 
+  it("refuses a call to a name that is no helper, which would fail every delivery, naming the helpers there are", async () => {
+    const rule = (fields: object) => gw.api("POST", "/api/webhooks", { name: "x", events: ["call.end"], url: "https://example.com", ...fields });
+    const helpers = "the helpers are if, unless, each, with, lookup, log, json, default, eq, ne, gt, gte, lt, lte, and, or, not, date, upper, lower, math, phone, uuid5 (a field takes no arguments: {{src}})";
+    const typo = await rule({ body_template: '{\n  "status": "{{uppercase status}}"\n}', headers: { "X-Agent": "{{#if (shout agent.name)}}y{{/if}}" } });
+    expect(typo.status).toBe(422);
+    expect(typo.body.error.details).toEqual([
+      { field: "body_template", message: `line 2, column 14: Missing helper: "uppercase": ${helpers}` },
+      { field: "headers.X-Agent", message: `line 1, column 7: Missing helper: "shout": ${helpers}` },
+    ]);
+    expect((await gw.api("GET", "/api/webhooks")).body.data.filter((w: { name: string }) => w.name === "x")).toEqual([]);
+    // A field, a section over one, a hash alone and Handlebars' own helpers are not calls that must fail.
+    for (const fine of ["{{caller_name}}{{#agent}}{{name}}{{/agent}}{{nope a=1}}", '{{lookup agent "name"}}{{#each tags as |t|}}{{t}}{{/each}}']) {
+      expect((await rule({ body_template: fine })).status, fine).toBe(201);
+    }
+  });
+
   it("answers malformed JSON, a wrong content type and unknown ids clearly", async () => {
     const malformed = await gw.send("/api/webhooks", {
       method: "POST", headers: { authorization: "Bearer test-admin-token-0123456789", "content-type": "application/json" }, body: "{nope",
@@ -397,11 +413,11 @@ describe("preview", () => {
     expect(broken.body.error.details[0].field).toBe("params");
     // The detail says what is wrong where (line and column), without repeating the field's name.
     const template = await gw.api("POST", "/api/preview", {
-      webhook: { url: `${receiver.url}/p`, body_template: '{\n  "a": "{{nope src}}"\n}' },
+      webhook: { url: `${receiver.url}/p`, body_template: '{\n  "a": "{{date end_at tz=\'Mars/Base\'}}"\n}' },
     });
     expect(template.status).toBe(422);
-    expect(template.body.error.message).toBe('body_template: line 2, column 9: Missing helper: "nope"');
-    expect(template.body.error.details).toEqual([{ field: "body_template", message: 'line 2, column 9: Missing helper: "nope"' }]);
+    expect(template.body.error.message).toBe('body_template: line 2, column 9: date: unknown time zone "Mars/Base"');
+    expect(template.body.error.details).toEqual([{ field: "body_template", message: 'line 2, column 9: date: unknown time zone "Mars/Base"' }]);
     const invalid = await gw.api("POST", "/api/preview", { webhook: { url: "nope" } });
     expect(invalid.status).toBe(400);
   });

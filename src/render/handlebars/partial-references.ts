@@ -2,7 +2,7 @@ import { TemplateError } from "./errors.js";
 import { E_LITERAL, S_PARTIAL, type PartialRef, type Program } from "./ir.js";
 
 /** Every program under `program`: block bodies and inverses, partial blocks, inline partials. */
-function* programsIn(program: Program): Generator<Program> {
+export function* programsIn(program: Program): Generator<Program> {
   yield program;
   for (const inline of program.inlines ?? []) yield* programsIn(inline.program);
   for (const stmt of program.body) {

@@ -4,6 +4,7 @@ import type { HelperFunction } from "./ir.js";
 import { RenderState, runMain } from "./interpreter.js";
 import { LIMITS } from "./limits.js";
 import { compilePartial, loadTemplate } from "./parse.js";
+import { checkHelperReferences } from "./helper-references.js";
 import { checkPartialReferences } from "./partial-references.js";
 import type { PartialScope } from "./scope.js";
 
@@ -78,14 +79,15 @@ export function renderTemplate(source: string, context: unknown, options: Render
 
 /**
  * Check that a template and the given partials parse (and that Handlebars' compiler would
- * accept them). Throws TemplateError(kind "syntax") with line/column. With `partials`, a
- * `{{> name}}` of none of them is refused too. Unknown helpers are not errors: they only fail
- * when rendered.
+ * accept them). Throws TemplateError(kind "syntax") with line/column. With `partials` (the gateway's
+ * check, which registers no helpers of its own), a `{{> name}}` of none of them is refused too, and so is
+ * a call with arguments to a name that is no helper; without, both only fail when rendered.
  */
 export function checkTemplate(source: string, partials?: Record<string, string>): void {
   const { compiled } = loadTemplate(source);
   if (partials == null) return;
   checkPartialReferences(compiled.main, partials);
+  checkHelperReferences(compiled.main);
   for (const name of Object.keys(partials)) {
     const partial = partials[name];
     if (typeof partial !== "string") throw new TemplateError("syntax", "partial must be a template string", { partial: name });
