@@ -398,7 +398,13 @@ describe("preview", () => {
     const unquoted = await gw.api("POST", "/api/preview", { webhook: template('{"phone": {{src}} }') });
     expect(unquoted.status, JSON.stringify(unquoted.body)).toBe(200);
     expect(unquoted.body.body).toBe('{"phone": +15551234567 }');
-    expect(unquoted.body.warnings).toEqual(['the body is not valid JSON, though its Content-Type is application/json: a value may need quotes ("{{x}}")']);
+    const notJson = 'the body is not valid JSON, though its Content-Type is application/json: a value may need quotes ("{{x}}"), or a default where it renders nothing ({{default x 0}})';
+    expect(unquoted.body.warnings).toEqual([notJson]);
+    // A number the event lacks (an unanswered call's talk time) renders nothing, leaving the member without a value.
+    const unanswered = { type: "call.end", uniqueid: "1.2", status: "no_answer", bill_duration: null };
+    const empty = await gw.api("POST", "/api/preview", { webhook: template('{"minutes": {{math bill_duration "/" 60}} }'), event: unanswered });
+    expect(empty.body.body).toBe('{"minutes":  }');
+    expect(empty.body.warnings).toEqual([notJson]);
     const quoted = await gw.api("POST", "/api/preview", { webhook: template('{"phone": "{{src}}" }') });
     expect(quoted.body.warnings).toEqual([]);
     const text = await gw.api("POST", "/api/preview", { webhook: { ...template("phone={{src}}"), content_type: "text/plain" } });

@@ -74,7 +74,8 @@ function messageView(request: RenderedRequest, headers: Record<string, string>) 
 
 /**
  * What the receiver will likely refuse although the request renders: a body that is not the JSON its
- * Content-Type says (`{"a": {{src}}}` leaves a phone number unquoted). Sent all the same: the rule may mean it.
+ * Content-Type says (`{"a": {{src}}}` leaves a phone number unquoted, `{"m": {{bill_duration}} }` nothing for an
+ * unanswered call). Sent all the same: the rule may mean it.
  */
 function warningsOf(request: RenderedRequest, headers: Record<string, string>): string[] {
   const contentType = headerValue(headers, "content-type") ?? "";
@@ -83,7 +84,7 @@ function warningsOf(request: RenderedRequest, headers: Record<string, string>): 
     JSON.parse(request.body);
     return [];
   } catch {
-    return [`the body is not valid JSON, though its Content-Type is ${contentType}: a value may need quotes ("{{x}}")`];
+    return [`the body is not valid JSON, though its Content-Type is ${contentType}: a value may need quotes ("{{x}}"), or a default where it renders nothing ({{default x 0}})`];
   }
 }
 
