@@ -80,7 +80,7 @@ describe("Tradersoft preset", () => {
     const [rejected] = await deliver();
     expect(rejected.status).toBe("failed");
     expect(rejected.attempts).toHaveLength(1);
-    expect(rejected.attempts[0]).toMatchObject({ status_code: 200, error: "Tradersoft code 8: token invalid" });
+    expect(rejected.attempts[0]).toMatchObject({ status_code: 200, error: "Tradersoft code 8: token invalid (check the rule's secret_key setting)" });
 
     crm.replyWith(json({ code: 100 }));
     crm.handler = () => json({ code: 0 });

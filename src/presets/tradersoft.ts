@@ -7,8 +7,8 @@ const CODES: Record<number, string> = {
   2: "required field missing",
   3: "field not valid",
   4: "invalid data",
-  8: "token invalid",
-  9: "token expired",
+  8: "token invalid (check the rule's secret_key setting)",
+  9: "token expired (check the rule's secret_key setting)",
   100: "unspecified error",
 };
 
