@@ -221,6 +221,13 @@ describe("templates/", () => {
     expect(Object.keys(partials).length).toBeGreaterThan(0);
     for (const [name, source] of Object.entries(partials)) expect(source.endsWith("\n"), name).toBe(false);
   });
+
+  it("partials say a call with no talk time (unanswered, or a PBX that leaves it out) took 0 s, leaving no gap", () => {
+    const sample = allNull(load(templateIds[0]).sample);
+    const rendered = (name: string) => renderTemplate(`{{> ${name}}}`, evaluationContext({ ...sample, direction: "inbound", src: "+15551234567" }, {}), { partials });
+    expect(rendered("talk_time")).toBe("0 s");
+    expect(rendered("call_summary")).toMatch(/, talk time 0 s$/);
+  });
 });
 
 describe.each(templateIds)("template %s", (id) => {
