@@ -4,7 +4,7 @@ import { attemptDelivery, LEASE_MARGIN_MS, sendableOf, type DeliverDeps } from "
 import type { DeliveryQueue } from "../delivery/queue.js";
 import { errorText } from "../domain/errors.js";
 import { MAX_TIMEOUT_MS } from "../domain/webhook.js";
-import type { DeliveryMessage } from "./worker-env.js";
+import { deliveryMessageSchema, type DeliveryMessage } from "./worker-env.js";
 
 /** How long a consumer holds a claimed delivery: the longest attempt a rule allows, and a margin. */
 const LEASE_MS = MAX_TIMEOUT_MS + LEASE_MARGIN_MS;
@@ -18,6 +18,15 @@ const SWEEP_GRACE_MS = 60_000;
  * back the rest, while each attempt's timeout is already running: a seventh could time out waiting.
  */
 export const SENDING_AT_ONCE = 6;
+
+/** The start of a message body as text, for the log line of one that names no delivery. */
+function bodyExcerpt(body: unknown): string {
+  try {
+    return String(JSON.stringify(body)).slice(0, 200);
+  } catch {
+    return typeof body; // a BigInt, say
+  }
+}
 
 /** Seconds before the queue redelivers a message the consumer failed on: 5 s doubling, at most 5 minutes. */
 function consumerBackoffSeconds(attempts: number): number {
@@ -50,8 +59,21 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
     return null;
   }
 
+  /**
+   * The delivery a message is for, or null for a body that names none: that message is acknowledged and logged,
+   * as retrying it can only fail again, and throwing would have the queue retry the whole batch with it.
+   */
+  function deliveryIdOf(message: Message<DeliveryMessage>): string | null {
+    const parsed = deliveryMessageSchema.safeParse(message.body);
+    if (parsed.success) return parsed.data.delivery_id;
+    log.error("queue message dropped: it names no delivery", { message_id: message.id, body: bodyExcerpt(message.body) });
+    message.ack();
+    return null;
+  }
+
   async function handle(message: Message<DeliveryMessage>, invocation: DeliverDeps): Promise<void> {
-    const id = message.body.delivery_id;
+    const id = deliveryIdOf(message);
+    if (id === null) return;
     try {
       const wakeAt = await attemptIfDue(id, invocation);
       // The next message is sent before this one is acknowledged: a crash in between repeats, never loses.
@@ -77,7 +99,8 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
     /** Messages the queue gave up on: their deliveries fail visibly, to be retried from the API once fixed. */
     async deadLetters(batch: MessageBatch<DeliveryMessage>): Promise<void> {
       for (const message of batch.messages) {
-        const id = message.body.delivery_id;
+        const id = deliveryIdOf(message);
+        if (id === null) continue;
         const reason = `the queue consumer failed on this delivery ${message.attempts} times; see the logs, then retry it`;
         if (await store.deliveries.abandon(id, reason, isoAt(clock.now()))) {
           metrics.deliveriesFailed.inc({ reason: "dead_letter" });

@@ -1,10 +1,13 @@
 import type { D1Database, Queue } from "@cloudflare/workers-types";
+import { z } from "zod";
 import type { EnvVars } from "../config.js";
 
-/** A queue message: a wake-up call for one delivery. The delivery itself (and its schedule) lives in D1. */
-export interface DeliveryMessage {
-  delivery_id: string;
-}
+/**
+ * A queue message: a wake-up call for one delivery. The delivery itself (and its schedule) lives in D1. The
+ * consumer checks each one: another producer or another version of the gateway may have sent other bodies.
+ */
+export const deliveryMessageSchema = z.object({ delivery_id: z.string().min(1).max(64) });
+export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 
 /** The Worker's bindings (wrangler.toml) and its vars and secrets (README, Configuration). */
 export type WorkerEnv = EnvVars & {

@@ -48,6 +48,10 @@ export interface TestGateway extends GatewayUnderTest {
   failNextSend(): void;
   /** Hands these deliveries' messages to the dead-letter consumer, as the queue does after `max_retries`. */
   deadLetter(deliveryIds: string[], attempts: number): Promise<QueueResult>;
+  /** Hands messages with these bodies, whatever they are, to the dead-letter consumer. */
+  deadLetterBodies(bodies: unknown[], attempts: number): Promise<QueueResult>;
+  /** Puts a message with this body, whatever it is, in the queue, due now: as another producer could. */
+  sendBody(body: unknown): void;
   /** Holds the next D1 statement whose SQL matches (alone or in a batch) until `release()`; it then runs as it would have. */
   holdNextStatement(pattern: RegExp): Held;
 }
@@ -110,6 +114,7 @@ const QUEUE = "call-event-deliveries";
 
 interface Message {
   id: string;
+  /** A DeliveryMessage, unless a test sent something else. */
   body: DeliveryMessage;
   dueAt: number;
   attempts: number;
@@ -238,6 +243,11 @@ export async function startGateway(
     return due;
   };
 
+  function deadLetterBodies(bodies: unknown[], attempts: number): Promise<QueueResult> {
+    const dead = bodies.map((body) => ({ id: `dead-${++sequence}`, body: body as DeliveryMessage, dueAt: clock.now(), attempts, held: false }));
+    return deliverBatch(DEAD_LETTER_QUEUE, dead);
+  }
+
   async function cron(): Promise<void> {
     const controller = createScheduledController({ scheduledTime: clock.now(), cron: "* * * * *" });
     await worker.scheduled(controller, workerEnv);
@@ -275,16 +285,17 @@ export async function startGateway(
       return (await workerEnv.DB.prepare(query).bind(...args).all<Record<string, unknown>>()).results;
     },
     env: workerEnv,
-    queued: () => messages.map((m) => ({ delivery_id: m.body.delivery_id, inMs: m.dueAt - clock.now(), attempts: m.attempts })),
+    queued: () => messages.map((m) => ({ delivery_id: (m.body as Partial<DeliveryMessage> | null)?.delivery_id as string, inMs: m.dueAt - clock.now(), attempts: m.attempts })),
     loseMessages,
     failNextSend() {
       failNext = true;
     },
     holdNextStatement: d1.holdNext,
     holdNextWrite: (write) => d1.holdNext(HELD_WRITES[write]),
-    deadLetter(deliveryIds, attempts) {
-      const dead = deliveryIds.map((delivery_id) => ({ id: `dead-${++sequence}`, body: { delivery_id }, dueAt: clock.now(), attempts, held: false }));
-      return deliverBatch(DEAD_LETTER_QUEUE, dead);
+    deadLetter: (deliveryIds, attempts) => deadLetterBodies(deliveryIds.map((delivery_id) => ({ delivery_id })), attempts),
+    deadLetterBodies,
+    sendBody(body) {
+      record(body as DeliveryMessage);
     },
   };
 }

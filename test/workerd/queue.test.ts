@@ -120,6 +120,16 @@ describe("Queues", () => {
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 
+  it("a message that names no delivery is acknowledged, not retried, and the batch's other messages are sent", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/among-strangers` });
+    for (const body of [null, {}, { delivery_id: 42 }, "dlv_x"]) gw.sendBody(body);
+    const id = await ingestOne();
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(1);
+    expect((await deliveryOf(id)).status).toBe("delivered");
+    expect(gw.queued()).toEqual([]);
+  });
+
   it("a consumer that fails (D1 unavailable) has its message retried with backoff; nothing is lost", async () => {
     await createWebhook(gw, { url: `${receiver.url}/after-outage` });
     const id = await ingestOne();
@@ -148,6 +158,15 @@ describe("dead letters and the cron sweep", () => {
     expect((await gw.api("POST", `/api/deliveries/${id}/retry`)).status).toBe(202);
     await gw.settle();
     expect((await deliveryOf(id)).status).toBe("delivered");
+  });
+
+  it("dead letters that name no delivery are acknowledged; those after them in the batch still fail their deliveries", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/dead-among-strangers` });
+    const id = await ingestOne();
+    gw.loseMessages();
+    const result = await gw.deadLetterBodies([null, { delivery_id: "" }, { delivery_id: id }], 6);
+    expect(result.explicitAcks).toHaveLength(3);
+    expect((await deliveryOf(id)).status).toBe("failed");
   });
 
   it("a dead letter for a delivery already delivered changes nothing", async () => {
