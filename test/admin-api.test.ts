@@ -279,6 +279,20 @@ describe("webhooks", () => {
     expect(nested.body.error.details[0].field).toBe("webhook.headers.0.__proto__");
   });
 
+  it("refuses a NUL character in any text of a body, naming where, instead of storing a name read back cut short", async () => {
+    const source = await gw.api("POST", "/api/sources", { name: "Front desk\u0000 PBX", kind: "canonical" });
+    expect(source.status).toBe(400);
+    expect(source.body.error.details).toEqual([{ field: "name", message: "contains the character U+0000 (NUL), which cannot be stored" }]);
+    expect((await gw.api("GET", "/api/sources")).body.data).toEqual([]);
+    const rule = { name: "CRM\u0000 calls", events: ["call.end"], url: "https://example.com" };
+    const named = await gw.api("POST", "/api/webhooks", rule);
+    expect(named.status).toBe(400);
+    expect(named.body.error.details[0].field).toBe("name");
+    const header = await gw.api("POST", "/api/webhooks", { ...rule, name: "CRM calls", headers: { ["X-A\u0000"]: "b" } });
+    expect(header.body.error.details).toEqual([{ field: "headers.X-A\u0000", message: "its name: contains the character U+0000 (NUL), which cannot be stored" }]);
+    expect((await gw.api("GET", "/api/webhooks")).body.data).toEqual([]);
+  });
+
   it("answers a JSONata or Handlebars syntax error with 422 saying where", async () => {
     const jsonata = await gw.api("POST", "/api/webhooks", {
       name: "x", events: ["call.end"], url: "https://example.com", filter: "bill_duration >", params: { a: "$round(" },

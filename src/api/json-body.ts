@@ -53,26 +53,32 @@ export function requireJsonContentType(c: Context): void {
   }
 }
 
-/** The path of the first `__proto__` key in a parsed body, or null (recursion is safe: parseJson bounds the depth). */
-function protoKeyAt(value: unknown, path: string[] = []): string | null {
+/** Where a parsed body has what no admin record may keep, and what it is; null when nothing (recursion is safe: parseJson bounds the depth). */
+function refusalIn(value: unknown, path: string[] = []): { path: string; problem: string } | null {
+  if (typeof value === "string" && value.includes("\0")) return { path: path.join("."), problem: NUL_REFUSED };
   if (value === null || typeof value !== "object") return null;
   for (const [key, child] of Object.entries(value)) {
-    if (key === "__proto__") return [...path, key].join(".");
-    const found = protoKeyAt(child, [...path, key]);
+    if (key === "__proto__") return { path: [...path, key].join("."), problem: 'a key named "__proto__" is not accepted' };
+    if (key.includes("\0")) return { path: [...path, key].join("."), problem: `its name: ${NUL_REFUSED}` };
+    const found = refusalIn(child, [...path, key]);
     if (found) return found;
   }
   return null;
 }
 
+/** libSQL on Node reads a stored text back only up to its first U+0000: a name kept with one would come back cut short. */
+const NUL_REFUSED = "contains the character U+0000 (NUL), which cannot be stored";
+
 /**
  * A JSON request body: 415 for another content type, 400 saying where the JSON broke. A `__proto__` key
- * (JSON.parse keeps it, but validation would drop it without a word) is refused, naming where it is.
+ * (JSON.parse keeps it, but validation would drop it without a word) and a U+0000 in any text are refused,
+ * naming where they are.
  */
 export async function readJson(c: Context): Promise<unknown> {
   requireJsonContentType(c);
   const body = parseJson(utf8.decode(await bodyOf(c)));
-  const proto = protoKeyAt(body);
-  if (proto) throw invalidField(proto, 'a key named "__proto__" is not accepted');
+  const refusal = refusalIn(body);
+  if (refusal) throw invalidField(refusal.path, refusal.problem);
   return body;
 }
 
