@@ -363,6 +363,13 @@ describe("retries", () => {
     expect(empty.attempts[0]).toMatchObject({ status_code: 204, response_body: "" });
   });
 
+  it("records a reply with a NUL character whole, the NUL as U+FFFD (libSQL reads a text back only up to one)", async () => {
+    await createWebhook(gw, { url: `${receiver.url}/nul`, retries: 0 });
+    receiver.replyWith({ status: 500, body: "refused\u0000: the rest of what the CRM said" });
+    const [delivery] = await deliveriesOf(gw, await deliverOne());
+    expect(delivery.attempts[0].response_body).toBe("refused\uFFFD: the rest of what the CRM said");
+  });
+
   it("hides a credential header the reply echoes, in its body, its headers and the error", async () => {
     await createWebhook(gw, { url: `${receiver.url}/echo`, headers: { "X-Api-Key": "crm-key-5551", Authorization: "Bearer tok/en+42" }, retries: 0 });
     receiver.handler = (request) => ({

@@ -2,7 +2,7 @@ import { isoAt, type Clock } from "../clock.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
 import { headerSecrets, withoutSecrets } from "../domain/mask.js";
-import { utf8Prefix } from "../domain/utf8.js";
+import { utf8Prefix, withoutNul } from "../domain/utf8.js";
 import type { Webhook } from "../domain/webhook.js";
 import { authOf } from "../presets/auth.js";
 import { PrepareError, type InFlight, type Judgement, type PresetAuth, type SendContext } from "../presets/send-hooks.js";
@@ -162,10 +162,12 @@ function failureVerdict(error: unknown): Verdict {
   return permanent ? "fail" : "retry";
 }
 
-/** The attempt's record without the secrets it sent: a receiver may echo them (an error quoting the request). */
-function withoutSentSecrets(row: AttemptRow, secrets: string[]): AttemptRow {
-  if (secrets.length === 0) return row;
-  const hide = (text: string | null) => (text === null ? null : withoutSecrets(text, secrets));
+/**
+ * The attempt's record without the secrets it sent (a receiver may echo them: an error quoting the request), and
+ * with a U+0000 the reply had kept as U+FFFD, so that it is read back whole (see withoutNul).
+ */
+function recordable(row: AttemptRow, secrets: string[]): AttemptRow {
+  const hide = (text: string | null) => (text === null ? null : withoutNul(secrets.length ? withoutSecrets(text, secrets) : text));
   const headers = row.response_headers && Object.fromEntries(Object.entries(row.response_headers).map(([name, value]) => [name, hide(value)!]));
   return { ...row, response_headers: headers, response_body: hide(row.response_body), error: hide(row.error), note: hide(row.note) };
 }
@@ -221,14 +223,14 @@ export async function sendAttempt(
       note: note(),
     };
     return {
-      row: withoutSentSecrets(replied, secrets),
+      row: recordable(replied, secrets),
       verdict: judged.verdict,
       retryAfterMs: judged.retryAfterMs ?? retryAfterMs(reply.headers.get("retry-after"), deps.clock.now()),
     };
   } catch (error) {
     const failed = { ...row, duration_ms: elapsed(), error: describeFailure(error, rule.timeout_ms, deps.signal), note: note() };
     const retryAfter = error instanceof PrepareError ? retryAfterMs(error.retryAfter, deps.clock.now()) : null;
-    return { row: withoutSentSecrets(failed, secrets), verdict: failureVerdict(error), retryAfterMs: retryAfter };
+    return { row: recordable(failed, secrets), verdict: failureVerdict(error), retryAfterMs: retryAfter };
   } finally {
     signal.done();
   }

@@ -33,6 +33,14 @@ export function textPrefix(text: string, max: number): string {
 }
 
 /**
+ * `text` with each U+0000 as U+FFFD: libSQL on Node reads a stored text back only up to its first U+0000, so
+ * text from outside (a receiver's reply) that keeps one would show cut short there.
+ */
+export function withoutNul(text: string): string {
+  return text.includes("\0") ? text.replaceAll("\0", "\uFFFD") : text;
+}
+
+/**
  * The most one stored text may take: an event's payload, a delivery's rendered body. D1 stores at most
  * 1,000,000 bytes in a row; this leaves room for the row's other columns.
  */
