@@ -189,6 +189,18 @@ describe("every answer is what /openapi.json describes for its route and status"
     await send("POST", `/api/webhooks/${rules.json.id}/recover`, 415, { headers: { ...ADMIN, "content-type": "text/plain" }, body: "{}" });
     await api("POST", "/api/webhooks/whk_missing/recover", 404, { since: outageStart });
 
+    // Sending a rule the events it has no delivery of: this one has one of each already; refusals as recover's.
+    expect(await api("POST", `/api/webhooks/${rules.json.id}/replay-missing`, 202, { since: outageStart })).toEqual({
+      replayed: 0,
+      render_failed: 0,
+      more: false,
+      next_cursor: null,
+    });
+    await api("POST", `/api/webhooks/${rules.sqs.id}/replay-missing`, 409, { since: outageStart });
+    await api("POST", `/api/webhooks/${rules.json.id}/replay-missing`, 400, { since: outageStart, cursor: ofRule(rules.json).id });
+    await send("POST", `/api/webhooks/${rules.json.id}/replay-missing`, 415, { headers: { ...ADMIN, "content-type": "text/plain" }, body: "{}" });
+    await api("POST", "/api/webhooks/whk_missing/replay-missing", 404, { since: outageStart });
+
     // Previews: the sample, another source kind's, a stored event, an SQS message, an unsaved rule; and refusals.
     await send("POST", `/api/webhooks/${rules.get.id}/preview`, 200, { headers: ADMIN });
     await api("POST", `/api/webhooks/${rules.preset.id}/preview`, 200, { sample: "wildix" });
@@ -244,7 +256,7 @@ describe("every answer is what /openapi.json describes for its route and status"
     await send("GET", "/api/events", 429, { headers: { authorization: "Bearer wrong-token" } });
 
     // Each operation's success was seen, and each error status the API has (503 is the disk-full test's).
-    const success = (op: string) => (/^post \/api\/(sources|webhooks)$/.test(op) ? 201 : /^(post \/ingest|post .*\/(test|retry|recover))/.test(op) ? 202 : /^delete/.test(op) ? 204 : 200);
+    const success = (op: string) => (/^post \/api\/(sources|webhooks)$/.test(op) ? 201 : /^(post \/ingest|post .*\/(test|retry|recover|replay-missing))/.test(op) ? 202 : /^delete/.test(op) ? 204 : 200);
     expect(contract.unseen(contract.operations().map((op) => `${op} ${success(op)}`))).toEqual([]);
     const errorStatuses = new Set(contract.seen.map((s) => s.status).filter((s) => s >= 400));
     expect([...errorStatuses].sort()).toEqual([400, 401, 403, 404, 409, 413, 415, 422, 429]);

@@ -1,7 +1,7 @@
 import { Validator } from "@cfworker/json-schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { deliveryFilterSchema, recoverRequestSchema } from "../src/domain/delivery.js";
+import { deliveryFilterSchema, recoverRequestSchema, replayRequestSchema } from "../src/domain/delivery.js";
 import { eventFilterSchema } from "../src/domain/event.js";
 import { pageSchema } from "../src/api/list-query.js";
 import { previewEventSchema, previewSchema } from "../src/api/preview.js";
@@ -63,7 +63,8 @@ describe("GET /openapi.json", () => {
       [
         "/api/deliveries", "/api/deliveries/{id}", "/api/deliveries/{id}/retry", "/api/events", "/api/events/{id}",
         "/api/presets", "/api/presets/{id}", "/api/preview", "/api/samples", "/api/sources", "/api/sources/{id}",
-        "/api/webhooks", "/api/webhooks/{id}", "/api/webhooks/{id}/preview", "/api/webhooks/{id}/recover", "/api/webhooks/{id}/test",
+        "/api/webhooks", "/api/webhooks/{id}", "/api/webhooks/{id}/preview", "/api/webhooks/{id}/recover", "/api/webhooks/{id}/replay-missing",
+        "/api/webhooks/{id}/test",
         "/health", "/ingest/{sourceId}", "/metrics", "/openapi.json",
       ].sort(),
     );
@@ -92,6 +93,8 @@ describe("GET /openapi.json", () => {
     expect(requestBodySchema("/api/preview", "post")).toEqual(zodSchema(previewSchema));
     expect(requestBodySchema("/api/webhooks/{id}/recover", "post")).toEqual(zodSchema(recoverRequestSchema));
     expect(requestBodySchema("/api/webhooks/{id}/recover", "post").required).toEqual(["since"]);
+    expect(requestBodySchema("/api/webhooks/{id}/replay-missing", "post")).toEqual(zodSchema(replayRequestSchema));
+    expect(requestBodySchema("/api/webhooks/{id}/replay-missing", "post").required).toEqual(["since"]);
     // Spot checks that the generated schemas carry the contract: required fields, enums, strictness.
     const [custom, preset] = requestBodySchema("/api/webhooks", "post").oneOf;
     expect(custom.required.sort()).toEqual(["events", "name", "url"]);

@@ -63,22 +63,34 @@ interface AcceptBatch extends IngestBatch {
   leaseUntil: number | null;
 }
 
+/** The lease deliveries due now are committed with, if the queue takes them now (see `leaseNew`). */
+export const newLease = (deps: AppDeps, nowMs: number): number | null => deps.queue.leaseNew?.(nowMs) ?? null;
+
 const emptyBatch = (deps: AppDeps, nowMs: number): AcceptBatch => ({
   events: [],
   deliveries: [],
   attempts: [],
   calls: [],
-  leaseUntil: deps.queue.leaseNew?.(nowMs) ?? null,
+  leaseUntil: newLease(deps, nowMs),
 });
 
-/** Adds an event and one delivery per draft to the batch; rendering failures are recorded as failed attempts. */
+/** One delivery of the event per draft, and a failed attempt for each that could not be rendered. */
+export function newDeliveries(drafts: DeliveryDraft[], eventId: string, nowMs: number, leaseUntil: number | null) {
+  const made: Pick<IngestBatch, "deliveries" | "attempts"> = { deliveries: [], attempts: [] };
+  for (const draft of drafts) {
+    const row = deliveryRow(draft, eventId, nowMs, leaseUntil);
+    made.deliveries.push(row);
+    if (draft.error !== null) made.attempts.push(renderFailure(row.id, draft.error, nowMs));
+  }
+  return made;
+}
+
+/** Adds an event and its new deliveries to the batch. */
 function addToBatch(batch: AcceptBatch, event: CanonicalEvent, key: string, drafts: DeliveryDraft[], nowMs: number) {
   batch.events.push(eventRow(event, key, isoAt(nowMs)));
-  for (const draft of drafts) {
-    const row = deliveryRow(draft, event.event_id, nowMs, batch.leaseUntil);
-    batch.deliveries.push(row);
-    if (draft.error !== null) batch.attempts.push(renderFailure(row.id, draft.error, nowMs));
-  }
+  const made = newDeliveries(drafts, event.event_id, nowMs, batch.leaseUntil);
+  batch.deliveries.push(...made.deliveries);
+  batch.attempts.push(...made.attempts);
 }
 
 /**
@@ -92,19 +104,27 @@ export async function handOver(deps: Pick<AppDeps, "queue" | "log">, deliveries:
     .catch((error) => deps.log.error("queue hand-over failed; the sweep will send these", { deliveries: deliveries.length, error: errorText(error) }));
 }
 
+/**
+ * Hands new deliveries, once committed, to the queue (but those that failed to render), and counts them: as
+ * created, and those failed as failed to render.
+ */
+export async function handOverNew(deps: AppDeps, deliveries: DeliveryRow[]): Promise<void> {
+  const queued = (row: DeliveryRow) => ({ id: row.id, dueAt: row.next_attempt_at, leased: row.status === "delivering" ? row : undefined });
+  await handOver(deps, deliveries.filter((row) => row.status !== "failed").map(queued));
+  deps.metrics.deliveriesCreated.inc({}, deliveries.length);
+  for (const row of deliveries.filter((delivery) => delivery.status === "failed")) {
+    deps.metrics.deliveriesFailed.inc({ reason: "render" });
+    deps.log.warn("delivery failed", { delivery_id: row.id, event_id: row.event_id, webhook_id: row.webhook_id, attempt: 1, error: row.last_error });
+  }
+}
+
 /** Commits, then hands the deliveries due now to the queue; the caller acknowledges only after this resolves. */
 async function commitAndEnqueue(deps: AppDeps, batch: AcceptBatch): Promise<void> {
   await deps.store.events.commit(batch);
-  const queued = (row: DeliveryRow) => ({ id: row.id, dueAt: row.next_attempt_at, leased: row.status === "delivering" ? row : undefined });
-  await handOver(deps, batch.deliveries.filter((row) => row.status !== "failed").map(queued));
-  deps.metrics.deliveriesCreated.inc({}, batch.deliveries.length);
+  await handOverNew(deps, batch.deliveries);
   for (const row of batch.events) {
     const deliveryIds = batch.deliveries.filter((delivery) => delivery.event_id === row.id).map((delivery) => delivery.id);
     deps.log.info("event accepted", { event_id: row.id, source_id: row.source_id, type: row.type, uniqueid: row.uniqueid, delivery_ids: deliveryIds });
-  }
-  for (const row of batch.deliveries.filter((delivery) => delivery.status === "failed")) {
-    deps.metrics.deliveriesFailed.inc({ reason: "render" });
-    deps.log.warn("delivery failed", { delivery_id: row.id, event_id: row.event_id, webhook_id: row.webhook_id, attempt: 1, error: row.last_error });
   }
 }
 

@@ -67,4 +67,6 @@ export interface AppDeps {
   shareDatabaseReads?: boolean;
   /** The most failed deliveries a recover request retries (RECOVER_PAGE): tests make it small, to go over pages. */
   recoverPage?: number;
+  /** The most events a replay request looks at (REPLAY_PAGE): tests make it small, to go over pages. */
+  replayPage?: number;
 }

@@ -4,13 +4,14 @@ import { patchWebhookSchema } from "../domain/webhook.js";
 import { presetSchema } from "../presets/schema.js";
 import { canonicalInputSchema, MAX_BATCH_EVENTS } from "../sources/canonical.js";
 import { sampleEventSchema } from "../sources/samples.js";
-import { deliveryFilterSchema, recoverRequestSchema } from "../domain/delivery.js";
+import { deliveryFilterSchema, recoverRequestSchema, replayRequestSchema } from "../domain/delivery.js";
 import { canonicalEventSchema, eventFilterSchema } from "../domain/event.js";
 import { OVERLOAD_RETRY_AFTER_S } from "./admission.js";
 import { DATABASE_WAIT_MS } from "./bounded-read.js";
 import { pageSchema } from "./list-query.js";
 import { previewEventSchema, previewSchema } from "./preview.js";
 import { RECOVER_PAGE } from "./recover.js";
+import { REPLAY_PAGE } from "./replay.js";
 import {
   acceptedBatchSchema,
   acceptedViewSchema,
@@ -24,6 +25,7 @@ import {
   listSchema,
   previewViewSchema,
   recoverViewSchema,
+  replayViewSchema,
   requestViewSchema,
   sourceViewSchema,
   unhealthySchema,
@@ -69,6 +71,7 @@ const RESPONSE_BODIES = {
   DeliveryDetail: deliveryDetailSchema,
   DeliveryList: listSchema(deliveryViewSchema),
   Recovered: recoverViewSchema,
+  Replayed: replayViewSchema,
   Accepted: acceptedViewSchema,
   AcceptedBatch: acceptedBatchSchema,
   Health: healthySchema,
@@ -242,6 +245,21 @@ function paths() {
           `is passed over. At most ${RECOVER_PAGE} a request: while \`more\`, call again with \`cursor\` set to \`next_cursor\`. ` +
           "409 while the rule is disabled: enable it first.",
         requestBody: jsonBody(requestSchema(recoverRequestSchema)),
+      }),
+    },
+    "/api/webhooks/{id}/replay-missing": {
+      parameters: [ID],
+      post: admin("webhooks", "Send the rule the events of a window it has no delivery of, oldest first, a page at a time", {
+        202: reply("How many deliveries were made, and whether more events are left", "Replayed"),
+        ...errors(400, 404, 409, 415),
+      }, {
+        description:
+          "Each event received from `since` (until before `until`, if given) that the rule takes now (its events, call types, sources " +
+          "and filter) and has no delivery of (it was disabled, or made since) gets one, rendered from the rule as it is now and sent " +
+          "as ingest's are; one that cannot be rendered is recorded failed (`render_failed`). Test sends are not replayed, and no event " +
+          `gets a second delivery of the rule, however many calls run at once. At most ${REPLAY_PAGE} events are looked at a request: ` +
+          "while `more`, call again with `cursor` set to `next_cursor`. 409 while the rule is disabled: enable it first.",
+        requestBody: jsonBody(requestSchema(replayRequestSchema)),
       }),
     },
     "/api/preview": {

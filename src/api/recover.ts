@@ -16,7 +16,7 @@ import type { RecoverView } from "./view-schemas.js";
 export const RECOVER_PAGE = 200;
 
 /** Epoch ms of an RFC 3339 time; before 1970 is 1970, where ids start. */
-const msOf = (time: string) => Math.max(0, Date.parse(time));
+export const msOf = (time: string) => Math.max(0, Date.parse(time));
 
 /**
  * Retries the rule's failed deliveries created in the window, oldest first, a page at a time, each as a retry

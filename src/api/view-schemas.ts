@@ -126,6 +126,18 @@ export const recoverViewSchema = z.object({
 });
 export type RecoverView = z.infer<typeof recoverViewSchema>;
 
+/** What `POST /api/webhooks/:id/replay-missing` answers for one page of events. */
+export const replayViewSchema = z.object({
+  replayed: z.number().int().meta({ description: "Deliveries made of events the rule missed, to be sent as ingest's are" }),
+  render_failed: z
+    .number()
+    .int()
+    .meta({ description: "Deliveries made of missed events that cannot be rendered from the rule as it is now: recorded failed, as at ingest" }),
+  more: z.boolean().meta({ description: "More events of the window are left to look at: call again with `cursor` set to `next_cursor`" }),
+  next_cursor: z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null when `more` is false" }),
+});
+export type ReplayView = z.infer<typeof replayViewSchema>;
+
 /** An event in lists: the canonical event without the raw payload. */
 export const eventSummarySchema = canonicalEventSchema.omit({ raw: true }).extend({ received_at: time });
 export type EventSummary = z.infer<typeof eventSummarySchema>;

@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import { isoAt } from "../clock.js";
-import { recoverRequestSchema } from "../domain/delivery.js";
+import { recoverRequestSchema, replayRequestSchema } from "../domain/delivery.js";
+import { TEST_SOURCE_ID } from "../domain/event.js";
 import { found, GatewayError, notFound } from "../domain/errors.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
 import type { Webhook } from "../domain/webhook.js";
@@ -11,8 +12,15 @@ import type { AppDeps } from "./deps.js";
 import { readBody, readJson } from "./json-body.js";
 import { preview, previewEvent, previewEventSchema } from "./preview.js";
 import { recoverFailed } from "./recover.js";
+import { replayMissing } from "./replay.js";
 import { checkSources, ruleFromInput, ruleWithPatch } from "./rules.js";
 import { deliveryView, listView, webhookView } from "./views.js";
+
+/** The rule, if enabled: sending into one turned off (by hand, or by its receiver's 410) would only meet why it was. */
+function enabledOnly(webhook: Webhook): Webhook {
+  if (webhook.enabled) return webhook;
+  throw new GatewayError(409, "conflict", `Webhook ${webhook.id} is disabled: enable it first, once its receiver takes requests again`);
+}
 
 export function webhookRoutes(deps: AppDeps) {
   const { store, clock } = deps;
@@ -75,7 +83,7 @@ export function webhookRoutes(deps: AppDeps) {
   app.post("/:id/test", async (c) => {
     const webhook = await load(c.req.param("id"));
     const event = await eventChoice(c);
-    const testEvent = { ...event, event_id: newId(ID_PREFIX.event, clock.now()), source_id: "test" };
+    const testEvent = { ...event, event_id: newId(ID_PREFIX.event, clock.now()), source_id: TEST_SOURCE_ID };
     const deliveryId = await acceptTestEvent(deps, webhook, testEvent);
     return c.json(deliveryView((await store.deliveries.get(deliveryId))!), 202);
   });
@@ -88,10 +96,18 @@ export function webhookRoutes(deps: AppDeps) {
   app.post("/:id/recover", async (c) => {
     const webhook = await load(c.req.param("id"));
     const request = await readBody(c, recoverRequestSchema);
-    if (!webhook.enabled) {
-      throw new GatewayError(409, "conflict", `Webhook ${webhook.id} is disabled: enable it first, once its receiver takes requests again`);
-    }
-    return c.json(await recoverFailed(deps, webhook, request), 202);
+    return c.json(await recoverFailed(deps, enabledOnly(webhook), request), 202);
+  });
+
+  /**
+   * Sends the rule the events received in a window that it takes now and has no delivery of (it was off, or
+   * made since), a page of events at a time: the client asks again while `more`. Not on a disabled rule, as
+   * recover.
+   */
+  app.post("/:id/replay-missing", async (c) => {
+    const webhook = await load(c.req.param("id"));
+    const request = await readBody(c, replayRequestSchema);
+    return c.json(await replayMissing(deps, enabledOnly(webhook), request), 202);
   });
 
   return app;

@@ -30,6 +30,21 @@ const instant = z.iso.datetime({
   error: (issue) => (issue.input === undefined ? undefined : "must be an RFC 3339 time with its offset, such as 2026-11-20T12:00:00Z"),
 });
 
+/** `until`, when given, must come after `since`: an empty or backward window is a mistake, not "nothing". */
+function untilAfterSince(window: { since: string; until?: string }, context: z.RefinementCtx): void {
+  if (window.until !== undefined && Date.parse(window.until) <= Date.parse(window.since)) {
+    context.addIssue({ code: "custom", path: ["until"], message: "must be after since" });
+  }
+}
+
+/** The cursor of a windowed page: an id of what the pages go through. Anything else would be compared with ids as text and end the pages early, saying there was nothing more. */
+const cursorOf = (prefix: string, what: string) =>
+  z
+    .string()
+    .regex(idPattern(prefix), `must be the previous answer's next_cursor, ${what} (${prefix}_...)`)
+    .optional()
+    .meta({ description: "The previous answer's `next_cursor`: go on after what it went through" });
+
 /**
  * `POST /api/webhooks/:id/recover`: which of the rule's failed deliveries to retry, by when they were created
  * (`since` up to, not including, `until`, if given), and where the previous page ended.
@@ -38,20 +53,25 @@ export const recoverRequestSchema = z
   .object({
     since: instant.meta({ description: "Retry failed deliveries created at or after this time (RFC 3339), e.g. when the receiver went down" }),
     until: instant.optional().meta({ description: "...and before this time (RFC 3339); left out, up to now" }),
-    // Anything else would be compared with ids as text and end the recovery early, saying there was nothing more.
-    cursor: z
-      .string()
-      .regex(idPattern(ID_PREFIX.delivery), "must be the previous answer's next_cursor, a delivery id (dlv_...)")
-      .optional()
-      .meta({ description: "The previous answer's `next_cursor`: go on after the deliveries it went through" }),
+    cursor: cursorOf(ID_PREFIX.delivery, "a delivery id"),
   })
   .strict()
-  .superRefine((window, context) => {
-    if (window.until !== undefined && Date.parse(window.until) <= Date.parse(window.since)) {
-      context.addIssue({ code: "custom", path: ["until"], message: "must be after since" });
-    }
-  });
+  .superRefine(untilAfterSince);
 export type RecoverRequest = z.output<typeof recoverRequestSchema>;
+
+/**
+ * `POST /api/webhooks/:id/replay-missing`: which events to send the rule that it has no delivery of, by when
+ * they were received (`since` up to, not including, `until`, if given), and where the previous page ended.
+ */
+export const replayRequestSchema = z
+  .object({
+    since: instant.meta({ description: "Send events received at or after this time (RFC 3339), e.g. when the rule was turned off" }),
+    until: instant.optional().meta({ description: "...and before this time (RFC 3339); left out, up to now" }),
+    cursor: cursorOf(ID_PREFIX.event, "an event id"),
+  })
+  .strict()
+  .superRefine(untilAfterSince);
+export type ReplayRequest = z.output<typeof replayRequestSchema>;
 
 /** Present when a request is an SQS message. */
 const sqsMessageSchema = z.object({

@@ -87,6 +87,9 @@ export interface CallState {
   direction?: Direction | null;
 }
 
+/** The `source_id` of an event sent through one rule by hand (Send test event): no PBX's, never replayed. */
+export const TEST_SOURCE_ID = "test";
+
 /** The canonical call event (DESIGN.md): the evaluation context of filters, params and templates. */
 export const canonicalEventSchema = callFieldsSchema.extend({
   event_id: z.string(),

@@ -39,6 +39,8 @@ interface NodeGatewayOptions extends GatewayConfig {
   databaseWaitClock?: Clock;
   /** The most failed deliveries a recover request retries (see AppDeps). */
   recoverPage?: number;
+  /** The most events a replay request looks at (see AppDeps). */
+  replayPage?: number;
 }
 
 export interface NodeGateway {
@@ -194,6 +196,7 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     databaseWaitClock: options.databaseWaitClock,
     shareDatabaseReads: true,
     recoverPage: options.recoverPage,
+    replayPage: options.replayPage,
   });
 
   // One dispatcher per database: whatever it held when the process stopped is its to send again, when due.

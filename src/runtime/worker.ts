@@ -33,6 +33,8 @@ interface WorkerOptions {
   expiryTransactionsPerRun?: number;
   /** The most failed deliveries a recover request retries (RECOVER_PAGE). */
   recoverPage?: number;
+  /** The most events a replay request looks at (REPLAY_PAGE). */
+  replayPage?: number;
 }
 
 interface WorkerGateway {
@@ -107,6 +109,7 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     rateLimits: config.rateLimits,
     clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
     recoverPage: options.recoverPage,
+    replayPage: options.replayPage,
   });
   const consumer = queueConsumer(deps, queue);
   const cronJobs: Array<[string, () => Promise<unknown>]> = [

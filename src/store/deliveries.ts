@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import { isoAt } from "../clock.js";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
-import { columnSql, rowWriter, updateStatement, type DriverStatement, type Guard } from "./driver-sql.js";
+import { columnSql, insertWhere, rowWriter, updateStatement, type DriverStatement, type Guard } from "./driver-sql.js";
 import type { Changes, GroupCommit } from "./group-commit.js";
 import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
 import { UNFINISHED_STATUSES, type DeliveryFilter, type QueueDepth } from "../domain/delivery.js";
@@ -60,6 +60,14 @@ export function failedQuery(db: Database, webhookId: string, window: FailedWindo
     .orderBy(asc(deliveries.id))
     .limit(limit);
 }
+
+/** No delivery of this event for this rule is stored: what a delivery made for a missed event is inserted on. */
+const noDeliveryOf = (row: DeliveryRow): Guard => ({
+  sql: `not exists (select 1 from "deliveries" where ${columnSql(deliveries.event_id)} = ? and ${columnSql(deliveries.webhook_id)} = ?)`,
+  args: [row.event_id, row.webhook_id],
+});
+/** The delivery was inserted: the attempt of one that failed to render goes in with it, or not at all. */
+const deliveryStored = (id: string): Guard => ({ sql: `exists (select 1 from "deliveries" where ${columnSql(deliveries.id)} = ?)`, args: [id] });
 
 /**
  * How a delivery's holder (the dispatcher or queue consumer sending it) found it when it wrote its outcome:
@@ -122,6 +130,31 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
     /** Up to `limit` of a rule's failed deliveries in the window, oldest first (see `failedQuery`). */
     async failedOf(webhookId: string, window: FailedWindow, limit: number): Promise<DeliveryRow[]> {
       return openAll(await failedQuery(db, webhookId, window, limit));
+    },
+    /**
+     * Inserts each delivery (with its attempt, for one that failed to render) unless its rule has a delivery of
+     * its event by then, in one transaction: the database decides, so two callers at once insert one of them.
+     * Returns the ids of those inserted.
+     */
+    async insertMissing(rows: DeliveryRow[], failures: AttemptRow[]): Promise<Set<string>> {
+      if (!rows.length) return new Set();
+      const failureOf = new Map(failures.map((attempt) => [attempt.delivery_id, attempt]));
+      // Each delivery's statements: its conditional insert first, then its failure's, if any.
+      const each = await Promise.all(
+        rows.map(async (row) => {
+          const failure = failureOf.get(row.id);
+          const delivery = insertWhere(deliveries, await sealDelivery(box, row), noDeliveryOf(row));
+          return { id: row.id, statements: failure ? [delivery, insertWhere(attempts, failure, deliveryStored(row.id))] : [delivery] };
+        }),
+      );
+      const changes = await groupCommit({ inserts: [], statements: each.flatMap((one) => one.statements) });
+      const inserted = new Set<string>();
+      let at = 0;
+      for (const one of each) {
+        if (changes[at] > 0) inserted.add(one.id);
+        at += one.statements.length;
+      }
+      return inserted;
     },
     attempts(deliveryId: string): Promise<AttemptRow[]> {
       return db.select().from(attempts).where(eq(attempts.delivery_id, deliveryId)).orderBy(asc(attempts.number));

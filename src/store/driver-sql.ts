@@ -51,10 +51,21 @@ export interface RowWriter {
   statements(rows: readonly object[], maxBoundParameters: number): DriverStatement[];
 }
 
+const columnEntries = (table: SQLiteTable): ColumnEntry[] =>
+  Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, column: column as SQLiteColumn }));
+
+/** A row's values in the order of `columns`, as the driver binds them. */
+const rowArgs = (columns: ColumnEntry[], row: object): DriverValue[] =>
+  columns.map(({ key, column }) => driverValue(column, (row as Record<string, unknown>)[key]));
+
+/** `insert into "table" ("column", ...)`: what every insert into the table starts with. */
+const insertInto = (table: SQLiteTable, columns: ColumnEntry[]) =>
+  `insert into ${quoted(getTableName(table))} (${columns.map(({ column }) => quoted(column.name)).join(", ")})`;
+
 /** Multi-row inserts into `table` (upserts if `upsert` is given); each statement's text is built once per row count. */
 export function rowWriter(table: SQLiteTable, upsert?: Upsert): RowWriter {
-  const columns: ColumnEntry[] = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, column: column as SQLiteColumn }));
-  const head = `insert into ${quoted(getTableName(table))} (${columns.map(({ column }) => quoted(column.name)).join(", ")}) values `;
+  const columns = columnEntries(table);
+  const head = `${insertInto(table, columns)} values `;
   const rowPlaceholders = `(${columns.map(() => "?").join(", ")})`;
   const tail = upsert
     ? ` on conflict (${upsert.target.map((column) => quoted(column.name)).join(", ")}) do update set ${upsert.set
@@ -68,13 +79,7 @@ export function rowWriter(table: SQLiteTable, upsert?: Upsert): RowWriter {
     return text;
   };
 
-  const statement = (chunk: readonly object[]): DriverStatement => {
-    const args: DriverValue[] = [];
-    for (const row of chunk) {
-      for (const { key, column } of columns) args.push(driverValue(column, (row as Record<string, unknown>)[key]));
-    }
-    return { sql: textFor(chunk.length), args };
-  };
+  const statement = (chunk: readonly object[]): DriverStatement => ({ sql: textFor(chunk.length), args: chunk.flatMap((row) => rowArgs(columns, row)) });
   return {
     statements: (rows, maxBoundParameters) => chunked(rows, columns.length, 0, maxBoundParameters).map(statement),
   };
@@ -84,6 +89,18 @@ export function rowWriter(table: SQLiteTable, upsert?: Upsert): RowWriter {
 export interface Guard {
   sql: string;
   args: DriverValue[];
+}
+
+/**
+ * Inserts one row into `table` only if the `guard` holds when the statement runs (it names no column of the
+ * row: it is a condition on the table as it is then); the driver's count tells whether it was inserted.
+ */
+export function insertWhere(table: SQLiteTable, row: object, guard: Guard): DriverStatement {
+  const columns = columnEntries(table);
+  return {
+    sql: `${insertInto(table, columns)} select ${columns.map(() => "?").join(", ")} where ${guard.sql}`,
+    args: [...rowArgs(columns, row), ...guard.args],
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, inArray, lt, notExists, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, lt, notExists, sql } from "drizzle-orm";
 import { isoAt } from "../clock.js";
 import type { CallState, CanonicalEvent, EventFilter } from "../domain/event.js";
 import { UNFINISHED_STATUSES } from "../domain/delivery.js";
@@ -142,6 +142,37 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
         lastEventId: eventIds.at(-1) ?? afterId,
         full: deletedEvents.length === EXPIRY_BATCH || deletedCalls.length === EXPIRY_BATCH,
       };
+    },
+    /**
+     * Up to `limit` events received from `sinceMs` (until before `untilMs`), those up to `after` left out,
+     * oldest first, each with whether the rule has a delivery of it. An id's time is never before the event's
+     * receipt, so the primary key starts the walk at the window's start and ends it at the window's end (one
+     * whose id got ahead of its receipt, the clock having stepped back, is left to a window that ends later).
+     */
+    async receivedIn(
+      webhookId: string,
+      window: { sinceMs: number; untilMs?: number; after?: string },
+      limit: number,
+    ): Promise<Array<{ event: EventRow; delivered: boolean }>> {
+      const ofRule = db
+        .select({ one: sql`1` })
+        .from(deliveries)
+        .where(and(eq(deliveries.event_id, events.id), eq(deliveries.webhook_id, webhookId)));
+      const rows = await db
+        .select({ ...getTableColumns(events), delivered: sql<number>`exists ${ofRule}` })
+        .from(events)
+        .where(
+          and(
+            gte(events.id, firstIdAt(ID_PREFIX.event, window.sinceMs)),
+            gte(events.received_at, isoAt(window.sinceMs)),
+            window.untilMs === undefined ? undefined : lt(events.id, firstIdAt(ID_PREFIX.event, window.untilMs)),
+            window.untilMs === undefined ? undefined : lt(events.received_at, isoAt(window.untilMs)),
+            window.after === undefined ? undefined : gt(events.id, window.after),
+          ),
+        )
+        .orderBy(asc(events.id))
+        .limit(limit);
+      return rows.map(({ delivered, ...event }) => ({ event, delivered: Boolean(delivered) }));
     },
     async get(id: string): Promise<EventRow | null> {
       const [row] = await db.select().from(events).where(eq(events.id, id));

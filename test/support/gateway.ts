@@ -71,6 +71,8 @@ export async function startGateway(
     adminToken?: string | null;
     /** The most failed deliveries a recover request retries. */
     recoverPage?: number;
+    /** The most events a replay request looks at. */
+    replayPage?: number;
   } = {},
 ) {
   const scratch = options.onRamDisk && existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
@@ -100,6 +102,7 @@ export async function startGateway(
     requestTimeoutMs: options.requestTimeoutMs,
     databaseWaitClock: options.databaseWaitClock,
     recoverPage: options.recoverPage,
+    replayPage: options.replayPage,
   });
   let db: Client | undefined;
   const test: TestGateway = {

@@ -26,6 +26,7 @@ export const SHARED_TESTS = [
   "test/rate-limit.test.ts",
   "test/recover.test.ts",
   "test/regex-safety.test.ts",
+  "test/replay.test.ts",
   "test/retention.test.ts",
   "test/source-rule-race.test.ts",
   "test/source-voipappz.test.ts",
