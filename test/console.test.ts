@@ -385,6 +385,54 @@ describe("console", () => {
     await expectNoHorizontalOverflow();
   });
 
+  it("sends a webhook the events it missed from its page, once it is active again, saying how many", async () => {
+    const source = await createSource(gw);
+    const crm = await createWebhook(gw, { name: "CRM", url: `${receiver.url}/crm`, body_template: '{"call": "{{uniqueid}}"}', enabled: false });
+    for (let i = 0; i < 3; i++) expect((await ingest(gw, source, { type: "call.end", uniqueid: `missed.${i}`, direction: "inbound" })).status).toBe(202);
+    // One it does not take: never sent.
+    expect((await ingest(gw, source, { type: "call.start", uniqueid: "started", direction: "inbound" })).status).toBe(202);
+    await gw.settle();
+    const { disabled } = (await gw.api("GET", `/api/webhooks/${crm.id}`)).body;
+
+    await signIn();
+    await page.goto(`${gw.url}/#/webhooks/${crm.id}`);
+    const panel = page.getByRole("form", { name: "Missed events" });
+    await panel.waitFor();
+    // No failed delivery: only this panel, from a day before the rule was turned off.
+    expect(await page.locator("#recover").count()).toBe(0);
+    const since = panel.getByLabel("Received since");
+    const dayBefore = await page.evaluate((iso) => new Date(Date.parse(iso) - 24 * 3600_000), disabled.at);
+    expect(new Date(await since.inputValue()).getTime()).toBe(Math.floor(new Date(dayBefore).getTime() / 60_000) * 60_000);
+    const outcome = page.locator("#replay-outcome");
+    expect(await outcome.isHidden()).toBe(true);
+    await panel.getByRole("button", { name: "Send missed events" }).click();
+    await expect.poll(() => outcome.textContent()).toBe(`Webhook ${crm.id} is disabled: enable it first, once its receiver takes requests again`);
+    expect(await outcome.getAttribute("class")).toBe("error");
+
+    await page.getByLabel("Active: deliver matching events").check();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).body.enabled).toBe(true);
+    await panel.getByRole("button", { name: "Send missed events" }).click();
+    await expect.poll(() => outcome.textContent()).toBe("3 missed events sent.");
+    expect(await outcome.getAttribute("class")).toBe("");
+    await gw.settle();
+    expect(receiver.requests.map((r) => JSON.parse(r.body).call).sort()).toEqual(["missed.0", "missed.1", "missed.2"]);
+
+    // Sent once: asked again, nothing is missing.
+    await panel.getByRole("button", { name: "Send missed events" }).click();
+    await expect.poll(() => outcome.textContent()).toBe("No missed events: each one it takes has a delivery already.");
+    await gw.settle();
+    expect(receiver.requests).toHaveLength(3);
+    for (const width of [VIEWPORT.width, 800]) {
+      await page.setViewportSize({ width, height: VIEWPORT.height });
+      await expectNoHorizontalOverflow();
+      // The date and the button stay side by side or wrap whole, inside the panel.
+      const inside = await panel.evaluate((form) => [...form.querySelectorAll("input, button")].every((el) => el.getBoundingClientRect().right <= form.getBoundingClientRect().right));
+      expect(inside, `${width} px`).toBe(true);
+    }
+    await page.setViewportSize(VIEWPORT);
+  });
+
   it("creates a Salesforce webhook from the preset, previews it and delivers a test event", async () => {
     const salesforce = await new SalesforceStandIn().start();
     try {
@@ -896,7 +944,9 @@ describe("console", () => {
     await expect.poll(() => why.locator("h3").textContent()).toBe("The other webhooks");
     expect(await page.locator("section.panel ul.plain").first().locator("li").count()).toBe(1);
     expect(await why.locator(".hint").textContent()).toBe("Checked now, against the webhooks as they are now; those made or changed since this event came in say so.");
-    expect(await why.locator(`li[data-id="${paused.id}"]`).textContent()).toBe("Paused: it would take this event now (changed after this event came in).");
+    expect(await why.locator(`li[data-id="${paused.id}"]`).textContent()).toBe(
+      "Paused: it would take this event now (changed after this event came in); Send missed events on its page sends it.",
+    );
     expect(await why.locator(`li[data-id="${later.id}"]`).textContent()).toBe("Outbound, made later: inbound is not ticked under its Call types (made after this event came in).");
     expect(await why.locator(`li[data-id="${outbound.id}"]`).textContent()).toBe("Outbound only: inbound is not ticked under its Call types.");
   });

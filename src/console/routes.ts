@@ -17,6 +17,7 @@ export const CONSOLE_FILES = {
   "webhook-form.mjs": "text/javascript; charset=utf-8",
   "preview.mjs": "text/javascript; charset=utf-8",
   "recover.mjs": "text/javascript; charset=utf-8",
+  "replay.mjs": "text/javascript; charset=utf-8",
   "deliveries.mjs": "text/javascript; charset=utf-8",
   "events.mjs": "text/javascript; charset=utf-8",
 } as const;

@@ -26,7 +26,7 @@ export function createGatewayMetrics() {
       ["code"],
       ALERTED_REFUSALS.map((code) => ({ code })),
     ),
-    deliveriesCreated: new Counter("gateway_deliveries_created_total", "Deliveries created: an event matched a webhook rule (test sends included)."),
+    deliveriesCreated: new Counter("gateway_deliveries_created_total", "Deliveries created: an event matched a webhook rule (test sends and replays of missed events included)."),
     deliveriesDelivered: new Counter("gateway_deliveries_delivered_total", "Deliveries whose receiver accepted them."),
     deliveriesFailed: new Counter(
       "gateway_deliveries_failed_total",

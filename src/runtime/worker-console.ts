@@ -8,6 +8,7 @@ import fields from "../console/assets/fields.mjs";
 import html from "../console/assets/index.html";
 import preview from "../console/assets/preview.mjs";
 import recover from "../console/assets/recover.mjs";
+import replay from "../console/assets/replay.mjs";
 import sources from "../console/assets/sources.mjs";
 import webhookForm from "../console/assets/webhook-form.mjs";
 import webhooks from "../console/assets/webhooks.mjs";
@@ -26,6 +27,7 @@ export const WORKER_CONSOLE: ConsoleAssets = {
   "webhook-form.mjs": webhookForm,
   "preview.mjs": preview,
   "recover.mjs": recover,
+  "replay.mjs": replay,
   "deliveries.mjs": deliveries,
   "events.mjs": events,
 };

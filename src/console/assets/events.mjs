@@ -97,6 +97,9 @@ const LEFT_OUT = {
 /** Said after the reason of a rule made or saved since the event came in: the reason is the rule's now, not then. */
 const SINCE_EVENT = { made: " (made after this event came in)", changed: " (changed after this event came in)" };
 
+/** What sends the event to a rule that would take it now but has no delivery of it. */
+const MISSED = "; Send missed events on its page sends it";
+
 /** The rules that made no delivery of the event, each with what leaves the event out, as the gateway worked it out now. */
 function rulesWithoutDelivery(event, { rules, more }, delivered) {
   if (!rules.length) return delivered ? null : h("p", { class: "muted" }, "There is no webhook rule: create one to send events like this.");
@@ -119,7 +122,7 @@ function rulesWithoutDelivery(event, { rules, more }, delivered) {
           "li",
           { "data-id": rule.id },
           h("a", { href: `#/webhooks/${rule.id}` }, rule.name),
-          `: ${LEFT_OUT[rule.unmatched ?? "null"](event)}${SINCE_EVENT[rule.since_event] ?? ""}.`,
+          `: ${LEFT_OUT[rule.unmatched ?? "null"](event)}${SINCE_EVENT[rule.since_event] ?? ""}${rule.unmatched === null ? MISSED : ""}.`,
         ),
       ),
     ),

@@ -6,6 +6,7 @@ import { h, toast, valueOf, when } from "./dom.mjs";
 import { checkboxGroup, FieldErrors, labelled, pairEditor } from "./fields.mjs";
 import { livePreview } from "./preview.mjs";
 import { recoverPanel } from "./recover.mjs";
+import { replayPanel } from "./replay.mjs";
 import { DEFAULT_MESSAGE_GROUP_ID, DIRECTIONS, EVENT_TYPES, HANGUP_CAUSES, METHODS, SIGNINGS, TRANSPORTS, WEBHOOK_DEFAULTS } from "./vocabulary.mjs";
 
 const METHOD_LABELS = {
@@ -544,6 +545,7 @@ export async function showWebhookForm(view, id) {
   const offNotice = h("p", { class: "panel notice", id: "webhook-disabled" });
   showOff(offNotice, existing ?? { enabled: true });
   const recover = existing ? await recoverPanel(existing) : null;
+  const replay = existing ? replayPanel(existing) : null;
   view.mount(
     h(
       "div",
@@ -554,6 +556,7 @@ export async function showWebhookForm(view, id) {
     createdNotice,
     offNotice,
     recover,
+    replay,
     h("div", { class: "editor" }, form, preview.element),
   );
   preview.refresh();
