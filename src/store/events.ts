@@ -165,8 +165,8 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
           and(
             gte(events.id, firstIdAt(ID_PREFIX.event, window.sinceMs)),
             gte(events.received_at, isoAt(window.sinceMs)),
+            // Received before `untilMs` too, then: the id's time is never before the receipt's.
             window.untilMs === undefined ? undefined : lt(events.id, firstIdAt(ID_PREFIX.event, window.untilMs)),
-            window.untilMs === undefined ? undefined : lt(events.received_at, isoAt(window.untilMs)),
             window.after === undefined ? undefined : gt(events.id, window.after),
           ),
         )
