@@ -122,7 +122,11 @@ export async function startGateway(
     holdNextWrite: (write) => holdNextCall(...HELD_WRITES[write](gateway.store)),
 
     async sql(query, args = []) {
-      db ??= createClient({ url: `file:${join(dir, "gateway.db")}` });
+      if (!db) {
+        db = createClient({ url: `file:${join(dir, "gateway.db")}` });
+        // A write here may meet the gateway's own (an attempt's outcome being recorded): wait for its lock, as the gateway does.
+        await db.execute("PRAGMA busy_timeout = 5000");
+      }
       const { rows, columns } = await db.execute({ sql: query, args });
       return rows.map((row) => Object.fromEntries(columns.map((column) => [column, row[column]])));
     },
