@@ -556,8 +556,9 @@ export async function showWebhookForm(view, id) {
     createdNotice,
     offNotice,
     recover,
-    replay,
     h("div", { class: "editor" }, form, preview.element),
+    // Below the editor: a rule needs it after an outage or when made for past calls, not at every edit.
+    replay,
   );
   preview.refresh();
 }
