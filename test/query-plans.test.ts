@@ -3,7 +3,8 @@ import { createClient, type Client } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { Database } from "../src/store/database.js";
-import { dueQueries, failedQuery } from "../src/store/deliveries.js";
+import { dueQueries, failedQuery, listQuery as deliveryList } from "../src/store/deliveries.js";
+import { listQuery as eventList } from "../src/store/events.js";
 import { startGateway, type TestGateway } from "./support/gateway.js";
 
 // Queries that run on the database's only thread while a table holds hundreds of thousands of rows must walk
@@ -49,10 +50,22 @@ async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): P
   return (await gw.sql(`EXPLAIN QUERY PLAN ${sql}`, params as Array<string | number>)).map((row) => String(row.detail));
 }
 
-it("pages through a rule's failed deliveries by their own index, passing over no delivered one", async () => {
+it("pages through a rule's failed deliveries by the index of failed ones, passing over no delivered one", async () => {
   const db = drizzle(client) as unknown as Database;
   for (const window of [{ sinceMs: 0 }, { sinceMs: 0, untilMs: gw.clock.now(), after: "dlv_0" }]) {
-    expect(await planOf(failedQuery(db, "wh_1", window, 201))).toEqual([expect.stringMatching(/^SEARCH deliveries USING INDEX deliveries_failed /)]);
+    expect(await planOf(failedQuery(db, "wh_1", window, 201))).toEqual([expect.stringMatching(/^SEARCH deliveries USING INDEX deliveries_status \(status=\? AND id>\?\)/)]);
+  }
+});
+
+it("lists events by type or source, and deliveries by rule or status, newest first, walking an index and sorting nothing", async () => {
+  const db = drizzle(client) as unknown as Database;
+  const page = { limit: 50 };
+  const next = { limit: 50, cursor: "zzz" };
+  for (const [filter, index] of [[{ type: "call.end" }, "events_type"], [{ source_id: "src_1" }, "events_source"]] as const) {
+    for (const at of [page, next]) expect(await planOf(eventList(db, filter, at)), index).toEqual([expect.stringMatching(new RegExp(`^SEARCH events USING INDEX ${index} `))]);
+  }
+  for (const [filter, index] of [[{ webhook_id: "wh_1" }, "deliveries_webhook"], [{ status: "delivered" }, "deliveries_status"]] as const) {
+    for (const at of [page, next]) expect(await planOf(deliveryList(db, filter, at)), index).toEqual([expect.stringMatching(new RegExp(`^SEARCH deliveries USING INDEX ${index} `))]);
   }
 });
 

@@ -31,6 +31,26 @@ export function dueQueries(db: Database, nowMs: number, limit: number, skipWebho
 
 const attemptRows = rowWriter(attempts);
 
+/**
+ * A page of deliveries, newest first. Each filter alone walks an index in id order and stops at the page's end:
+ * sorting every delivered delivery instead took 0.6 to 0.9 s at 300,000 on the database's only thread.
+ */
+export function listQuery(db: Database, filter: DeliveryFilter, page: Page) {
+  return db
+    .select()
+    .from(deliveries)
+    .where(
+      and(
+        filter.webhook_id ? eq(deliveries.webhook_id, filter.webhook_id) : undefined,
+        filter.event_id ? eq(deliveries.event_id, filter.event_id) : undefined,
+        filter.status ? eq(deliveries.status, filter.status) : undefined,
+        page.cursor ? lt(deliveries.id, page.cursor) : undefined,
+      ),
+    )
+    .orderBy(desc(deliveries.id))
+    .limit(page.limit + 1);
+}
+
 /** Failed deliveries created from `sinceMs` (until before `untilMs`), those up to the id `after` left out. */
 export interface FailedWindow {
   sinceMs: number;
@@ -40,8 +60,8 @@ export interface FailedWindow {
 
 /**
  * A rule's failed deliveries in the window, oldest first, at most `limit`. An id's time is never before its
- * creation (ids only go forward), so the walk of the partial index `deliveries_failed` (webhook_id, id) starts at
- * the window's start and passes over no delivered rows.
+ * creation (ids only go forward), so the walk of the failed ones (index `deliveries_status`) starts at the
+ * window's start and passes over no delivered one.
  */
 export function failedQuery(db: Database, webhookId: string, window: FailedWindow, limit: number) {
   return db
@@ -109,19 +129,7 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       return row ? open(row) : null;
     },
     async list(filter: DeliveryFilter, page: Page) {
-      const rows = await db
-        .select()
-        .from(deliveries)
-        .where(
-          and(
-            filter.webhook_id ? eq(deliveries.webhook_id, filter.webhook_id) : undefined,
-            filter.event_id ? eq(deliveries.event_id, filter.event_id) : undefined,
-            filter.status ? eq(deliveries.status, filter.status) : undefined,
-            page.cursor ? lt(deliveries.id, page.cursor) : undefined,
-          ),
-        )
-        .orderBy(desc(deliveries.id))
-        .limit(page.limit + 1);
+      const rows = await listQuery(db, filter, page);
       return pageOf(await openAll(rows), page.limit);
     },
     async ofEvent(eventId: string): Promise<DeliveryRow[]> {

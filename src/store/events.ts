@@ -48,6 +48,27 @@ interface ExpiredBatch {
 }
 
 /** Events, committed together with their deliveries (whose credential headers are sealed on the way in). */
+/**
+ * A page of events, newest first. By type or by source it walks an index in id order and stops at the page's
+ * end: sorting every event of a busy source instead would hold the database's only thread for seconds. A
+ * uniqueid has a handful of events, sorted.
+ */
+export function listQuery(db: Database, filter: EventFilter, page: Page) {
+  return db
+    .select()
+    .from(events)
+    .where(
+      and(
+        filter.type ? eq(events.type, filter.type as EventRow["type"]) : undefined,
+        filter.source_id ? eq(events.source_id, filter.source_id) : undefined,
+        filter.uniqueid ? eq(events.uniqueid, filter.uniqueid) : undefined,
+        page.cursor ? lt(events.id, page.cursor) : undefined,
+      ),
+    )
+    .orderBy(desc(events.id))
+    .limit(page.limit + 1);
+}
+
 export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCommit) {
   return {
     /** All or nothing: an acknowledged event always has all its deliveries. Resolves once committed. */
@@ -179,19 +200,7 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
       return row ?? null;
     },
     async list(filter: EventFilter, page: Page) {
-      const rows = await db
-        .select()
-        .from(events)
-        .where(
-          and(
-            filter.type ? eq(events.type, filter.type as EventRow["type"]) : undefined,
-            filter.source_id ? eq(events.source_id, filter.source_id) : undefined,
-            filter.uniqueid ? eq(events.uniqueid, filter.uniqueid) : undefined,
-            page.cursor ? lt(events.id, page.cursor) : undefined,
-          ),
-        )
-        .orderBy(desc(events.id))
-        .limit(page.limit + 1);
+      const rows = await listQuery(db, filter, page);
       return pageOf(rows, page.limit);
     },
   };

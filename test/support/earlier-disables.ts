@@ -12,7 +12,8 @@ import type { ScriptedReceiver } from "./scripted-receiver.js";
  * before it left it. Each later migration adds its own undoing here, and to MIGRATIONS_SINCE_DISABLED.
  */
 export const BACK_BEFORE_DISABLED = ["ALTER TABLE webhooks DROP COLUMN disabled", "ALTER TABLE deliveries DROP COLUMN budget_start",
-  "DROP INDEX deliveries_failed",
+  "DROP INDEX deliveries_status",
+  "DROP INDEX events_source",
 ];
 
 /** Migrations from the one that adds `disabled` on, whose records go too. */

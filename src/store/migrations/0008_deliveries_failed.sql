@@ -1,1 +1,0 @@
-CREATE INDEX `deliveries_failed` ON `deliveries` (`webhook_id`,`id`) WHERE "deliveries"."status" = 'failed';
