@@ -1,27 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_INGEST_MAX_PENDING } from "../src/api/admission.js";
 import { DEFAULT_INGEST_MAX_BODY_BYTES } from "../src/api/body-bytes.js";
 import { callEvent } from "./support/events.js";
-import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { createWebhook, ingest, startGateway } from "./support/gateway.js";
+import { gatewayPerTest } from "./support/gateway-per-test.js";
 import { parsePrometheus } from "./support/prometheus.js";
-import { Receiver } from "./support/receiver.js";
 
-let gw: TestGateway;
-let receiver: Receiver;
-let source: { id: string; secret: string };
-
-beforeEach(async () => {
-  gw = await startGateway();
-  receiver = await new Receiver().start();
-  source = await createSource(gw);
-});
-afterEach(async () => {
-  await gw.stop();
-  await receiver.stop();
-});
+const t = gatewayPerTest();
 
 async function scrape() {
-  const answer = await gw.send("/metrics", { method: "GET" });
+  const answer = await t.gw.send("/metrics", { method: "GET" });
   expect(answer.status).toBe(200);
   expect(answer.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
   return parsePrometheus(answer.body as string);
@@ -56,7 +44,7 @@ describe("GET /metrics", () => {
   });
 
   it("shows on Node what ingest holds of its bounds next to each bound, back to 0 once answered; on Workers, where there are none, nothing", async () => {
-    expect((await ingest(gw, source, callEvent())).status).toBe(202);
+    expect((await ingest(t.gw, t.source, callEvent())).status).toBe(202);
     const metrics = await scrape();
     const ingestGauges = metrics.samples.filter((s) => s.name.startsWith("gateway_ingest_") && metrics.types.get(s.name) === "gauge");
     // Held now (see admission.test.ts and body-bytes.test.ts for requests and bodies held while scraped), and the bound.
@@ -66,7 +54,7 @@ describe("GET /metrics", () => {
       gateway_ingest_body_bytes: 0,
       gateway_ingest_max_body_bytes: DEFAULT_INGEST_MAX_BODY_BYTES,
     };
-    expect(Object.fromEntries(ingestGauges.map((s) => [s.name, s.value]))).toEqual(gw.runtime === "node" ? node : {});
+    expect(Object.fromEntries(ingestGauges.map((s) => [s.name, s.value]))).toEqual(t.gw.runtime === "node" ? node : {});
     // Unlabelled (a sum over a label would add a bound to a usage), each with a HELP naming its bound's setting.
     for (const { name, labels } of ingestGauges) {
       expect(labels, name).toEqual({});
@@ -76,20 +64,20 @@ describe("GET /metrics", () => {
 
   it("counts ingest, matching, attempts by outcome, delivery latency and the queue depth", async () => {
     const served = new Map<string, number>();
-    receiver.handler = (request) => {
+    t.receiver.handler = (request) => {
       const n = (served.get(request.path) ?? 0) + 1;
       served.set(request.path, n);
       if (request.path === "/flaky") return { status: n === 1 ? 503 : 200 };
       if (request.path === "/reject") return { status: 422 };
       return { status: 204 };
     };
-    await createWebhook(gw, { url: `${receiver.url}/flaky`, params: { id: "uniqueid" } });
-    await createWebhook(gw, { url: `${receiver.url}/reject`, params: { id: "uniqueid" }, retries: 0 });
-    await createWebhook(gw, { url: `${receiver.url}/later`, params: { id: "uniqueid" }, delay_seconds: 600 });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/flaky`, params: { id: "uniqueid" } });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/reject`, params: { id: "uniqueid" }, retries: 0 });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/later`, params: { id: "uniqueid" }, delay_seconds: 600 });
 
-    expect((await ingest(gw, source, callEvent())).body.deliveries).toBe(3);
-    expect((await ingest(gw, source, callEvent({ type: "pbx.custom" }))).body.deliveries).toBe(0);
-    await gw.settle();
+    expect((await ingest(t.gw, t.source, callEvent())).body.deliveries).toBe(3);
+    expect((await ingest(t.gw, t.source, callEvent({ type: "pbx.custom" }))).body.deliveries).toBe(0);
+    await t.gw.settle();
 
     const after = await scrape();
     expect(after.value("gateway_events_ingested_total", { source_kind: "canonical", type: "call.end" })).toBe(1);
@@ -110,9 +98,9 @@ describe("GET /metrics", () => {
     expect(after.value("gateway_queue_due")).toBe(0);
 
     // The queue depth is read at each scrape: the delayed delivery is due once its time has come, and gone once sent.
-    gw.clock.advance(600_000);
+    t.gw.clock.advance(600_000);
     expect((await scrape()).value("gateway_queue_due")).toBe(1);
-    await gw.sweep();
+    await t.gw.sweep();
     const done = await scrape();
     expect(done.value("gateway_queue_depth", { status: "pending" })).toBe(0);
     expect(done.value("gateway_deliveries_delivered_total")).toBe(2);
@@ -122,20 +110,20 @@ describe("GET /metrics", () => {
   });
 
   it("counts the deliveries a rule's disabling, deletion or 410 Gone fails, as many as the delivery log shows failed", async () => {
-    receiver.handler = (request) => (request.path === "/gone" ? { status: 410 } : { status: 204 });
-    const paused = await createWebhook(gw, { url: `${receiver.url}/paused`, delay_seconds: 600 });
-    const deleted = await createWebhook(gw, { url: `${receiver.url}/deleted`, delay_seconds: 600 });
-    const gone = await createWebhook(gw, { url: `${receiver.url}/gone`, delay_seconds: 600 });
-    for (let i = 0; i < 2; i++) await ingest(gw, source, callEvent());
+    t.receiver.handler = (request) => (request.path === "/gone" ? { status: 410 } : { status: 204 });
+    const paused = await createWebhook(t.gw, { url: `${t.receiver.url}/paused`, delay_seconds: 600 });
+    const deleted = await createWebhook(t.gw, { url: `${t.receiver.url}/deleted`, delay_seconds: 600 });
+    const gone = await createWebhook(t.gw, { url: `${t.receiver.url}/gone`, delay_seconds: 600 });
+    for (let i = 0; i < 2; i++) await ingest(t.gw, t.source, callEvent());
 
-    expect((await gw.api("PATCH", `/api/webhooks/${paused.id}`, { enabled: false })).status).toBe(200);
-    expect((await gw.api("DELETE", `/api/webhooks/${deleted.id}`)).status).toBe(204);
+    expect((await t.gw.api("PATCH", `/api/webhooks/${paused.id}`, { enabled: false })).status).toBe(200);
+    expect((await t.gw.api("DELETE", `/api/webhooks/${deleted.id}`)).status).toBe(204);
     // One of the 410 rule's deliveries is sent by hand and answered 410: the other, still waiting, fails with it.
-    const [sentNow] = (await gw.api("GET", `/api/deliveries?webhook_id=${gone.id}`)).body.data;
-    expect((await gw.api("POST", `/api/deliveries/${sentNow.id}/retry`)).status).toBe(202);
-    await gw.settle();
+    const [sentNow] = (await t.gw.api("GET", `/api/deliveries?webhook_id=${gone.id}`)).body.data;
+    expect((await t.gw.api("POST", `/api/deliveries/${sentNow.id}/retry`)).status).toBe(202);
+    await t.gw.settle();
 
-    const failed = (await gw.api("GET", "/api/deliveries?status=failed")).body.data;
+    const failed = (await t.gw.api("GET", "/api/deliveries?status=failed")).body.data;
     expect(failed).toHaveLength(6);
     expect(failed.filter((d: { last_error: string }) => d.last_error === "410 Gone: webhook disabled")).toHaveLength(1);
     const metrics = await scrape();
@@ -151,17 +139,17 @@ describe("GET /metrics", () => {
   ] as const)(
     "counts a delivery whose rule is %s during its attempt (answered %i) once, as the delivery log ends it",
     async (_, status, method, body, ended, counted) => {
-      const hook = await createWebhook(gw, { url: `${receiver.url}/slow`, retries: 0 });
+      const hook = await createWebhook(t.gw, { url: `${t.receiver.url}/slow`, retries: 0 });
       let answer = () => {};
-      receiver.replyWith({ status, until: new Promise<void>((resolve) => (answer = resolve)) });
-      const { body: accepted } = await ingest(gw, source, callEvent());
-      const settled = gw.settle();
-      await receiver.waitFor(1);
-      expect((await gw.api(method, `/api/webhooks/${hook.id}`, body)).status).toBeLessThan(300);
+      t.receiver.replyWith({ status, until: new Promise<void>((resolve) => (answer = resolve)) });
+      const { body: accepted } = await ingest(t.gw, t.source, callEvent());
+      const settled = t.gw.settle();
+      await t.receiver.waitFor(1);
+      expect((await t.gw.api(method, `/api/webhooks/${hook.id}`, body)).status).toBeLessThan(300);
       answer();
       await settled;
 
-      const [delivery] = (await gw.api("GET", `/api/events/${accepted.event_id}`)).body.deliveries;
+      const [delivery] = (await t.gw.api("GET", `/api/events/${accepted.event_id}`)).body.deliveries;
       expect(delivery).toMatchObject(ended);
       const metrics = await scrape();
       const reasons = ["render", "not_retryable", "retries_exhausted", "gone", "unsendable", "dead_letter"];

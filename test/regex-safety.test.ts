@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { evaluateExpression, MAX_REGEX_INPUT } from "../src/render/jsonata.js";
 import { MAX_REGEX_LENGTH, regexHazard } from "../src/render/regex-safety.js";
 import { callEvent } from "./support/events.js";
-import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
-import { Receiver } from "./support/receiver.js";
+import { createSource, createWebhook, ingest } from "./support/gateway.js";
+import { gatewayPerTest } from "./support/gateway-per-test.js";
 
 // Patterns a rule may hold, and the shapes that can backtrack for longer than any time limit can interrupt.
 
@@ -105,53 +105,44 @@ describe("regexHazard", () => {
 });
 
 describe("regular expressions in rules", () => {
-  let gw: TestGateway;
-  let receiver: Receiver;
-  beforeEach(async () => {
-    gw = await startGateway();
-    receiver = await new Receiver().start();
-  });
-  afterEach(async () => {
-    await gw.stop();
-    await receiver.stop();
-  });
+  const t = gatewayPerTest({ source: false });
 
   it("refuses a catastrophic regex in a filter or in params with 422 naming the field and the regex", async () => {
-    const filtered = await gw.api("POST", "/api/webhooks", {
-      name: "x", events: ["call.end"], url: `${receiver.url}/hook`, filter: "$match(src, /(a+)+$/)",
+    const filtered = await t.gw.api("POST", "/api/webhooks", {
+      name: "x", events: ["call.end"], url: `${t.receiver.url}/hook`, filter: "$match(src, /(a+)+$/)",
     });
     expect(filtered.status).toBe(422);
     expect(filtered.body.error.code).toBe("invalid_rule");
     expect(filtered.body.error.details).toHaveLength(1);
     expect(filtered.body.error.details[0].field).toBe("filter");
     expect(filtered.body.error.details[0].message).toMatch(/^unsafe regular expression at position \d+: \/\(a\+\)\+\$\/: the repeated group \(a\+\)\+ contains a quantifier/);
-    expect((await gw.api("GET", "/api/webhooks")).body.data).toEqual([]);
+    expect((await t.gw.api("GET", "/api/webhooks")).body.data).toEqual([]);
 
-    const previewed = await gw.api("POST", "/api/preview", {
-      webhook: { url: `${receiver.url}/hook`, params: { ok: "src", uk: "$replace(src, /(\\d|\\d\\d)+$/, '')" } },
+    const previewed = await t.gw.api("POST", "/api/preview", {
+      webhook: { url: `${t.receiver.url}/hook`, params: { ok: "src", uk: "$replace(src, /(\\d|\\d\\d)+$/, '')" } },
     });
     expect(previewed.status).toBe(422);
     expect(previewed.body.error.details).toEqual([{ field: "params.uk", message: expect.stringContaining("/(\\d|\\d\\d)+$/: the repeated group") }]);
 
-    const rule = await createWebhook(gw, { url: `${receiver.url}/hook`, params: { phone: "src" } });
-    const patched = await gw.api("PATCH", `/api/webhooks/${rule.id}`, { params: "{'n': $split(src, /\\s*\\s+,/)}" });
+    const rule = await createWebhook(t.gw, { url: `${t.receiver.url}/hook`, params: { phone: "src" } });
+    const patched = await t.gw.api("PATCH", `/api/webhooks/${rule.id}`, { params: "{'n': $split(src, /\\s*\\s+,/)}" });
     expect(patched.status).toBe(422);
     expect(patched.body.error.details[0]).toEqual({ field: "params", message: expect.stringContaining("can take the same characters") });
-    expect((await gw.api("GET", `/api/webhooks/${rule.id}`)).body.params).toEqual({ phone: "src" });
+    expect((await t.gw.api("GET", `/api/webhooks/${rule.id}`)).body.params).toEqual({ phone: "src" });
   });
 
   it("accepts an ordinary regex and evaluates it at delivery", async () => {
-    const source = await createSource(gw);
-    const created = await gw.api("POST", "/api/webhooks", {
-      name: "UK calls", events: ["call.end"], url: `${receiver.url}/uk`, filter: "$contains(src, /^\\+44/)",
+    const source = await createSource(t.gw);
+    const created = await t.gw.api("POST", "/api/webhooks", {
+      name: "UK calls", events: ["call.end"], url: `${t.receiver.url}/uk`, filter: "$contains(src, /^\\+44/)",
       params: { phone: "src", local: "$replace(src, /^\\+44/, '0')" },
     });
     expect(created.status).toBe(201);
 
-    expect((await ingest(gw, source, callEvent({ src: "+447700900123" }))).status).toBe(202);
-    expect((await ingest(gw, source, callEvent({ src: "+12025550100" }))).status).toBe(202);
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(1);
-    expect(JSON.parse(receiver.requests[0].body)).toEqual({ phone: "+447700900123", local: "07700900123" });
+    expect((await ingest(t.gw, source, callEvent({ src: "+447700900123" }))).status).toBe(202);
+    expect((await ingest(t.gw, source, callEvent({ src: "+12025550100" }))).status).toBe(202);
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(1);
+    expect(JSON.parse(t.receiver.requests[0].body)).toEqual({ phone: "+447700900123", local: "07700900123" });
   });
 });

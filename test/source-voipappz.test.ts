@@ -1,11 +1,11 @@
 import { createHmac } from "node:crypto";
 import { projectJson } from "./support/files.js";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { callFieldsSchema } from "../src/domain/event.js";
 import { GatewayError } from "../src/domain/errors.js";
 import { voipappzSource } from "../src/sources/voipappz.js";
-import { createSource, createWebhook, startGateway, type TestGateway } from "./support/gateway.js";
-import { Receiver } from "./support/receiver.js";
+import { createWebhook } from "./support/gateway.js";
+import { gatewayPerTest } from "./support/gateway-per-test.js";
 
 const fixture = (name: string): Record<string, any> =>
   projectJson(`test/fixtures/voipappz/${name}.json`);
@@ -329,37 +329,26 @@ describe("VoIPAppz verify", () => {
 
 describe("VoIPAppz through the running gateway", () => {
   const SECRET = "appz-ingest-secret-9f3c";
-  let gw: TestGateway;
-  let receiver: Receiver;
-  let source: { id: string; secret: string };
 
-  beforeEach(async () => {
-    gw = await startGateway();
-    receiver = await new Receiver().start();
-    source = await createSource(gw, "VoIPAppz", "voipappz", SECRET);
-  });
-  afterEach(async () => {
-    await gw.stop();
-    await receiver.stop();
-  });
+  const t = gatewayPerTest({ source: { name: "VoIPAppz", kind: "voipappz", secret: SECRET } });
 
   /** Posts a body the way a VoIPAppz webhook object does: POST, JSON, the secret in the URL. */
   const post = (payload: unknown, query: Record<string, string> = { token: SECRET }, body = JSON.stringify(payload)) =>
-    gw.send(`/ingest/${source.id}?${new URLSearchParams(query)}`, {
+    t.gw.send(`/ingest/${t.source.id}?${new URLSearchParams(query)}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body,
     });
-  const events = async (query = "") => (await gw.api("GET", `/api/events${query}`)).body.data;
+  const events = async (query = "") => (await t.gw.api("GET", `/api/events${query}`)).body.data;
 
   it("stores every fixture as its canonical event with the raw payload unchanged", async () => {
     for (const name of FIXTURES) {
       const payload = fixture(name);
       const answer = await post(payload);
       expect(answer.status, name).toBe(202);
-      const stored = await gw.api("GET", `/api/events/${answer.body.event_id}`);
+      const stored = await t.gw.api("GET", `/api/events/${answer.body.event_id}`);
       const { dedupe_key: _key, ...expected } = EXPECTED[name];
-      expect(stored.body).toMatchObject({ ...expected, event_id: answer.body.event_id, source: "voipappz", source_id: source.id });
+      expect(stored.body).toMatchObject({ ...expected, event_id: answer.body.event_id, source: "voipappz", source_id: t.source.id });
       expect(stored.body.raw).toEqual(payload);
     }
     expect(await events()).toHaveLength(FIXTURES.length);
@@ -367,14 +356,14 @@ describe("VoIPAppz through the running gateway", () => {
 
   it("accepts a JSON body whatever Content-Type VoIPAppz sends, and refuses a body that is not JSON", async () => {
     for (const contentType of ["text/plain", "application/x-www-form-urlencoded"]) {
-      const answer = await gw.send(`/ingest/${source.id}?token=${SECRET}`, {
+      const answer = await t.gw.send(`/ingest/${t.source.id}?token=${SECRET}`, {
         method: "POST",
         headers: { "content-type": contentType },
         body: JSON.stringify({ ...fixture("call-hangup"), uuid: `ct-${contentType}` }),
       });
       expect(answer.status, contentType).toBe(202);
     }
-    const notJson = await gw.send(`/ingest/${source.id}?token=${SECRET}`, {
+    const notJson = await t.gw.send(`/ingest/${t.source.id}?token=${SECRET}`, {
       method: "POST",
       headers: { "content-type": "text/plain" },
       body: "event=Call:Hangup",
@@ -384,38 +373,38 @@ describe("VoIPAppz through the running gateway", () => {
 
   it("accepts the bearer secret too, and the event name from the URL", async () => {
     const { event: _e, ...body } = fixture("call-hangup");
-    const answer = await gw.send(`/ingest/${source.id}?event=${encodeURIComponent("Call:Hangup")}`, {
+    const answer = await t.gw.send(`/ingest/${t.source.id}?event=${encodeURIComponent("Call:Hangup")}`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${SECRET}` },
       body: JSON.stringify(body),
     });
     expect(answer.status).toBe(202);
-    const stored = await gw.api("GET", `/api/events/${answer.body.event_id}`);
+    const stored = await t.gw.api("GET", `/api/events/${answer.body.event_id}`);
     expect(stored.body).toMatchObject({ type: "call.end", uniqueid: HANGUP_UUID, bill_duration: 30, raw: body });
   });
 
   it("sends a matching webhook: the call-log GET with the caller, the agent's extension and the talk time", async () => {
-    await createWebhook(gw, {
+    await createWebhook(t.gw, {
       events: ["call.end"],
       method: "GET",
-      url: `${receiver.url}/crm/calls`,
+      url: `${t.receiver.url}/crm/calls`,
       params: { phone: "src", agent: "agent.extension", talk: "bill_duration" },
     });
     for (const name of FIXTURES) expect((await post(fixture(name))).status).toBe(202);
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(1);
-    const [request] = receiver.requests;
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(1);
+    const [request] = t.receiver.requests;
     expect(request.method).toBe("GET");
     expect(request.path).toBe("/crm/calls");
     expect(Object.fromEntries(request.query)).toEqual({ phone: "972541234567", agent: "105", talk: "30" });
   });
 
   it("sends the caller of an inbound call that gives it only in contact_number", async () => {
-    await createWebhook(gw, { events: ["call.end"], method: "GET", url: `${receiver.url}/crm/calls`, params: { phone: "caller_id_number" } });
+    await createWebhook(t.gw, { events: ["call.end"], method: "GET", url: `${t.receiver.url}/crm/calls`, params: { phone: "caller_id_number" } });
     const answer = await post({ ...fixture("call-hangup"), caller_id_number: null, contact_number: "972549998877" });
     expect(answer.body.deliveries).toBe(1);
-    await gw.settle();
-    expect(Object.fromEntries(receiver.requests[0].query)).toEqual({ phone: "972549998877" });
+    await t.gw.settle();
+    expect(Object.fromEntries(t.receiver.requests[0].query)).toEqual({ phone: "972549998877" });
   });
 
   it("refuses a wrong or missing token with 401 and stores nothing", async () => {
@@ -438,7 +427,7 @@ describe("VoIPAppz through the running gateway", () => {
   });
 
   it("stores a PBX retry once and answers it with the first event_id", async () => {
-    await createWebhook(gw, { events: ["call.end"], url: `${receiver.url}/hook` });
+    await createWebhook(t.gw, { events: ["call.end"], url: `${t.receiver.url}/hook` });
     const first = await post(fixture("call-hangup"));
     const retry = await post(fixture("call-hangup"));
     expect(first.status).toBe(202);
@@ -448,21 +437,21 @@ describe("VoIPAppz through the running gateway", () => {
     const report = await post({ ...fixture("call-hangup"), event: "Call:Reporting" });
     expect(report.body.event_id).not.toBe(first.body.event_id);
     expect(await events()).toHaveLength(2);
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(1);
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(1);
   });
 
   it("stores an unknown event as unmapped, listed by type, with no delivery", async () => {
-    await createWebhook(gw, { events: ["call.end", "call.ringing", "call.update"], url: `${receiver.url}/hook` });
+    await createWebhook(t.gw, { events: ["call.end", "call.ringing", "call.update"], url: `${t.receiver.url}/hook` });
     const payload = { ...fixture("call-ringing"), event: "Call:Transfer" };
     const answer = await post(payload);
     expect(answer.status).toBe(202);
     expect(answer.body).toEqual({ event_id: expect.any(String), deliveries: 0 });
     const unmapped = await events("?type=unmapped");
     expect(unmapped.map((e: { event_id: string }) => e.event_id)).toEqual([answer.body.event_id]);
-    const stored = await gw.api("GET", `/api/events/${answer.body.event_id}`);
+    const stored = await t.gw.api("GET", `/api/events/${answer.body.event_id}`);
     expect(stored.body).toMatchObject({ type: "unmapped", uniqueid: RINGING_UUID, raw: payload, deliveries: [] });
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(0);
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(0);
   });
 });

@@ -1,10 +1,10 @@
 import { projectJson } from "./support/files.js";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { callFieldsSchema } from "../src/domain/event.js";
 import { GatewayError } from "../src/domain/errors.js";
 import { voipcloudSource } from "../src/sources/voipcloud.js";
-import { createSource, createWebhook, startGateway, type TestGateway } from "./support/gateway.js";
-import { Receiver } from "./support/receiver.js";
+import { createWebhook } from "./support/gateway.js";
+import { gatewayPerTest } from "./support/gateway-per-test.js";
 
 const fixture = (name: string): Record<string, any> =>
   projectJson(`test/fixtures/voipcloud/${name}.json`);
@@ -402,42 +402,31 @@ describe("VoIPcloud verify", () => {
 
 describe("VoIPcloud through the running gateway", () => {
   const SECRET = "vc-global-webhook-token-42";
-  let gw: TestGateway;
-  let receiver: Receiver;
-  let source: { id: string; secret: string };
 
-  beforeEach(async () => {
-    gw = await startGateway();
-    receiver = await new Receiver().start();
-    source = await createSource(gw, "VoIPcloud PBX", "voipcloud", SECRET);
-  });
-  afterEach(async () => {
-    await gw.stop();
-    await receiver.stop();
-  });
+  const t = gatewayPerTest({ source: { name: "VoIPcloud PBX", kind: "voipcloud", secret: SECRET } });
 
   /** Posts a payload the way VoIPcloud does: JSON with the secret token in X-Pbx-Token. */
   const post = (payload: unknown, token = SECRET, body = JSON.stringify(payload)) =>
-    gw.send(`/ingest/${source.id}`, {
+    t.gw.send(`/ingest/${t.source.id}`, {
       method: "POST",
       headers: { "content-type": "application/json", "X-Pbx-Token": token },
       body,
     });
-  const events = async (query = "") => (await gw.api("GET", `/api/events${query}`)).body.data;
+  const events = async (query = "") => (await t.gw.api("GET", `/api/events${query}`)).body.data;
 
   it("stores every fixture as its canonical event with the raw payload unchanged", async () => {
     for (const name of FIXTURES) {
       const payload = fixture(name);
       const answer = await post(payload);
       expect(answer.status, name).toBe(202);
-      const stored = await gw.api("GET", `/api/events/${answer.body.event_id}`);
+      const stored = await t.gw.api("GET", `/api/events/${answer.body.event_id}`);
       expect(stored.status).toBe(200);
       const { dedupe_key: _key, ...expected } = EXPECTED[name];
       expect(stored.body).toMatchObject({
         ...expected,
         event_id: answer.body.event_id,
         source: "voipcloud",
-        source_id: source.id,
+        source_id: t.source.id,
       });
       expect(stored.body.raw).toEqual(payload);
     }
@@ -445,17 +434,17 @@ describe("VoIPcloud through the running gateway", () => {
   });
 
   it("sends a matching webhook: the call-log GET with the caller, the agent's extension and the talk time", async () => {
-    await createWebhook(gw, {
+    await createWebhook(t.gw, {
       events: ["call.end"],
       method: "GET",
-      url: `${receiver.url}/crm/calls`,
+      url: `${t.receiver.url}/crm/calls`,
       params: { phone: "src", agent: "agent.extension", talk: "bill_duration" },
     });
     for (const name of FIXTURES) expect((await post(fixture(name))).status).toBe(202);
-    await gw.settle();
+    await t.gw.settle();
     // Two of the six fixtures are call.end: the inbound and the outbound completion.
-    expect(receiver.requests).toHaveLength(2);
-    const queries = receiver.requests.map((r) => ({ method: r.method, path: r.path, query: Object.fromEntries(r.query) }));
+    expect(t.receiver.requests).toHaveLength(2);
+    const queries = t.receiver.requests.map((r) => ({ method: r.method, path: r.path, query: Object.fromEntries(r.query) }));
     expect(queries).toEqual([
       { method: "GET", path: "/crm/calls", query: { phone: "61298765432", agent: "201", talk: "180" } },
       { method: "GET", path: "/crm/calls", query: { phone: "202", agent: "202", talk: "60" } },
@@ -467,7 +456,7 @@ describe("VoIPcloud through the running gateway", () => {
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe("unauthorized");
     expect(wrong.body.error.message).toContain("send X-Pbx-Token: <secret> (the Secret Token of the PBX's Global Webhooks)");
-    const bearer = await gw.send(`/ingest/${source.id}`, {
+    const bearer = await t.gw.send(`/ingest/${t.source.id}`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${SECRET}` },
       body: JSON.stringify(fixture("user_inbound_completed")),
@@ -488,7 +477,7 @@ describe("VoIPcloud through the running gateway", () => {
   });
 
   it("stores a PBX retry once and answers it with the first event_id", async () => {
-    await createWebhook(gw, { events: ["call.end"], url: `${receiver.url}/hook` });
+    await createWebhook(t.gw, { events: ["call.end"], url: `${t.receiver.url}/hook` });
     const first = await post(fixture("user_inbound_completed"));
     const retry = await post(fixture("user_inbound_completed"));
     const alias = await post({ ...fixture("user_inbound_answered"), type: "user_user_inbound_answered" });
@@ -498,12 +487,12 @@ describe("VoIPcloud through the running gateway", () => {
     expect(retry.body).toEqual({ event_id: first.body.event_id, deliveries: 1, duplicate: true });
     expect(answered.body).toMatchObject({ event_id: alias.body.event_id, duplicate: true });
     expect(await events()).toHaveLength(2);
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(1);
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(1);
   });
 
   it("stores each webhook component of a call flow, and a retry of one once", async () => {
-    await createWebhook(gw, { events: ["call.update"], url: `${receiver.url}/hook` });
+    await createWebhook(t.gw, { events: ["call.update"], url: `${t.receiver.url}/hook` });
     const component = (name: string) => ({
       type: "webhook_component_event",
       unique_call_id: "1700000999.1",
@@ -522,21 +511,21 @@ describe("VoIPcloud through the running gateway", () => {
     expect(retry.body).toEqual({ event_id: afterHours.body.event_id, deliveries: 1, duplicate: true });
     const tags = (await events()).map((e: { tags: string[] }) => e.tags[0]).sort();
     expect(tags).toEqual(["component:After hours", "component:CRM lookup"]);
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(2);
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(2);
   });
 
   it("stores an unknown event type as unmapped, listed by type, with no delivery", async () => {
-    await createWebhook(gw, { events: ["call.end", "call.update", "call.report"], url: `${receiver.url}/hook` });
+    await createWebhook(t.gw, { events: ["call.end", "call.update", "call.report"], url: `${t.receiver.url}/hook` });
     const payload = { type: "user_inbound_transferred", unique_call_id: "77.1", caller_id: "61298765432" };
     const answer = await post(payload);
     expect(answer.status).toBe(202);
     expect(answer.body).toEqual({ event_id: expect.any(String), deliveries: 0 });
     const unmapped = await events("?type=unmapped");
     expect(unmapped.map((e: { event_id: string }) => e.event_id)).toEqual([answer.body.event_id]);
-    const stored = await gw.api("GET", `/api/events/${answer.body.event_id}`);
+    const stored = await t.gw.api("GET", `/api/events/${answer.body.event_id}`);
     expect(stored.body).toMatchObject({ type: "unmapped", uniqueid: "77.1", raw: payload, deliveries: [] });
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(0);
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(0);
   });
 });

@@ -1,31 +1,19 @@
 import { createHmac } from "node:crypto";
 import { projectJson } from "./support/files.js";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSource, createWebhook, startGateway, type TestGateway } from "./support/gateway.js";
-import { Receiver } from "./support/receiver.js";
+import { describe, expect, it } from "vitest";
+import { createWebhook } from "./support/gateway.js";
+import { gatewayPerTest } from "./support/gateway-per-test.js";
 
 const SECRET = "wildix-generated-secret-5f2a";
 const fixture = (name: string) =>
   projectJson(`test/fixtures/wildix/${name}.json`);
 
-let gw: TestGateway;
-let receiver: Receiver;
-let source: { id: string; secret: string };
-
-beforeEach(async () => {
-  gw = await startGateway();
-  receiver = await new Receiver().start();
-  source = await createSource(gw, "Wildix PBX", "wildix", SECRET);
-});
-afterEach(async () => {
-  await gw.stop();
-  await receiver.stop();
-});
+const t = gatewayPerTest({ source: { name: "Wildix PBX", kind: "wildix", secret: SECRET } });
 
 /** Posts the exact bytes Wildix would, with `x-signature` = hex HMAC-SHA256 of them keyed by the secret. */
 function post(payload: unknown, secret = SECRET) {
   const body = JSON.stringify(payload);
-  return gw.send(`/ingest/${source.id}`, {
+  return t.gw.send(`/ingest/${t.source.id}`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-signature": createHmac("sha256", secret).update(body).digest("hex") },
     body,
@@ -33,7 +21,7 @@ function post(payload: unknown, secret = SECRET) {
 }
 
 async function stored(eventId: string) {
-  return (await gw.api("GET", `/api/events/${eventId}`)).body;
+  return (await t.gw.api("GET", `/api/events/${eventId}`)).body;
 }
 
 /** A call from a remote number to extension 201, in Wildix's shape. */
@@ -140,7 +128,7 @@ describe("Wildix source", () => {
     expect(talking.body.event_id).not.toBe(connecting.body.event_id);
     expect(retry.body).toEqual({ event_id: talking.body.event_id, deliveries: 0, duplicate: true });
     expect(await stored(talking.body.event_id)).toMatchObject({ type: "call.answer", answer_at: "2026-11-20T14:03:05.000Z" });
-    expect((await gw.api("GET", "/api/events")).body.data).toHaveLength(3);
+    expect((await t.gw.api("GET", "/api/events")).body.data).toHaveLength(3);
   });
 
   it("maps unanswered end causes to the PBX Stats vocabulary", async () => {
@@ -250,9 +238,9 @@ describe("Wildix source", () => {
   });
 
   it("sends what a matching webhook renders from a Wildix call", async () => {
-    await createWebhook(gw, {
+    await createWebhook(t.gw, {
       method: "GET",
-      url: `${receiver.url}/crm`,
+      url: `${t.receiver.url}/crm`,
       call_types: ["inbound"],
       params: { phone: "src", agent: "agent.extension", talk: "bill_duration", result: "hangup_cause" },
       hangup_causes: { ANSWERED: "Answered" },
@@ -262,8 +250,8 @@ describe("Wildix source", () => {
     await post(inboundCall("call:update", t0 + 12_000, { status: "TALKING" }));
     const end = await post(inboundCall("call:end", t0 + 340_000, { status: "TALKING", endCause: "16", endBy: "CALLER" }));
     expect(end.body.deliveries).toBe(1);
-    await gw.settle();
-    expect(Object.fromEntries(receiver.requests[0].query)).toEqual({
+    await t.gw.settle();
+    expect(Object.fromEntries(t.receiver.requests[0].query)).toEqual({
       phone: "+15551234567",
       agent: "201",
       talk: "328",
@@ -273,13 +261,13 @@ describe("Wildix source", () => {
 
   it("refuses a wrong or missing signature with 401 and stores nothing", async () => {
     expect((await post(fixture("call-start"), "not-the-secret")).status).toBe(401);
-    const unsigned = await gw.send(`/ingest/${source.id}`, {
+    const unsigned = await t.gw.send(`/ingest/${t.source.id}`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${SECRET}` },
       body: JSON.stringify(fixture("call-start")),
     });
     expect(unsigned.status).toBe(401);
-    expect((await gw.api("GET", "/api/events")).body.data).toEqual([]);
+    expect((await t.gw.api("GET", "/api/events")).body.data).toEqual([]);
   });
 
   it("stores a retried event once and keeps an unknown type as unmapped", async () => {
@@ -287,11 +275,11 @@ describe("Wildix source", () => {
     const retry = await post(fixture("call-end"));
     expect(retry.body).toEqual({ event_id: first.body.event_id, deliveries: 0, duplicate: true });
 
-    await createWebhook(gw, { url: `${receiver.url}/all`, events: ["call.start", "call.update", "call.end"] });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/all`, events: ["call.start", "call.update", "call.end"] });
     const unknown = await post({ ...fixture("call-update"), type: "call:transfer" });
     expect(unknown.status).toBe(202);
     expect(unknown.body.deliveries).toBe(0);
-    const unmapped = await gw.api("GET", "/api/events?type=unmapped");
+    const unmapped = await t.gw.api("GET", "/api/events?type=unmapped");
     expect(unmapped.body.data.map((e: { event_id: string }) => e.event_id)).toEqual([unknown.body.event_id]);
     expect((await stored(unknown.body.event_id)).raw.type).toBe("call:transfer");
   });
@@ -303,12 +291,12 @@ describe("Wildix source", () => {
 
     const farFuture = await post({ ...fixture("call-start"), id: "far-future", time: 1e20 });
     expect(farFuture.status).toBe(202);
-    expect((await stored(farFuture.body.event_id)).occurred_at).toBe(new Date(gw.clock.now()).toISOString());
+    expect((await stored(farFuture.body.event_id)).occurred_at).toBe(new Date(t.gw.clock.now()).toISOString());
   });
 
   it("answers a body that is not JSON with 400", async () => {
     const body = "call:start it_w118741";
-    const answer = await gw.send(`/ingest/${source.id}`, {
+    const answer = await t.gw.send(`/ingest/${t.source.id}`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-signature": createHmac("sha256", SECRET).update(body).digest("hex") },
       body,

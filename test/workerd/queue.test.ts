@@ -1,235 +1,224 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createExecutionContext } from "cloudflare:test";
 import { createWorker } from "../../src/runtime/worker.js";
 import { SENDING_AT_ONCE } from "../../src/runtime/worker-consumer.js";
 import { WORKER_PARTIALS } from "../../src/runtime/worker-partials.js";
 import { callEvent } from "../support/events.js";
 import { projectFile, projectFiles } from "../support/files.js";
-import { createSource, createWebhook, ingest, startGateway, type TestGateway } from "./gateway.js";
+import { createWebhook, ingest, startGateway } from "./gateway.js";
+import { gatewayPerTest } from "../support/gateway-per-test.js";
 import { Receiver } from "./receiver.js";
 
 // What only the Workers runtime has: Queues messages as wake-up calls for deliveries kept in D1, the
 // dead-letter queue, and the cron sweep. (The behaviour shared with Node runs in the shared test files.)
 
-let gw: TestGateway;
-let receiver: Receiver;
-let source: { id: string; secret: string };
-
-beforeEach(async () => {
-  gw = await startGateway();
-  receiver = await new Receiver().start();
-  source = await createSource(gw);
-});
-afterEach(async () => {
-  await gw.stop();
-  await receiver.stop();
-});
+const t = gatewayPerTest({ start: startGateway, receiver: () => new Receiver().start() });
 
 /** Ingests a call; returns its one delivery's id. Nothing is sent until the test lets the queue run. */
 async function ingestOne(): Promise<string> {
-  const answer = await ingest(gw, source, callEvent());
+  const answer = await ingest(t.gw, t.source, callEvent());
   expect(answer.status).toBe(202);
-  const { body } = await gw.api("GET", `/api/events/${answer.body.event_id}`);
+  const { body } = await t.gw.api("GET", `/api/events/${answer.body.event_id}`);
   return body.deliveries[0].id;
 }
 
-const deliveryOf = async (id: string) => (await gw.api("GET", `/api/deliveries/${id}`)).body;
+const deliveryOf = async (id: string) => (await t.gw.api("GET", `/api/deliveries/${id}`)).body;
 
 describe("Queues", () => {
   it("ingest sends a message per delivery, delayed by delay_seconds", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/now` });
-    await createWebhook(gw, { url: `${receiver.url}/later`, delay_seconds: 90 });
-    await ingest(gw, source, callEvent());
-    expect(gw.queued().map((m) => m.inMs).sort((a, b) => a - b)).toEqual([0, 90_000]);
-    await gw.settle();
-    expect(receiver.requests.map((r) => r.path)).toEqual(["/now"]);
-    gw.clock.advance(90_000);
-    await gw.sweep();
-    expect(receiver.requests.map((r) => r.path)).toEqual(["/now", "/later"]);
+    await createWebhook(t.gw, { url: `${t.receiver.url}/now` });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/later`, delay_seconds: 90 });
+    await ingest(t.gw, t.source, callEvent());
+    expect(t.gw.queued().map((m) => m.inMs).sort((a, b) => a - b)).toEqual([0, 90_000]);
+    await t.gw.settle();
+    expect(t.receiver.requests.map((r) => r.path)).toEqual(["/now"]);
+    t.gw.clock.advance(90_000);
+    await t.gw.sweep();
+    expect(t.receiver.requests.map((r) => r.path)).toEqual(["/now", "/later"]);
   });
 
   it("a delay beyond what Queues allow (12 h) is re-deferred when its message arrives early", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/tomorrow`, delay_seconds: 86_400 });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/tomorrow`, delay_seconds: 86_400 });
     const id = await ingestOne();
-    expect(gw.queued()).toEqual([{ delivery_id: id, inMs: 43_200_000, attempts: 1 }]);
-    gw.clock.advance(43_200_000);
-    await gw.sweep();
-    expect(receiver.requests).toHaveLength(0);
-    expect(gw.queued()).toEqual([{ delivery_id: id, inMs: 43_200_000, attempts: 1 }]);
-    gw.clock.advance(43_200_000);
-    await gw.sweep();
-    expect(receiver.requests).toHaveLength(1);
+    expect(t.gw.queued()).toEqual([{ delivery_id: id, inMs: 43_200_000, attempts: 1 }]);
+    t.gw.clock.advance(43_200_000);
+    await t.gw.sweep();
+    expect(t.receiver.requests).toHaveLength(0);
+    expect(t.gw.queued()).toEqual([{ delivery_id: id, inMs: 43_200_000, attempts: 1 }]);
+    t.gw.clock.advance(43_200_000);
+    await t.gw.sweep();
+    expect(t.receiver.requests).toHaveLength(1);
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 
   it("a retry is a new message delayed by the backoff, and every attempt is recorded in D1", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/busy` });
-    receiver.replyWith({ status: 503, headers: { "retry-after": "120" } });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/busy` });
+    t.receiver.replyWith({ status: 503, headers: { "retry-after": "120" } });
     const id = await ingestOne();
-    await gw.settle();
-    expect(gw.queued()).toEqual([{ delivery_id: id, inMs: 120_000, attempts: 1 }]);
+    await t.gw.settle();
+    expect(t.gw.queued()).toEqual([{ delivery_id: id, inMs: 120_000, attempts: 1 }]);
     expect((await deliveryOf(id)).status).toBe("pending");
-    gw.clock.advance(120_000);
-    await gw.sweep();
+    t.gw.clock.advance(120_000);
+    await t.gw.sweep();
     const delivery = await deliveryOf(id);
     expect(delivery.status).toBe("delivered");
     expect(delivery.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([503, 200]);
-    const rows = await gw.env.DB.prepare("SELECT number, status_code FROM attempts WHERE delivery_id = ? ORDER BY number").bind(id).all();
+    const rows = await t.gw.env.DB.prepare("SELECT number, status_code FROM attempts WHERE delivery_id = ? ORDER BY number").bind(id).all();
     expect(rows.results).toEqual([{ number: 1, status_code: 503 }, { number: 2, status_code: 200 }]);
   });
 
   it("a batch sends at most 6 deliveries at once, the connections an invocation may hold open", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/slow`, timeout_ms: 5_000 });
-    receiver.handler = () => ({ delayMs: 200 });
-    for (let i = 0; i < 10; i++) await ingest(gw, source, callEvent());
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(10);
-    const mostOpen = await receiver.mostOpenAtOnce();
+    await createWebhook(t.gw, { url: `${t.receiver.url}/slow`, timeout_ms: 5_000 });
+    t.receiver.handler = () => ({ delayMs: 200 });
+    for (let i = 0; i < 10; i++) await ingest(t.gw, t.source, callEvent());
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(10);
+    const mostOpen = await t.receiver.mostOpenAtOnce();
     expect(mostOpen).toBeLessThanOrEqual(SENDING_AT_ONCE);
     expect(mostOpen).toBeGreaterThan(1);
   });
 
   it("duplicate messages for one delivery send it once", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/once` });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/once` });
     const id = await ingestOne();
-    await gw.env.DELIVERIES.send({ delivery_id: id });
-    await gw.env.DELIVERIES.send({ delivery_id: id });
-    expect(gw.queued()).toHaveLength(3);
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(1);
+    await t.gw.env.DELIVERIES.send({ delivery_id: id });
+    await t.gw.env.DELIVERIES.send({ delivery_id: id });
+    expect(t.gw.queued()).toHaveLength(3);
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(1);
     expect((await deliveryOf(id)).attempt_count).toBe(1);
     // The two that lost the claim look again when the winner's lease would end, and find it delivered.
-    expect(gw.queued().map((m) => m.inMs)).toEqual([90_000, 90_000]);
-    gw.clock.advance(90_000);
-    await gw.sweep();
-    expect(receiver.requests).toHaveLength(1);
-    expect(gw.queued()).toEqual([]);
+    expect(t.gw.queued().map((m) => m.inMs)).toEqual([90_000, 90_000]);
+    t.gw.clock.advance(90_000);
+    await t.gw.sweep();
+    expect(t.receiver.requests).toHaveLength(1);
+    expect(t.gw.queued()).toEqual([]);
   });
 
   it("a delivery held by another consumer is looked at again when that consumer's lease ends", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/leased` });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/leased` });
     const id = await ingestOne();
-    const leaseUntil = gw.clock.now() + 90_000;
-    await gw.env.DB.prepare("UPDATE deliveries SET status = 'delivering', lease_until = ? WHERE id = ?").bind(leaseUntil, id).run();
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(0);
-    expect(gw.queued()).toEqual([{ delivery_id: id, inMs: 90_000, attempts: 1 }]);
-    gw.clock.advance(90_000);
-    await gw.sweep();
-    expect(receiver.requests).toHaveLength(1);
+    const leaseUntil = t.gw.clock.now() + 90_000;
+    await t.gw.env.DB.prepare("UPDATE deliveries SET status = 'delivering', lease_until = ? WHERE id = ?").bind(leaseUntil, id).run();
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(0);
+    expect(t.gw.queued()).toEqual([{ delivery_id: id, inMs: 90_000, attempts: 1 }]);
+    t.gw.clock.advance(90_000);
+    await t.gw.sweep();
+    expect(t.receiver.requests).toHaveLength(1);
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 
   it("a message that names no delivery is acknowledged, not retried, and the batch's other messages are sent", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/among-strangers` });
-    for (const body of [null, {}, { delivery_id: 42 }, "dlv_x"]) gw.sendBody(body);
+    await createWebhook(t.gw, { url: `${t.receiver.url}/among-strangers` });
+    for (const body of [null, {}, { delivery_id: 42 }, "dlv_x"]) t.gw.sendBody(body);
     const id = await ingestOne();
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(1);
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(1);
     expect((await deliveryOf(id)).status).toBe("delivered");
-    expect(gw.queued()).toEqual([]);
+    expect(t.gw.queued()).toEqual([]);
   });
 
   it("a consumer that fails (D1 unavailable) has its message retried with backoff; nothing is lost", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/after-outage` });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/after-outage` });
     const id = await ingestOne();
-    await gw.env.DB.exec("ALTER TABLE deliveries RENAME TO deliveries_offline");
-    await gw.settle();
-    await gw.env.DB.exec("ALTER TABLE deliveries_offline RENAME TO deliveries");
-    expect(receiver.requests).toHaveLength(0);
-    expect(gw.queued()).toEqual([{ delivery_id: id, inMs: 5_000, attempts: 2 }]);
-    gw.clock.advance(5_000);
-    await gw.sweep();
-    expect(receiver.requests).toHaveLength(1);
+    await t.gw.env.DB.exec("ALTER TABLE deliveries RENAME TO deliveries_offline");
+    await t.gw.settle();
+    await t.gw.env.DB.exec("ALTER TABLE deliveries_offline RENAME TO deliveries");
+    expect(t.receiver.requests).toHaveLength(0);
+    expect(t.gw.queued()).toEqual([{ delivery_id: id, inMs: 5_000, attempts: 2 }]);
+    t.gw.clock.advance(5_000);
+    await t.gw.sweep();
+    expect(t.receiver.requests).toHaveLength(1);
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 });
 
 describe("dead letters and the cron sweep", () => {
   it("a dead-lettered delivery fails visibly and can be retried from the API", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/dead` });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/dead` });
     const id = await ingestOne();
-    gw.loseMessages();
-    const result = await gw.deadLetter([id], 6);
+    t.gw.loseMessages();
+    const result = await t.gw.deadLetter([id], 6);
     expect(result.explicitAcks).toHaveLength(1);
     const failed = await deliveryOf(id);
     expect(failed.status).toBe("failed");
     expect(failed.last_error).toMatch(/queue consumer failed on this delivery 6 times/);
-    expect((await gw.api("POST", `/api/deliveries/${id}/retry`)).status).toBe(202);
-    await gw.settle();
+    expect((await t.gw.api("POST", `/api/deliveries/${id}/retry`)).status).toBe(202);
+    await t.gw.settle();
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 
   it("dead letters that name no delivery are acknowledged; those after them in the batch still fail their deliveries", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/dead-among-strangers` });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/dead-among-strangers` });
     const id = await ingestOne();
-    gw.loseMessages();
-    const result = await gw.deadLetterBodies([null, { delivery_id: "" }, { delivery_id: id }], 6);
+    t.gw.loseMessages();
+    const result = await t.gw.deadLetterBodies([null, { delivery_id: "" }, { delivery_id: id }], 6);
     expect(result.explicitAcks).toHaveLength(3);
     expect((await deliveryOf(id)).status).toBe("failed");
   });
 
   it("a dead letter for a delivery already delivered changes nothing", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/done` });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/done` });
     const id = await ingestOne();
-    await gw.settle();
-    await gw.deadLetter([id], 6);
+    await t.gw.settle();
+    await t.gw.deadLetter([id], 6);
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 
   it("a queue that refuses the message still gets the committed event acknowledged; the cron sweep sends it", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/queue-outage` });
-    gw.failNextSend();
+    await createWebhook(t.gw, { url: `${t.receiver.url}/queue-outage` });
+    t.gw.failNextSend();
     const id = await ingestOne();
-    expect(gw.queued()).toEqual([]);
-    gw.clock.advance(61_000);
-    await gw.sweep();
-    expect(receiver.requests).toHaveLength(1);
+    expect(t.gw.queued()).toEqual([]);
+    t.gw.clock.advance(61_000);
+    await t.gw.sweep();
+    expect(t.receiver.requests).toHaveLength(1);
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 
   it("a retry by hand during a Queues outage is accepted (202); the cron sweep sends it", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/again`, retries: 0 });
-    receiver.replyWith({ status: 500 });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/again`, retries: 0 });
+    t.receiver.replyWith({ status: 500 });
     const id = await ingestOne();
-    await gw.settle();
+    await t.gw.settle();
     expect((await deliveryOf(id)).status).toBe("failed");
-    gw.failNextSend();
-    const retry = await gw.api("POST", `/api/deliveries/${id}/retry`);
+    t.gw.failNextSend();
+    const retry = await t.gw.api("POST", `/api/deliveries/${id}/retry`);
     expect(retry.status).toBe(202);
     expect(retry.body.status).toBe("pending");
-    gw.clock.advance(61_000);
-    await gw.sweep();
+    t.gw.clock.advance(61_000);
+    await t.gw.sweep();
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 
   it("a Queues outage during the cron's sweep does not stop its other jobs: retention still runs", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/crm` });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/crm` });
     const delivered = await ingestOne();
-    await gw.settle();
-    gw.failNextSend();
+    await t.gw.settle();
+    t.gw.failNextSend();
     const stranded = await ingestOne();
     // Past RETENTION_DAYS (30) with room to spare: ids never go back within the process, so they may carry the
     // time of an earlier test's clock, up to a day on.
-    gw.clock.advance(60 * 86_400_000);
-    gw.failNextSend();
-    await gw.expire();
-    expect((await gw.api("GET", `/api/deliveries/${delivered}`)).status).toBe(404);
+    t.gw.clock.advance(60 * 86_400_000);
+    t.gw.failNextSend();
+    await t.gw.expire();
+    expect((await t.gw.api("GET", `/api/deliveries/${delivered}`)).status).toBe(404);
     expect((await deliveryOf(stranded)).status).toBe("pending");
-    await gw.sweep();
+    await t.gw.sweep();
     expect((await deliveryOf(stranded)).status).toBe("delivered");
   });
 
   it("the cron sweep re-queues a delivery whose message was lost, once it is a minute overdue", async () => {
-    await createWebhook(gw, { url: `${receiver.url}/lost` });
+    await createWebhook(t.gw, { url: `${t.receiver.url}/lost` });
     const id = await ingestOne();
-    gw.loseMessages();
-    gw.clock.advance(30_000);
-    await gw.sweep();
-    expect(receiver.requests).toHaveLength(0);
-    gw.clock.advance(31_000);
-    await gw.sweep();
-    expect(receiver.requests).toHaveLength(1);
+    t.gw.loseMessages();
+    t.gw.clock.advance(30_000);
+    await t.gw.sweep();
+    expect(t.receiver.requests).toHaveLength(0);
+    t.gw.clock.advance(31_000);
+    await t.gw.sweep();
+    expect(t.receiver.requests).toHaveLength(1);
     expect((await deliveryOf(id)).status).toBe("delivered");
   });
 });
@@ -245,7 +234,7 @@ describe("the Worker", () => {
   it("answers a configuration error with a 500 naming the setting", async () => {
     const worker = createWorker();
     const ask = async (vars: Record<string, string>) => {
-      const response = await worker.fetch(new Request("http://gateway.test/health"), { ...gw.env, ADMIN_TOKEN: undefined, ...vars }, createExecutionContext());
+      const response = await worker.fetch(new Request("http://gateway.test/health"), { ...t.gw.env, ADMIN_TOKEN: undefined, ...vars }, createExecutionContext());
       return { status: response.status, body: (await response.json()) as { error: { code: string; message: string } } };
     };
     const missing = await ask({});

@@ -79,6 +79,8 @@ export default defineProject({
     alias: [
       { find: /^\.\/support\/gateway\.js$/, replacement: here("./gateway.ts") },
       { find: /^\.\/support\/receiver\.js$/, replacement: here("./receiver.ts") },
+      // Support files that start one for them (gateway-per-test.ts) get the twin as well.
+      { find: /^\.\/gateway\.js$/, replacement: here("./gateway.ts") },
       { find: /^\.\/receiver\.js$/, replacement: here("./receiver.ts") },
     ],
   },
