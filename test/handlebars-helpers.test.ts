@@ -9,9 +9,9 @@ import {
   helperNames,
   renderTemplate,
   SafeString,
-  TemplateError,
   type EscapeMode,
 } from "../src/render/handlebars/index.js";
+import { renderError } from "./support/template-error.js";
 
 const r = (tpl: string, ctx: unknown = {}, escape?: EscapeMode): string => renderTemplate(tpl, ctx, escape ? { escape } : {});
 
@@ -27,16 +27,6 @@ const HOSTILE = [
   "{{not a mustache}}",
   "",
 ];
-
-function renderError(fn: () => unknown): TemplateError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TemplateError);
-    return e as TemplateError;
-  }
-  throw new Error("expected a TemplateError");
-}
 
 describe("uuid5", () => {
   it("derives the RFC 9562 UUIDv5, in the gateway's call namespace unless one is given", () => {

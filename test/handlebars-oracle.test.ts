@@ -6,6 +6,7 @@
  */
 import Handlebars from "handlebars";
 import { describe, expect, it } from "vitest";
+import { SAMPLE_EVENT } from "../src/domain/sample-event.js";
 import {
   gatewayHelpers,
   parseTemplate,
@@ -21,36 +22,14 @@ import {
 
 /* ----------------------------------------------------------------- contexts */
 
+// The stored shape of the sample call that previews use: its ids, its nulls, and a raw payload with characters to escape.
 const callEvent = {
   event_id: "evt_01JD7X9W6Q2R8T5Y3K4M1N0P",
-  type: "call.end",
   source: "canonical",
   source_id: "src_pbx1",
-  occurred_at: "2026-11-20T14:08:40Z",
-  uniqueid: "10000000.1000",
-  direction: "inbound",
-  status: "answered",
-  src: "+15551234567",
-  dst: "+15557654321",
-  caller_id_number: "+15551234567",
-  caller_name: "Jane Customer",
-  did: "+15557654321",
-  start_at: "2026-11-20T14:03:00Z",
-  answer_at: "2026-11-20T14:03:12Z",
-  end_at: "2026-11-20T14:08:40Z",
-  duration: 340,
-  bill_duration: 328,
-  bridged: true,
-  hangup_cause: "ANSWERED",
-  hangup_cause_code: "16",
-  hangup_initiator: "caller",
-  public_recording: "https://recordings.example.com/10000000.1000.mp3",
-  leadid: "1234",
-  queue_name: "Sales",
+  ...SAMPLE_EVENT,
   ring_group_name: null,
   ivr_name: null,
-  agent: { name: "Alex Agent", extension: "201", email: "alex@example.com" },
-  tags: ["vip"],
   raw: {
     event: "hangup",
     call: { id: "10000000.1000", from: "+15551234567", to: "+15557654321", billsec: 328 },

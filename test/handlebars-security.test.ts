@@ -12,6 +12,7 @@ import {
   TemplateError,
   type HelperOptions,
 } from "../src/render/handlebars/index.js";
+import { renderError } from "./support/template-error.js";
 
 const ctx = {
   name: "Jane",
@@ -20,16 +21,6 @@ const ctx = {
   agent: { name: "Alex" },
   fn: () => "called",
 };
-
-function renderError(fn: () => unknown): TemplateError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TemplateError);
-    return e as TemplateError;
-  }
-  throw new Error("expected a TemplateError");
-}
 
 declare global {
   // eslint-disable-next-line no-var
