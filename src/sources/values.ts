@@ -1,3 +1,5 @@
+import { GatewayError } from "../domain/errors.js";
+
 // PBX payloads are loose: numbers arrive as strings, absent values as "". These read them the same way everywhere.
 
 /** A non-empty string, or null. */
@@ -43,6 +45,12 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /** What a JSON value is, for an error that says what came instead of an object: "an array", "null", "a string". */
 export function jsonKindOf(value: unknown): string {
   return Array.isArray(value) ? "an array" : value === null ? "null" : `a ${typeof value}`;
+}
+
+/** The payload when it is one JSON object; otherwise a 400 saying what `expected` is and what came instead. */
+export function oneObject(payload: unknown, expected: string): Record<string, unknown> {
+  if (isRecord(payload)) return payload;
+  throw new GatewayError(400, "invalid_request", `${expected}; got ${jsonKindOf(payload)}`);
 }
 
 /** Whole seconds from a clock-style duration "HH:MM:SS" (or "MM:SS"), or null. Also reads a time of day as seconds since midnight. */

@@ -1,11 +1,10 @@
 import { timingSafeEqual } from "../domain/crypto.js";
 import type { Agent, Direction, EventType, NormalizedEvent } from "../domain/event.js";
-import { GatewayError } from "../domain/errors.js";
 import type { InboundRequest, NormalizeContext, SourceAdapter } from "./adapter.js";
 import { IN_PROGRESS, OUTCOMES, type Outcome } from "./hangup.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
 import { hasBearerOrSignature } from "./verify.js";
-import { agentOf, fingerprint, hmsSeconds, httpUrl, isoTime, isRecord, jsonKindOf, plusSeconds, seconds, text } from "./values.js";
+import { agentOf, fingerprint, hmsSeconds, httpUrl, isoTime, oneObject, plusSeconds, seconds, text } from "./values.js";
 
 // VoIPAppz webhooks (seeds/voipappz-webhooks.txt): each webhook object is bound to one event and sends a
 // JSON body the integrator fills in; the screen has only URL, method and body, so no custom headers.
@@ -214,13 +213,6 @@ export const voipappzSource: SourceAdapter = {
     return hasTokenParameter(request, secret) || (await hasBearerOrSignature(request, secret));
   },
   normalize(payload, context) {
-    if (!isRecord(payload)) {
-      throw new GatewayError(
-        400,
-        "invalid_request",
-        `A VoIPAppz webhook body is one JSON object (uuid, direction, cause, ...); got ${jsonKindOf(payload)}`,
-      );
-    }
-    return [normalizeEvent(payload, context)];
+    return [normalizeEvent(oneObject(payload, "A VoIPAppz webhook body is one JSON object (uuid, direction, cause, ...)"), context)];
   },
 };

@@ -1,10 +1,9 @@
 import { timingSafeEqual } from "../domain/crypto.js";
 import type { Agent, Direction, EventType, NormalizedEvent } from "../domain/event.js";
-import { GatewayError } from "../domain/errors.js";
 import type { NormalizeContext, SourceAdapter } from "./adapter.js";
 import { IN_PROGRESS, OUTCOMES, type Outcome } from "./hangup.js";
 import { mappedEvent, unmappedEvent } from "./normalized.js";
-import { agentOf, fingerprint, httpUrl, isoTime, isRecord, jsonKindOf, plusSeconds, seconds, text } from "./values.js";
+import { agentOf, fingerprint, httpUrl, isoTime, oneObject, plusSeconds, seconds, text } from "./values.js";
 
 // VoIPcloud global webhooks (seeds/voipcloud-global-webhooks.txt): one flat JSON object per event, its `type`
 // naming the event, the secret token sent verbatim in `X-Pbx-Token`. Times are ISO 8601 with an offset.
@@ -155,13 +154,6 @@ export const voipcloudSource: SourceAdapter = {
     return token !== null && timingSafeEqual(token.trim(), secret);
   },
   normalize(payload, context) {
-    if (!isRecord(payload)) {
-      throw new GatewayError(
-        400,
-        "invalid_request",
-        `A VoIPcloud webhook event is one JSON object with a "type" (e.g. user_inbound_completed); got ${jsonKindOf(payload)}`,
-      );
-    }
-    return [normalizeEvent(payload, context)];
+    return [normalizeEvent(oneObject(payload, 'A VoIPcloud webhook event is one JSON object with a "type" (e.g. user_inbound_completed)'), context)];
   },
 };
