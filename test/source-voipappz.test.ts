@@ -1,31 +1,15 @@
 import { createHmac } from "node:crypto";
 import { projectJson } from "./support/files.js";
 import { describe, expect, it } from "vitest";
-import { callFieldsSchema } from "../src/domain/event.js";
-import { GatewayError } from "../src/domain/errors.js";
 import { voipappzSource } from "../src/sources/voipappz.js";
 import { createWebhook } from "./support/gateway.js";
 import { gatewayPerTest } from "./support/gateway-per-test.js";
+import { callFieldsOf, EMPTY, expectOneObjectRequired, itNormalizesEachFixture, normalizerOf, RECEIVED_AT } from "./support/source-normalize.js";
 
 const fixture = (name: string): Record<string, any> =>
   projectJson(`test/fixtures/voipappz/${name}.json`);
 
-const RECEIVED_AT = "2026-11-20T12:00:00.000Z";
-const normalize = (payload: unknown, query: Record<string, string> = {}) =>
-  voipappzSource.normalize(payload, { receivedAt: RECEIVED_AT, query, calls: new Map() });
-const one = (payload: unknown, query: Record<string, string> = {}) => {
-  const events = normalize(payload, query);
-  expect(events).toHaveLength(1);
-  return events[0];
-};
-
-/** Every canonical field at its empty value: what an expectation starts from. */
-const EMPTY = {
-  direction: null, status: null, src: null, dst: null, caller_id_number: null, caller_name: null, did: null,
-  start_at: null, answer_at: null, end_at: null, duration: null, bill_duration: null, bridged: null,
-  hangup_cause: null, hangup_cause_code: null, hangup_initiator: null, public_recording: null, leadid: null,
-  queue_name: null, ring_group_name: null, ivr_name: null, agent: null, tags: [],
-};
+const { normalize, one } = normalizerOf(voipappzSource);
 
 const DANA = { name: "Dana Levi", extension: "105", email: null };
 const HANGUP_UUID = "bfd7e62a-5a55-4286-9453-b4b4cfc5cca8";
@@ -103,19 +87,8 @@ const SEED_EXAMPLE = {
   queue_name: "Que1",
 };
 
-function callFieldsOf(event: Record<string, unknown>) {
-  const { type: _t, dedupe_key: _k, raw: _r, call_state: _s, ...fields } = event;
-  return fields;
-}
-
 describe("VoIPAppz normalize: the fixtures", () => {
-  it.each(FIXTURES)("%s", (name) => {
-    const payload = fixture(name);
-    const event = one(payload);
-    expect(event).toEqual({ ...EXPECTED[name], raw: payload });
-    expect(event.raw).toBe(payload);
-    expect(callFieldsSchema.parse(callFieldsOf(event as any))).toEqual(callFieldsOf(event as any));
-  });
+  itNormalizesEachFixture(FIXTURES, fixture, one, EXPECTED);
 });
 
 describe("VoIPAppz normalize: variants", () => {
@@ -292,17 +265,7 @@ describe("VoIPAppz normalize: variants", () => {
   });
 
   it("refuses an array or a non-object with a 400 that says what was expected", () => {
-    for (const payload of [[fixture("call-ringing")], "Call:Ringing", 7, null]) {
-      let error: unknown;
-      try {
-        normalize(payload);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(GatewayError);
-      expect(error).toMatchObject({ status: 400, code: "invalid_request" });
-      expect((error as Error).message).toContain("one JSON object");
-    }
+    for (const payload of [[fixture("call-ringing")], "Call:Ringing", 7, null]) expectOneObjectRequired(() => normalize(payload));
   });
 });
 

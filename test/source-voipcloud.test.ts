@@ -1,32 +1,16 @@
 import { projectJson } from "./support/files.js";
 import { describe, expect, it } from "vitest";
-import { callFieldsSchema } from "../src/domain/event.js";
-import { GatewayError } from "../src/domain/errors.js";
 import { voipcloudSource } from "../src/sources/voipcloud.js";
 import { createWebhook } from "./support/gateway.js";
 import { gatewayPerTest } from "./support/gateway-per-test.js";
+import { callFieldsOf, EMPTY, expectOneObjectRequired, itNormalizesEachFixture, normalizerOf, RECEIVED_AT } from "./support/source-normalize.js";
 
 const fixture = (name: string): Record<string, any> =>
   projectJson(`test/fixtures/voipcloud/${name}.json`);
 
 const FIXTURES = ["user_inbound", "user_inbound_answered", "user_inbound_completed", "user_outbound_completed", "queue_call", "voicemail"];
 
-const RECEIVED_AT = "2026-11-20T12:00:00.000Z";
-const context = { receivedAt: RECEIVED_AT, query: {}, calls: new Map() };
-const normalize = (payload: unknown) => voipcloudSource.normalize(payload, context);
-const one = (payload: unknown) => {
-  const events = normalize(payload);
-  expect(events).toHaveLength(1);
-  return events[0];
-};
-
-/** Every canonical field at its empty value: what an expectation starts from. */
-const EMPTY = {
-  direction: null, status: null, src: null, dst: null, caller_id_number: null, caller_name: null, did: null,
-  start_at: null, answer_at: null, end_at: null, duration: null, bill_duration: null, bridged: null,
-  hangup_cause: null, hangup_cause_code: null, hangup_initiator: null, public_recording: null, leadid: null,
-  queue_name: null, ring_group_name: null, ivr_name: null, agent: null, tags: [],
-};
+const { normalize, one } = normalizerOf(voipcloudSource);
 
 const JANE = { name: "Jane Smith", extension: "201", email: null };
 
@@ -132,21 +116,8 @@ const EXPECTED: Record<string, Record<string, unknown>> = {
   },
 };
 
-/** The canonical call fields of a normalized event (without type, dedupe key, raw). */
-function callFieldsOf(event: Record<string, unknown>) {
-  const { type: _t, dedupe_key: _k, raw: _r, call_state: _s, ...fields } = event;
-  return fields;
-}
-
 describe("VoIPcloud normalize: the fixtures", () => {
-  it.each(FIXTURES)("%s", (name) => {
-    const payload = fixture(name);
-    const event = one(payload);
-    expect(event).toEqual({ ...EXPECTED[name], raw: payload });
-    expect(event.raw).toBe(payload);
-    // The canonical schema accepts the output as it is.
-    expect(callFieldsSchema.parse(callFieldsOf(event as any))).toEqual(callFieldsOf(event as any));
-  });
+  itNormalizesEachFixture(FIXTURES, fixture, one, EXPECTED);
 });
 
 describe("VoIPcloud normalize: variants", () => {
@@ -361,17 +332,7 @@ describe("VoIPcloud normalize: variants", () => {
   });
 
   it("refuses an array or a non-object with a 400 that says what was expected", () => {
-    for (const payload of [[fixture("user_inbound")], "user_inbound", 42, null]) {
-      let error: unknown;
-      try {
-        normalize(payload);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(GatewayError);
-      expect(error).toMatchObject({ status: 400, code: "invalid_request" });
-      expect((error as Error).message).toContain("one JSON object");
-    }
+    for (const payload of [[fixture("user_inbound")], "user_inbound", 42, null]) expectOneObjectRequired(() => normalize(payload));
   });
 
   it("never throws on values the canonical schema refuses: the event is kept, its raw payload whole", () => {
