@@ -3,17 +3,12 @@ import { describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest } from "./support/gateway.js";
 import { gatewayPerTest } from "./support/gateway-per-test.js";
+import { ingestAndSettle } from "./support/ingest-and-settle.js";
 import { parsePrometheus } from "./support/prometheus.js";
 
 const t = gatewayPerTest();
 
-/** Ingests one event and waits until the dispatcher is done with it. */
-async function deliverOne(event = callEvent()) {
-  const answer = await ingest(t.gw, t.source, event);
-  expect(answer.status).toBe(202);
-  await t.gw.settle();
-  return answer.body.event_id as string;
-}
+const deliverOne = (event?: Record<string, unknown>) => ingestAndSettle(t.gw, t.source, event);
 
 describe("rendering each method and payload kind", () => {
   it("GET sends params as the query string, with Handlebars in the URL and headers", async () => {

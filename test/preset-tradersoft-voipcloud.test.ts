@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { uuidV5 } from "../src/domain/uuid.js";
 import { callEvent } from "./support/events.js";
-import { ingest } from "./support/gateway.js";
+import { deliveriesOf, ingest } from "./support/gateway.js";
 import { gatewayPerTest } from "./support/gateway-per-test.js";
 import { Receiver, type Received, type Reply } from "./support/receiver.js";
 
@@ -18,8 +18,7 @@ async function createRule(body: Record<string, unknown>) {
 async function deliver(event = callEvent()) {
   const answer = await ingest(t.gw, t.source, event);
   await t.gw.settle();
-  const deliveries = (await t.gw.api("GET", `/api/events/${answer.body.event_id}`)).body.deliveries;
-  return Promise.all(deliveries.map(async (d: { id: string }) => (await t.gw.api("GET", `/api/deliveries/${d.id}`)).body));
+  return deliveriesOf(t.gw, answer.body.event_id);
 }
 
 const json = (body: unknown): Reply => ({ status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

@@ -9,18 +9,14 @@ import { BACK_BEFORE_DISABLED, expectReasonsAfterUpgrade, MIGRATIONS_SINCE_DISAB
 import { callEvent } from "./support/events.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway } from "./support/gateway.js";
 import { gatewayPerTest } from "./support/gateway-per-test.js";
+import { ingestAndSettle } from "./support/ingest-and-settle.js";
 
 // The Node gateway stopping and starting again over the same database file. (On Workers there is no
 // process to restart: test/workerd/queue.test.ts covers a consumer lost mid-delivery and lost messages.)
 
 const t = gatewayPerTest();
 
-async function deliverOne(event = callEvent()) {
-  const answer = await ingest(t.gw, t.source, event);
-  expect(answer.status).toBe(202);
-  await t.gw.settle();
-  return answer.body.event_id as string;
-}
+const deliverOne = (event?: Record<string, unknown>) => ingestAndSettle(t.gw, t.source, event);
 
 describe("restart", () => {
   it("sends after a restart what was pending when the gateway stopped", async () => {

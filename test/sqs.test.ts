@@ -5,7 +5,8 @@ import type { Message } from "@aws-sdk/client-sqs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isFifoQueue, queueNameOf, regionOfQueueUrl } from "../src/domain/sqs.js";
 import { callEvent } from "./support/events.js";
-import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { createSource, createWebhook, deliveriesOf, startGateway, type TestGateway } from "./support/gateway.js";
+import { ingestAndSettle } from "./support/ingest-and-settle.js";
 import { expectedSignature, LocalSqs, SQS_CREDENTIALS, SQS_REGION, SqsProxy, THROTTLED, UNKNOWN_KEY } from "./support/sqs.js";
 
 // The SQS transport end to end: the real gateway sends to local-aws-sqs (through a loopback proxy that can
@@ -40,12 +41,7 @@ function sqsRule(queueUrl: string, rule: Record<string, unknown> = {}) {
   return createWebhook(gw, { transport: "sqs", url: queueUrl, sqs: SETTINGS, ...rule });
 }
 
-async function deliver(event: Record<string, unknown>) {
-  const answer = await ingest(gw, source, event);
-  expect(answer.status).toBe(202);
-  await gw.settle();
-  return answer.body.event_id as string;
-}
+const deliver = (event: Record<string, unknown>) => ingestAndSettle(gw, source, event);
 
 const attribute = (message: Message, name: string) => message.MessageAttributes?.[name]?.StringValue;
 const bodiesOf = (messages: Message[]) => messages.map((m) => m.Body);
