@@ -1,16 +1,16 @@
 import type { Socket } from "node:net";
 import { Validator } from "@cfworker/json-schema";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_INGEST_MAX_PENDING } from "../src/api/admission.js";
 import { configFromEnv } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { PausingClock } from "./support/clock.js";
 import { callEvent } from "./support/events.js";
-import { type Answer, holdWriteLock, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { type Answer, holdWriteLock, ingest, startGateway } from "./support/gateway.js";
+import { gatewayPerTest } from "./support/gateway-per-test.js";
 import { warmUp } from "./support/warm-up.js";
 import { parsePrometheus } from "./support/prometheus.js";
 import { rawIngest } from "./support/raw-ingest.js";
-import { Receiver } from "./support/receiver.js";
 
 // Node only: the gateway bounds the ingest requests it handles at once (INGEST_MAX_PENDING) and refuses the
 // rest at once. Ingests are made to pend for real: another connection holds the database's write lock, so the
@@ -19,23 +19,17 @@ import { Receiver } from "./support/receiver.js";
 const MAX_PENDING = 3;
 const OVER = 2;
 
-let gw: TestGateway;
-let receiver: Receiver;
 let lines: string[];
-let source: { id: string; secret: string };
 /** What `/metrics` waits for the database on: a scrape while the lock is held waits until the test wakes it. */
 let databaseWaits: PausingClock;
 
-beforeEach(async () => {
+beforeEach(() => {
   lines = [];
   databaseWaits = new PausingClock();
-  gw = await startGateway({ ingestMaxPending: MAX_PENDING, log: createLogger("debug", (line) => lines.push(line)), databaseWaitClock: databaseWaits });
-  receiver = await new Receiver().start();
-  source = await warmUp(gw, receiver);
 });
-afterEach(async () => {
-  await gw.stop();
-  await receiver.stop();
+const t = gatewayPerTest({
+  start: () => startGateway({ ingestMaxPending: MAX_PENDING, log: createLogger("debug", (line) => lines.push(line)), databaseWaitClock: databaseWaits }),
+  source: warmUp,
 });
 
 /** `first`: the indexes of the first `count` promises to settle; `settled`: all that have, so far. */
@@ -59,9 +53,9 @@ function firstToSettle(promises: Array<Promise<unknown>>, count: number): { firs
  * Resolves with every answer once the lock is released and the admitted ones' deliveries are settled.
  */
 async function overload(round: string, during: () => Promise<void> = async () => {}) {
-  const letGo = await holdWriteLock(gw);
+  const letGo = await holdWriteLock(t.gw);
   const uniqueids = Array.from({ length: MAX_PENDING + OVER }, (_, i) => `${round}.${i}`);
-  const sent = uniqueids.map((uniqueid) => ingest(gw, source, callEvent({ uniqueid })));
+  const sent = uniqueids.map((uniqueid) => ingest(t.gw, t.source, callEvent({ uniqueid })));
   const { first, settled } = firstToSettle(sent, OVER);
   let answeredWhileLocked: number[];
   try {
@@ -75,7 +69,7 @@ async function overload(round: string, during: () => Promise<void> = async () =>
   }
   const answers = await Promise.all(sent);
   // Their deliveries are sent and recorded before anything else locks the database.
-  await gw.settle();
+  await t.gw.settle();
   const refused = answeredWhileLocked.map((i) => answers[i]);
   const admitted = uniqueids.filter((_, i) => !answeredWhileLocked.includes(i));
   return { answers, refused, admitted };
@@ -83,14 +77,14 @@ async function overload(round: string, during: () => Promise<void> = async () =>
 
 /** A client that sent an ingest's head and part of its body, once the gateway has taken the request in; `finish` sends the rest and resolves with the answer's status line. */
 async function trickling(body: string): Promise<{ socket: Socket; finish(): Promise<string> }> {
-  const client = await rawIngest(gw, source, { "Content-Length": String(Buffer.byteLength(body)) });
+  const client = await rawIngest(t.gw, t.source, { "Content-Length": String(Buffer.byteLength(body)) });
   client.write(body.slice(0, 10));
   return { socket: client.socket, finish: () => (client.write(body.slice(10)), client.answer()) };
 }
 
 /** A scrape of `/metrics`; one made while the database is locked is answered without the queue gauges, once its wait is woken. */
 async function scrape() {
-  const scraping = gw.send("/metrics", { method: "GET" });
+  const scraping = t.gw.send("/metrics", { method: "GET" });
   await databaseWaits.asleep();
   databaseWaits.wake();
   return parsePrometheus((await scraping).body as string);
@@ -102,7 +96,7 @@ describe("ingest admission (INGEST_MAX_PENDING)", () => {
   it("answers 503 overloaded at once past the bound, stores nothing of it, and still answers the admin API meanwhile", async () => {
     let admin: Answer | undefined;
     const { answers, refused, admitted } = await overload("load", async () => {
-      admin = await gw.api("GET", "/api/sources");
+      admin = await t.gw.api("GET", "/api/sources");
     });
     for (const answer of refused) {
       expect(answer.status).toBe(503);
@@ -111,7 +105,7 @@ describe("ingest admission (INGEST_MAX_PENDING)", () => {
       expect(answer.body.error.message).toContain(`already handling ${MAX_PENDING} ingest requests`);
     }
     // As the OpenAPI document says of ingest's 503.
-    const doc = (await gw.send("/openapi.json", { method: "GET" })).body;
+    const doc = (await t.gw.send("/openapi.json", { method: "GET" })).body;
     const documented = doc.paths["/ingest/{sourceId}"].post.responses["503"];
     expect(documented.description).toContain("`overloaded`");
     expect(documented.headers["Retry-After"].schema.type).toBe("integer");
@@ -119,21 +113,21 @@ describe("ingest admission (INGEST_MAX_PENDING)", () => {
     expect(new Validator(doc.components.schemas.Error, "2020-12").validate(refused[0].body).valid).toBe(true);
 
     expect(admin?.status).toBe(200);
-    expect(admin?.body.data.map((s: { id: string }) => s.id)).toEqual([source.id]);
+    expect(admin?.body.data.map((s: { id: string }) => s.id)).toEqual([t.source.id]);
 
     // Once the lock is gone, the admitted ones are committed and delivered; the refused ones left nothing.
     expect(answers.filter((answer) => answer.status === 202)).toHaveLength(MAX_PENDING);
-    await receiver.waitFor(1 + MAX_PENDING);
-    const stored = await gw.sql("SELECT uniqueid FROM events ORDER BY uniqueid");
+    await t.receiver.waitFor(1 + MAX_PENDING);
+    const stored = await t.gw.sql("SELECT uniqueid FROM events ORDER BY uniqueid");
     expect(stored.map((row) => row.uniqueid)).toEqual(["before", ...admitted].sort());
-    expect(await gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: 1 + MAX_PENDING }]);
+    expect(await t.gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: 1 + MAX_PENDING }]);
 
-    const metrics = parsePrometheus((await gw.send("/metrics", { method: "GET" })).body as string);
+    const metrics = parsePrometheus((await t.gw.send("/metrics", { method: "GET" })).body as string);
     expect(metrics.value("gateway_ingest_refused_total", { code: "overloaded" })).toBe(OVER);
     expect(metrics.value("gateway_storage_unavailable_total")).toBe(0);
-    expect((await gw.send("/health", { method: "GET" })).status).toBe(200);
+    expect((await t.gw.send("/health", { method: "GET" })).status).toBe(200);
     // The bound holds requests in hand, not a count: with them answered, ingest takes events again.
-    expect((await ingest(gw, source, callEvent({ uniqueid: "after" }))).status).toBe(202);
+    expect((await ingest(t.gw, t.source, callEvent({ uniqueid: "after" }))).status).toBe(202);
   });
 
   it("shows on /metrics the requests it handles, of INGEST_MAX_PENDING, while they pend, and 0 once they are answered", async () => {
@@ -160,22 +154,22 @@ describe("ingest admission (INGEST_MAX_PENDING)", () => {
       expect(metrics.value("gateway_ingest_pending")).toBe(0);
       expect(metrics.value("gateway_ingest_body_bytes")).toBe(bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0));
       // Before (counted from its head): the slow ones held every place, and this got 503.
-      expect((await ingest(gw, source, callEvent({ uniqueid: "prompt" }))).status).toBe(202);
+      expect((await ingest(t.gw, t.source, callEvent({ uniqueid: "prompt" }))).status).toBe(202);
       for (const client of slow) expect(await client.finish()).toMatch(/^HTTP\/1\.1 202 /);
     } finally {
       for (const { socket } of slow) socket.destroy();
     }
-    await gw.settle();
-    expect(await gw.sql("SELECT count(*) AS n FROM events")).toEqual([{ n: 2 + MAX_PENDING }]);
+    await t.gw.settle();
+    expect(await t.gw.sql("SELECT count(*) AS n FROM events")).toEqual([{ n: 2 + MAX_PENDING }]);
   });
 
   it("logs refusals for overload at most once a second, each line saying how many it left out", async () => {
     await overload("first");
-    gw.clock.advance(999);
+    t.gw.clock.advance(999);
     await overload("second");
-    gw.clock.advance(1);
+    t.gw.clock.advance(1);
     await overload("third");
-    const line = { level: "warn", source_id: source.id, status: 503, code: "overloaded" };
+    const line = { level: "warn", source_id: t.source.id, status: 503, code: "overloaded" };
     expect(refusalLines()).toEqual([
       expect.objectContaining({ ...line, unlogged_since_last: 0 }),
       expect.objectContaining({ ...line, unlogged_since_last: 2 * OVER - 1 }),

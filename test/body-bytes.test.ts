@@ -1,12 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_INGEST_MAX_BODY_BYTES } from "../src/api/body-bytes.js";
 import { configFromEnv } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { callEvent } from "./support/events.js";
-import { createSource, startGateway, type TestGateway } from "./support/gateway.js";
+import { createSource, startGateway } from "./support/gateway.js";
+import { gatewayPerTest } from "./support/gateway-per-test.js";
 import { parsePrometheus } from "./support/prometheus.js";
 import { chunk, rawIngest, type RawIngest } from "./support/raw-ingest.js";
-import { Receiver } from "./support/receiver.js";
 import { warmUp } from "./support/warm-up.js";
 
 // Node only: the gateway bounds the bytes of ingest bodies it holds at once (INGEST_MAX_BODY_BYTES), bodies
@@ -19,23 +19,16 @@ const HELD_BYTES = 20_000;
 const LARGE_BYTES = 8_000;
 const SMALL_BYTES = 1_000;
 
-let gw: TestGateway;
-let receiver: Receiver;
 let lines: Array<Record<string, unknown>>;
 let lineLogged: () => void;
-let source: { id: string; secret: string };
 
-beforeEach(async () => {
+beforeEach(() => {
   lines = [];
   lineLogged = () => {};
-  const log = createLogger("debug", (line) => (lines.push(JSON.parse(line)), lineLogged()));
-  gw = await startGateway({ ingestMaxBodyBytes: MAX_BYTES, log });
-  receiver = await new Receiver().start();
-  source = await warmUp(gw, receiver);
 });
-afterEach(async () => {
-  await gw.stop();
-  await receiver.stop();
+const t = gatewayPerTest({
+  start: () => startGateway({ ingestMaxBodyBytes: MAX_BYTES, log: createLogger("debug", (line) => (lines.push(JSON.parse(line)), lineLogged())) }),
+  source: warmUp,
 });
 
 /** A call event's JSON, padded with spaces to `bytes`: one valid event all the same. */
@@ -46,16 +39,16 @@ function padded(uniqueid: string, bytes: number): string {
 
 /** Ingests an event padded to `bytes`, its length declared (as fetch does). */
 const post = (uniqueid: string, bytes: number) =>
-  gw.send(`/ingest/${source.id}`, {
+  t.gw.send(`/ingest/${t.source.id}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${t.source.secret}`, "content-type": "application/json" },
     body: padded(uniqueid, bytes),
   });
 
 /** A client holding a HELD_BYTES body part-sent, once the gateway has taken its head in; `finish` sends the rest. */
 async function holding(uniqueid: string): Promise<{ client: RawIngest; finish(): Promise<string> }> {
   const body = padded(uniqueid, HELD_BYTES);
-  const client = await rawIngest(gw, source, { "Content-Length": String(HELD_BYTES) });
+  const client = await rawIngest(t.gw, t.source, { "Content-Length": String(HELD_BYTES) });
   client.write(body.slice(0, 10));
   return { client, finish: () => (client.write(body.slice(10)), client.answer()) };
 }
@@ -68,7 +61,7 @@ function logged(count: number, says: (line: Record<string, unknown>) => boolean)
   });
 }
 
-const scrape = async () => parsePrometheus((await gw.send("/metrics", { method: "GET" })).body as string);
+const scrape = async () => parsePrometheus((await t.gw.send("/metrics", { method: "GET" })).body as string);
 
 /** What `/metrics` shows of the bytes held now and of the bound. */
 const bytesShown = async () => {
@@ -76,7 +69,7 @@ const bytesShown = async () => {
   return { held: metrics.value("gateway_ingest_body_bytes"), max: metrics.value("gateway_ingest_max_body_bytes") };
 };
 
-const storedIds = async () => (await gw.sql("SELECT uniqueid FROM events ORDER BY uniqueid")).map((row) => row.uniqueid);
+const storedIds = async () => (await t.gw.sql("SELECT uniqueid FROM events ORDER BY uniqueid")).map((row) => row.uniqueid);
 
 describe("ingest body bytes (INGEST_MAX_BODY_BYTES)", () => {
   it("answers 503 overloaded at once to a body that would pass the bound while others are held part-sent, takes one that fits, and all again once they are answered", async () => {
@@ -91,7 +84,7 @@ describe("ingest body bytes (INGEST_MAX_BODY_BYTES)", () => {
       expect(refused.body.error.message).toContain(`holds ${HELD * HELD_BYTES} bytes of ingest bodies, at most ${MAX_BYTES} (INGEST_MAX_BODY_BYTES)`);
 
       // A body without a length is counted as it comes in, and refused once it passes the bound.
-      const streamed = await rawIngest(gw, source, { "Transfer-Encoding": "chunked" });
+      const streamed = await rawIngest(t.gw, t.source, { "Transfer-Encoding": "chunked" });
       streamed.write(chunk(padded("streamed", LARGE_BYTES)));
       expect(await streamed.answer()).toMatch(/^HTTP\/1\.1 503 /);
       streamed.socket.destroy();
@@ -103,12 +96,12 @@ describe("ingest body bytes (INGEST_MAX_BODY_BYTES)", () => {
     }
     // Answered, the held ones gave their bytes back: a body as large as the bound is taken.
     expect((await post("whole", MAX_BYTES)).status).toBe(202);
-    const streamed = await rawIngest(gw, source, { "Transfer-Encoding": "chunked" });
+    const streamed = await rawIngest(t.gw, t.source, { "Transfer-Encoding": "chunked" });
     streamed.write(chunk(padded("streamed.after", LARGE_BYTES)) + chunk(""));
     expect(await streamed.answer()).toMatch(/^HTTP\/1\.1 202 /);
     streamed.socket.destroy();
 
-    await gw.settle();
+    await t.gw.settle();
     expect(await storedIds()).toEqual(["before", "held.0", "held.1", "held.2", "small", "streamed.after", "whole"]);
     const metrics = await scrape();
     expect(metrics.value("gateway_ingest_refused_total", { code: "overloaded" })).toBe(2);
@@ -137,7 +130,7 @@ describe("ingest body bytes (INGEST_MAX_BODY_BYTES)", () => {
     const held = [];
     for (let i = 0; i < HELD - 1; i++) held.push((await holding(`gone.${i}`)).client);
     // One without a length: a chunk of it sent, counted as it came in.
-    const streamed = await rawIngest(gw, source, { "Transfer-Encoding": "chunked" });
+    const streamed = await rawIngest(t.gw, t.source, { "Transfer-Encoding": "chunked" });
     streamed.write(chunk(padded("gone.streamed", HELD_BYTES)));
     held.push(streamed);
     expect((await post("large", LARGE_BYTES)).status).toBe(503);
@@ -153,16 +146,16 @@ describe("ingest body bytes (INGEST_MAX_BODY_BYTES)", () => {
     expect(metrics.value("gateway_ingest_refused_total", { code: "body_incomplete" })).toBe(HELD);
     // Before the bytes were given back, this would be refused for ever.
     expect((await post("whole", MAX_BYTES)).status).toBe(202);
-    await gw.settle();
+    await t.gw.settle();
     expect(await storedIds()).toEqual(["before", "whole"]);
   });
 
   it("holds nothing for a request to no source or a disabled one: strangers declaring bodies they never send shut no PBX out", async () => {
-    const disabled = await createSource(gw);
-    expect((await gw.api("PATCH", `/api/sources/${disabled.id}`, { enabled: false })).status).toBe(200);
+    const disabled = await createSource(t.gw);
+    expect((await t.gw.api("PATCH", `/api/sources/${disabled.id}`, { enabled: false })).status).toBe(200);
     const strangers = [];
     for (const id of ["src_nobody", disabled.id, "src_nobody.2", "src_nobody.3"]) {
-      strangers.push(await rawIngest(gw, { id, secret: "guess" }, { "Content-Length": String(HELD_BYTES) }));
+      strangers.push(await rawIngest(t.gw, { id, secret: "guess" }, { "Content-Length": String(HELD_BYTES) }));
     }
     try {
       // Before: their declared lengths were held until the request timed out, and this was refused.

@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { beforeEach, expect, it } from "vitest";
 import { systemClock, type Clock } from "../src/clock.js";
 import { createLogger } from "../src/log.js";
 import { callEvent } from "./support/events.js";
-import { type Answer, holdWriteLock, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { type Answer, holdWriteLock, ingest, startGateway } from "./support/gateway.js";
+import { gatewayPerTest } from "./support/gateway-per-test.js";
 import { warmUp } from "./support/warm-up.js";
 import { parsePrometheus } from "./support/prometheus.js";
-import { Receiver } from "./support/receiver.js";
 
 // Node only: the database's operations run one after another in its thread, so while a commit waits for
 // SQLite's lock (another connection holds it, for up to the 5 s busy timeout) every read waits behind it.
@@ -28,25 +28,16 @@ class DatabaseWaits implements Clock {
   }
 }
 
-let gw: TestGateway;
-let receiver: Receiver;
-let source: { id: string; secret: string };
 let waits: DatabaseWaits;
 let lines: string[];
 
-beforeEach(async () => {
+beforeEach(() => {
   waits = new DatabaseWaits();
   lines = [];
-  gw = await startGateway({ databaseWaitClock: waits, log: createLogger("debug", (line) => lines.push(line)) });
-  receiver = await new Receiver().start();
-  source = await warmUp(gw, receiver);
 });
-afterEach(async () => {
-  await gw.stop();
-  await receiver.stop();
-});
+const t = gatewayPerTest({ start: () => startGateway({ databaseWaitClock: waits, log: createLogger("debug", (line) => lines.push(line)) }), source: warmUp });
 
-const get = (path: string) => gw.send(path, { method: "GET" });
+const get = (path: string) => t.gw.send(path, { method: "GET" });
 const logged = (msg: string) => lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === msg);
 
 /**
@@ -63,10 +54,10 @@ async function healthOnceStuck(ingestAnswered: () => boolean): Promise<Answer> {
 }
 
 it("answers /metrics (without the database's gauges) and /health (503) while a commit waits for the database's lock, and as before once it has it", async () => {
-  const letGo = await holdWriteLock(gw);
+  const letGo = await holdWriteLock(t.gw);
   waits.stuck = true;
   let answered = false;
-  const ingesting = ingest(gw, source, callEvent({ uniqueid: "while-locked" })).finally(() => (answered = true));
+  const ingesting = ingest(t.gw, t.source, callEvent({ uniqueid: "while-locked" })).finally(() => (answered = true));
   try {
     const health = await healthOnceStuck(() => answered);
     expect(health.status).toBe(503);
@@ -99,8 +90,8 @@ it("answers /metrics (without the database's gauges) and /health (503) while a c
 
   // The commit had waited for the lock, not failed; then both answer from the database again.
   expect((await ingesting).status).toBe(202);
-  await receiver.waitFor(2);
-  await gw.settle();
+  await t.receiver.waitFor(2);
+  await t.gw.settle();
   expect((await get("/health")).body).toEqual({ status: "ok", database: "ok" });
   const after = parsePrometheus((await get("/metrics")).body as string);
   expect(after.value("gateway_database_up")).toBe(1);

@@ -2,37 +2,29 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { disabledByHand } from "../src/domain/webhook.js";
 import { PausingClock } from "./support/clock.js";
 import { callEvent } from "./support/events.js";
-import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { createSource, createWebhook, deliveriesOf, ingest, startGateway } from "./support/gateway.js";
+import { gatewayPerTest } from "./support/gateway-per-test.js";
 import { parsePrometheus } from "./support/prometheus.js";
-import { Receiver } from "./support/receiver.js";
 
 // A delivery the Node dispatcher is sending, or waiting in memory to retry, when its webhook is deleted or
 // disabled: the dispatcher sends no more of it and its record stays as the change left it; and an edit of a
 // rule racing a 410's disable. (What waits in the database, and the Workers consumer, are covered in
 // delivery.test.ts, which runs on both runtimes.)
 
-let gw: TestGateway;
 let clock: PausingClock;
-let receiver: Receiver;
-let source: { id: string; secret: string };
 
-beforeEach(async () => {
+beforeEach(() => {
   clock = new PausingClock();
-  gw = await startGateway({ clock });
-  receiver = await new Receiver().start();
-  source = await createSource(gw);
 });
-afterEach(async () => {
-  clock.wake();
-  await gw.stop();
-  await receiver.stop();
-});
+const t = gatewayPerTest({ start: () => startGateway({ clock }) });
+// Before the gateway stops: nothing may stay asleep on the paused clock.
+afterEach(() => clock.wake());
 
 /** A delivery whose first attempt got a 503 and whose retry the dispatcher now waits for in memory. */
 async function waitingForRetry(): Promise<{ hook: { id: string }; eventId: string }> {
-  const hook = await createWebhook(gw, { url: `${receiver.url}/flaky`, retries: 3 });
-  receiver.replyWith({ status: 503 });
-  const answer = await ingest(gw, source, callEvent());
+  const hook = await createWebhook(t.gw, { url: `${t.receiver.url}/flaky`, retries: 3 });
+  t.receiver.replyWith({ status: 503 });
+  const answer = await ingest(t.gw, t.source, callEvent());
   await clock.asleep();
   return { hook, eventId: answer.body.event_id };
 }
@@ -43,61 +35,61 @@ describe("a delivery settled while the dispatcher holds it", () => {
     ["disabling", "PATCH", { enabled: false }, "webhook disabled"],
   ] as const)("%s the webhook during the wait for a retry: nothing more is sent, it stays failed", async (_, method, body, reason) => {
     const { hook, eventId } = await waitingForRetry();
-    expect((await gw.api(method, `/api/webhooks/${hook.id}`, body)).status).toBeLessThan(300);
+    expect((await t.gw.api(method, `/api/webhooks/${hook.id}`, body)).status).toBeLessThan(300);
     clock.wake();
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(1);
-    const [delivery] = await deliveriesOf(gw, eventId);
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(1);
+    const [delivery] = await deliveriesOf(t.gw, eventId);
     expect(delivery).toMatchObject({ status: "failed", last_error: reason, attempt_count: 1 });
     // Held under its lease when the rule changed, it is counted by the dispatcher once it finds it failed.
-    const metrics = parsePrometheus((await gw.send("/metrics", { method: "GET" })).body);
+    const metrics = parsePrometheus((await t.gw.send("/metrics", { method: "GET" })).body);
     expect(metrics.value("gateway_deliveries_failed_total", { reason: "unsendable" })).toBe(1);
     expect(metrics.value("gateway_deliveries_failed_total", { reason: "retries_exhausted" })).toBe(0);
   });
 
   it("deleting the webhook during an attempt: the attempt is recorded, the delivery stays failed and is not retried", async () => {
-    const hook = await createWebhook(gw, { url: `${receiver.url}/slow`, retries: 3 });
+    const hook = await createWebhook(t.gw, { url: `${t.receiver.url}/slow`, retries: 3 });
     let answer = () => {};
-    receiver.replyWith({ status: 503, until: new Promise<void>((resolve) => (answer = resolve)) });
-    const { body } = await ingest(gw, source, callEvent());
-    await receiver.waitFor(1);
-    expect((await gw.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
+    t.receiver.replyWith({ status: 503, until: new Promise<void>((resolve) => (answer = resolve)) });
+    const { body } = await ingest(t.gw, t.source, callEvent());
+    await t.receiver.waitFor(1);
+    expect((await t.gw.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
     answer();
     // The 503 asks for a retry, but its record finds the delivery failed meanwhile: nothing waits for a retry.
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(1);
-    const [delivery] = await deliveriesOf(gw, body.event_id);
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(1);
+    const [delivery] = await deliveriesOf(t.gw, body.event_id);
     expect(delivery).toMatchObject({ status: "failed", last_error: "webhook deleted" });
     expect(delivery.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([503]);
   });
 
   it("a delivery that succeeds while its webhook is being deleted is recorded as delivered, as it was", async () => {
-    const hook = await createWebhook(gw, { url: `${receiver.url}/slow` });
+    const hook = await createWebhook(t.gw, { url: `${t.receiver.url}/slow` });
     let answer = () => {};
-    receiver.replyWith({ status: 200, until: new Promise<void>((resolve) => (answer = resolve)) });
-    const { body } = await ingest(gw, source, callEvent());
-    await receiver.waitFor(1);
-    expect((await gw.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
+    t.receiver.replyWith({ status: 200, until: new Promise<void>((resolve) => (answer = resolve)) });
+    const { body } = await ingest(t.gw, t.source, callEvent());
+    await t.receiver.waitFor(1);
+    expect((await t.gw.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
     answer();
-    await gw.settle();
-    const [delivery] = await deliveriesOf(gw, body.event_id);
+    await t.gw.settle();
+    const [delivery] = await deliveriesOf(t.gw, body.event_id);
     expect(delivery).toMatchObject({ status: "delivered", last_status_code: 200 });
   });
 });
 
 describe("a rule changed while a delivery disables it", () => {
   it("an edit that does not touch enabled leaves alone a 410's disable that came after the edit read the rule", async () => {
-    const hook = await createWebhook(gw, { url: `${receiver.url}/gone` });
-    const read = (await gw.store.webhooks.get(hook.id))!;
+    const hook = await createWebhook(t.gw, { url: `${t.receiver.url}/gone` });
+    const read = (await t.gw.store.webhooks.get(hook.id))!;
     const at = new Date(clock.now()).toISOString();
-    await gw.store.webhooks.disable(hook.id, { at, reason: "gone", delivery_id: "dlv_gone", status_code: 410 });
-    await gw.store.webhooks.replace({ ...read, name: "renamed" }, read);
+    await t.gw.store.webhooks.disable(hook.id, { at, reason: "gone", delivery_id: "dlv_gone", status_code: 410 });
+    await t.gw.store.webhooks.replace({ ...read, name: "renamed" }, read);
     const gone = { at, reason: "gone", delivery_id: "dlv_gone", status_code: 410 };
-    expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ name: "renamed", enabled: false, disabled: gone });
+    expect((await t.gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ name: "renamed", enabled: false, disabled: gone });
     // Turned off by hand by an edit that read it enabled, after the 410: the first reason stands.
     clock.advance(1_000);
-    await gw.store.webhooks.replace({ ...read, enabled: false, disabled: disabledByHand(new Date(clock.now()).toISOString()) }, read);
-    expect((await gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ enabled: false, disabled: gone });
+    await t.gw.store.webhooks.replace({ ...read, enabled: false, disabled: disabledByHand(new Date(clock.now()).toISOString()) }, read);
+    expect((await t.gw.api("GET", `/api/webhooks/${hook.id}`)).body).toMatchObject({ enabled: false, disabled: gone });
   });
 });
 
@@ -106,11 +98,11 @@ describe("a delivery settled while it waits in the dispatcher for its rule's tur
   async function secondWaitingItsTurn() {
     const share = await startGateway({ dispatcherLimits: { concurrency: 16, ruleShare: 1, ruleBacklog: 8 } });
     const pbx = await createSource(share);
-    const hook = await createWebhook(share, { url: `${receiver.url}/one-at-a-time`, retries: 0 });
+    const hook = await createWebhook(share, { url: `${t.receiver.url}/one-at-a-time`, retries: 0 });
     let answer = () => {};
-    receiver.replyWith({ status: 200, until: new Promise<void>((resolve) => (answer = resolve)) });
+    t.receiver.replyWith({ status: 200, until: new Promise<void>((resolve) => (answer = resolve)) });
     const first = (await ingest(share, pbx, callEvent())).body.event_id;
-    await receiver.waitFor(1);
+    await t.receiver.waitFor(1);
     const second = (await ingest(share, pbx, callEvent())).body.event_id;
     return { share, hook, first, second, answer };
   }
@@ -124,7 +116,7 @@ describe("a delivery settled while it waits in the dispatcher for its rule's tur
       expect((await share.api(method, `/api/webhooks/${hook.id}`, body)).status).toBeLessThan(300);
       answer();
       await share.settle();
-      expect(receiver.requests).toHaveLength(1);
+      expect(t.receiver.requests).toHaveLength(1);
       expect((await deliveriesOf(share, first))[0]).toMatchObject({ status: "delivered" });
       expect((await deliveriesOf(share, second))[0]).toMatchObject({ status: "failed", last_error: reason, attempts: [] });
       const metrics = parsePrometheus((await share.send("/metrics", { method: "GET" })).body);
@@ -143,7 +135,7 @@ describe("a delivery settled while it waits in the dispatcher for its rule's tur
       answer();
       await share.settle();
       // The delivery log says it failed: sent, the CRM would have a call the log says it never got.
-      expect(receiver.requests).toHaveLength(1);
+      expect(t.receiver.requests).toHaveLength(1);
       expect((await deliveriesOf(share, first))[0]).toMatchObject({ status: "delivered" });
       expect((await deliveriesOf(share, second))[0]).toMatchObject({ status: "failed", last_error: "webhook disabled", attempts: [] });
       const metrics = parsePrometheus((await share.send("/metrics", { method: "GET" })).body);

@@ -1,28 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
 import { projectJson } from "./support/files.js";
-import { ADMIN_TOKEN, type Answer, startGateway, type TestGateway } from "./support/gateway.js";
+import { ADMIN_TOKEN, type Answer, startGateway } from "./support/gateway.js";
+import { gatewayPerTest } from "./support/gateway-per-test.js";
 import { OpenApiContract } from "./support/openapi-contract.js";
-import { Receiver } from "./support/receiver.js";
 
 // Each answer of a realistic session, success and error alike, checked against what /openapi.json says that
 // route answers with that status: integrators generate their clients from the document.
 
-let gw: TestGateway;
-let receiver: Receiver;
 let contract: OpenApiContract;
 
 /** Spent by the session's last steps: ingest requests of one source, and wrong admin tokens (burst / 60 per second, as workerd takes it). */
 const LIMITS = { ingest: { perSecond: 1, burst: 20 }, adminAuthFailures: { perSecond: 10 / 60, burst: 10 } };
 
+const t = gatewayPerTest({ start: () => startGateway({ rateLimits: LIMITS }), source: false });
 beforeEach(async () => {
-  gw = await startGateway({ rateLimits: LIMITS });
-  receiver = await new Receiver().start();
-  contract = new OpenApiContract((await gw.send("/openapi.json", {})).body);
-});
-afterEach(async () => {
-  await gw.stop();
-  await receiver.stop();
+  contract = new OpenApiContract((await t.gw.send("/openapi.json", {})).body);
 });
 
 /** Checks an answer against the document, and that it is the status the step expects; returns its body. */
@@ -34,10 +27,10 @@ function checked(method: string, path: string, answer: Answer, status: number): 
 }
 
 /** An admin API call as a client makes it. */
-const api = async (method: string, path: string, status: number, body?: unknown) => checked(method, path, await gw.api(method, path, body), status);
+const api = async (method: string, path: string, status: number, body?: unknown) => checked(method, path, await t.gw.api(method, path, body), status);
 
 /** Any request, as sent. */
-const send = async (method: string, path: string, status: number, init: RequestInit = {}) => checked(method, path, await gw.send(path, { method, ...init }), status);
+const send = async (method: string, path: string, status: number, init: RequestInit = {}) => checked(method, path, await t.gw.send(path, { method, ...init }), status);
 
 /** A PBX posting to a source with its bearer secret. */
 const post = (source: { id: string; secret: string }, status: number, payload: unknown, headers: Record<string, string> = {}) =>
@@ -67,7 +60,7 @@ describe("every answer is what /openapi.json describes for its route and status"
     await api("PATCH", "/api/sources/src_missing", 404, { name: "x" });
 
     // A rule of each method, a preset one, an SQS one (disabled: previewed, never sent), one that cannot render.
-    const url = (path: string) => `${receiver.url}${path}`;
+    const url = (path: string) => `${t.receiver.url}${path}`;
     const rules = {
       get: await api("POST", "/api/webhooks", 201, {
         name: "GET",
@@ -101,7 +94,7 @@ describe("every answer is what /openapi.json describes for its route and status"
       preset: await api("POST", "/api/webhooks", 201, {
         name: "Tradersoft",
         preset: "tradersoft",
-        preset_config: { base_url: receiver.url, secret_key: "tradersoft-secret-key-42" },
+        preset_config: { base_url: t.receiver.url, secret_key: "tradersoft-secret-key-42" },
       }),
       sqs: await api("POST", "/api/webhooks", 201, {
         name: "SQS",
@@ -127,7 +120,7 @@ describe("every answer is what /openapi.json describes for its route and status"
 
     // Ingest: one event, its repeat, a batch, another PBX's payload under any Content-Type; then refusals.
     // A second on, so that the rules above are older than the events (the event detail tells apart rules changed since).
-    gw.clock.advance(1_000);
+    t.gw.clock.advance(1_000);
     const accepted = await post(source, 202, callEvent({ uniqueid: "call-1" }));
     expect((await post(source, 202, callEvent({ uniqueid: "call-1" }))).duplicate).toBe(true);
     expect((await post(source, 202, [callEvent(), callEvent({ type: "call.start" })])).events).toHaveLength(2);
@@ -143,7 +136,7 @@ describe("every answer is what /openapi.json describes for its route and status"
     await post(source, 413, Array.from({ length: 1_001 }, () => callEvent()));
     await api("PATCH", `/api/sources/${voipappz.id}`, 200, { enabled: false });
     await post(voipappz, 403, callEvent());
-    await gw.settle();
+    await t.gw.settle();
 
     // Events and their deliveries; a page at a time.
     const firstPage = await api("GET", "/api/events?limit=2", 200);
@@ -170,13 +163,13 @@ describe("every answer is what /openapi.json describes for its route and status"
     await api("POST", `/api/deliveries/${delivered.id}/retry`, 202);
     await api("POST", `/api/deliveries/${unrendered.id}/retry`, 422);
     const held = ofRule(rules.get);
-    await gw.sql("UPDATE deliveries SET status = 'delivering', lease_until = ? WHERE id = ?", [gw.clock.now() + 60_000, held.id]);
+    await t.gw.sql("UPDATE deliveries SET status = 'delivering', lease_until = ? WHERE id = ?", [t.gw.clock.now() + 60_000, held.id]);
     await api("POST", `/api/deliveries/${held.id}/retry`, 409);
     await api("POST", "/api/deliveries/dlv_missing/retry", 404);
-    await gw.settle();
+    await t.gw.settle();
 
     // Recovering a rule's failed deliveries after an outage: a page of them; refused for a disabled rule or a bad window.
-    const outageStart = new Date(gw.clock.now() - 3_600_000).toISOString();
+    const outageStart = new Date(t.gw.clock.now() - 3_600_000).toISOString();
     const unrenderable = (await api("GET", `/api/deliveries?webhook_id=${rules.broken.id}&status=failed`, 200)).data.length;
     expect(await api("POST", `/api/webhooks/${rules.broken.id}/recover`, 202, { since: outageStart })).toEqual({
       retried: 0,
@@ -218,15 +211,15 @@ describe("every answer is what /openapi.json describes for its route and status"
     await send("POST", "/api/preview", 415, { headers: ADMIN, body: "{}" });
 
     // Test sends reach the receiver.
-    const sent = receiver.requests.length;
+    const sent = t.receiver.requests.length;
     await api("POST", `/api/webhooks/${rules.json.id}/test`, 202, { sample: "voipcloud" });
     await send("POST", `/api/webhooks/${rules.put.id}/test`, 202, { headers: ADMIN });
-    await gw.settle();
-    expect(receiver.requests.length).toBe(sent + 2);
+    await t.gw.settle();
+    expect(t.receiver.requests.length).toBe(sent + 2);
     // A receiver answering 410 Gone turns its rule off, and the rule says so; one turned off by hand says that.
-    receiver.replyWith({ status: 410 });
+    t.receiver.replyWith({ status: 410 });
     const gone = await api("POST", `/api/webhooks/${rules.put.id}/test`, 202, {});
-    await gw.settle();
+    await t.gw.settle();
     expect((await api("GET", `/api/webhooks/${rules.put.id}`, 200)).disabled).toMatchObject({ reason: "gone", delivery_id: gone.id, status_code: 410 });
     expect((await api("GET", "/api/webhooks", 200)).data.find((w: { id: string }) => w.id === rules.sqs.id).disabled).toMatchObject({ reason: "manual" });
     await api("POST", `/api/webhooks/${rules.json.id}/test`, 400, { sample: "asterisk" });
@@ -249,7 +242,7 @@ describe("every answer is what /openapi.json describes for its route and status"
     await api("POST", "/api/sources", 413, { name: "x".repeat(600 * 1024), kind: "canonical" });
     await send("GET", "/api/sources", 401);
     let status = 202;
-    for (let i = 0; i < LIMITS.ingest.burst && status === 202; i++) status = (await gw.send(`/ingest/${source.id}`, ingestInit(source))).status;
+    for (let i = 0; i < LIMITS.ingest.burst && status === 202; i++) status = (await t.gw.send(`/ingest/${source.id}`, ingestInit(source))).status;
     expect(status).toBe(429);
     await send("POST", `/ingest/${source.id}`, 429, ingestInit(source));
     for (let i = 0; i < LIMITS.adminAuthFailures.burst; i++) await send("GET", "/api/events", 401, { headers: { authorization: "Bearer wrong-token" } });
@@ -263,7 +256,7 @@ describe("every answer is what /openapi.json describes for its route and status"
   });
 
   it("the check refuses what the document does not describe: a field too many or missing, a status, a content type", async () => {
-    const answer = await gw.api("POST", "/api/sources", { name: "Office PBX", kind: "canonical" });
+    const answer = await t.gw.api("POST", "/api/sources", { name: "Office PBX", kind: "canonical" });
     expect(contract.problems("POST", "/api/sources", answer)).toEqual([]);
     const { secret: _secret, ...withoutSecret } = answer.body;
     const variants: Array<[string, Answer]> = [

@@ -15,7 +15,8 @@ export interface GatewayPerTest<G extends GatewayUnderTest = TestGateway, R exte
 
 /**
  * Before each test of the scope it is called in (a file, or a describe block): a gateway, a receiver and a
- * source; after the test, the gateway and the receiver stopped. In workerd, shared test files get the Worker
+ * source; after the test, the gateway and the receiver stopped. A file's own beforeEach registered before
+ * this call runs before the gateway starts; its afterEach registered after it, before they stop. In workerd, shared test files get the Worker
  * harness and the receiver hub's receivers here (the aliases in test/workerd/vitest.config.ts); workerd's own
  * files pass `start` and `receiver` from there, for their types.
  */
@@ -24,8 +25,11 @@ export function gatewayPerTest<G extends GatewayUnderTest & { stop(): Promise<vo
     /** How the gateway starts (default `startGateway()`): pass it to give startGateway options. */
     start?: () => Promise<G>;
     receiver?: () => Promise<R>;
-    /** The source each test gets (default: canonical, named "PBX", a generated secret); false: none. */
-    source?: { name: string; kind: string; secret?: string } | false;
+    /**
+     * The source each test gets (default: canonical, named "PBX", a generated secret); false: none; or the
+     * function that makes it once the gateway and the receiver run (warmUp, say).
+     */
+    source?: { name: string; kind: string; secret?: string } | false | ((gw: G, receiver: R) => Promise<{ id: string; secret: string }>);
   } = {},
 ): GatewayPerTest<G, R> {
   const start = options.start ?? (startGateway as unknown as () => Promise<G>);
@@ -35,7 +39,8 @@ export function gatewayPerTest<G extends GatewayUnderTest & { stop(): Promise<vo
   beforeEach(async () => {
     each.gw = await start();
     each.receiver = await startReceiver();
-    if (source) each.source = await createSource(each.gw, source.name, source.kind, source.secret);
+    if (typeof source === "function") each.source = await source(each.gw, each.receiver);
+    else if (source) each.source = await createSource(each.gw, source.name, source.kind, source.secret);
   });
   afterEach(async () => {
     await each.gw.stop();
