@@ -2,9 +2,9 @@ import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../src/domain/event.js";
-import { ADMIN_TOKEN, createSource, createWebhook, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { ADMIN_TOKEN, createSource, createWebhook, ingest } from "./support/gateway.js";
+import { gatewayPerTest } from "./support/gateway-per-test.js";
 import { projectJson } from "./support/files.js";
-import { Receiver } from "./support/receiver.js";
 import { SalesforceStandIn } from "./support/salesforce-standin.js";
 import { LocalSqs, SQS_CREDENTIALS } from "./support/sqs.js";
 
@@ -14,8 +14,6 @@ import { LocalSqs, SQS_CREDENTIALS } from "./support/sqs.js";
 const SCREENSHOTS = new URL("../docs/screenshots/", import.meta.url).pathname;
 const VIEWPORT = { width: 1366, height: 800 };
 let browser: Browser;
-let gw: TestGateway;
-let receiver: Receiver;
 let page: Page;
 let requested: string[];
 let pageErrors: string[];
@@ -29,26 +27,24 @@ beforeAll(async () => {
 });
 afterAll(() => browser?.close());
 
+// Registered before the gateway, so run after it stops (and after the page closes): nothing but the gateway
+// itself was asked for anything, and no script failed.
+afterEach(() => {
+  expect(requested.filter((url) => !url.startsWith(t.gw.url) && !url.startsWith("data:"))).toEqual([]);
+  expect(pageErrors).toEqual([]);
+});
+const t = gatewayPerTest({ source: false });
 beforeEach(async () => {
-  gw = await startGateway();
-  receiver = await new Receiver().start();
   page = await browser.newPage({ viewport: VIEWPORT });
   requested = [];
   pageErrors = [];
   page.on("request", (request) => requested.push(request.url()));
   page.on("pageerror", (error) => pageErrors.push(error.message));
 });
-afterEach(async () => {
-  await page.close();
-  await gw.stop();
-  await receiver.stop();
-  // Nothing but the gateway itself was asked for anything, and no script failed.
-  expect(requested.filter((url) => !url.startsWith(gw.url) && !url.startsWith("data:"))).toEqual([]);
-  expect(pageErrors).toEqual([]);
-});
+afterEach(() => page.close());
 
 async function signIn(token = ADMIN_TOKEN) {
-  await page.goto(`${gw.url}/`);
+  await page.goto(`${t.gw.url}/`);
   await page.getByLabel("Admin token").fill(token);
   await page.keyboard.press("Enter");
 }
@@ -124,7 +120,7 @@ describe("console", () => {
   });
 
   it("says what the gateway said when it refuses a sign-in for too many wrong tokens", async () => {
-    for (let i = 0; i < 10; i++) await fetch(`${gw.url}/api/presets`, { headers: { authorization: "Bearer wrong" } });
+    for (let i = 0; i < 10; i++) await fetch(`${t.gw.url}/api/presets`, { headers: { authorization: "Bearer wrong" } });
     await signIn("not-the-admin-token-at-all");
     await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/^Too many wrong admin tokens from this address; retry after \d+ s$/);
   });
@@ -141,7 +137,7 @@ describe("console", () => {
     expect(await errorOf("Secret (optional)")).toBeTruthy();
     expect(await page.getByLabel("Name", { exact: true }).getAttribute("aria-invalid")).toBe("true");
     expect(await page.evaluate(() => document.activeElement?.closest(".field")?.querySelector("label")?.textContent)).toBe("Name");
-    expect((await gw.api("GET", "/api/sources")).body.data).toEqual([]);
+    expect((await t.gw.api("GET", "/api/sources")).body.data).toEqual([]);
     // Typing answers the field's error.
     await page.keyboard.type("Office Wildix");
     expect(await errorOf("Name")).toBeFalsy();
@@ -158,21 +154,21 @@ describe("console", () => {
     expect(await secretHint.textContent()).toContain("Paste the Secret Wildix generated");
     await page.getByRole("button", { name: "Create source" }).click();
     const secret = await page.locator("#source-secret").textContent();
-    const { body } = await gw.api("GET", "/api/sources");
+    const { body } = await t.gw.api("GET", "/api/sources");
     expect(body.data).toHaveLength(1);
     expect(secret).toMatch(/^sk_/);
     expect(body.data[0].secret).not.toBe(secret);
     // Focus moves to the one-time secret, which a screen reader then reads by its heading.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("source-secret-panel");
     expect(await page.getByRole("region", { name: "Source “Office Wildix” created" }).isVisible()).toBe(true);
-    await expect.poll(() => page.locator("#sources").textContent()).toContain(`${gw.url}/ingest/${body.data[0].id}`);
+    await expect.poll(() => page.locator("#sources").textContent()).toContain(`${t.gw.url}/ingest/${body.data[0].id}`);
     expect(await page.locator(`#sources tr[data-id="${body.data[0].id}"] td`).nth(1).textContent()).toBe("Wildix");
     await page.screenshot({ path: `${SCREENSHOTS}sources.png`, fullPage: true });
   });
 
   it("renames, deactivates, gives a new secret to and deletes a source, keeping focus", async () => {
-    const office = await createSource(gw, "Office", "voipappz");
-    const other = await createSource(gw, "Warehouse", "canonical");
+    const office = await createSource(t.gw, "Office", "voipappz");
+    const other = await createSource(t.gw, "Warehouse", "canonical");
     const payload = projectJson<Record<string, unknown>>("test/fixtures/voipappz/call-hangup.json");
     await signIn();
     await page.getByRole("link", { name: "Sources" }).click();
@@ -193,11 +189,11 @@ describe("console", () => {
     expect(await input.evaluate((el) => el === document.activeElement)).toBe(true);
     await input.fill("Head office");
     await page.keyboard.press("Enter");
-    await expect.poll(async () => (await gw.api("GET", `/api/sources/${office.id}`)).body.name).toBe("Head office");
+    await expect.poll(async () => (await t.gw.api("GET", `/api/sources/${office.id}`)).body.name).toBe("Head office");
     await expect.poll(focusedLabel).toBe("Rename Head office");
 
     await page.getByRole("button", { name: "Deactivate Head office", exact: true }).click();
-    await expect.poll(async () => (await gw.api("GET", `/api/sources/${office.id}`)).body.enabled).toBe(false);
+    await expect.poll(async () => (await t.gw.api("GET", `/api/sources/${office.id}`)).body.enabled).toBe(false);
     await expect.poll(focusedLabel).toBe("Activate Head office");
     expect(await page.locator(`tr[data-id="${office.id}"]`).textContent()).toContain("inactive");
     await page.keyboard.press("Enter");
@@ -215,14 +211,14 @@ describe("console", () => {
     await page.keyboard.press("Escape");
     expect(await focusedLabel()).toBe("New secret for Head office");
     expect(await page.locator("#source-secret").count()).toBe(0);
-    expect((await ingest(gw, office, payload)).status).toBe(202);
+    expect((await ingest(t.gw, office, payload)).status).toBe(202);
     await secretButton.click();
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator("#source-secret").textContent()).toMatch(/^sk_[\w-]{43}$/);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("source-secret-panel");
     const generated = (await page.locator("#source-secret").textContent())!;
-    expect((await ingest(gw, office, payload)).status).toBe(401);
-    expect((await ingest(gw, { id: office.id, secret: generated }, payload)).status).toBe(202);
+    expect((await ingest(t.gw, office, payload)).status).toBe(401);
+    expect((await ingest(t.gw, { id: office.id, secret: generated }, payload)).status).toBe(202);
     // Or the one the PBX generated, pasted (Wildix, VoIPcloud); one the API refuses is said under the input.
     await secretButton.click();
     await secretInput.fill("short");
@@ -233,8 +229,8 @@ describe("console", () => {
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator("#source-secret").textContent()).toBe("the-pbx-generated-secret-0123");
     const secret = "the-pbx-generated-secret-0123";
-    expect((await ingest(gw, { id: office.id, secret: generated }, payload)).status).toBe(401);
-    expect((await ingest(gw, { id: office.id, secret }, payload)).status).toBe(202);
+    expect((await ingest(t.gw, { id: office.id, secret: generated }, payload)).status).toBe(401);
+    expect((await ingest(t.gw, { id: office.id, secret }, payload)).status).toBe(202);
     // It stays on show through another action (it may not be copied yet), until its source is deleted.
     await page.getByRole("button", { name: "Deactivate Warehouse" }).click();
     await expect.poll(focusedLabel).toBe("Activate Warehouse");
@@ -243,13 +239,13 @@ describe("console", () => {
     // Delete: asked first; then focus goes to the heading.
     page.once("dialog", (dialog) => dialog.accept());
     await page.getByRole("button", { name: "Delete Head office" }).click();
-    await expect.poll(async () => (await gw.api("GET", `/api/sources/${office.id}`)).status).toBe(404);
+    await expect.poll(async () => (await t.gw.api("GET", `/api/sources/${office.id}`)).status).toBe(404);
     await expect.poll(() => page.locator("#sources tbody tr").count()).toBe(1);
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Sources");
     expect(await page.locator("#source-secret").count()).toBe(0);
 
     // Deleted behind the console's back: the failure is said, and the list reloaded without it.
-    await gw.api("DELETE", `/api/sources/${other.id}`);
+    await t.gw.api("DELETE", `/api/sources/${other.id}`);
     await page.getByRole("button", { name: "Activate Warehouse" }).click();
     await expect.poll(() => page.getByRole("alert").first().textContent()).toContain(`Warehouse: source ${other.id} not found`);
     expect(await page.locator(".empty").textContent()).toContain("No source yet");
@@ -257,10 +253,10 @@ describe("console", () => {
   });
 
   it("lists webhooks with their columns, toggles one and deletes one after confirmation", async () => {
-    const long = `${receiver.url}/a/very/long/path/${"segment/".repeat(20)}?with=query&and=more`;
-    const crm = await createWebhook(gw, { name: "CRM call log", url: long, events: ["call.end", "call.start"] });
-    await createWebhook(gw, { name: "Slack", url: `${receiver.url}/slack`, method: "POST" });
-    const salesforce = await createWebhook(gw, {
+    const long = `${t.receiver.url}/a/very/long/path/${"segment/".repeat(20)}?with=query&and=more`;
+    const crm = await createWebhook(t.gw, { name: "CRM call log", url: long, events: ["call.end", "call.start"] });
+    await createWebhook(t.gw, { name: "Slack", url: `${t.receiver.url}/slack`, method: "POST" });
+    const salesforce = await createWebhook(t.gw, {
       name: "Salesforce",
       preset: "salesforce",
       preset_config: { instance_url: "https://acme.my.salesforce.com", client_id: "id", client_secret: "a-client-secret" },
@@ -282,7 +278,7 @@ describe("console", () => {
 
     // Each action names its webhook; after it, focus stays on the button, whose label says what it does next.
     await page.getByRole("button", { name: "Deactivate CRM call log", exact: true }).click();
-    await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).body.enabled).toBe(false);
+    await expect.poll(async () => (await t.gw.api("GET", `/api/webhooks/${crm.id}`)).body.enabled).toBe(false);
     await expect.poll(() => page.locator(`tr[data-id="${crm.id}"]`).textContent()).toContain("inactive");
     await expectBadgesWhole("#webhooks", 3);
     await expectWordsWhole("#webhooks", 3);
@@ -290,14 +286,14 @@ describe("console", () => {
 
     page.once("dialog", (dialog) => dialog.accept());
     await page.getByRole("button", { name: "Delete CRM call log", exact: true }).click();
-    await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).status).toBe(404);
+    await expect.poll(async () => (await t.gw.api("GET", `/api/webhooks/${crm.id}`)).status).toBe(404);
     await expect.poll(() => page.locator("#webhooks tbody tr").count()).toBe(2);
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Webhooks");
-    await gw.api("DELETE", `/api/webhooks/${salesforce.id}`);
+    await t.gw.api("DELETE", `/api/webhooks/${salesforce.id}`);
 
     // Deleted behind the console's back: the failure is shown, and the list reloaded without it.
-    const slack = (await gw.api("GET", "/api/webhooks")).body.data[0];
-    await gw.api("DELETE", `/api/webhooks/${slack.id}`);
+    const slack = (await t.gw.api("GET", "/api/webhooks")).body.data[0];
+    await t.gw.api("DELETE", `/api/webhooks/${slack.id}`);
     await page.getByRole("button", { name: "Deactivate Slack", exact: true }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toContain(`Slack: webhook ${slack.id} not found`);
     expect(await page.locator(".empty").textContent()).toContain("No webhook yet");
@@ -305,14 +301,14 @@ describe("console", () => {
   });
 
   it("says why a webhook is inactive: who turned it off beside its badge, and on its edit page when, with the delivery a 410 came to", async () => {
-    receiver.handler = (request) => ({ status: request.path === "/gone" ? 410 : 200 });
-    const source = await createSource(gw);
-    const gone = await createWebhook(gw, { name: "Moved CRM", url: `${receiver.url}/gone`, retries: 0 });
-    const paused = await createWebhook(gw, { name: "Paused", url: `${receiver.url}/paused`, enabled: false });
-    const on = await createWebhook(gw, { name: "On", url: `${receiver.url}/on` });
-    expect((await ingest(gw, source, { type: "call.end", uniqueid: "gone.1", direction: "inbound" })).status).toBe(202);
-    await gw.settle();
-    const { disabled } = (await gw.api("GET", `/api/webhooks/${gone.id}`)).body;
+    t.receiver.handler = (request) => ({ status: request.path === "/gone" ? 410 : 200 });
+    const source = await createSource(t.gw);
+    const gone = await createWebhook(t.gw, { name: "Moved CRM", url: `${t.receiver.url}/gone`, retries: 0 });
+    const paused = await createWebhook(t.gw, { name: "Paused", url: `${t.receiver.url}/paused`, enabled: false });
+    const on = await createWebhook(t.gw, { name: "On", url: `${t.receiver.url}/on` });
+    expect((await ingest(t.gw, source, { type: "call.end", uniqueid: "gone.1", direction: "inbound" })).status).toBe(202);
+    await t.gw.settle();
+    const { disabled } = (await t.gw.api("GET", `/api/webhooks/${gone.id}`)).body;
     expect(disabled).toMatchObject({ reason: "gone", status_code: 410 });
 
     await signIn();
@@ -337,32 +333,32 @@ describe("console", () => {
     await page.getByLabel("Active: deliver matching events").check();
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect.poll(() => notice.isHidden()).toBe(true);
-    expect((await gw.api("GET", `/api/webhooks/${gone.id}`)).body).toMatchObject({ enabled: true, disabled: null });
-    await page.goto(`${gw.url}/#/webhooks/${paused.id}`);
+    expect((await t.gw.api("GET", `/api/webhooks/${gone.id}`)).body).toMatchObject({ enabled: true, disabled: null });
+    await page.goto(`${t.gw.url}/#/webhooks/${paused.id}`);
     const pausedSince = await page.evaluate((iso) => new Date(iso).toLocaleString(), paused.disabled.at);
     await expect.poll(() => notice.textContent()).toBe(`Inactive since ${pausedSince}: turned off by hand.`);
-    await page.goto(`${gw.url}/#/webhooks/${on.id}`);
+    await page.goto(`${t.gw.url}/#/webhooks/${on.id}`);
     await page.getByRole("heading", { name: "Edit “On”" }).waitFor();
     expect(await notice.isHidden()).toBe(true);
   });
 
   it("retries a webhook's failed deliveries from its page, once it is active again, saying how many", async () => {
     // Down (503) for two calls, then gone (410) for the third, which turns the rule off; back afterwards.
-    receiver.replyWith({ status: 503 }, { status: 503 }, { status: 410 });
-    const source = await createSource(gw);
-    const crm = await createWebhook(gw, { name: "CRM", url: `${receiver.url}/crm`, retries: 0 });
-    for (let i = 0; i < 3; i++) expect((await ingest(gw, source, { type: "call.end", uniqueid: `down.${i}`, direction: "inbound" })).status).toBe(202);
-    await gw.settle();
-    const { disabled } = (await gw.api("GET", `/api/webhooks/${crm.id}`)).body;
+    t.receiver.replyWith({ status: 503 }, { status: 503 }, { status: 410 });
+    const source = await createSource(t.gw);
+    const crm = await createWebhook(t.gw, { name: "CRM", url: `${t.receiver.url}/crm`, retries: 0 });
+    for (let i = 0; i < 3; i++) expect((await ingest(t.gw, source, { type: "call.end", uniqueid: `down.${i}`, direction: "inbound" })).status).toBe(202);
+    await t.gw.settle();
+    const { disabled } = (await t.gw.api("GET", `/api/webhooks/${crm.id}`)).body;
     expect(disabled).toMatchObject({ reason: "gone" });
-    const fine = await createWebhook(gw, { name: "Fine", url: `${receiver.url}/fine` });
+    const fine = await createWebhook(t.gw, { name: "Fine", url: `${t.receiver.url}/fine` });
 
     await signIn();
-    await page.goto(`${gw.url}/#/webhooks/${fine.id}`);
+    await page.goto(`${t.gw.url}/#/webhooks/${fine.id}`);
     await page.getByRole("heading", { name: "Edit “Fine”" }).waitFor();
     expect(await page.locator("#recover").count()).toBe(0);
 
-    await page.goto(`${gw.url}/#/webhooks/${crm.id}`);
+    await page.goto(`${t.gw.url}/#/webhooks/${crm.id}`);
     const panel = page.getByRole("form", { name: "Failed deliveries" });
     await panel.waitFor();
     // From a day before the rule was turned off: what its disabling failed had been made before.
@@ -376,26 +372,26 @@ describe("console", () => {
 
     await page.getByLabel("Active: deliver matching events").check();
     await page.getByRole("button", { name: "Save changes" }).click();
-    await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).body.enabled).toBe(true);
+    await expect.poll(async () => (await t.gw.api("GET", `/api/webhooks/${crm.id}`)).body.enabled).toBe(true);
     await panel.getByRole("button", { name: "Retry failed deliveries" }).click();
     await expect.poll(() => outcome.textContent()).toBe("3 failed deliveries retried.");
-    await gw.settle();
-    expect((await gw.api("GET", `/api/deliveries?webhook_id=${crm.id}&status=delivered`)).body.data).toHaveLength(3);
-    expect(receiver.requests).toHaveLength(6);
+    await t.gw.settle();
+    expect((await t.gw.api("GET", `/api/deliveries?webhook_id=${crm.id}&status=delivered`)).body.data).toHaveLength(3);
+    expect(t.receiver.requests).toHaveLength(6);
     await expectNoHorizontalOverflow();
   });
 
   it("sends a webhook the events it missed from its page, once it is active again, saying how many", async () => {
-    const source = await createSource(gw);
-    const crm = await createWebhook(gw, { name: "CRM", url: `${receiver.url}/crm`, body_template: '{"call": "{{uniqueid}}"}', enabled: false });
-    for (let i = 0; i < 3; i++) expect((await ingest(gw, source, { type: "call.end", uniqueid: `missed.${i}`, direction: "inbound" })).status).toBe(202);
+    const source = await createSource(t.gw);
+    const crm = await createWebhook(t.gw, { name: "CRM", url: `${t.receiver.url}/crm`, body_template: '{"call": "{{uniqueid}}"}', enabled: false });
+    for (let i = 0; i < 3; i++) expect((await ingest(t.gw, source, { type: "call.end", uniqueid: `missed.${i}`, direction: "inbound" })).status).toBe(202);
     // One it does not take: never sent.
-    expect((await ingest(gw, source, { type: "call.start", uniqueid: "started", direction: "inbound" })).status).toBe(202);
-    await gw.settle();
-    const { disabled } = (await gw.api("GET", `/api/webhooks/${crm.id}`)).body;
+    expect((await ingest(t.gw, source, { type: "call.start", uniqueid: "started", direction: "inbound" })).status).toBe(202);
+    await t.gw.settle();
+    const { disabled } = (await t.gw.api("GET", `/api/webhooks/${crm.id}`)).body;
 
     await signIn();
-    await page.goto(`${gw.url}/#/webhooks/${crm.id}`);
+    await page.goto(`${t.gw.url}/#/webhooks/${crm.id}`);
     const panel = page.getByRole("form", { name: "Missed events" });
     await panel.waitFor();
     // No failed delivery: only this panel, from a day before the rule was turned off.
@@ -411,18 +407,18 @@ describe("console", () => {
 
     await page.getByLabel("Active: deliver matching events").check();
     await page.getByRole("button", { name: "Save changes" }).click();
-    await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${crm.id}`)).body.enabled).toBe(true);
+    await expect.poll(async () => (await t.gw.api("GET", `/api/webhooks/${crm.id}`)).body.enabled).toBe(true);
     await panel.getByRole("button", { name: "Send missed events" }).click();
     await expect.poll(() => outcome.textContent()).toBe("3 missed events sent.");
     expect(await outcome.getAttribute("class")).toBe("");
-    await gw.settle();
-    expect(receiver.requests.map((r) => JSON.parse(r.body).call).sort()).toEqual(["missed.0", "missed.1", "missed.2"]);
+    await t.gw.settle();
+    expect(t.receiver.requests.map((r) => JSON.parse(r.body).call).sort()).toEqual(["missed.0", "missed.1", "missed.2"]);
 
     // Sent once: asked again, nothing is missing.
     await panel.getByRole("button", { name: "Send missed events" }).click();
     await expect.poll(() => outcome.textContent()).toBe("No missed events: each one it takes has a delivery already.");
-    await gw.settle();
-    expect(receiver.requests).toHaveLength(3);
+    await t.gw.settle();
+    expect(t.receiver.requests).toHaveLength(3);
     for (const width of [VIEWPORT.width, 800]) {
       await page.setViewportSize({ width, height: VIEWPORT.height });
       await expectNoHorizontalOverflow();
@@ -468,7 +464,7 @@ describe("console", () => {
       // Its preset is shown, not changeable.
       expect(await page.getByLabel("Preset").inputValue()).toBe("salesforce");
       expect(await page.getByLabel("Preset").isDisabled()).toBe(true);
-      const { body: list } = await gw.api("GET", "/api/webhooks");
+      const { body: list } = await t.gw.api("GET", "/api/webhooks");
       expect(list.data).toHaveLength(1);
       expect(list.data[0]).toMatchObject({ preset: "salesforce", preset_config: { instance_url: salesforce.url, client_id: salesforce.clientId } });
       expect(list.data[0].preset_config.client_secret).toMatch(/^\*\*\*\*/);
@@ -497,7 +493,7 @@ describe("console", () => {
     expect(await page.getByLabel("Name", { exact: true }).inputValue()).toBe("");
 
     await page.getByLabel("Name", { exact: true }).fill("My CRM");
-    await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/mine`);
+    await page.getByLabel("URL", { exact: true }).fill(`${t.receiver.url}/mine`);
     await page.getByLabel("Delay (seconds)").fill("42");
     // Declined: nothing changes, the picker included.
     const questions: string[] = [];
@@ -505,7 +501,7 @@ describe("console", () => {
     await preset.selectOption("salesforce");
     await expect.poll(() => questions).toEqual(["The preset “Salesforce” replaces what you changed: URL. Replace it?"]);
     expect(await preset.inputValue()).toBe("");
-    expect(await page.getByLabel("URL", { exact: true }).inputValue()).toBe(`${receiver.url}/mine`);
+    expect(await page.getByLabel("URL", { exact: true }).inputValue()).toBe(`${t.receiver.url}/mine`);
     // Accepted: the preset's URL, and what it does not set (the name, the delay) as typed.
     page.once("dialog", (dialog) => dialog.accept());
     await preset.selectOption("salesforce");
@@ -523,8 +519,8 @@ describe("console", () => {
     await page.getByLabel("Preset").selectOption("salesforce");
     await expect.poll(() => page.locator("#preview-missing").textContent()).toBe("Fill in My Domain URL, Consumer key, Consumer secret to see the request this rule sends.");
     await page.getByLabel("Preset").selectOption("");
-    await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/calls`);
-    await expect.poll(previewLine).toBe(`POST ${receiver.url}/calls`);
+    await page.getByLabel("URL", { exact: true }).fill(`${t.receiver.url}/calls`);
+    await expect.poll(previewLine).toBe(`POST ${t.receiver.url}/calls`);
     await expect.poll(() => page.locator("#preview-match").textContent()).toBe("would be sent This event matches the rule.");
     // Nothing ticked: nothing would be sent, as saving would say.
     await page.getByLabel("call.end").uncheck();
@@ -549,8 +545,8 @@ describe("console", () => {
     page.on("console", (message) => message.type() === "error" && logged.push(message.text()));
     await signIn();
     await page.getByRole("link", { name: "New webhook" }).click();
-    await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/calls`);
-    await expect.poll(previewLine).toBe(`POST ${receiver.url}/calls`);
+    await page.getByLabel("URL", { exact: true }).fill(`${t.receiver.url}/calls`);
+    await expect.poll(previewLine).toBe(`POST ${t.receiver.url}/calls`);
     await page.getByRole("button", { name: "Add parameter" }).click();
     await page.keyboard.type("minutes");
     await page.locator("#params .pair-value").last().focus();
@@ -566,7 +562,7 @@ describe("console", () => {
     // Fixed, the preview follows.
     await page.locator("#params .pair-value").last().press("End");
     await page.locator("#params .pair-value").last().press(")");
-    await expect.poll(previewLine).toBe(`POST ${receiver.url}/calls`);
+    await expect.poll(previewLine).toBe(`POST ${t.receiver.url}/calls`);
     await expect.poll(() => page.locator("#preview-request pre").textContent()).toBe('{"minutes":5}');
     expect(await rowError.textContent()).toBe("");
   });
@@ -595,14 +591,14 @@ describe("console", () => {
     await page.getByRole("link", { name: "New webhook" }).click();
     await page.getByLabel("Name", { exact: true }).fill("Legacy CRM");
     await page.getByLabel("Method").selectOption("GET");
-    await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/crm/call`);
+    await page.getByLabel("URL", { exact: true }).fill(`${t.receiver.url}/crm/call`);
     // The canonical fields are offered to expressions.
     const offered = await page.locator("#canonical-fields option").evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
     expect(offered).toEqual(expect.arrayContaining(["src", "dst", "bill_duration", "agent.extension", "hangup_cause"]));
     await page.getByRole("button", { name: "Add parameter" }).click();
     await page.keyboard.type("phone");
     await page.locator("#params .pair-value").last().fill("src");
-    await expect.poll(previewLine).toBe(`GET ${receiver.url}/crm/call?phone=%2B15551234567`);
+    await expect.poll(previewLine).toBe(`GET ${t.receiver.url}/crm/call?phone=%2B15551234567`);
 
     // A broken expression: the message appears under its row and in the preview.
     await page.getByRole("button", { name: "Add parameter" }).click();
@@ -614,7 +610,7 @@ describe("console", () => {
     await page.screenshot({ path: `${SCREENSHOTS}webhook-error.png` });
 
     await page.locator("#params .pair-value").last().fill("$round(bill_duration / 60)");
-    await expect.poll(previewLine).toBe(`GET ${receiver.url}/crm/call?phone=%2B15551234567&minutes=5`);
+    await expect.poll(previewLine).toBe(`GET ${t.receiver.url}/crm/call?phone=%2B15551234567&minutes=5`);
     expect(await page.locator("#params .field-error").allTextContents()).toEqual(["", "", ""]);
     await page.getByLabel("Event", { exact: true }).selectOption("sample:wildix");
     await expect.poll(previewLine).toMatch(/\?phone=%2B15551234567&minutes=0$/);
@@ -624,17 +620,17 @@ describe("console", () => {
     await page.getByRole("heading", { name: "Edit “Legacy CRM”" }).waitFor();
     // The generated signing secret is shown once, on the page after creation.
     expect(await page.locator("#webhook-secret").textContent()).toMatch(/^whsec_/);
-    const { body: list } = await gw.api("GET", "/api/webhooks");
+    const { body: list } = await t.gw.api("GET", "/api/webhooks");
     expect(list.data[0]).toMatchObject({ method: "GET", params: { phone: "src", minutes: "$round(bill_duration / 60)" }, body_template: null });
 
     // The test sends the event chosen for the preview.
     await page.getByLabel("Event", { exact: true }).selectOption("sample:wildix");
     await page.getByRole("button", { name: "Send test event" }).click();
     await expect.poll(() => page.locator("h1 .badge").textContent(), { timeout: 10_000 }).toBe("delivered");
-    expect(receiver.requests).toHaveLength(1);
-    expect(receiver.requests[0].method).toBe("GET");
-    expect(Object.fromEntries(receiver.requests[0].query)).toEqual({ phone: "+15551234567", minutes: "0" });
-    expect(await page.locator("#delivery-request .request-line").textContent()).toBe(`GET ${receiver.url}/crm/call?phone=%2B15551234567&minutes=0`);
+    expect(t.receiver.requests).toHaveLength(1);
+    expect(t.receiver.requests[0].method).toBe("GET");
+    expect(Object.fromEntries(t.receiver.requests[0].query)).toEqual({ phone: "+15551234567", minutes: "0" });
+    expect(await page.locator("#delivery-request .request-line").textContent()).toBe(`GET ${t.receiver.url}/crm/call?phone=%2B15551234567&minutes=0`);
     // The stored request lacks what each attempt adds, which the preview showed: the page says so.
     expect(await page.locator("#delivery-request").locator("xpath=preceding-sibling::p[1]").textContent()).toContain("Each attempt adds webhook-id, the signature headers");
     const attempt = page.locator("#attempts tbody tr");
@@ -649,7 +645,7 @@ describe("console", () => {
   it("shows a template's render error under the template, and goes to its line", async () => {
     await signIn();
     await page.getByRole("link", { name: "New webhook" }).click();
-    await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/body`);
+    await page.getByLabel("URL", { exact: true }).fill(`${t.receiver.url}/body`);
     await page.getByRole("radio", { name: "Body template (Handlebars)" }).check();
     const template = page.getByRole("textbox", { name: "Body template" });
     await template.fill('{\n  "from": "{{src}}",\n  "agent": "{{shout agent.name}}"\n}');
@@ -689,26 +685,26 @@ describe("console", () => {
     expect(await page.getByRole("group", { name: "Events", exact: true }).locator(".field-error").textContent()).toContain("must have at least one item");
     // Focus lands on the first field in error, for keyboard users.
     expect(await page.evaluate(() => document.activeElement?.closest(".field")?.querySelector("label")?.textContent)).toBe("Name");
-    expect((await gw.api("GET", "/api/webhooks")).body.data).toEqual([]);
+    expect((await t.gw.api("GET", "/api/webhooks")).body.data).toEqual([]);
 
-    const webhook = await createWebhook(gw, {
+    const webhook = await createWebhook(t.gw, {
       name: "Signed",
-      url: `${receiver.url}/signed`,
+      url: `${t.receiver.url}/signed`,
       headers: { "X-Api-Key": "key-0123456789abcdef" },
       signing: "hmac-hex",
       secret: "a-shared-secret-of-some-length",
     });
-    await page.goto(`${gw.url}/#/webhooks/${webhook.id}`);
+    await page.goto(`${t.gw.url}/#/webhooks/${webhook.id}`);
     await page.getByRole("heading", { name: "Edit “Signed”" }).waitFor();
     expect(await page.getByLabel("Webhook signing secret").inputValue()).toBe("****ngth");
     expect(await page.locator("#headers .pair-value").inputValue()).toBe("****cdef");
     await page.getByLabel("Retries").fill("7");
     await page.getByRole("button", { name: "Save changes" }).click();
-    await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${webhook.id}`)).body.retries).toBe(7);
+    await expect.poll(async () => (await t.gw.api("GET", `/api/webhooks/${webhook.id}`)).body.retries).toBe(7);
     // The masked values sent back kept the stored secrets: the receiver sees the real ones.
-    await gw.api("POST", `/api/webhooks/${webhook.id}/test`);
-    await receiver.waitFor(1);
-    expect(receiver.requests[0].headers["x-api-key"]).toBe("key-0123456789abcdef");
+    await t.gw.api("POST", `/api/webhooks/${webhook.id}/test`);
+    await t.receiver.waitFor(1);
+    expect(t.receiver.requests[0].headers["x-api-key"]).toBe("key-0123456789abcdef");
   });
 
   it("creates an AWS SQS webhook, previews its message and sends a test event into local SQS", async () => {
@@ -747,7 +743,7 @@ describe("console", () => {
 
       await page.getByRole("button", { name: "Create webhook" }).click();
       await page.getByRole("heading", { name: "Edit “Back office queue”" }).waitFor();
-      const [rule] = (await gw.api("GET", "/api/webhooks")).body.data;
+      const [rule] = (await t.gw.api("GET", "/api/webhooks")).body.data;
       expect(rule).toMatchObject({ transport: "sqs", url: queueUrl, sqs: { region: "eu-west-1", access_key_id: SQS_CREDENTIALS.accessKeyId, secret_access_key: "****EKEY" } });
       expect(await page.getByLabel("Secret access key").inputValue()).toBe("****EKEY");
 
@@ -756,7 +752,7 @@ describe("console", () => {
       page.on("request", (request) => request.method() === "PATCH" && patches.push(request.postData() ?? ""));
       await page.getByLabel("Retries").fill("5");
       await page.getByRole("button", { name: "Save changes" }).click();
-      await expect.poll(async () => (await gw.api("GET", `/api/webhooks/${rule.id}`)).body.retries).toBe(5);
+      await expect.poll(async () => (await t.gw.api("GET", `/api/webhooks/${rule.id}`)).body.retries).toBe(5);
       expect(JSON.parse(patches[0]).sqs).toEqual({ region: "eu-west-1", access_key_id: SQS_CREDENTIALS.accessKeyId, message_group_id: null });
 
       await page.getByRole("button", { name: "Send test event" }).click();
@@ -775,13 +771,13 @@ describe("console", () => {
   });
 
   it("filters the delivery log, shows attempts and retries a failed delivery", async () => {
-    const failing = await createWebhook(gw, { name: "Flaky CRM", url: `${receiver.url}/flaky`, retries: 0 });
-    const other = await createWebhook(gw, { name: "Other", url: `${receiver.url}/other` });
-    receiver.replyWith({ status: 500, body: "database is down" });
-    const failed = (await gw.api("POST", `/api/webhooks/${failing.id}/test`)).body;
-    await gw.settle();
-    await gw.api("POST", `/api/webhooks/${other.id}/test`);
-    await gw.settle();
+    const failing = await createWebhook(t.gw, { name: "Flaky CRM", url: `${t.receiver.url}/flaky`, retries: 0 });
+    const other = await createWebhook(t.gw, { name: "Other", url: `${t.receiver.url}/other` });
+    t.receiver.replyWith({ status: 500, body: "database is down" });
+    const failed = (await t.gw.api("POST", `/api/webhooks/${failing.id}/test`)).body;
+    await t.gw.settle();
+    await t.gw.api("POST", `/api/webhooks/${other.id}/test`);
+    await t.gw.settle();
 
     await signIn();
     await page.getByRole("link", { name: "Deliveries", exact: true }).click();
@@ -813,18 +809,18 @@ describe("console", () => {
     await expect.poll(() => page.locator("h1 .badge").textContent(), { timeout: 10_000 }).toBe("delivered");
     expect(await page.locator("#attempts tbody tr").count()).toBe(2);
     await expectWordsWhole("#attempts", 2);
-    expect(receiver.requests.filter((r) => r.path === "/flaky")).toHaveLength(2);
+    expect(t.receiver.requests.filter((r) => r.path === "/flaky")).toHaveLength(2);
   });
 
   it("refreshes a delivery that waits for its next attempt without moving focus or clearing a selection", async () => {
-    const webhook = await createWebhook(gw, { name: "Down CRM", url: `${receiver.url}/down`, retries: 3 });
-    receiver.replyWith({ status: 503, headers: { "retry-after": "3600" }, body: "down for maintenance" });
-    const delivery = (await gw.api("POST", `/api/webhooks/${webhook.id}/test`)).body;
-    await expect.poll(async () => (await gw.api("GET", `/api/deliveries/${delivery.id}`)).body.status).toBe("pending");
+    const webhook = await createWebhook(t.gw, { name: "Down CRM", url: `${t.receiver.url}/down`, retries: 3 });
+    t.receiver.replyWith({ status: 503, headers: { "retry-after": "3600" }, body: "down for maintenance" });
+    const delivery = (await t.gw.api("POST", `/api/webhooks/${webhook.id}/test`)).body;
+    await expect.poll(async () => (await t.gw.api("GET", `/api/deliveries/${delivery.id}`)).body.status).toBe("pending");
     const reads: string[] = [];
     page.on("request", (request) => request.url().includes("/api/") && reads.push(request.url()));
     await signIn();
-    await page.goto(`${gw.url}/#/deliveries/${delivery.id}`);
+    await page.goto(`${t.gw.url}/#/deliveries/${delivery.id}`);
     await expect.poll(() => page.locator("h1 .badge").textContent()).toBe("pending");
     expect(await page.locator("#attempts").textContent()).toContain("down for maintenance");
     const link = page.locator("dl.facts").getByRole("link", { name: "Down CRM" });
@@ -844,14 +840,14 @@ describe("console", () => {
     await expect.poll(() => page.locator("h1 .badge").textContent(), { timeout: 10_000 }).toBe("delivered");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Send again");
     expect(await page.locator("#attempts tbody tr").count()).toBe(2);
-    expect(receiver.requests).toHaveLength(2);
+    expect(t.receiver.requests).toHaveLength(2);
   });
 
   it("refreshes an unfinished delivery in the list in place, and stops once none is unfinished", async () => {
-    const webhook = await createWebhook(gw, { name: "Down CRM", url: `${receiver.url}/down`, retries: 3 });
-    receiver.replyWith({ status: 503, headers: { "retry-after": "3600" }, body: "down for maintenance" });
-    const delivery = (await gw.api("POST", `/api/webhooks/${webhook.id}/test`)).body;
-    await expect.poll(async () => (await gw.api("GET", `/api/deliveries/${delivery.id}`)).body.status).toBe("pending");
+    const webhook = await createWebhook(t.gw, { name: "Down CRM", url: `${t.receiver.url}/down`, retries: 3 });
+    t.receiver.replyWith({ status: 503, headers: { "retry-after": "3600" }, body: "down for maintenance" });
+    const delivery = (await t.gw.api("POST", `/api/webhooks/${webhook.id}/test`)).body;
+    await expect.poll(async () => (await t.gw.api("GET", `/api/deliveries/${delivery.id}`)).body.status).toBe("pending");
     await signIn();
     await page.getByRole("link", { name: "Deliveries", exact: true }).click();
     const row = page.locator(`#deliveries tr[data-id="${delivery.id}"]`);
@@ -862,7 +858,7 @@ describe("console", () => {
     await link.evaluate((el) => ((window as unknown as { kept: Element }).kept = el));
 
     // Sent meanwhile (the receiver fixed): the row follows without a reload.
-    await gw.api("POST", `/api/deliveries/${delivery.id}/retry`);
+    await t.gw.api("POST", `/api/deliveries/${delivery.id}/retry`);
     await expect.poll(() => row.locator(".badge").textContent(), { timeout: 10_000 }).toBe("delivered");
     expect(await row.textContent()).toContain("HTTP 200");
     expect(await link.evaluate((el) => el === document.activeElement && el === (window as unknown as { kept: Element }).kept)).toBe(true);
@@ -876,9 +872,9 @@ describe("console", () => {
   });
 
   it("lists events and shows one in its canonical and raw forms", async () => {
-    const source = await createSource(gw, "Call centre", "voipappz");
+    const source = await createSource(t.gw, "Call centre", "voipappz");
     const payload = projectJson<Record<string, unknown>>("test/fixtures/voipappz/call-hangup.json");
-    const accepted = await ingest(gw, source, payload);
+    const accepted = await ingest(t.gw, source, payload);
     expect(accepted.status).toBe(202);
     await signIn();
     await page.getByRole("link", { name: "Events" }).click();
@@ -908,16 +904,16 @@ describe("console", () => {
   });
 
   it("says on an event's page why no webhook took it, and what leaves it out of the others, as the webhooks are now", async () => {
-    const source = await createSource(gw);
-    const starts = await createWebhook(gw, { name: "Starts only", url: `${receiver.url}/s`, events: ["call.start"] });
-    const paused = await createWebhook(gw, { name: "Paused", url: `${receiver.url}/p`, enabled: false });
-    const outbound = await createWebhook(gw, { name: "Outbound only", url: `${receiver.url}/o`, call_types: ["outbound"] });
-    gw.clock.advance(1_000);
-    const missed = (await ingest(gw, source, { type: "call.end", uniqueid: "why.1", direction: "inbound" })).body;
+    const source = await createSource(t.gw);
+    const starts = await createWebhook(t.gw, { name: "Starts only", url: `${t.receiver.url}/s`, events: ["call.start"] });
+    const paused = await createWebhook(t.gw, { name: "Paused", url: `${t.receiver.url}/p`, enabled: false });
+    const outbound = await createWebhook(t.gw, { name: "Outbound only", url: `${t.receiver.url}/o`, call_types: ["outbound"] });
+    t.gw.clock.advance(1_000);
+    const missed = (await ingest(t.gw, source, { type: "call.end", uniqueid: "why.1", direction: "inbound" })).body;
     expect(missed.deliveries).toBe(0);
 
     await signIn();
-    await page.goto(`${gw.url}/#/events/${missed.event_id}`);
+    await page.goto(`${t.gw.url}/#/events/${missed.event_id}`);
     const why = page.locator("#rules-without-delivery");
     await expect.poll(() => why.locator("h3").textContent()).toBe("Why no webhook took it");
     expect(await page.getByText("No delivery: no webhook took this event.").isVisible()).toBe(true);
@@ -933,14 +929,14 @@ describe("console", () => {
     await expectNoHorizontalOverflow();
 
     // Under a delivery, the others: a rule turned on since the event came in would take it now, and says so.
-    await createWebhook(gw, { name: "Takes it", url: `${receiver.url}/t` });
-    gw.clock.advance(1_000);
-    const taken = (await ingest(gw, source, { type: "call.end", uniqueid: "why.2", direction: "inbound" })).body;
-    await gw.settle();
-    gw.clock.advance(1_000);
-    await gw.api("PATCH", `/api/webhooks/${paused.id}`, { enabled: true });
-    const later = await createWebhook(gw, { name: "Outbound, made later", url: `${receiver.url}/l`, call_types: ["outbound"] });
-    await page.goto(`${gw.url}/#/events/${taken.event_id}`);
+    await createWebhook(t.gw, { name: "Takes it", url: `${t.receiver.url}/t` });
+    t.gw.clock.advance(1_000);
+    const taken = (await ingest(t.gw, source, { type: "call.end", uniqueid: "why.2", direction: "inbound" })).body;
+    await t.gw.settle();
+    t.gw.clock.advance(1_000);
+    await t.gw.api("PATCH", `/api/webhooks/${paused.id}`, { enabled: true });
+    const later = await createWebhook(t.gw, { name: "Outbound, made later", url: `${t.receiver.url}/l`, call_types: ["outbound"] });
+    await page.goto(`${t.gw.url}/#/events/${taken.event_id}`);
     await expect.poll(() => why.locator("h3").textContent()).toBe("The other webhooks");
     expect(await page.locator("section.panel ul.plain").first().locator("li").count()).toBe(1);
     expect(await why.locator(".hint").textContent()).toBe("Checked now, against the webhooks as they are now; those made or changed since this event came in say so.");
@@ -976,19 +972,19 @@ describe("console", () => {
     await tabTo("Create webhook");
     await expect.poll(() => page.locator("#form-error").textContent()).toContain("Some fields need attention");
     // Focus went to the field in error (the URL): type it and submit with Enter.
-    await page.keyboard.type(`${receiver.url}/keys`);
+    await page.keyboard.type(`${t.receiver.url}/keys`);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Edit “Keyboard only”" }).waitFor();
-    const { body } = await gw.api("GET", "/api/webhooks");
+    const { body } = await t.gw.api("GET", "/api/webhooks");
     expect(body.data[0]).toMatchObject({ name: "Keyboard only", events: ["call.start", "call.end"] });
   });
 
   it("fits a phone's width: the header wraps and tables scroll in their own box", async () => {
     const phone = { width: 390, height: 844 };
-    const hook = await createWebhook(gw, { name: "CRM call log", url: `${receiver.url}/a/rather/long/path/for/a/phone?with=query` });
-    const delivery = (await gw.api("POST", `/api/webhooks/${hook.id}/test`)).body;
-    await createSource(gw, "Office Wildix", "wildix");
-    await gw.settle();
+    const hook = await createWebhook(t.gw, { name: "CRM call log", url: `${t.receiver.url}/a/rather/long/path/for/a/phone?with=query` });
+    const delivery = (await t.gw.api("POST", `/api/webhooks/${hook.id}/test`)).body;
+    await createSource(t.gw, "Office Wildix", "wildix");
+    await t.gw.settle();
     await page.setViewportSize(phone);
     await signIn();
     await page.getByRole("heading", { name: "Webhooks" }).waitFor();
@@ -1000,14 +996,14 @@ describe("console", () => {
       ["webhooks/new", "New webhook"],
       [`deliveries/${delivery.id}`, `Delivery ${delivery.id} delivered`],
     ]) {
-      await page.goto(`${gw.url}/#/${path}`);
+      await page.goto(`${t.gw.url}/#/${path}`);
       await page.getByRole("heading", { name: heading }).waitFor();
       expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(phone.width);
       const signOut = (await page.getByRole("button", { name: "Sign out" }).boundingBox())!;
       expect(signOut.x + signOut.width, path).toBeLessThanOrEqual(phone.width);
     }
     // A table cell is not squeezed to a few letters a line.
-    await page.goto(`${gw.url}/#/webhooks`);
+    await page.goto(`${t.gw.url}/#/webhooks`);
     const name = (await page.locator("#webhooks tbody td").nth(2).boundingBox())!;
     expect(name.width).toBeGreaterThan(100);
     await page.screenshot({ path: `${SCREENSHOTS}phone-webhooks.png` });
@@ -1015,7 +1011,7 @@ describe("console", () => {
 
   it("offers exactly the domain's event types", async () => {
     await signIn();
-    await page.goto(`${gw.url}/#/webhooks/new`);
+    await page.goto(`${t.gw.url}/#/webhooks/new`);
     const boxes = page.locator('input[name="events"]');
     await expect.poll(() => boxes.count()).toBe(EVENT_TYPES.length);
     expect(await boxes.evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual([...EVENT_TYPES]);
