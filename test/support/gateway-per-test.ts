@@ -15,15 +15,17 @@ export interface GatewayPerTest<G extends GatewayUnderTest = TestGateway, R exte
 
 /**
  * Before each test of the scope it is called in (a file, or a describe block): a gateway, a receiver and a
- * source; after the test, the gateway and the receiver stopped. A file's own beforeEach registered before
- * this call runs before the gateway starts; its afterEach registered after it, before they stop. In workerd, shared test files get the Worker
- * harness and the receiver hub's receivers here (the aliases in test/workerd/vitest.config.ts); workerd's own
- * files pass `start` and `receiver` from there, for their types.
+ * source; after the test, the gateway and the receiver stopped. A file's own beforeEach registered before this
+ * call runs before the gateway starts; an afterEach registered after it runs before they stop (vitest runs
+ * after-hooks in reverse). In workerd, shared test files get the Worker harness and the receiver hub's
+ * receivers here (the aliases in test/workerd/vitest.config.ts); workerd's own files pass `start` and
+ * `receiver` from there, for their types.
  */
-export function gatewayPerTest<G extends GatewayUnderTest & { stop(): Promise<void> } = TestGateway, R extends ScriptedReceiver & { stop(): Promise<void> } = Receiver>(
+export function gatewayPerTest<G extends GatewayUnderTest = TestGateway, R extends ScriptedReceiver & { stop(): Promise<void> } = Receiver>(
   options: {
     /** How the gateway starts (default `startGateway()`): pass it to give startGateway options. */
     start?: () => Promise<G>;
+    /** How the receiver starts (default: a Receiver on 127.0.0.1). */
     receiver?: () => Promise<R>;
     /**
      * The source each test gets (default: canonical, named "PBX", a generated secret); false: none; or the
