@@ -18,6 +18,7 @@ export const CONSOLE_FILES = {
   "preview.mjs": "text/javascript; charset=utf-8",
   "recover.mjs": "text/javascript; charset=utf-8",
   "replay.mjs": "text/javascript; charset=utf-8",
+  "since-panel.mjs": "text/javascript; charset=utf-8",
   "deliveries.mjs": "text/javascript; charset=utf-8",
   "events.mjs": "text/javascript; charset=utf-8",
 } as const;

@@ -9,6 +9,7 @@ import html from "../console/assets/index.html";
 import preview from "../console/assets/preview.mjs";
 import recover from "../console/assets/recover.mjs";
 import replay from "../console/assets/replay.mjs";
+import sincePanel from "../console/assets/since-panel.mjs";
 import sources from "../console/assets/sources.mjs";
 import webhookForm from "../console/assets/webhook-form.mjs";
 import webhooks from "../console/assets/webhooks.mjs";
@@ -28,6 +29,7 @@ export const WORKER_CONSOLE: ConsoleAssets = {
   "preview.mjs": preview,
   "recover.mjs": recover,
   "replay.mjs": replay,
+  "since-panel.mjs": sincePanel,
   "deliveries.mjs": deliveries,
   "events.mjs": events,
 };
