@@ -68,20 +68,21 @@ describe("retention", () => {
     expect((await gw.api("GET", "/metrics")).body).toContain("gateway_events_expired_total 2");
   });
 
-  it("deletes a backlog of 25,000 events in one pass (over twice what a pass once could), passing over those still to be delivered", async () => {
+  it("deletes a backlog of 12,000 events in one pass (more than the 10,000 a pass once could), passing over those still to be delivered", async () => {
     const source = await start(1, true);
     await createWebhook(gw, { url: `${receiver.url}/later`, events: ["call.start"], delay_seconds: 7 * 86_400 });
     // The oldest of all wait a week for their delivery: every transaction of the pass finds them first.
     const waiting = idsOf(await ingest(gw, source, Array.from({ length: 10 }, () => callEvent({ type: "call.start" }))));
-    for (let i = 0; i < 25; i++) expect((await ingest(gw, source, Array.from({ length: 1_000 }, () => callEvent()))).status).toBe(202);
-    expect(await count("events")).toBe(25_010);
+    for (let i = 0; i < 12; i++) expect((await ingest(gw, source, Array.from({ length: 1_000 }, () => callEvent()))).status).toBe(202);
+    expect(await count("events")).toBe(12_010);
 
     gw.clock.advance(DAY_MS + 1);
     await gw.expire();
     expect(await eventIds()).toEqual(waiting);
     expect(await count("deliveries")).toBe(10);
-    expect((await gw.api("GET", "/metrics")).body).toContain("gateway_events_expired_total 25000");
-    // 25 batches of 1,000 and a pass over them: 16 s in workerd on a loaded machine, near the suite's 20 s.
+    expect((await gw.api("GET", "/metrics")).body).toContain("gateway_events_expired_total 12000");
+    // Twice as many made workerd's D1 lose its connection ("Network connection lost") now and then on a loaded
+    // machine. 12 batches of 1,000 and a pass over them: about 1 s in workerd alone, several under load.
   }, 60_000);
 
   it("ends a pass when its time budget runs out, and the next pass goes on with the oldest left", async () => {
