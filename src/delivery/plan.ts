@@ -6,6 +6,7 @@ import { evaluationContext } from "../render/context.js";
 import { evaluateExpression } from "../render/jsonata.js";
 import { bodyEscapeModeOf, RenderError, renderRequest, renderTexts } from "../render/request.js";
 import { renderSqsMessage } from "../render/sqs-message.js";
+import { yieldIfSliceLong } from "../render/time-slice.js";
 import { destinationStamp } from "./destination.js";
 import { secretNames, templateConfig } from "../presets/config.js";
 import { alteredSecretIn, newPlaceholderMark } from "../presets/secrets.js";
@@ -83,6 +84,8 @@ export async function renderDraft(
   event: CanonicalEvent,
   partials: Record<string, string>,
 ): Promise<DeliveryDraft> {
+  // Each event's templates are rendered in a task of their own when rendering has held the event loop a while.
+  await yieldIfSliceLong();
   try {
     return { webhook, request: await renderRuleRequest(webhook, event, partials), error: null };
   } catch (error) {

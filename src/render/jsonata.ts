@@ -1,6 +1,7 @@
 import jsonata from "jsonata";
 import { useBoundedFunctions } from "./jsonata-functions.js";
 import { regexHazard } from "./regex-safety.js";
+import { yieldIfSliceLong } from "./time-slice.js";
 
 /**
  * JSONata limits per evaluation: a runaway expression fails its delivery, not the process. Steps as well as
@@ -157,6 +158,9 @@ async function inTurn<T>(work: () => Promise<T>): Promise<T> {
   if (held) await new Promise<void>((resolve) => waitingTurns.push(resolve));
   turnTakenAt = Date.now();
   try {
+    // One evaluation at a time holds the event loop: events x rules of them in a row would hold it for all.
+    await yieldIfSliceLong();
+    turnTakenAt = Date.now();
     return await work();
   } finally {
     const next = waitingTurns.shift();
