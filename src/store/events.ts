@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, lt, notExists, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, lt, notExists, or, sql } from "drizzle-orm";
 import { isoAt } from "../clock.js";
 import type { CallState, CanonicalEvent, EventFilter } from "../domain/event.js";
 import { UNFINISHED_STATUSES } from "../domain/delivery.js";
@@ -122,14 +122,22 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
     /**
      * One transaction of expiry: deletes up to EXPIRY_BATCH events received before `beforeMs` (and after
      * `afterId`, the newest one the pass deleted so far) with their deliveries and attempts, and as many of the
-     * calls not heard of since. An event with a delivery not finished yet (pending, or being sent) is kept,
+     * calls not heard of since. An event with a delivery not finished yet (pending, or being sent), or held by its
+     * sender still (failed meanwhile by its rule's change), is kept,
      * however old: looking past `afterId` spares the pass reading again those it already passed over.
      */
-    async deleteExpiredBatch(beforeMs: number, afterId: string | null): Promise<ExpiredBatch> {
+    async deleteExpiredBatch(beforeMs: number, afterId: string | null, nowMs: number): Promise<ExpiredBatch> {
+      // Unfinished, or still held by its sender (failed by its rule's change meanwhile): the sender records its
+      // attempt when it is done, which would otherwise be stored without its delivery, never to be deleted.
       const unfinished = db
         .select({ one: sql`1` })
         .from(deliveries)
-        .where(and(eq(deliveries.event_id, events.id), inArray(deliveries.status, UNFINISHED_STATUSES)));
+        .where(
+          and(
+            eq(deliveries.event_id, events.id),
+            or(inArray(deliveries.status, UNFINISHED_STATUSES), gt(deliveries.lease_until, nowMs)),
+          ),
+        );
       // Ids sort by creation time, so the primary key finds the old ones.
       const expired = db
         .select({ id: events.id })

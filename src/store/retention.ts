@@ -51,7 +51,7 @@ export async function expireRecords(
     transactions < limits.maxTransactions &&
     (transactions === 0 || deps.clock.now() - started < limits.budgetMs);
   while (goOn()) {
-    const batch = await deps.store.events.deleteExpiredBatch(before, afterId);
+    const batch = await deps.store.events.deleteExpiredBatch(before, afterId, started);
     transactions += 1;
     // Counted as it goes: what a pass that fails halfway (the database gone) deleted is counted all the same.
     deps.metrics.eventsExpired.inc({}, batch.events);
