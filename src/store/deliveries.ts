@@ -3,7 +3,7 @@ import { isoAt } from "../clock.js";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { columnSql, insertWhere, rowWriter, updateStatement, type DriverStatement, type Guard } from "./driver-sql.js";
 import type { Changes, GroupCommit } from "./group-commit.js";
-import { attempts, deliveries, type AttemptRow, type DeliveryRow } from "./schema.js";
+import { attempts, deliveries, events, type AttemptRow, type DeliveryRow } from "./schema.js";
 import { UNFINISHED_STATUSES, type DeliveryFilter, type QueueDepth } from "../domain/delivery.js";
 import { firstIdAt, ID_PREFIX } from "../domain/ids.js";
 import type { SecretBox } from "../domain/secret-box.js";
@@ -81,10 +81,15 @@ export function failedQuery(db: Database, webhookId: string, window: FailedWindo
     .limit(limit);
 }
 
-/** No delivery of this event for this rule is stored: what a delivery made for a missed event is inserted on. */
-const noDeliveryOf = (row: DeliveryRow): Guard => ({
-  sql: `not exists (select 1 from "deliveries" where ${columnSql(deliveries.event_id)} = ? and ${columnSql(deliveries.webhook_id)} = ?)`,
-  args: [row.event_id, row.webhook_id],
+/**
+ * The event is still stored (a retention pass may have deleted it since it was read) and no delivery of it for
+ * this rule is: what a delivery made for a missed event is inserted on.
+ */
+const missedByRule = (row: DeliveryRow): Guard => ({
+  sql:
+    `exists (select 1 from "events" where ${columnSql(events.id)} = ?)` +
+    ` and not exists (select 1 from "deliveries" where ${columnSql(deliveries.event_id)} = ? and ${columnSql(deliveries.webhook_id)} = ?)`,
+  args: [row.event_id, row.event_id, row.webhook_id],
 });
 /** The delivery was inserted: the attempt of one that failed to render goes in with it, or not at all. */
 const deliveryStored = (id: string): Guard => ({ sql: `exists (select 1 from "deliveries" where ${columnSql(deliveries.id)} = ?)`, args: [id] });
@@ -141,8 +146,8 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
     },
     /**
      * Inserts each delivery (with its attempt, for one that failed to render) unless its rule has a delivery of
-     * its event by then, in one transaction: the database decides, so two callers at once insert one of them.
-     * Returns the ids of those inserted.
+     * its event by then, or the event is gone, in one transaction: the database decides, so two callers at once
+     * insert one of them, and none is left without its event. Returns the ids of those inserted.
      */
     async insertMissing(rows: DeliveryRow[], failures: AttemptRow[]): Promise<Set<string>> {
       if (!rows.length) return new Set();
@@ -151,7 +156,7 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       const each = await Promise.all(
         rows.map(async (row) => {
           const failure = failureOf.get(row.id);
-          const delivery = insertWhere(deliveries, await sealDelivery(box, row), noDeliveryOf(row));
+          const delivery = insertWhere(deliveries, await sealDelivery(box, row), missedByRule(row));
           return { id: row.id, statements: failure ? [delivery, insertWhere(attempts, failure, deliveryStored(row.id))] : [delivery] };
         }),
       );

@@ -24,6 +24,7 @@ const HELD_WRITES: Record<HeldWrite, (store: NodeGateway["store"]) => [object, s
   "delete source": (store) => [store.sources, "delete"],
   "insert rule": (store) => [store.webhooks, "insert"],
   "update rule": (store) => [store.webhooks, "replace"],
+  "insert missed deliveries": (store) => [store.deliveries, "insertMissing"],
 };
 
 /** Holds the next call of `queries[method]` until released; the call then runs as it would have. */

@@ -61,6 +61,7 @@ const HELD_WRITES: Record<HeldWrite, RegExp> = {
   "delete source": /^delete from "sources"/i,
   "insert rule": /^insert into "webhooks"/i,
   "update rule": /^update "webhooks"/i,
+  "insert missed deliveries": /^insert into "deliveries" [^]* select [^]* where /i,
 };
 
 /**
