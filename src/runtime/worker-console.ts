@@ -6,12 +6,17 @@ import dom from "../console/assets/dom.mjs";
 import events from "../console/assets/events.mjs";
 import fields from "../console/assets/fields.mjs";
 import html from "../console/assets/index.html";
+import presetPicker from "../console/assets/preset-picker.mjs";
 import preview from "../console/assets/preview.mjs";
 import recover from "../console/assets/recover.mjs";
 import replay from "../console/assets/replay.mjs";
 import sincePanel from "../console/assets/since-panel.mjs";
 import sources from "../console/assets/sources.mjs";
+import webhookControls from "../console/assets/webhook-controls.mjs";
 import webhookForm from "../console/assets/webhook-form.mjs";
+import webhookNotices from "../console/assets/webhook-notices.mjs";
+import webhookSave from "../console/assets/webhook-save.mjs";
+import webhookSections from "../console/assets/webhook-sections.mjs";
 import webhooks from "../console/assets/webhooks.mjs";
 import type { ConsoleAssets } from "../console/routes.js";
 
@@ -26,6 +31,11 @@ export const WORKER_CONSOLE: ConsoleAssets = {
   "sources.mjs": sources,
   "webhooks.mjs": webhooks,
   "webhook-form.mjs": webhookForm,
+  "webhook-controls.mjs": webhookControls,
+  "webhook-sections.mjs": webhookSections,
+  "preset-picker.mjs": presetPicker,
+  "webhook-save.mjs": webhookSave,
+  "webhook-notices.mjs": webhookNotices,
   "preview.mjs": preview,
   "recover.mjs": recover,
   "replay.mjs": replay,

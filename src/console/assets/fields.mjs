@@ -1,7 +1,15 @@
-// Form building blocks for the webhook form: labelled controls, checkbox groups, rows of name -> value, and
-// the error line under each one, found by the API's field path (`params.phone`, `preset_config.client_id`).
+// Form building blocks for the webhook form: plain controls, labelled controls, checkbox groups, rows of
+// name -> value, and the error line under each one, found by the API's field path (`params.phone`,
+// `preset_config.client_id`).
 
 import { h, newId } from "./dom.mjs";
+
+/** A drop-down of `options`, each shown as its label in `labels` if it has one. */
+export const select = (options, labels = {}) => h("select", {}, options.map((value) => h("option", { value }, labels[value] ?? value)));
+/** A text input that does not spell-check (names, URLs, code). */
+export const text = (attrs = {}) => h("input", { spellcheck: "false", ...attrs });
+/** A whole-number input from `min` to `max`. */
+export const number = (min, max) => h("input", { type: "number", min, max, step: 1, inputmode: "numeric" });
 
 /**
  * Error lines by field path. Two layers of problems share them: what the last save was refused for
