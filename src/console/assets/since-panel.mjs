@@ -17,7 +17,7 @@ function localInputValue(ms) {
  * Where the window starts unless changed: a day back from when the rule was turned off (what its disabling
  * failed had been made before it), else a day back from now.
  */
-export function defaultSince(webhook) {
+function defaultSince(webhook) {
   const off = !webhook.enabled && webhook.disabled ? Date.parse(webhook.disabled.at) : Date.now();
   return localInputValue(off - DAY_MS);
 }
