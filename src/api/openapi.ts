@@ -1,119 +1,27 @@
-import { z } from "zod";
 import { createSourceSchema, patchSourceSchema } from "../domain/source.js";
 import { patchWebhookSchema } from "../domain/webhook.js";
-import { presetSchema } from "../presets/schema.js";
 import { canonicalInputSchema, MAX_BATCH_EVENTS } from "../sources/canonical.js";
-import { sampleEventSchema } from "../sources/samples.js";
 import { deliveryFilterSchema, recoverRequestSchema, replayRequestSchema } from "../domain/delivery.js";
-import { canonicalEventSchema, eventFilterSchema } from "../domain/event.js";
+import { eventFilterSchema } from "../domain/event.js";
 import { OVERLOAD_RETRY_AFTER_S } from "./admission.js";
 import { DATABASE_WAIT_MS } from "./bounded-read.js";
 import { pageSchema } from "./list-query.js";
+import { type BodyName, type JsonSchema, queryParameters, requestSchema, responseSchemas } from "./openapi-schemas.js";
 import { previewEventSchema, previewSchema } from "./preview.js";
 import { RECOVER_PAGE } from "./recover.js";
 import { REPLAY_PAGE } from "./replay.js";
-import {
-  acceptedBatchSchema,
-  acceptedViewSchema,
-  attemptViewSchema,
-  deliveryDetailSchema,
-  deliveryViewSchema,
-  errorBodySchema,
-  eventDetailSchema,
-  eventSummarySchema,
-  healthySchema,
-  listSchema,
-  previewViewSchema,
-  recoverViewSchema,
-  replayViewSchema,
-  requestViewSchema,
-  sourceViewSchema,
-  unhealthySchema,
-  webhookViewSchema,
-} from "./view-schemas.js";
 import { createWebhookRequestSchema } from "./webhook-create.js";
 
-// The OpenAPI 3.1 description of the HTTP API. Request bodies and query parameters are generated from the
-// zod schemas the routes validate with, and response bodies from the zod schemas whose types the code that
-// builds them has (view-schemas.ts), so the document cannot drift from what the gateway accepts and answers.
+// The OpenAPI 3.1 description of the HTTP API: every route, what it takes and what it answers, each status with
+// its body. The bodies' JSON Schemas come from the zod schemas the code uses (openapi-schemas.ts).
 
-type JsonSchema = Record<string, unknown>;
 type Operation = Record<string, unknown>;
-
-/** The JSON Schema (2020-12, the dialect of OpenAPI 3.1) of what a request may send for this zod schema. */
-function requestSchema(schema: z.ZodType): JsonSchema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: "input", target: "draft-2020-12" });
-  return rest;
-}
-
-/**
- * The response bodies, by their name in `components.schemas`. One nested in another (a Delivery in an
- * EventDetail) is a `$ref` to its own entry.
- */
-const RESPONSE_BODIES = {
-  Error: errorBodySchema,
-  Source: sourceViewSchema,
-  SourceList: listSchema(sourceViewSchema),
-  Webhook: webhookViewSchema,
-  WebhookList: listSchema(webhookViewSchema),
-  Preview: previewViewSchema,
-  Preset: presetSchema,
-  PresetList: listSchema(presetSchema),
-  CanonicalEvent: canonicalEventSchema,
-  Sample: sampleEventSchema,
-  SampleList: listSchema(sampleEventSchema),
-  Event: eventSummarySchema,
-  EventDetail: eventDetailSchema,
-  EventList: listSchema(eventSummarySchema),
-  Request: requestViewSchema,
-  Attempt: attemptViewSchema,
-  Delivery: deliveryViewSchema,
-  DeliveryDetail: deliveryDetailSchema,
-  DeliveryList: listSchema(deliveryViewSchema),
-  Recovered: recoverViewSchema,
-  Replayed: replayViewSchema,
-  Accepted: acceptedViewSchema,
-  AcceptedBatch: acceptedBatchSchema,
-  Health: healthySchema,
-  HealthUnavailable: unhealthySchema,
-};
-type BodyName = keyof typeof RESPONSE_BODIES;
-
-/**
- * A response schema open to fields added later: zod's output side closes every object (`additionalProperties:
- * false`), which would make a client that validates answers break on the next version's new field.
- */
-function openToNewFields(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(openToNewFields);
-  if (typeof node !== "object" || node === null) return node;
-  const entries = Object.entries(node).filter(([key, value]) => !(key === "additionalProperties" && value === false));
-  return Object.fromEntries(entries.map(([key, value]) => [key, openToNewFields(value)]));
-}
-
-/** `components.schemas`: the JSON Schema of what each response body is (zod's output side). */
-function responseSchemas(): Record<string, JsonSchema> {
-  const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of Object.entries(RESPONSE_BODIES)) registry.add(schema, { id });
-  const { schemas } = z.toJSONSchema(registry, { io: "output", target: "draft-2020-12", uri: (id) => `#/components/schemas/${id}` });
-  // Each comes out as a document of its own; in the OpenAPI document it is a part, named by its key.
-  return Object.fromEntries(
-    Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, openToNewFields(schema) as JsonSchema]),
-  );
-}
 
 const ref = (name: BodyName) => ({ $ref: `#/components/schemas/${name}` });
 const jsonBody = (schema: JsonSchema, required = true) => ({ required, content: { "application/json": { schema } } });
 const jsonReply = (description: string, schema: JsonSchema) => ({ description, content: { "application/json": { schema } } });
-/** A response whose body is one of RESPONSE_BODIES. */
+/** A response whose body is one of the named response bodies (openapi-schemas.ts). */
 const reply = (description: string, name: BodyName) => jsonReply(description, ref(name));
-
-/** Query parameters, one per property of a zod object schema. */
-function queryParameters(...schemas: z.ZodType[]) {
-  return schemas.flatMap((schema) => {
-    const { properties = {} } = requestSchema(schema) as { properties?: Record<string, JsonSchema> };
-    return Object.entries(properties).map(([name, property]) => ({ name, in: "query", required: false, schema: property }));
-  });
-}
 
 const ID = { name: "id", in: "path", required: true, schema: { type: "string" } };
 const ERROR_STATUSES = {
@@ -141,6 +49,7 @@ function errorResponse(status: ErrorStatus) {
   return status === 429 || status === 503 ? { ...response, headers: RETRY_AFTER } : response;
 }
 
+/** The responses of these error statuses: references to `components.responses`. */
 function errors(...statuses: ErrorStatus[]) {
   return Object.fromEntries(statuses.map((status) => [status, { $ref: `#/components/responses/Error${status}` }]));
 }
@@ -181,6 +90,7 @@ function ingestBody() {
   return { ...body, content: { ...body.content, "*/*": anyType } };
 }
 
+/** Every route: its operations, what each takes and what it answers. */
 function paths() {
   const webhookBody = requestSchema(createWebhookRequestSchema);
   return {
