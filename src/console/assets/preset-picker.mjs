@@ -49,6 +49,13 @@ function replaceQuestion(preset, keys) {
   return `${preset ? `The preset “${preset.name}”` : "A custom webhook"} replaces what you changed: ${names.join(", ")}. Replace it?`;
 }
 
+/** What the chosen preset is, above its settings; or what a custom webhook is. */
+function presetSummary(preset, settings) {
+  if (!preset) return h("p", { class: "hint" }, "A custom webhook: you write the URL and the payload.");
+  const docs = preset.docs ? h("a", { href: preset.docs, target: "_blank", rel: "noopener noreferrer" }, "API documentation") : null;
+  return h("div", {}, h("p", { class: "hint" }, preset.description, " ", docs), settings.element);
+}
+
 /** The fields whose values differ between two rules. */
 function changedFields(before, after) {
   return [...new Set([...Object.keys(after), ...Object.keys(before)])].filter((key) => JSON.stringify(after[key]) !== JSON.stringify(before[key]));
@@ -64,11 +71,7 @@ export function presetPicker({ presets, existing, c, errors, refilled }) {
   let settings = preset ? presetSettings(preset, errors) : null;
   const box = h("div");
   const show = () => {
-    box.replaceChildren(
-      preset
-        ? h("div", {}, h("p", { class: "hint" }, preset.description, " ", preset.docs ? h("a", { href: preset.docs, target: "_blank", rel: "noopener noreferrer" }, "API documentation") : null), settings.element)
-        : h("p", { class: "hint" }, "A custom webhook: you write the URL and the payload."),
-    );
+    box.replaceChildren(presetSummary(preset, settings));
     // A preset calls its service over HTTP: SQS is for custom webhooks.
     c.transport.disabled = Boolean(preset);
   };
