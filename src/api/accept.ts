@@ -74,23 +74,25 @@ const emptyBatch = (deps: AppDeps, nowMs: number): AcceptBatch => ({
   leaseUntil: newLease(deps, nowMs),
 });
 
-/** One delivery of the event per draft, and a failed attempt for each that could not be rendered. */
-export function newDeliveries(drafts: DeliveryDraft[], eventId: string, nowMs: number, leaseUntil: number | null) {
-  const made: Pick<IngestBatch, "deliveries" | "attempts"> = { deliveries: [], attempts: [] };
+/** Adds one delivery of the event per draft to `made`, and a failed attempt for each that could not be rendered. */
+export function addNewDeliveries(
+  made: Pick<IngestBatch, "deliveries" | "attempts">,
+  drafts: DeliveryDraft[],
+  eventId: string,
+  nowMs: number,
+  leaseUntil: number | null,
+): void {
   for (const draft of drafts) {
     const row = deliveryRow(draft, eventId, nowMs, leaseUntil);
     made.deliveries.push(row);
     if (draft.error !== null) made.attempts.push(renderFailure(row.id, draft.error, nowMs));
   }
-  return made;
 }
 
 /** Adds an event and its new deliveries to the batch. */
 function addToBatch(batch: AcceptBatch, event: CanonicalEvent, key: string, drafts: DeliveryDraft[], nowMs: number) {
   batch.events.push(eventRow(event, key, isoAt(nowMs)));
-  const made = newDeliveries(drafts, event.event_id, nowMs, batch.leaseUntil);
-  batch.deliveries.push(...made.deliveries);
-  batch.attempts.push(...made.attempts);
+  addNewDeliveries(batch, drafts, event.event_id, nowMs, batch.leaseUntil);
 }
 
 /**

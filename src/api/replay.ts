@@ -4,7 +4,7 @@ import type { Webhook } from "../domain/webhook.js";
 import { planDeliveries } from "../delivery/plan.js";
 import { canonicalOf } from "../store/events.js";
 import type { AttemptRow, DeliveryRow } from "../store/schema.js";
-import { handOverNew, newDeliveries, newLease } from "./accept.js";
+import { addNewDeliveries, handOverNew, newLease } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { msOf } from "./recover.js";
 import type { ReplayView } from "./view-schemas.js";
@@ -35,10 +35,7 @@ export async function replayMissing(deps: AppDeps, webhook: Webhook, request: Re
   const made: { deliveries: DeliveryRow[]; attempts: AttemptRow[] } = { deliveries: [], attempts: [] };
   for (const { event, delivered } of page) {
     if (delivered || event.source_id === TEST_SOURCE_ID) continue;
-    const drafts = await planDeliveries(canonicalOf(event), [webhook], deps.partials);
-    const { deliveries, attempts } = newDeliveries(drafts, event.id, nowMs, leaseUntil);
-    made.deliveries.push(...deliveries);
-    made.attempts.push(...attempts);
+    addNewDeliveries(made, await planDeliveries(canonicalOf(event), [webhook], deps.partials), event.id, nowMs, leaseUntil);
   }
   const inserted = await deps.store.deliveries.insertMissing(made.deliveries, made.attempts);
   const replayed = made.deliveries.filter((row) => inserted.has(row.id));
