@@ -145,3 +145,79 @@ describe("a delivery settled while it waits in the dispatcher for its rule's tur
     }
   });
 });
+
+describe("an attempt that takes longer than the claim's lease margin (a rule's timeout is up to 60 s)", () => {
+  /** A delivery of a rule with a 60 s timeout, its attempt out and held by the receiver for `heldMs` of the clock. */
+  async function longAttempt(heldMs: number) {
+    const hook = await createWebhook(t.gw, { url: `${t.receiver.url}/slow`, timeout_ms: 60_000, retries: 3 });
+    let answer = () => {};
+    t.receiver.replyWith({ status: 200, until: new Promise<void>((resolve) => (answer = resolve)) });
+    const { body } = await ingest(t.gw, t.source, callEvent());
+    await t.receiver.waitFor(1);
+    clock.advance(heldMs);
+    return { hook, eventId: body.event_id as string, answer };
+  }
+
+  it("deleting the rule 45 s into the attempt, which then delivers: recorded as delivered, as it was", async () => {
+    const { hook, eventId, answer } = await longAttempt(45_000);
+    expect((await t.gw.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
+    answer();
+    await t.gw.settle();
+    const [delivery] = await deliveriesOf(t.gw, eventId);
+    expect(delivery).toMatchObject({ status: "delivered", last_status_code: 200 });
+    const metrics = parsePrometheus((await t.gw.send("/metrics", { method: "GET" })).body);
+    expect(metrics.value("gateway_deliveries_delivered_total")).toBe(1);
+    expect(metrics.value("gateway_deliveries_failed_total", { reason: "unsendable" })).toBe(0);
+  });
+
+  it("deleting the rule during the attempt of a delivery that waited minutes for its rule's turn: recorded as delivered", async () => {
+    const share = await startGateway({ clock, dispatcherLimits: { concurrency: 16, ruleShare: 1, ruleBacklog: 8 } });
+    try {
+      const pbx = await createSource(share);
+      const hook = await createWebhook(share, { url: `${t.receiver.url}/one-at-a-time`, timeout_ms: 60_000, retries: 0 });
+      const answers: Array<() => void> = [];
+      const held = () => ({ status: 200, until: new Promise<void>((resolve) => answers.push(resolve)) });
+      t.receiver.replyWith(held(), held(), held());
+      await ingest(share, pbx, callEvent());
+      await t.receiver.waitFor(1);
+      await ingest(share, pbx, callEvent());
+      const last = (await ingest(share, pbx, callEvent())).body.event_id;
+      // Each is answered after 55 s: the last, committed with the first, waits 110 s for its turn.
+      for (const sent of [1, 2]) {
+        clock.advance(55_000);
+        answers[sent - 1]();
+        await t.receiver.waitFor(sent + 1);
+      }
+      clock.advance(5_000);
+      expect((await share.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
+      answers[2]();
+      await share.settle();
+      expect((await deliveriesOf(share, last))[0]).toMatchObject({ status: "delivered", last_status_code: 200 });
+      const metrics = parsePrometheus((await share.send("/metrics", { method: "GET" })).body);
+      expect(metrics.value("gateway_deliveries_delivered_total")).toBe(3);
+      expect(metrics.value("gateway_deliveries_failed_total", { reason: "unsendable" })).toBe(0);
+    } finally {
+      await share.stop();
+    }
+  });
+
+  it("a retention pass while the attempt of an old event is out keeps the event: no attempt is left without its delivery", async () => {
+    const hook = await createWebhook(t.gw, { url: `${t.receiver.url}/slow`, timeout_ms: 60_000, retries: 3 });
+    let answer = () => {};
+    t.receiver.replyWith({ status: 503, headers: { "retry-after": "3600" } }, { status: 200, until: new Promise<void>((resolve) => (answer = resolve)) });
+    const eventId = (await ingest(t.gw, t.source, callEvent())).body.event_id;
+    await t.gw.settle();
+    // Its retry goes out once the event is past the retention period (a receiver down for weeks, retried by hand).
+    clock.advance(31 * 86_400_000);
+    void t.gw.dispatcher.sweep();
+    await t.receiver.waitFor(2);
+    clock.advance(45_000);
+    expect((await t.gw.api("DELETE", `/api/webhooks/${hook.id}`)).status).toBe(204);
+    await t.gw.expire();
+    answer();
+    await t.gw.settle();
+    const orphans = await t.gw.sql("select count(*) as n from attempts where delivery_id not in (select id from deliveries)");
+    expect(orphans).toEqual([{ n: 0 }]);
+    expect((await deliveriesOf(t.gw, eventId))[0]).toMatchObject({ status: "delivered", attempt_count: 2 });
+  });
+});

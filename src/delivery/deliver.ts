@@ -29,6 +29,13 @@ export interface DeliverDeps {
 /** Extra lease beyond the attempt itself, so that a slow database write does not let a sweep steal the delivery. */
 export const LEASE_MARGIN_MS = 30_000;
 
+/**
+ * The lease an attempt starting at `nowMs` needs: until it must have ended (the rule's timeout) and been
+ * recorded. One that lapsed while the attempt is out would let a rule's change count the delivery failed, and
+ * a retention pass delete it, before the attempt that may deliver it is recorded.
+ */
+export const attemptLeaseFrom = (nowMs: number, timeoutMs: number) => nowMs + timeoutMs + LEASE_MARGIN_MS;
+
 interface Sendable {
   webhook: Webhook;
   request: RenderedRequest;
@@ -89,7 +96,7 @@ export type Step = NextStep | { kind: "interrupted" };
  * Sends attempt number `attempt` of a claimed delivery and records it with the delivery's next state.
  * A retry due within `holdMs` keeps the lease (the caller waits for it in memory); a later one is parked
  * as pending until `next_attempt_at`. `decided` hears the next step as soon as the reply is in, before the
- * write that records it.
+ * write that records it. `leaseUntil` is the lease the record kept (a retry held), else null.
  */
 export async function attemptDelivery(
   row: DeliveryRow,
@@ -98,16 +105,16 @@ export async function attemptDelivery(
   deps: DeliverDeps,
   holdMs: number,
   decided?: (step: Step) => void,
-): Promise<{ outcome: AttemptOutcome; step: Step; ending: Ending }> {
+): Promise<{ outcome: AttemptOutcome; step: Step; ending: Ending; leaseUntil: number | null }> {
   const outcome = await sendAttempt({ id: row.id, request: sendable.request }, attempt, sendable.webhook, deps);
   const interrupted = deps.signal?.aborted === true && outcome.row.status_code === null;
   const step: Step = interrupted
     ? { kind: "interrupted" }
     : nextStep(outcome.verdict, attempt - row.budget_start, row.max_attempts - row.budget_start, outcome.retryAfterMs, deps.schedule, Math.random());
   decided?.(step);
-  const ending = await recordAttempt(row, outcome, step, sendable.webhook.timeout_ms, deps, holdMs);
+  const { ending, leaseUntil } = await recordAttempt(row, outcome, step, sendable.webhook.timeout_ms, deps, holdMs);
   countAttempt(row, outcome, step, ending, deps);
-  return { outcome, step, ending };
+  return { outcome, step, ending, leaseUntil };
 }
 
 /**
@@ -133,7 +140,7 @@ function countAttempt(row: DeliveryRow, outcome: AttemptOutcome, step: Step, end
   }
 }
 
-/** Stores the attempt and the delivery's next state in one write; how the delivery was found. */
+/** Stores the attempt and the delivery's next state in one write; how the delivery was found, and the lease it keeps. */
 async function recordAttempt(
   row: DeliveryRow,
   outcome: AttemptOutcome,
@@ -141,7 +148,7 @@ async function recordAttempt(
   timeoutMs: number,
   deps: DeliverDeps,
   holdMs: number,
-): Promise<Ending> {
+): Promise<{ ending: Ending; leaseUntil: number | null }> {
   const { store, clock, log } = deps;
   const now = clock.now();
   const common = {
@@ -154,9 +161,10 @@ async function recordAttempt(
   if (step.kind === "delivered") {
     const ending = await store.deliveries.record(outcome.row, { ...common, status: "delivered", lease_until: null, delivered_at: isoAt(now) });
     log.info("delivered", { ...ids, status_code: outcome.row.status_code });
-    return ending;
+    return { ending, leaseUntil: null };
   }
-  const ending = await store.deliveries.record(outcome.row, { ...common, ...nextState(row, outcome, step, now, timeoutMs, holdMs) });
+  const next = nextState(row, outcome, step, now, timeoutMs, holdMs);
+  const ending = await store.deliveries.record(outcome.row, { ...common, ...next });
   if (step.kind === "gone") await disableGone(row, outcome, now, deps);
   if (ending !== "taken") {
     log.info("attempt recorded; the delivery had ended meanwhile", { ...ids, status_code: outcome.row.status_code, error: outcome.row.error });
@@ -167,7 +175,7 @@ async function recordAttempt(
   } else {
     log.warn("delivery failed", { ...ids, status_code: outcome.row.status_code, error: failureReason(outcome, step) });
   }
-  return ending;
+  return { ending, leaseUntil: next.lease_until ?? null };
 }
 
 /**
@@ -200,7 +208,7 @@ function nextState(
     case "retry": {
       const next = now + step.delayMs;
       const held = step.delayMs <= holdMs;
-      return { status: held ? "delivering" : "pending", next_attempt_at: next, lease_until: held ? next + timeoutMs + LEASE_MARGIN_MS : null };
+      return { status: held ? "delivering" : "pending", next_attempt_at: next, lease_until: held ? attemptLeaseFrom(next, timeoutMs) : null };
     }
     case "interrupted":
       // Not the receiver's doing: the attempt is on record but leaves the delivery its retries, due at the next start.

@@ -1,6 +1,7 @@
 import { errorText } from "../domain/errors.js";
 import type { DeliveryRow } from "../store/schema.js";
-import { attemptDelivery, countUnsendable, LEASE_MARGIN_MS, sendableOf, type DeliverDeps, type Step } from "./deliver.js";
+import { MAX_TIMEOUT_MS } from "../domain/webhook.js";
+import { attemptDelivery, attemptLeaseFrom, countUnsendable, sendableOf, type DeliverDeps, type Step } from "./deliver.js";
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "./policy.js";
 import type { QueuedDelivery } from "./queue.js";
 import type { InFlight } from "../presets/send-hooks.js";
@@ -99,7 +100,15 @@ export class Dispatcher {
    */
   leaseNew(nowMs: number): number | null {
     if (this.stopping.signal.aborted || this.waiting.length >= MAX_WAITING) return null;
-    return nowMs + this.holdInMemoryMs + LEASE_MARGIN_MS;
+    return this.claimLeaseFrom(nowMs);
+  }
+
+  /**
+   * The lease of a delivery claimed at `nowMs`: a while in memory, then the longest attempt a rule may make.
+   * One held longer (waiting for its rule's turn) is renewed as its attempt starts (see `leaseForAttempt`).
+   */
+  private claimLeaseFrom(nowMs: number): number {
+    return attemptLeaseFrom(nowMs + this.holdInMemoryMs, MAX_TIMEOUT_MS);
   }
 
   private take(items: Array<string | DeliveryRow>): void {
@@ -221,7 +230,7 @@ export class Dispatcher {
     const { clock, store } = this.deps;
     const now = clock.now();
     store.deliveries
-      .claim(ids, now, now + this.holdInMemoryMs + LEASE_MARGIN_MS)
+      .claim(ids, now, this.claimLeaseFrom(now))
       .then((rows) => {
         const share = this.shareNow();
         for (const row of rows) this.runOrDefer(row, share);
@@ -342,6 +351,20 @@ export class Dispatcher {
   }
 
   /**
+   * Whether the delivery is still this dispatcher's to send, under a lease (`lease`, as last written) that
+   * outlasts an attempt starting now, renewed if it would not: it waited long for its rule's turn, or the rule's
+   * timeout was raised during a retry waited for in memory. One ended meanwhile is counted if that is left here.
+   */
+  private async leaseForAttempt(row: DeliveryRow, lease: number, timeoutMs: number): Promise<boolean> {
+    const needed = attemptLeaseFrom(this.deps.clock.now(), timeoutMs);
+    if (lease >= needed) return true;
+    const ending = await this.deps.store.deliveries.renewLease(row.id, needed);
+    if (ending === "taken") return true;
+    countUnsendable(row, ending, "webhook disabled or deleted", this.deps);
+    return false;
+  }
+
+  /**
    * Attempts a claimed delivery until it is delivered, fails, or waits too long to hold in memory. Each
    * attempt takes the rule as it is then; a delivery settled meanwhile (its webhook deleted or disabled) is
    * not this dispatcher's to send any more, and is counted here if its rule's change left that to its holder.
@@ -349,12 +372,14 @@ export class Dispatcher {
   private async deliver(row: DeliveryRow, leaveRule: () => void): Promise<void> {
     const { deps } = this;
     const { signal } = this.stopping;
+    let lease = row.lease_until ?? 0;
     for (let attempt = row.attempt_count + 1; attempt <= row.max_attempts && !signal.aborted; attempt++) {
       const sendable = await sendableOf(row, deps);
-      if (!sendable) return;
-      const { step, ending } = await attemptDelivery(row, sendable, attempt, deps, this.holdInMemoryMs, (next) => {
+      if (!sendable || !(await this.leaseForAttempt(row, lease, sendable.webhook.timeout_ms))) return;
+      const { step, ending, leaseUntil } = await attemptDelivery(row, sendable, attempt, deps, this.holdInMemoryMs, (next) => {
         if (!this.waitsInMemory(next)) leaveRule();
       });
+      lease = leaseUntil ?? 0;
       if (ending === "taken" && step.kind === "interrupted") this.handedBack += 1;
       // A later retry was parked in the outbox by attemptDelivery: a sweep sends it when it is due.
       if (ending !== "taken" || !this.waitsInMemory(step)) return;

@@ -206,6 +206,13 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
     async end(id: string, changes: Partial<DeliveryRow>): Promise<Ending> {
       return endingOf(await groupCommit({ inserts: [], statements: await endStatements(box, id, changes) }));
     },
+    /**
+     * Lengthens the lease of a delivery still being sent to `untilMs` (`taken`), for an attempt its lease would
+     * not outlast; else how it ended meanwhile (`unsent` is this holder's to count), as `end` finds it.
+     */
+    async renewLease(id: string, untilMs: number): Promise<Ending> {
+      return endingOf(await groupCommit({ inserts: [], statements: [updateStatement(deliveries, deliveries.id, id, { lease_until: untilMs }, SENDING), takeUnsentCount(id)] }));
+    },
     /** Whether the delivery is still being sent; if not, how it ended (`unsent` is this holder's to count). */
     async stillSending(id: string): Promise<"sending" | Exclude<Ending, "taken">> {
       const [row] = await db.select({ status: deliveries.status, lease_until: deliveries.lease_until }).from(deliveries).where(eq(deliveries.id, id));
