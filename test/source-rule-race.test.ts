@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSource, createWebhook, startGateway, type TestGateway } from "./support/gateway.js";
 
-// A source deleted while a rule naming it is saved: whichever commits first wins, and no rule is left naming a
-// source that no longer exists. The requests are interleaved by holding one of the store's writes until the
-// other request is answered (the write then runs as it would have): on Node its store method, in workerd its
-// D1 statement.
+// A source deleted while it is edited (the edit answers 404, not 500), or while a rule naming it is saved:
+// whichever commits first wins, and no rule is left naming a source that no longer exists. The requests are
+// interleaved by holding one of the store's writes until the other request is answered (the write then runs as
+// it would have): on Node its store method, in workerd its D1 statement.
 
 let gw: TestGateway;
 beforeEach(async () => {
@@ -23,6 +23,21 @@ async function expectNoRuleNamingAMissingSource() {
 }
 
 const rule = (sourceId: string) => ({ name: "calls of one PBX", events: ["call.end"], url: "http://127.0.0.1:9/crm", source_ids: [sourceId] });
+
+describe("deleting a source while it is edited", () => {
+  it("deleted between the edit's read and its write: the edit answers 404, and nothing is saved", async () => {
+    const source = await createSource(gw);
+    const held = gw.holdNextWrite("update source");
+    const editing = gw.api("PATCH", `/api/sources/${source.id}`, { name: "renamed" });
+    await held.reached;
+    expect((await gw.api("DELETE", `/api/sources/${source.id}`)).status).toBe(204);
+    held.release();
+    const edited = await editing;
+    expect(edited.status).toBe(404);
+    expect(edited.body.error.code).toBe("not_found");
+    expect((await gw.api("GET", "/api/sources")).body.data).toEqual([]);
+  });
+});
 
 describe("deleting a source while a rule naming it is saved", () => {
   it("a rule saved between the delete's check and its write: the delete is refused (409)", async () => {

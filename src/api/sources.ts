@@ -42,7 +42,9 @@ export function sourceRoutes({ store, clock, publicOrigin }: AppDeps) {
     const current = await load(c.req.param("id"));
     const secret = patch.secret === undefined ? current.secret : keepUnlessChanged(patch.secret, current.secret);
     const updated = await store.sources.update(current.id, { ...patch, secret, updated_at: isoAt(clock.now()) });
-    return c.json(sourceView(updated!, origin(c), secret !== current.secret));
+    // Deleted since it was read: nothing was saved.
+    if (!updated) throw notFound("source", current.id);
+    return c.json(sourceView(updated, origin(c), secret !== current.secret));
   });
 
   // Not while a rule names it: the rule would then take events from no source, and widening it to all

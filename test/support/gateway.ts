@@ -22,6 +22,7 @@ export interface TestGateway extends Omit<NodeGateway, "expire">, GatewayUnderTe
 /** The store method making each write that tests hold (workerd holds its SQL statement instead). */
 const HELD_WRITES: Record<HeldWrite, (store: NodeGateway["store"]) => [object, string]> = {
   "delete source": (store) => [store.sources, "delete"],
+  "update source": (store) => [store.sources, "update"],
   "insert rule": (store) => [store.webhooks, "insert"],
   "update rule": (store) => [store.webhooks, "replace"],
   "insert missed deliveries": (store) => [store.deliveries, "insertMissing"],

@@ -59,6 +59,7 @@ export interface TestGateway extends GatewayUnderTest {
 /** The SQL of each write that tests hold (Node holds the store's method instead). */
 const HELD_WRITES: Record<HeldWrite, RegExp> = {
   "delete source": /^delete from "sources"/i,
+  "update source": /^update "sources"/i,
   "insert rule": /^insert into "webhooks"/i,
   "update rule": /^update "webhooks"/i,
   "insert missed deliveries": /^insert into "deliveries" [^]* select [^]* where /i,
