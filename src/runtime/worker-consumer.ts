@@ -60,6 +60,24 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
   }
 
   /**
+   * Fails the delivery of a dead letter unless another consumer (a cron sweep's message) is sending it now: that
+   * one is left to its sender and looked at again when the lease ends, by a message that, if its sender failed
+   * for good, fails in the consumer in turn, and dead-letters once it has a lapsed lease to find.
+   */
+  async function failDeadLettered(id: string, consumerFailures: number): Promise<void> {
+    const reason = `the queue consumer failed on this delivery ${consumerFailures} times; see the logs, then retry it`;
+    if (await store.deliveries.abandonUnheld(id, reason, clock.now())) {
+      metrics.deliveriesFailed.inc({ reason: "dead_letter" });
+      log.error("delivery dead-lettered", { delivery_id: id });
+      return;
+    }
+    const wakeAt = await wakeTimeOf(id);
+    if (wakeAt === null) return; // settled already
+    await queue.enqueue([{ id, dueAt: wakeAt }]);
+    log.warn("dead letter deferred: another consumer is sending the delivery", { delivery_id: id, look_again_at: isoAt(wakeAt) });
+  }
+
+  /**
    * The delivery a message is for, or null for a body that names none: that message is acknowledged and logged,
    * as retrying it can only fail again, and throwing would have the queue retry the whole batch with it.
    */
@@ -101,11 +119,7 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
       for (const message of batch.messages) {
         const id = deliveryIdOf(message);
         if (id === null) continue;
-        const reason = `the queue consumer failed on this delivery ${message.attempts} times; see the logs, then retry it`;
-        if (await store.deliveries.abandon(id, reason, isoAt(clock.now()))) {
-          metrics.deliveriesFailed.inc({ reason: "dead_letter" });
-          log.error("delivery dead-lettered", { delivery_id: id });
-        }
+        await failDeadLettered(id, message.attempts);
         message.ack();
       }
     },

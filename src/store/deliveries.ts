@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, notInArray, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import { isoAt } from "../clock.js";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { columnSql, insertWhere, rowWriter, updateStatement, type DriverStatement, type Guard } from "./driver-sql.js";
@@ -14,6 +14,9 @@ const leaseRunOut = (nowMs: number) => and(eq(deliveries.status, "delivering"), 
 
 /** Due to be sent: pending and its time has come, or claimed by a dispatcher whose lease ran out (it crashed). */
 const isDue = (nowMs: number) => or(duePending(nowMs), leaseRunOut(nowMs));
+/** Unfinished and sent by nobody now: pending (due or not), or claimed without a lease or with one run out. */
+const unheld = (nowMs: number) =>
+  or(eq(deliveries.status, "pending"), leaseRunOut(nowMs), and(eq(deliveries.status, "delivering"), isNull(deliveries.lease_until)));
 
 /**
  * The two queries behind `dueIds`: pending deliveries by due time, and lapsed leases by when they lapsed, each
@@ -231,12 +234,16 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
         .returning();
       return row ? open(row) : null;
     },
-    /** Fails a delivery still pending or in flight; false if it had already settled. */
-    async abandon(id: string, reason: string, nowIso: string): Promise<boolean> {
+    /**
+     * Fails a delivery nobody is sending (see `unheld`); false if it is settled or held. One held is left to its
+     * holder, who records its attempt on it: failed under it, with its lease cleared, the delivery would be
+     * settled as failed whatever the receiver answered, and its event left to a retention pass meanwhile.
+     */
+    async abandonUnheld(id: string, reason: string, nowMs: number): Promise<boolean> {
       const rows = await db
         .update(deliveries)
-        .set({ status: "failed", lease_until: null, last_error: reason, updated_at: nowIso })
-        .where(and(eq(deliveries.id, id), inArray(deliveries.status, UNFINISHED_STATUSES)))
+        .set({ status: "failed", lease_until: null, last_error: reason, updated_at: isoAt(nowMs) })
+        .where(and(eq(deliveries.id, id), unheld(nowMs)))
         .returning({ id: deliveries.id });
       return rows.length > 0;
     },

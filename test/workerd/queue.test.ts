@@ -8,6 +8,7 @@ import { projectFile, projectFiles } from "../support/files.js";
 import { createWebhook, ingest, startGateway } from "./gateway.js";
 import { gatewayPerTest } from "../support/gateway-per-test.js";
 import { Receiver } from "./receiver.js";
+import { parsePrometheus } from "../support/prometheus.js";
 
 // What only the Workers runtime has: Queues messages as wake-up calls for deliveries kept in D1, the
 // dead-letter queue, and the cron sweep. (The behaviour shared with Node runs in the shared test files.)
@@ -164,6 +165,58 @@ describe("dead letters and the cron sweep", () => {
     await t.gw.settle();
     await t.gw.deadLetter([id], 6);
     expect((await deliveryOf(id)).status).toBe("delivered");
+  });
+
+  // A dead letter comes from an earlier message for the delivery; a cron sweep's message may have had another
+  // consumer claim it since. Failing it under that sender would end as failed a delivery the receiver took.
+  it("a dead letter for a delivery another consumer is sending leaves it to that sender, looked at again when its lease ends", async () => {
+    await createWebhook(t.gw, { url: `${t.receiver.url}/taking-its-time`, retries: 0 });
+    let answer = () => {};
+    t.receiver.replyWith({ status: 200, until: new Promise<void>((resolve) => (answer = resolve)) });
+    const id = await ingestOne();
+    const sending = t.gw.settle();
+    await t.receiver.waitFor(1);
+    const { lease_until } = (await t.gw.sql("select lease_until from deliveries where id = ?", [id]))[0] as { lease_until: number };
+    const result = await t.gw.deadLetter([id], 6);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect((await deliveryOf(id)).status).toBe("delivering");
+    expect(t.gw.queued()).toEqual([{ delivery_id: id, inMs: lease_until - t.gw.clock.now(), attempts: 1 }]);
+    answer();
+    await sending;
+
+    expect(await deliveryOf(id)).toMatchObject({ status: "delivered", attempt_count: 1, last_error: null });
+    const metrics = parsePrometheus((await t.gw.send("/metrics", { method: "GET" })).body as string);
+    expect(metrics.value("gateway_deliveries_failed_total", { reason: "dead_letter" })).toBe(0);
+    expect(metrics.value("gateway_deliveries_delivered_total")).toBe(1);
+    // The message left for the lease's end finds it delivered: nothing more is sent.
+    t.gw.clock.advance(lease_until - t.gw.clock.now());
+    await t.gw.sweep();
+    expect(t.receiver.requests).toHaveLength(1);
+    expect(t.gw.queued()).toEqual([]);
+  });
+
+  it("a dead letter for a delivery whose holder's lease ran out fails it, and one dead-lettered again once the lease ends does", async () => {
+    await createWebhook(t.gw, { url: `${t.receiver.url}/holder-gone` });
+    const expired = await ingestOne();
+    const held = await ingestOne();
+    t.gw.loseMessages();
+    const now = t.gw.clock.now();
+    const lease = "UPDATE deliveries SET status = 'delivering', lease_until = ? WHERE id = ?";
+    await t.gw.sql(lease, [now, expired]);
+    await t.gw.sql(lease, [now + 90_000, held]);
+    await t.gw.deadLetter([expired, held], 6);
+    expect((await deliveryOf(expired)).status).toBe("failed");
+    expect((await deliveryOf(held)).status).toBe("delivering");
+    expect(t.gw.queued()).toEqual([{ delivery_id: held, inMs: 90_000, attempts: 1 }]);
+
+    // Its holder never finishes, and the message left for the lease's end fails in the consumer as well.
+    t.gw.loseMessages();
+    t.gw.clock.advance(90_000);
+    await t.gw.deadLetter([held], 6);
+    expect(await deliveryOf(held)).toMatchObject({ status: "failed", last_error: expect.stringMatching(/queue consumer failed on this delivery 6 times/) });
+    const metrics = parsePrometheus((await t.gw.send("/metrics", { method: "GET" })).body as string);
+    expect(metrics.value("gateway_deliveries_failed_total", { reason: "dead_letter" })).toBe(2);
+    expect(t.receiver.requests).toHaveLength(0);
   });
 
   it("a queue that refuses the message still gets the committed event acknowledged; the cron sweep sends it", async () => {
