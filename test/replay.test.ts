@@ -139,6 +139,30 @@ describe("replaying the events a rule missed", () => {
     expect(t.receiver.requests).toHaveLength(5);
   });
 
+  it("ends a page before the events it would read whole pass its bytes; one larger than that alone is a page of its own", async () => {
+    // A small bound (REPLAY_PAGE_BYTES in a deployment): each event here is some 11.5 KB stored, two fit, three do not.
+    await t.gw.stop();
+    t.gw = await startGateway({ replayPageBytes: 30_000 });
+    t.source = await createSource(t.gw);
+    const rule = await createWebhook(t.gw, { url: `${t.receiver.url}/crm`, body_template: CALL_BODY, enabled: false });
+    const since = t.gw.clock.now();
+    const padded = (uniqueid: string, bytes: number) => callEvent({ uniqueid, notes: "x".repeat(bytes) });
+    const ids = await ingested([padded("s1", 10_000), padded("s2", 10_000), padded("s3", 10_000), padded("big", 100_000), padded("s4", 10_000)]);
+    await setEnabled(rule, true);
+
+    const pages = await replayAll(rule, { since: iso(since) });
+    expect(pages).toEqual([
+      { replayed: 2, render_failed: 0, more: true, next_cursor: ids[1] },
+      { replayed: 1, render_failed: 0, more: true, next_cursor: ids[2] },
+      { replayed: 1, render_failed: 0, more: true, next_cursor: ids[3] },
+      { replayed: 1, render_failed: 0, more: false, next_cursor: null },
+    ]);
+    await t.gw.settle();
+    expect(callsAt("/crm")).toEqual(["big", "s1", "s2", "s3", "s4"]);
+    // Events the rule has a delivery of are not read whole: they weigh nothing, and all five are one page now.
+    expect(await replayAll(rule, { since: iso(since) })).toEqual([{ replayed: 0, render_failed: 0, more: false, next_cursor: null }]);
+  });
+
   it("backfills a rule made after the events: it is sent the calls of before it existed", async () => {
     const since = t.gw.clock.now();
     await ingested([callEvent({ uniqueid: "last-week-1" }), callEvent({ uniqueid: "last-week-2" })]);

@@ -69,4 +69,6 @@ export interface AppDeps {
   recoverPage?: number;
   /** The most events a replay request looks at (REPLAY_PAGE): tests make it small, to go over pages. */
   replayPage?: number;
+  /** The most bytes of events a replay request reads whole (REPLAY_PAGE_BYTES): tests make it small, likewise. */
+  replayPageBytes?: number;
 }

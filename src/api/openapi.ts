@@ -9,7 +9,7 @@ import { pageSchema } from "./list-query.js";
 import { type BodyName, type JsonSchema, queryParameters, requestSchema, responseSchemas } from "./openapi-schemas.js";
 import { previewEventSchema, previewSchema } from "./preview.js";
 import { RECOVER_PAGE } from "./recover.js";
-import { REPLAY_PAGE } from "./replay.js";
+import { REPLAY_PAGE, REPLAY_PAGE_BYTES } from "./replay.js";
 import { createWebhookRequestSchema } from "./webhook-create.js";
 
 // The OpenAPI 3.1 description of the HTTP API: every route, what it takes and what it answers, each status with
@@ -167,7 +167,8 @@ function paths() {
           "Each event received from `since` (until before `until`, if given) that the rule takes now (its events, call types, sources " +
           "and filter) and has no delivery of (it was disabled, or made since) gets one, rendered from the rule as it is now and sent " +
           "as ingest's are; one that cannot be rendered is recorded failed (`render_failed`). Test sends are not replayed, and no event " +
-          `gets a second delivery of the rule, however many calls run at once. At most ${REPLAY_PAGE} events are looked at a request: ` +
+          `gets a second delivery of the rule, however many calls run at once. At most ${REPLAY_PAGE} events are looked at a request, ` +
+          `and at most ${REPLAY_PAGE_BYTES / 1024 / 1024} MiB of them read whole (at least one event): ` +
           "while `more`, call again with `cursor` set to `next_cursor`. 409 while the rule is disabled: enable it first.",
         requestBody: jsonBody(requestSchema(replayRequestSchema)),
       }),

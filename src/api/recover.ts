@@ -1,4 +1,4 @@
-import type { RecoverRequest } from "../domain/delivery.js";
+import { windowOf, type RecoverRequest } from "../domain/delivery.js";
 import type { Webhook } from "../domain/webhook.js";
 import type { DeliveryRow } from "../store/schema.js";
 import { handOver } from "./accept.js";
@@ -15,18 +15,14 @@ import type { RecoverView } from "./view-schemas.js";
  */
 export const RECOVER_PAGE = 200;
 
-/** Epoch ms of an RFC 3339 time; before 1970 is 1970, where ids start. */
-export const msOf = (time: string) => Math.max(0, Date.parse(time));
-
 /**
  * Retries the rule's failed deliveries created in the window, oldest first, a page at a time, each as a retry
  * by hand does; one changed meanwhile (retried by hand, say) is passed over, and one that still cannot be
  * rendered stays failed and is counted. What was retried is then handed to the queue together.
  */
 export async function recoverFailed(deps: AppDeps, webhook: Webhook, request: RecoverRequest): Promise<RecoverView> {
-  const window = { sinceMs: msOf(request.since), untilMs: request.until === undefined ? undefined : msOf(request.until), after: request.cursor };
   const limit = deps.recoverPage ?? RECOVER_PAGE;
-  const found = await deps.store.deliveries.failedOf(webhook.id, window, limit + 1);
+  const found = await deps.store.deliveries.failedOf(webhook.id, windowOf(request), limit + 1);
   const page = found.slice(0, limit);
   const retried: DeliveryRow[] = [];
   let renderFailed = 0;

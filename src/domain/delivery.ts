@@ -73,6 +73,21 @@ export const replayRequestSchema = z
   .superRefine(untilAfterSince);
 export type ReplayRequest = z.output<typeof replayRequestSchema>;
 
+/** A recover or replay request's window in epoch ms, and the id its previous page ended at (`after`). */
+export interface RequestWindow {
+  sinceMs: number;
+  untilMs?: number;
+  after?: string;
+}
+
+/** Epoch ms of an RFC 3339 time; before 1970 is 1970, where ids start. */
+const msOf = (time: string) => Math.max(0, Date.parse(time));
+
+/** The window of a recover or replay request (validated by its schema above). */
+export function windowOf(request: { since: string; until?: string; cursor?: string }): RequestWindow {
+  return { sinceMs: msOf(request.since), untilMs: request.until === undefined ? undefined : msOf(request.until), after: request.cursor };
+}
+
 /** Present when a request is an SQS message. */
 const sqsMessageSchema = z.object({
   /** MessageGroupId, rendered with the body; null when the message is sent without one (a standard queue). */

@@ -41,6 +41,8 @@ interface NodeGatewayOptions extends GatewayConfig {
   recoverPage?: number;
   /** The most events a replay request looks at (see AppDeps). */
   replayPage?: number;
+  /** The most bytes of events a replay request reads whole (see AppDeps). */
+  replayPageBytes?: number;
 }
 
 export interface NodeGateway {
@@ -197,6 +199,7 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     shareDatabaseReads: true,
     recoverPage: options.recoverPage,
     replayPage: options.replayPage,
+    replayPageBytes: options.replayPageBytes,
   });
 
   // One dispatcher per database: whatever it held when the process stopped is its to send again, when due.

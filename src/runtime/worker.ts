@@ -35,6 +35,8 @@ interface WorkerOptions {
   recoverPage?: number;
   /** The most events a replay request looks at (REPLAY_PAGE). */
   replayPage?: number;
+  /** The most bytes of events a replay request reads whole (REPLAY_PAGE_BYTES). */
+  replayPageBytes?: number;
 }
 
 interface WorkerGateway {
@@ -110,6 +112,7 @@ async function gatewayOf(env: WorkerEnv, options: WorkerOptions): Promise<Worker
     clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
     recoverPage: options.recoverPage,
     replayPage: options.replayPage,
+    replayPageBytes: options.replayPageBytes,
   });
   const consumer = queueConsumer(deps, queue);
   const cronJobs: Array<[string, () => Promise<unknown>]> = [

@@ -4,7 +4,7 @@ import { chunked, pageOf, type Database, type Page } from "./database.js";
 import { columnSql, insertWhere, rowWriter, updateStatement, type DriverStatement, type Guard } from "./driver-sql.js";
 import type { Changes, GroupCommit } from "./group-commit.js";
 import { attempts, deliveries, events, type AttemptRow, type DeliveryRow } from "./schema.js";
-import { UNFINISHED_STATUSES, type DeliveryFilter, type QueueDepth } from "../domain/delivery.js";
+import { UNFINISHED_STATUSES, type DeliveryFilter, type QueueDepth, type RequestWindow } from "../domain/delivery.js";
 import { firstIdAt, ID_PREFIX } from "../domain/ids.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import { openDelivery, sealDelivery } from "./sealed-rows.js";
@@ -54,19 +54,13 @@ export function listQuery(db: Database, filter: DeliveryFilter, page: Page) {
     .limit(page.limit + 1);
 }
 
-/** Failed deliveries created from `sinceMs` (until before `untilMs`), those up to the id `after` left out. */
-export interface FailedWindow {
-  sinceMs: number;
-  untilMs?: number;
-  after?: string;
-}
-
 /**
- * A rule's failed deliveries in the window, oldest first, at most `limit`. An id's time is never before its
- * creation (ids only go forward), so the walk of the failed ones (index `deliveries_status`) starts at the
- * window's start and passes over no delivered one.
+ * A rule's failed deliveries created in the window (from `sinceMs`, until before `untilMs`, those up to the id
+ * `after` left out), oldest first, at most `limit`. An id's time is never before its creation (ids only go
+ * forward), so the walk of the failed ones (index `deliveries_status`) starts at the window's start and passes
+ * over no delivered one.
  */
-export function failedQuery(db: Database, webhookId: string, window: FailedWindow, limit: number) {
+export function failedQuery(db: Database, webhookId: string, window: RequestWindow, limit: number) {
   return db
     .select()
     .from(deliveries)
@@ -144,7 +138,7 @@ export function deliveryQueries(db: Database, box: SecretBox, groupCommit: Group
       return openAll(await db.select().from(deliveries).where(eq(deliveries.event_id, eventId)).orderBy(asc(deliveries.id)));
     },
     /** Up to `limit` of a rule's failed deliveries in the window, oldest first (see `failedQuery`). */
-    async failedOf(webhookId: string, window: FailedWindow, limit: number): Promise<DeliveryRow[]> {
+    async failedOf(webhookId: string, window: RequestWindow, limit: number): Promise<DeliveryRow[]> {
       return openAll(await failedQuery(db, webhookId, window, limit));
     },
     /**

@@ -1,7 +1,7 @@
-import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, lt, notExists, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, notExists, or, sql } from "drizzle-orm";
 import { isoAt } from "../clock.js";
 import type { CallState, CanonicalEvent, EventFilter } from "../domain/event.js";
-import { UNFINISHED_STATUSES } from "../domain/delivery.js";
+import { UNFINISHED_STATUSES, type RequestWindow } from "../domain/delivery.js";
 import { firstIdAt, ID_PREFIX } from "../domain/ids.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import { chunked, pageOf, type Database, type Page } from "./database.js";
@@ -12,6 +12,16 @@ import { attempts, calls, deliveries, events, type AttemptRow, type CallRow, typ
 
 export function canonicalOf(row: EventRow): CanonicalEvent {
   return { event_id: row.id, type: row.type, source: row.source, source_id: row.source_id, ...row.fields, raw: row.raw };
+}
+
+/** An event in a replay's window, as its page is cut before any is read whole (see `receivedIn`). */
+export interface ReceivedEvent {
+  id: string;
+  source_id: string;
+  /** The rule has a delivery of it. */
+  delivered: boolean;
+  /** Bytes of its stored payload and fields: what reading it whole takes. */
+  bytes: number;
 }
 
 /** What one ingest commits in a single transaction: its events, their deliveries and any render failures. */
@@ -173,22 +183,26 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
       };
     },
     /**
-     * Up to `limit` events received from `sinceMs` (until before `untilMs`), those up to `after` left out,
-     * oldest first, each with whether the rule has a delivery of it. An id's time is never before the event's
-     * receipt, so the primary key starts the walk at the window's start and ends it at the window's end (one
-     * whose id got ahead of its receipt, the clock having stepped back, is left to a window that ends later).
+     * Up to `limit` events received in the window (from `sinceMs`, until before `untilMs`, those up to `after`
+     * left out), oldest first, each with whether the rule has a delivery of it and the bytes its payload and
+     * fields take: what replay pages by before it reads any whole (see `whole`). An id's time is never before
+     * the event's receipt, so the primary key starts the walk at the window's start and ends it at the window's
+     * end (one whose id got ahead of its receipt, the clock having stepped back, is left to a window that ends
+     * later).
      */
-    async receivedIn(
-      webhookId: string,
-      window: { sinceMs: number; untilMs?: number; after?: string },
-      limit: number,
-    ): Promise<Array<{ event: EventRow; delivered: boolean }>> {
+    async receivedIn(webhookId: string, window: RequestWindow, limit: number): Promise<ReceivedEvent[]> {
       const ofRule = db
         .select({ one: sql`1` })
         .from(deliveries)
         .where(and(eq(deliveries.event_id, events.id), eq(deliveries.webhook_id, webhookId)));
       const rows = await db
-        .select({ ...getTableColumns(events), delivered: sql<number>`exists ${ofRule}` })
+        .select({
+          id: events.id,
+          source_id: events.source_id,
+          delivered: sql<number>`exists ${ofRule}`,
+          // Read from each value's header; length() would read every payload through to measure it.
+          bytes: sql<number>`octet_length(${events.raw}) + octet_length(${events.fields})`,
+        })
         .from(events)
         .where(
           and(
@@ -201,7 +215,13 @@ export function eventQueries(db: Database, box: SecretBox, groupCommit: GroupCom
         )
         .orderBy(asc(events.id))
         .limit(limit);
-      return rows.map(({ delivered, ...event }) => ({ event, delivered: Boolean(delivered) }));
+      return rows.map((row) => ({ ...row, delivered: Boolean(row.delivered), bytes: Number(row.bytes) }));
+    },
+    /** These events whole, oldest first; one deleted since its id was read (a retention pass) is left out. */
+    async whole(ids: string[]): Promise<EventRow[]> {
+      const rows: EventRow[] = [];
+      for (const part of chunked(ids, 1)) rows.push(...(await db.select().from(events).where(inArray(events.id, part))));
+      return rows.sort((a, b) => (a.id < b.id ? -1 : 1));
     },
     async get(id: string): Promise<EventRow | null> {
       const [row] = await db.select().from(events).where(eq(events.id, id));

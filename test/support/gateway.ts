@@ -75,6 +75,8 @@ export async function startGateway(
     recoverPage?: number;
     /** The most events a replay request looks at. */
     replayPage?: number;
+    /** The most bytes of events a replay request reads whole. */
+    replayPageBytes?: number;
   } = {},
 ) {
   const scratch = options.onRamDisk && existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
@@ -105,6 +107,7 @@ export async function startGateway(
     databaseWaitClock: options.databaseWaitClock,
     recoverPage: options.recoverPage,
     replayPage: options.replayPage,
+    replayPageBytes: options.replayPageBytes,
   });
   let db: Client | undefined;
   const test: TestGateway = {

@@ -143,12 +143,12 @@ function rateLimitVars(limits: RateLimits | undefined): Record<string, string> {
 
 /** `onRamDisk` is for the Node harness (D1 here is miniflare's); accepted so that shared tests can ask for it. */
 export async function startGateway(
-  options: { clock?: ManualClock; metricsToken?: string; rateLimits?: RateLimits; retentionDays?: number; onRamDisk?: boolean; recoverPage?: number; replayPage?: number } = {},
+  options: { clock?: ManualClock; metricsToken?: string; rateLimits?: RateLimits; retentionDays?: number; onRamDisk?: boolean; recoverPage?: number; replayPage?: number; replayPageBytes?: number } = {},
 ): Promise<TestGateway> {
   await reset();
   await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
   const clock = options.clock ?? new ManualClock();
-  const worker = createWorker({ clock, schedule: TEST_SCHEDULE, recoverPage: options.recoverPage, replayPage: options.replayPage });
+  const worker = createWorker({ clock, schedule: TEST_SCHEDULE, recoverPage: options.recoverPage, replayPage: options.replayPage, replayPageBytes: options.replayPageBytes });
   let messages: Message[] = [];
   let sequence = 0;
   let consuming = false;
