@@ -1,13 +1,11 @@
 import type { Message, MessageBatch } from "@cloudflare/workers-types";
 import { isoAt } from "../clock.js";
-import { attemptDelivery, LEASE_MARGIN_MS, sendableOf, type DeliverDeps } from "../delivery/deliver.js";
+import { attemptDelivery, attemptLeaseFrom, sendableOf, type DeliverDeps } from "../delivery/deliver.js";
 import type { DeliveryQueue } from "../delivery/queue.js";
 import { errorText } from "../domain/errors.js";
 import { MAX_TIMEOUT_MS } from "../domain/webhook.js";
 import { deliveryMessageSchema, type DeliveryMessage } from "./worker-env.js";
 
-/** How long a consumer holds a claimed delivery: the longest attempt a rule allows, and a margin. */
-const LEASE_MS = MAX_TIMEOUT_MS + LEASE_MARGIN_MS;
 /** Deliveries the cron sweep re-queues per run. */
 const SWEEP_BATCH = 1_000;
 /** The cron sweep leaves deliveries this recently due to the message already on its way to them. */
@@ -43,7 +41,8 @@ export function queueConsumer(deps: DeliverDeps, queue: DeliveryQueue) {
   /** One attempt if the delivery is due; returns when it next needs looking at, or null when it is settled. */
   async function attemptIfDue(id: string, invocation: DeliverDeps): Promise<number | null> {
     const now = clock.now();
-    const [row] = await store.deliveries.claim([id], now, now + LEASE_MS);
+    // Held for the longest attempt a rule allows, whatever this one's rule allows now (it may be raised meanwhile).
+    const [row] = await store.deliveries.claim([id], now, attemptLeaseFrom(now, MAX_TIMEOUT_MS));
     if (!row) return wakeTimeOf(id);
     const sendable = await sendableOf(row, deps);
     if (!sendable) return null;
