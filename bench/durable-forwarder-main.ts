@@ -3,6 +3,7 @@ import { serve } from "@hono/node-server";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { Hono } from "hono";
 import { parseOutboundAllow } from "../src/delivery/address-policy.js";
+import { DEFAULT_DISPATCHER_LIMITS } from "../src/delivery/dispatcher.js";
 import { ID_PREFIX, newId } from "../src/domain/ids.js";
 import { openDatabase } from "../src/runtime/node-database.js";
 import { createNodeTransport } from "../src/runtime/node-transport.js";
@@ -23,7 +24,7 @@ const forwarded = sqliteTable("forwarded", {
 const CREATE = "CREATE TABLE IF NOT EXISTS forwarded (id TEXT PRIMARY KEY, body TEXT NOT NULL, received_at INTEGER NOT NULL, status INTEGER)";
 
 const target = process.env.TARGET_URL!;
-const transport = createNodeTransport(parseOutboundAllow("127.0.0.0/8,::1").allow);
+const transport = createNodeTransport(parseOutboundAllow("127.0.0.0/8,::1").allow, DEFAULT_DISPATCHER_LIMITS.concurrency);
 const { driver, client } = await openDatabase(`file:${process.env.DATABASE_FILE}`);
 await client.execute(CREATE);
 const commit = groupCommit(driver, setImmediate);

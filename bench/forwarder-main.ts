@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { parseOutboundAllow } from "../src/delivery/address-policy.js";
+import { DEFAULT_DISPATCHER_LIMITS } from "../src/delivery/dispatcher.js";
 import { createNodeTransport } from "../src/runtime/node-transport.js";
 
 // The baseline: a minimal Hono handler that forwards each posted event to TARGET_URL with the gateway's
@@ -10,7 +11,7 @@ import { createNodeTransport } from "../src/runtime/node-transport.js";
 
 const target = process.env.TARGET_URL!;
 // The same guard as the gateway's, allowing the bench's receiver on loopback.
-const transport = createNodeTransport(parseOutboundAllow("127.0.0.0/8,::1").allow);
+const transport = createNodeTransport(parseOutboundAllow("127.0.0.0/8,::1").allow, DEFAULT_DISPATCHER_LIMITS.concurrency);
 const app = new Hono();
 
 app.post("/ingest/:sourceId", async (c) => {

@@ -44,6 +44,26 @@ it("sends the other rules' deliveries while one rule's CRM hangs on every reques
   expect(await gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: 2 * events }]);
 });
 
+it("sends a rule's deliveries while another rule's endpoint on the same host hangs on every request", async () => {
+  // One CRM host, two endpoints: the rules share its connections, and the hung endpoint's rule takes its full share.
+  const hung = new Promise<void>((resolve) => (release = resolve));
+  down.handler = (request) => (request.path === "/hangs" ? { status: 200, until: hung } : { status: 200 });
+  await createWebhook(gw, { name: "hung endpoint", url: `${down.url}/hangs`, timeout_ms: 60_000, retries: 0 });
+  await createWebhook(gw, { name: "healthy endpoint", url: `${down.url}/calls` });
+  const events = 100;
+  for (let i = 0; i < events; i++) expect((await ingest(gw, source, callEvent({ uniqueid: `host.${i}` }))).status).toBe(202);
+
+  // Before: the hung endpoint's 64 requests held all 64 connections to the host, and the healthy endpoint's
+  // requests queued behind them until they timed out.
+  const healthy = () => down.requests.filter((request) => request.path === "/calls").length;
+  await down.waitFor(64 + events);
+  expect(healthy()).toBe(events);
+
+  release();
+  await gw.settle();
+  expect(await gw.sql("SELECT status, count(*) AS n FROM deliveries GROUP BY status")).toEqual([{ status: "delivered", n: 2 * events }]);
+});
+
 it("keeps room for other rules when several rules' CRMs hang at once", async () => {
   // One CRM behind five rules (call start, answer, end...) holds more than all the places if each rule may take
   // its full share: 5 x 4 > 16.

@@ -162,7 +162,8 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
   // One gateway process per database (its dispatcher takes back every lease at start), so it may keep
   // sources and rules in memory.
   const store = createStore(db, driver, key.box, { groupWith: setImmediate, soleWriter: true });
-  const transport = createNodeTransport(options.outboundAllow);
+  const sendLimits = options.dispatcherLimits ?? DEFAULT_DISPATCHER_LIMITS;
+  const transport = createNodeTransport(options.outboundAllow, sendLimits.concurrency);
   const metrics = createGatewayMetrics();
   const dispatcher = new Dispatcher({
     store,
@@ -172,11 +173,11 @@ async function startOnDatabase(options: NodeGatewayOptions): Promise<NodeGateway
     metrics,
     schedule: options.schedule,
     holdInMemoryMs: options.holdInMemoryMs,
-    limits: options.dispatcherLimits,
+    limits: sendLimits,
   });
   // Past Node's default of 10 listeners on one signal it would print "Possible EventTarget memory leak
   // detected" under any load, though each listener is removed.
-  setMaxListeners((options.dispatcherLimits ?? DEFAULT_DISPATCHER_LIMITS).concurrency + 16, dispatcher.stopSignal);
+  setMaxListeners(sendLimits.concurrency + 16, dispatcher.stopSignal);
   const { auth, generated, keep: keepAdminToken } = await resolveAdminAuth(store, options.adminToken);
   const app = createApp({
     store,
