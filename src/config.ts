@@ -24,6 +24,9 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^(file|libsql|https?|wss?):/, "must start with file:, libsql:, http(s): or ws(s):")
+    // `file:` alone (`file:$UNSET_VAR`) opened a temporary database, and `file::memory:` one in memory: the
+    // gateway ran, and every event it acknowledged was gone at the next start.
+    .refine((url) => !/^file:(\/\/)?(:memory:)?$/.test(url), "file: needs the database file's path, e.g. file:./data/gateway.db (a database in memory is lost at every stop)")
     .default(DEFAULT_DATABASE_URL),
   DATABASE_AUTH_TOKEN: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
@@ -13,6 +14,7 @@ import { onSmallDisk } from "./support/small-disk.js";
 // port already taken or a database it cannot write.
 
 let dir: string;
+const TEST_KEY = randomBytes(32).toString("base64");
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "gateway-start-"));
@@ -94,6 +96,14 @@ describe("npm start that cannot start", () => {
     const output = await startFailure({ databaseFile: join(dir, "url.db"), env: { DATABASE_URL: "postgres://db.example/gateway" } });
     expect(output).toContain("Configuration error: DATABASE_URL: must start with file:, libsql:, http(s): or ws(s):");
     expect(output).not.toMatch(/\n\s+at /);
+    // Before: each started on a database gone at its stop (`file:` from `file:$UNSET_VAR`, or in memory), its
+    // key file written beside the working folder. The key is given so that a start cannot write one there.
+    for (const url of ["file:", "file://", "file::memory:"]) {
+      const output = await startFailure({ databaseFile: join(dir, "unused.db"), env: { DATABASE_URL: url, ENCRYPTION_KEY: TEST_KEY } });
+      expect(output).toMatch(/exited \(1\) before listening/);
+      expect(output).toContain("Configuration error: DATABASE_URL: file: needs the database file's path, e.g. file:./data/gateway.db");
+      expect(output).not.toMatch(/\n\s+at /);
+    }
   });
 
   it("names a libSQL server it cannot use, unreachable or refusing the token", async () => {
