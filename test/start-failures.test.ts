@@ -4,6 +4,7 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Libsql from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
 import { createSource, ingest } from "./support/gateway-api.js";
@@ -84,6 +85,29 @@ describe("npm start that cannot start", () => {
     expect(output).toContain(`The database (DATABASE_URL=file:${join(aFile, "data", "gateway.db")}) cannot be used: `);
     expect(output).toContain(`ENOTDIR: not a directory, mkdir '${join(aFile, "data")}'. Free some disk space, or check the folder's permissions, and try again`);
     expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it("names a database that is damaged or not a database, and how to restore it", async () => {
+    // Not a database: DATABASE_URL naming some other file.
+    const text = join(dir, "notes.db");
+    writeFileSync(text, "not a database, but long enough to be read as a database header would be\n".repeat(4));
+    // Damaged: the page holding its tables' definitions overwritten (as a stale gateway.db-wal left beside a
+    // restored backup does when SQLite replays it onto the backup).
+    const damaged = join(dir, "damaged.db");
+    const db = new Libsql(damaged);
+    db.exec("CREATE TABLE events (id TEXT PRIMARY KEY, body TEXT); INSERT INTO events VALUES ('evt_1', 'x')");
+    db.close();
+    const bytes = readFileSync(damaged);
+    bytes.fill(0xa5, 100, 4096);
+    writeFileSync(damaged, bytes);
+    for (const [file, reason] of [[text, "SQLITE_NOTADB: file is not a database"], [damaged, "SQLITE_CORRUPT: "]]) {
+      // Before: a stack trace of the database client's error.
+      const output = await startFailure({ databaseFile: file });
+      expect(output).toMatch(/exited \(1\) before listening/);
+      expect(output).toContain(`The database (DATABASE_URL=file:${file}) is damaged or not a database: ${reason}`);
+      expect(output).toContain("Restore it from a backup: delete the -wal and -shm files beside it (they belong to the file a backup replaces), then copy the backup in its place");
+      expect(output).not.toMatch(/\n\s+at /);
+    }
   });
 
   it("names a HOST it cannot listen on, and a DATABASE_URL it cannot use", async () => {

@@ -7,6 +7,8 @@ import { DatabaseInUseError, DatabaseServerError } from "./node-database.js";
 // How the Node commands (`npm start`, `npm run admin-token`) end when they cannot do their work: with a line a
 // person can act on, and exit code 1.
 
+const databaseUrl = () => process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+
 /** Why a command could not go on, in a line a person can act on; null for anything else (a bug: its stack is printed). */
 function failureLine(error: unknown): string | null {
   if (error instanceof GatewayError || error instanceof EncryptionKeyError) return `Configuration error: ${error.message}`;
@@ -18,9 +20,14 @@ function failureLine(error: unknown): string | null {
   if ((syscall === "listen" && code === "EADDRNOTAVAIL") || syscall === "getaddrinfo") {
     return `Cannot listen on ${address ?? hostname} (${code}): set HOST to an address of this machine, or 0.0.0.0 for all`;
   }
+  // A damaged file, or not a database at all: most often a restore that left the old file's gateway.db-wal
+  // beside the backup (SQLite replays it onto the backup), or DATABASE_URL naming some other file.
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(code ?? "")) {
+    return `The database (DATABASE_URL=${databaseUrl()}) is damaged or not a database: ${(error as Error).message}. Restore it from a backup: delete the -wal and -shm files beside it (they belong to the file a backup replaces), then copy the backup in its place`;
+  }
   // A file the start makes beside the database (its folder, the key file) it may not, or where a file is.
   const unavailable = storageFailure(error) ?? (path !== undefined && syscall !== undefined ? (error as Error).message : null);
-  if (unavailable) return `The database (DATABASE_URL=${process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL}) cannot be used: ${unavailable}. Free some disk space, or check the folder's permissions, and try again`;
+  if (unavailable) return `The database (DATABASE_URL=${databaseUrl()}) cannot be used: ${unavailable}. Free some disk space, or check the folder's permissions, and try again`;
   return null;
 }
 
