@@ -11,6 +11,14 @@ import { logLevelSchema } from "./log.js";
 /** Says "must be a number" for text that is not one (instead of "received NaN"); other checks keep their own words. */
 const NOT_A_NUMBER = { error: (issue: { code: string }) => (issue.code === "invalid_type" ? "must be a number" : undefined) };
 
+/**
+ * A number written in decimal. JavaScript's Number() also reads a blank as 0 (`RETENTION_DAYS=" "` kept
+ * everything for ever) and `0x1e`, `1e3` or `0b11` as numbers no one meant; any other text stays text, refused
+ * as "must be a number".
+ */
+const decimal = <T extends z.ZodNumber>(schema: T) =>
+  z.preprocess((value) => (typeof value === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value), schema);
+
 /** What a fraction is told where a count is wanted (zod's `int` failure would read as "must be a number" above). */
 const WHOLE = "must be a whole number";
 
@@ -19,7 +27,7 @@ export const DEFAULT_DATABASE_URL = "file:./data/gateway.db";
 
 // The environment variables (README, Configuration): the same names on Node and as Workers vars/secrets.
 const envSchema = z.object({
-  PORT: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(0).max(65_535).default(8787),
+  PORT: decimal(z.number(NOT_A_NUMBER).int(WHOLE).min(0).max(65_535)).default(8787),
   HOST: z.string().min(1).default("0.0.0.0"),
   DATABASE_URL: z
     .string()
@@ -47,18 +55,18 @@ const envSchema = z.object({
       if (invalid.length) ctx.addIssue({ code: "custom", message: `not a CIDR, address or host name: ${invalid.join(", ")}` });
       return allow;
     }),
-  INGEST_RATE_PER_SECOND: z.coerce.number(NOT_A_NUMBER).positive().default(DEFAULT_RATE_LIMITS.ingest.perSecond),
-  INGEST_BURST: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(1).default(DEFAULT_RATE_LIMITS.ingest.burst),
-  INGEST_MAX_PENDING: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(1).default(DEFAULT_INGEST_MAX_PENDING),
+  INGEST_RATE_PER_SECOND: decimal(z.number(NOT_A_NUMBER).positive()).default(DEFAULT_RATE_LIMITS.ingest.perSecond),
+  INGEST_BURST: decimal(z.number(NOT_A_NUMBER).int(WHOLE).min(1)).default(DEFAULT_RATE_LIMITS.ingest.burst),
+  INGEST_MAX_PENDING: decimal(z.number(NOT_A_NUMBER).int(WHOLE).min(1)).default(DEFAULT_INGEST_MAX_PENDING),
   // At least one body at the limit, or a request the gateway takes when idle would be told to retry for ever.
-  INGEST_MAX_BODY_BYTES: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(INGEST_BODY_LIMIT).default(DEFAULT_INGEST_MAX_BODY_BYTES),
-  ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(1).default(DEFAULT_RATE_LIMITS.adminAuthFailures.burst),
-  RETENTION_DAYS: z.coerce.number(NOT_A_NUMBER).int("must be a whole number of days").min(0).default(30),
-  TRUST_PROXY_HOPS: z.coerce.number(NOT_A_NUMBER).int(WHOLE).min(0).max(10).default(0),
+  INGEST_MAX_BODY_BYTES: decimal(z.number(NOT_A_NUMBER).int(WHOLE).min(INGEST_BODY_LIMIT)).default(DEFAULT_INGEST_MAX_BODY_BYTES),
+  ADMIN_AUTH_FAILURES_PER_MINUTE: decimal(z.number(NOT_A_NUMBER).int(WHOLE).min(1)).default(DEFAULT_RATE_LIMITS.adminAuthFailures.burst),
+  RETENTION_DAYS: decimal(z.number(NOT_A_NUMBER).int("must be a whole number of days").min(0)).default(30),
+  TRUST_PROXY_HOPS: decimal(z.number(NOT_A_NUMBER).int(WHOLE).min(0).max(10)).default(0),
 });
 
 /** The environment variables the gateway reads, by name (on Workers: its vars and secrets). */
-export type EnvVars = Partial<Record<keyof z.input<typeof envSchema>, string>>;
+export type EnvVars = Partial<Record<keyof typeof envSchema.shape, string>>;
 
 /** The gateway's settings, read from the environment by `envSchema`. */
 const configSchema = envSchema.transform((env) => ({

@@ -69,6 +69,11 @@ describe("rate limit configuration", () => {
     expect(() => configFromEnv({ ADMIN_AUTH_FAILURES_PER_MINUTE: "2.5" })).toThrow(/^ADMIN_AUTH_FAILURES_PER_MINUTE: must be a whole number$/);
     expect(() => configFromEnv({ PORT: "80.5" })).toThrow(/^PORT: must be a whole number$/);
     expect(() => configFromEnv({ PORT: "eighty" })).toThrow(/^PORT: must be a number$/);
+    // Before: JavaScript's reading of numbers, a blank as 0 (kept every event for ever) and hex or an exponent as numbers.
+    expect(() => configFromEnv({ RETENTION_DAYS: " " })).toThrow(/^RETENTION_DAYS: must be a number$/);
+    expect(() => configFromEnv({ PORT: "0x10" })).toThrow(/^PORT: must be a number$/);
+    expect(() => configFromEnv({ INGEST_MAX_PENDING: "1e3" })).toThrow(/^INGEST_MAX_PENDING: must be a number$/);
+    expect(configFromEnv({ PORT: " 8788 ", INGEST_RATE_PER_SECOND: "0.5" })).toMatchObject({ port: 8788, rateLimits: { ingest: { perSecond: 0.5 } } });
     expect(configFromEnv({}).trustProxyHops).toBe(0);
     expect(configFromEnv({ TRUST_PROXY_HOPS: "2" }).trustProxyHops).toBe(2);
     expect(() => configFromEnv({ TRUST_PROXY_HOPS: "-1" })).toThrow(/^TRUST_PROXY_HOPS: /);
