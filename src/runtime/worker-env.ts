@@ -18,7 +18,15 @@ export type WorkerEnv = EnvVars & {
 /** Where messages go once the consumer has failed on them `max_retries` times (wrangler.toml). */
 export const DEAD_LETTER_QUEUE = "call-event-deliveries-dlq";
 
-/** The string-valued part of the env, for the configuration schema shared with Node. */
+/**
+ * The vars and secrets of the env as text, for the configuration schema shared with Node. A number is one too:
+ * `RETENTION_DAYS = 7` in wrangler.toml's [vars] (a TOML number, not "7") reaches the Worker as a JSON number,
+ * and was dropped here, so the default applied without a word.
+ */
 export function varsOf(env: WorkerEnv): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
+  const vars = Object.entries(env as Record<string, unknown>).flatMap(([name, value]) => {
+    if (typeof value === "string") return [[name, value]];
+    return typeof value === "number" ? [[name, String(value)]] : [];
+  });
+  return Object.fromEntries(vars);
 }

@@ -286,7 +286,7 @@ describe("the Worker", () => {
 
   it("answers a configuration error with a 500 naming the setting", async () => {
     const worker = createWorker();
-    const ask = async (vars: Record<string, string>) => {
+    const ask = async (vars: Record<string, string | number>) => {
       const response = await worker.fetch(new Request("http://gateway.test/health"), { ...t.gw.env, ADMIN_TOKEN: undefined, ...vars }, createExecutionContext());
       return { status: response.status, body: (await response.json()) as { error: { code: string; message: string } } };
     };
@@ -300,6 +300,13 @@ describe("the Worker", () => {
     expect(badRetention).toEqual({
       status: 500,
       body: { error: { code: "not_configured", message: "Configuration error: RETENTION_DAYS: must be a number" } },
+    });
+    // A TOML number in wrangler.toml's [vars] (`RETENTION_DAYS = -1`) arrives as a JSON number. Before: dropped,
+    // and the default applied.
+    const numberVar = await ask({ ADMIN_TOKEN: "a-long-enough-admin-token", RETENTION_DAYS: -1 });
+    expect(numberVar).toEqual({
+      status: 500,
+      body: { error: { code: "not_configured", message: "Configuration error: RETENTION_DAYS: must be at least 0" } },
     });
   });
 });
