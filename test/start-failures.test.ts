@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -85,6 +85,33 @@ describe("npm start that cannot start", () => {
     expect(output).toContain(`The database (DATABASE_URL=file:${join(aFile, "data", "gateway.db")}) cannot be used: `);
     expect(output).toContain(`ENOTDIR: not a directory, mkdir '${join(aFile, "data")}'. Free some disk space, or check the folder's permissions, and try again`);
     expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it("names a database folder it may not write, with its database in it or not yet, and what to do", async () => {
+    // In a user namespace of its own (`unshare -U`) even root is held to the folder's mode, as the gateway's
+    // own user is on a server where the folder is not its own.
+    const asItsOwnUser = (command: string[]) => ["unshare", "-U", ...command];
+    const empty = join(dir, "read-only-empty");
+    const used = join(dir, "read-only-used");
+    mkdirSync(empty);
+    // A database and its lock file there, but no journal yet (a copied-in backup): opening it makes one.
+    mkdirSync(used);
+    new Libsql(join(used, "gateway.db")).close();
+    writeFileSync(join(used, "gateway.db-lock"), "");
+    for (const folder of [empty, used]) chmodSync(folder, 0o555);
+    try {
+      // Before: a stack trace of libsql's `ConnectionFailed(... 14)` for the lock file beside the database, and
+      // with the database there, of `UNKNOWN_SQLITE_ERROR_1544` (SQLITE_READONLY_DIRECTORY: no journal beside it).
+      for (const [folder, reason] of [[empty, `SQLITE_CANTOPEN: cannot open or create ${join(empty, "gateway.db-lock")}`], [used, "SQLITE_READONLY: attempt to write a readonly database"]]) {
+        const file = join(folder, "gateway.db");
+        const output = await startFailure({ databaseFile: file, env: { ENCRYPTION_KEY: TEST_KEY }, wrap: asItsOwnUser });
+        expect(output).toMatch(/exited \(1\) before listening/);
+        expect(output).toContain(`The database (DATABASE_URL=file:${file}) cannot be used: ${reason}. Free some disk space, or check the folder's permissions, and try again`);
+        expect(output).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      for (const folder of [empty, used]) chmodSync(folder, 0o755);
+    }
   });
 
   it("names a database that is damaged or not a database, and how to restore it", async () => {

@@ -24,12 +24,33 @@ function bindable(value) {
   return value;
 }
 
-/** A SQLite error as @libsql/client reports it: the base code as `code`, the extended one beside it. */
+/** SQLite's primary result codes, by number (the low byte of an extended code). */
+const PRIMARY_CODES = [
+  "SQLITE_OK", "SQLITE_ERROR", "SQLITE_INTERNAL", "SQLITE_PERM", "SQLITE_ABORT", "SQLITE_BUSY", "SQLITE_LOCKED",
+  "SQLITE_NOMEM", "SQLITE_READONLY", "SQLITE_INTERRUPT", "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_NOTFOUND",
+  "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_PROTOCOL", "SQLITE_EMPTY", "SQLITE_SCHEMA", "SQLITE_TOOBIG",
+  "SQLITE_CONSTRAINT", "SQLITE_MISMATCH", "SQLITE_MISUSE", "SQLITE_NOLFS", "SQLITE_AUTH", "SQLITE_FORMAT",
+  "SQLITE_RANGE", "SQLITE_NOTADB", "SQLITE_NOTICE", "SQLITE_WARNING",
+];
+
+/**
+ * The primary code of a SQLite error. libsql names the extended codes it knows (`SQLITE_IOERR_WRITE`) and
+ * calls the others `UNKNOWN_SQLITE_ERROR_<number>`: SQLITE_READONLY_DIRECTORY (1544, a database folder the
+ * gateway may not write) was one, so the store did not see an unwritable database in it.
+ */
+function primaryCode(error) {
+  const known = /^(SQLITE_[A-Z]+)/.exec(error.code)?.[1];
+  return known ?? PRIMARY_CODES[error.rawCode & 0xff] ?? error.code;
+}
+
+/** A SQLite error as @libsql/client reports it: the primary code as `code`, the extended one beside it. */
 function clientError(error) {
   if (!(error instanceof Database.SqliteError)) return error;
-  return Object.assign(new Error(`${error.code}: ${error.message}`), {
+  const code = primaryCode(error);
+  const named = error.code.startsWith("SQLITE_") ? error.code : code;
+  return Object.assign(new Error(`${named}: ${error.message}`), {
     name: "LibsqlError",
-    code: error.code.replace(/^(SQLITE_[A-Z]+)_.*$/, "$1"),
+    code,
     extendedCode: error.code,
     rawCode: error.rawCode,
   });

@@ -65,11 +65,23 @@ export class DatabaseInUseError extends Error {}
 // the first, even if it then found the port taken. So a gateway holds SQLite's exclusive lock on an empty
 // database beside its own for as long as it runs; the system drops it when the process ends, however it ends.
 
+/**
+ * The lock file, opened; libsql says only `ConnectionFailed("...: 14")` when it cannot (a folder the gateway
+ * may not write), so the failure is given SQLite's code for it, and the start says so in its line.
+ */
+function openLockFile(path: string): Libsql.Database {
+  try {
+    return new Libsql(path);
+  } catch (error) {
+    throw Object.assign(new Error(`SQLITE_CANTOPEN: cannot open or create ${path}`, { cause: error }), { code: "SQLITE_CANTOPEN" });
+  }
+}
+
 /** Takes the database's lock for this process, or throws DatabaseInUseError; a libSQL server has none. */
 export function lockDatabase(url: string): { release(): void } {
   const file = localFile(url);
   if (file === null) return { release() {} };
-  const lock = new Libsql(`${file}-lock`);
+  const lock = openLockFile(`${file}-lock`);
   try {
     // Nothing is written: no journal file beside it, and no wait for a lock that is held.
     lock.exec("PRAGMA journal_mode = MEMORY");
