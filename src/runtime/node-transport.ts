@@ -115,8 +115,8 @@ async function requestOnce(agent: Agent, url: string, init: RequestInit): Promis
 /**
  * Outbound HTTP through one pooled keep-alive Agent (plain global fetch measured about 5x slower here) whose
  * every new connection passes the SSRF guard. `connections` per origin is the dispatcher's whole concurrency:
- * rules to one host (a CRM's endpoints, SQS in a region) share its pool, and one fewer would let a rule whose
- * endpoint hangs hold every connection while the other rules' requests queued behind it for its timeout.
+ * rules to one host (a CRM's endpoints, SQS in a region) share its pool, and at 64, one rule's share, a rule
+ * whose endpoint hung held every connection while the other rules' requests queued behind it for its timeout.
  */
 export function createNodeTransport(allow: OutboundAllow, connections: number): Transport & { close(): Promise<void> } {
   const agent = new Agent({
