@@ -1,5 +1,5 @@
-import { createHmac } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHmac, randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
@@ -9,6 +9,7 @@ import { createLogger } from "../src/log.js";
 import { callEvent } from "./support/events.js";
 import { projectJson } from "./support/files.js";
 import { createSource, createWebhook, deliveriesOf, ingest, startGateway, type TestGateway } from "./support/gateway.js";
+import { spawnGateway } from "./support/gateway-process.js";
 import { Receiver } from "./support/receiver.js";
 import { SalesforceStandIn } from "./support/salesforce-standin.js";
 
@@ -202,6 +203,21 @@ describe("secrets at rest", () => {
     gw = await start();
     expect(gw.encryptionKey.origin).toBe("file");
     expect((await postWildix(gw, source.id, WILDIX_SECRET)).status).toBe(202);
+  });
+
+  it("says at start when the key file put back by hand may be read by other users, and not once it may not", async () => {
+    // As `echo <key> > encryption.key` leaves it with the usual umask. Before: the start line named the file only.
+    const file = join(dir, "encryption.key");
+    writeFileSync(file, `${randomBytes(32).toString("base64")}\n`, { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const options = { databaseFile: join(dir, "gateway.db"), logLevel: "info", env: { ENCRYPTION_KEY: "" } };
+    const exposed = await spawnGateway(options);
+    await exposed.kill();
+    expect(exposed.printed).toContain(`Encryption key for secrets at rest: ${file}, which other users of this machine may read: chmod 600 it`);
+    chmodSync(file, 0o600);
+    const kept = await spawnGateway(options);
+    await kept.kill();
+    expect(kept.printed).toMatch(new RegExp(`^Encryption key for secrets at rest: ${file.replace(/[.]/g, "\\.")}$`, "m"));
   });
 
   it("refuses to start with a wrong key, or without the key file the database was sealed with", async () => {

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { configFromEnv } from "../config.js";
 import { exitWithReason } from "./node-failure.js";
 import { startNodeGateway, type NodeGateway } from "./node.js";
@@ -13,6 +14,8 @@ function adminTokenLine(configured: boolean, generated: string | null): string {
 function encryptionKeyLine({ origin, file }: NodeGateway["encryptionKey"]): string {
   if (origin === "ENCRYPTION_KEY") return "Encryption key for secrets at rest: the value of ENCRYPTION_KEY";
   if (origin === "generated") return `Encryption key for secrets at rest: generated into ${file} (back it up apart from the database)`;
+  // The gateway writes it 0600; one put back by hand (a restore, `echo key > encryption.key`) is often 0644.
+  if (statSync(file!).mode & 0o077) return `Encryption key for secrets at rest: ${file}, which other users of this machine may read: chmod 600 it`;
   return `Encryption key for secrets at rest: ${file}`;
 }
 
