@@ -2,6 +2,7 @@ import { isoAt } from "../clock.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { found, GatewayError } from "../domain/errors.js";
 import type { Webhook } from "../domain/webhook.js";
+import { otherCredentialHeaders } from "../delivery/credential-headers.js";
 import { madeForElsewhere } from "../delivery/destination.js";
 import { renderRuleRequest } from "../delivery/plan.js";
 import { presetById } from "../presets/registry.js";
@@ -29,11 +30,19 @@ function attemptOut(row: DeliveryRow, nowMs: number): boolean {
 }
 
 /**
+ * Whether the stored request can go with the rule's credentials as they are now: made for where the rule sends
+ * (its credentials go only there), with the fixed credential headers it gives (filled in when sent).
+ */
+async function fitsRuleNow(request: RenderedRequest, webhook: Webhook): Promise<boolean> {
+  return !otherCredentialHeaders(request, webhook) && !(await madeForElsewhere(request, webhook, presetById(webhook.preset)));
+}
+
+/**
  * The request the delivery sends: as rendered when it was created, or rendered anew from the rule as it is now
- * when it had not been, or was made for where the rule no longer sends (its credentials go only where it sends now).
+ * when it had not been, or does not fit the rule's credentials now (see fitsRuleNow).
  */
 async function requestOf(deps: AppDeps, row: DeliveryRow, webhook: Webhook): Promise<RenderedRequest> {
-  if (row.request !== null && !(await madeForElsewhere(row.request, webhook, presetById(webhook.preset)))) return row.request;
+  if (row.request !== null && (await fitsRuleNow(row.request, webhook))) return row.request;
   const event = canonicalOf(found(await deps.store.events.get(row.event_id), "event", row.event_id));
   return renderRuleRequest(webhook, event, deps.partials).catch((error) => {
     throw renderFailed(error);
@@ -44,8 +53,9 @@ const isRenderFailure = (error: unknown): error is GatewayError => error instanc
 
 /**
  * Makes a delivery due now with a fresh retry budget (the rule's retries as they are now, the backoff starting
- * again from its first wait), as read in `row`: the same bytes when it was rendered, or rendered anew from the
- * current rule when rendering had failed (say, after fixing the template) or the rule sends elsewhere since.
+ * again from its first wait), as read in `row`: the same bytes when it was rendered (its credentials the rule's
+ * at each attempt), or rendered anew from the current rule when rendering had failed (say, after fixing the
+ * template), or the rule sends elsewhere or gives other credential headers since.
  * One being sent is left alone.
  * The retry by hand of one delivery and the recovery of a rule's failed ones both go through here.
  */

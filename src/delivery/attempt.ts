@@ -13,6 +13,7 @@ import { bodyEscapeModeOf } from "../render/request.js";
 import type { AttemptRow } from "../store/schema.js";
 import type { Preset } from "../presets/schema.js";
 import { blockedDestinationOf } from "./address-policy.js";
+import { changedCredentialHeader, withRuleCredentials } from "./credential-headers.js";
 import { madeForElsewhere } from "./destination.js";
 import { attemptHeaders } from "./attempt-headers.js";
 import { requestRefused, retryAfterMs, verdictFor, type Verdict } from "./policy.js";
@@ -36,7 +37,20 @@ interface AttemptDeps {
 
 type SendingRule = Pick<
   Webhook,
-  "id" | "updated_at" | "url" | "signing" | "secret" | "timeout_ms" | "preset" | "preset_config" | "sqs" | "method" | "body_template" | "content_type"
+  | "id"
+  | "updated_at"
+  | "url"
+  | "headers"
+  | "transport"
+  | "signing"
+  | "secret"
+  | "timeout_ms"
+  | "preset"
+  | "preset_config"
+  | "sqs"
+  | "method"
+  | "body_template"
+  | "content_type"
 >;
 
 interface Reply {
@@ -113,6 +127,19 @@ async function refuseMovedDestination(request: RenderedRequest, rule: SendingRul
   );
 }
 
+/**
+ * A request with a credential header the rule no longer gives as a fixed value is not sent: it would go without
+ * it, or with the placeholder that stands for it.
+ */
+function refuseChangedCredentials(request: RenderedRequest, rule: SendingRule): void {
+  const name = changedCredentialHeader(request, rule);
+  if (name === null) return;
+  throw new PrepareError(
+    `not sent: the rule's credential header ${name} changed since this delivery was made (removed, or written with a template), and a delivery sends the rule's credentials as they are; retried by hand, it is made anew from the rule as it is now`,
+    false,
+  );
+}
+
 /** The attempt row for a delivery that never got as far as sending: its rule could not be rendered. */
 export function renderFailure(deliveryId: string, error: string, nowMs: number): AttemptRow {
   return { ...attemptRow(deliveryId, 1, nowMs), error: `render failed: ${error}` };
@@ -173,8 +200,9 @@ function recordable(row: AttemptRow, secrets: string[]): AttemptRow {
 }
 
 /**
- * Sends the stored request once, within the rule's timeout: secrets filled in, the preset's credentials
- * added (and renewed once if the reply says they expired), signed for this attempt. Never throws.
+ * Sends the stored request once, within the rule's timeout: secrets and credential headers filled in as the
+ * rule has them now, the preset's credentials added (and renewed once if the reply says they expired), signed
+ * for this attempt. Never throws.
  */
 export async function sendAttempt(
   delivery: { id: string; request: RenderedRequest },
@@ -203,9 +231,10 @@ export async function sendAttempt(
   const secrets = Object.values(presetSecrets);
   try {
     await refuseMovedDestination(delivery.request, rule, preset);
+    refuseChangedCredentials(delivery.request, rule);
     // Escaped as rendered; a request stored before that was kept is escaped as the rule renders now.
     const escape = delivery.request.secrets_escape ?? bodyEscapeModeOf(rule);
-    const request = revealSecrets(delivery.request, presetSecrets, escape);
+    const request = revealSecrets(withRuleCredentials(delivery.request, rule), presetSecrets, escape);
     let reply = await sendOnce(request, delivery.id, rule, auth, context, notes, secrets, started);
     if (auth.expired?.(reply.status, reply.body, context)) {
       notes.push(`credentials expired (HTTP ${reply.status}): renewed and sent again`);

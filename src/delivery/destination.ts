@@ -44,7 +44,8 @@ const STAMPS_KEPT = 1_000;
 
 /**
  * A short digest of the rule's destination, kept with each request whose secrets are filled in only when sent
- * (a preset's): a delivery made for one destination is not sent, with credentials given since for another.
+ * (a preset's, or one with fixed credential headers): a delivery made for one destination is not sent, with
+ * credentials given since for another.
  */
 export function destinationStamp(rule: Pick<Webhook, "url" | "preset_config">, preset: Preset | undefined): Promise<string> {
   const destination = destinationOf(rule, preset);

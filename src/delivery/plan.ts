@@ -7,6 +7,7 @@ import { evaluateExpression } from "../render/jsonata.js";
 import { bodyEscapeModeOf, RenderError, renderRequest, renderTexts } from "../render/request.js";
 import { renderSqsMessage } from "../render/sqs-message.js";
 import { yieldIfSliceLong } from "../render/time-slice.js";
+import { fixedCredentials, withCredentialPlaceholders } from "./credential-headers.js";
 import { destinationStamp } from "./destination.js";
 import { secretNames, templateConfig } from "../presets/config.js";
 import { alteredSecretIn, newPlaceholderMark } from "../presets/secrets.js";
@@ -56,19 +57,16 @@ function refuseAlteredSecrets(webhook: Webhook, preset: Preset, request: Rendere
   throw new RenderError(field, "a secret setting is changed here (by an expression or helper): secrets are filled in when sent, so they can only be inserted as they are");
 }
 
-/** The rule's request for the event, with its preset's settings and meta; throws RenderError. */
-export async function renderRuleRequest(
+/** The request of a rule with a preset, its secret settings as placeholders bearing `mark`, with the preset's meta; throws RenderError. */
+async function renderPresetRequest(
   webhook: Webhook,
+  preset: Preset,
   event: CanonicalEvent,
   partials: Record<string, string>,
+  mark: string,
 ): Promise<RenderedRequest> {
-  if (webhook.transport === "sqs") return renderSqsMessage(webhook, event, partials);
-  const preset = presetById(webhook.preset);
-  if (!preset) return renderRequest(webhook, event, partials, webhook.preset_config);
-  const mark = newPlaceholderMark();
   const config = templateConfig(preset, webhook.preset_config, mark);
-  const rendered = withTextLimits(await renderRequest(webhook, event, partials, config), preset.text_limits);
-  const request = { ...rendered, secrets_mark: mark, secrets_escape: bodyEscapeModeOf(webhook), secrets_for: await destinationStamp(webhook, preset) };
+  const request = withTextLimits(await renderRequest(webhook, event, partials, config), preset.text_limits);
   refuseAlteredSecrets(webhook, preset, request, mark);
   if (Object.keys(preset.meta).length === 0) return request;
   try {
@@ -76,6 +74,26 @@ export async function renderRuleRequest(
   } catch (error) {
     throw new RenderError("preset meta", (error as Error).message);
   }
+}
+
+/**
+ * The rule's request for the event, with its preset's settings and meta; throws RenderError. Its secrets (a
+ * preset's secret settings, the rule's fixed credential headers) are placeholders, filled in when each attempt
+ * is sent while the rule sends where it did (`secrets_for`).
+ */
+export async function renderRuleRequest(
+  webhook: Webhook,
+  event: CanonicalEvent,
+  partials: Record<string, string>,
+): Promise<RenderedRequest> {
+  if (webhook.transport === "sqs") return renderSqsMessage(webhook, event, partials);
+  const preset = presetById(webhook.preset);
+  const mark = newPlaceholderMark();
+  const rendered = preset ? await renderPresetRequest(webhook, preset, event, partials, mark) : await renderRequest(webhook, event, partials, webhook.preset_config);
+  // A rule without a secret sends what it rendered, wherever it sends.
+  if (!preset && fixedCredentials(webhook).size === 0) return rendered;
+  const request = withCredentialPlaceholders(rendered, webhook, mark);
+  return { ...request, secrets_mark: mark, secrets_escape: bodyEscapeModeOf(webhook), secrets_for: await destinationStamp(webhook, preset) };
 }
 
 /** The rule's request for the event, or the reason it could not be rendered. */

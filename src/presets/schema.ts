@@ -32,7 +32,9 @@ export const presetSchema = z
     name: z.string(),
     description: z.string(),
     docs: z.string().optional(),
-    config: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), presetFieldSchema),
+    // `header` names the placeholder of a rule's credential header (delivery/credential-headers.ts), which a
+    // secret setting of that name would be filled in with.
+    config: z.record(z.string().regex(/^(?!header$)[a-z][a-z0-9_]*$/), presetFieldSchema),
     webhook: webhookFieldsSchema.omit({ name: true, preset: true, preset_config: true, secret: true }).extend({
       events: z.array(eventTypeSchema).min(1),
     }),

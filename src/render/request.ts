@@ -134,6 +134,11 @@ function wellFormed(text: string): string {
   return text.toWellFormed();
 }
 
+/** A header value as rendered, as it is sent: spaces around it are not part of it (RFC 9110), receivers and Workers' fetch drop them. */
+export function sentHeaderValue(rendered: string): string {
+  return wellFormed(rendered).replace(/^[ \t]+|[ \t]+$/g, "");
+}
+
 function renderHeaders(
   headers: Record<string, string>,
   context: Record<string, unknown>,
@@ -141,8 +146,7 @@ function renderHeaders(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, template] of Object.entries(headers)) {
-    // Spaces around a header value are not part of it (RFC 9110): receivers and Workers' fetch drop them.
-    const value = wellFormed(renderTemplate(template, context, { partials, escape: "none" })).replace(/^[ \t]+|[ \t]+$/g, "");
+    const value = sentHeaderValue(renderTemplate(template, context, { partials, escape: "none" }));
     const problem = headerValueProblem(value);
     if (problem) throw new RenderError(`headers.${name}`, problem);
     out[name] = value;

@@ -28,6 +28,7 @@ export const SHARED_TESTS = [
   "test/regex-safety.test.ts",
   "test/replay.test.ts",
   "test/retention.test.ts",
+  "test/rotated-credentials.test.ts",
   "test/source-rule-race.test.ts",
   "test/source-voipappz.test.ts",
   "test/source-voipcloud.test.ts",
