@@ -105,7 +105,8 @@ describe("rotating ENCRYPTION_KEY on Workers", () => {
     expect((await newKeyAlone.send("/health", {})).body).toEqual({ status: "ok", database: "ok" });
     const { results } = await gw.env.DB.prepare(`SELECT json_extract(request, '$.headers."X-Api-Key"') AS value FROM deliveries`).all<{ value: string }>();
     const box = await createSecretBox(parseEncryptionKeys(NEW_KEY));
-    for (const { value } of results) expect(await box.open(value)).toBe(API_KEY);
+    // The rule's key is filled in when each attempt is sent: a delivery holds its placeholder, sealed all the same.
+    for (const { value } of results) expect(await box.open(value)).toMatch(/^__SECRET__[0-9a-f]{24}__header__$/);
     expect((await ingest(newKeyAlone, late, callEvent())).status).toBe(202);
   });
 });
