@@ -88,10 +88,10 @@ export async function renderRuleRequest(
 ): Promise<RenderedRequest> {
   if (webhook.transport === "sqs") return renderSqsMessage(webhook, event, partials);
   const preset = presetById(webhook.preset);
+  // A rule without a secret sends what it rendered, wherever it sends.
+  if (!preset && fixedCredentials(webhook).size === 0) return renderRequest(webhook, event, partials, webhook.preset_config);
   const mark = newPlaceholderMark();
   const rendered = preset ? await renderPresetRequest(webhook, preset, event, partials, mark) : await renderRequest(webhook, event, partials, webhook.preset_config);
-  // A rule without a secret sends what it rendered, wherever it sends.
-  if (!preset && fixedCredentials(webhook).size === 0) return rendered;
   const request = withCredentialPlaceholders(rendered, webhook, mark);
   return { ...request, secrets_mark: mark, secrets_escape: bodyEscapeModeOf(webhook), secrets_for: await destinationStamp(webhook, preset) };
 }
