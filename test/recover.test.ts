@@ -175,6 +175,34 @@ describe("recovering a rule's failed deliveries", () => {
     for (const d of unrendered) expect(await delivery(d.id)).toMatchObject({ status: "delivered" });
   });
 
+  it("passes over one whose event a retention pass deleted after the page was read, instead of failing the request", async () => {
+    // Ids never go back within a process, and other tests may have moved their clocks on: past that, so that
+    // these events' ids tell when they came in, as retention reads them.
+    t.gw.clock.advance(60 * 24 * 3600_000);
+    const rule = await createWebhook(t.gw, { url: `${t.receiver.url}/crm`, body_template: '{{> (lookup . "direction")}}' });
+    const since = t.gw.clock.now();
+    const unrendered = [await failedDeliveryOf(rule), await failedDeliveryOf(rule)];
+    expect((await t.gw.api("PATCH", `/api/webhooks/${rule.id}`, { body_template: '{"call": "{{uniqueid}}"}' })).status).toBe(200);
+    up = true;
+    // Past the retention period (30 days by default): the next pass deletes both events and their deliveries.
+    t.gw.clock.advance(31 * 24 * 3600_000);
+
+    // The first is rendered anew (its event read) and held at its write; the pass then deletes both.
+    const held = t.gw.holdNextWrite("retry delivery");
+    const recovering = recover(rule, { since: iso(since) });
+    await held.reached;
+    await t.gw.expire();
+    for (const d of unrendered) expect((await t.gw.api("GET", `/api/events/${d.event_id}`)).status).toBe(404);
+    held.release();
+
+    const answer = await recovering;
+    expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    expect(answer.body).toEqual({ retried: 0, render_failed: 0, more: false, next_cursor: null });
+    await t.gw.settle();
+    expect(await t.gw.sql("SELECT id FROM deliveries")).toEqual([]);
+    expect(t.receiver.requests).toEqual([]);
+  });
+
   it("refuses a rule turned off by a 410 until it is enabled, then retries what the 410 failed", async () => {
     const rule = await createWebhook(t.gw, { url: `${t.receiver.url}/crm`, retries: 3 });
     const since = t.gw.clock.now();

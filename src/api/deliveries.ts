@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { deliveryFilterSchema } from "../domain/delivery.js";
-import { found, GatewayError } from "../domain/errors.js";
+import { found, GatewayError, notFound } from "../domain/errors.js";
 import { handOver } from "./accept.js";
 import type { AppDeps } from "./deps.js";
 import { filterOf, pageQuery } from "./list-query.js";
@@ -33,6 +33,7 @@ export function deliveryRoutes(deps: AppDeps) {
     const retry = await retryDelivery(deps, row, webhook);
     if (retry.outcome === "sending") throw new GatewayError(409, "conflict", `Delivery ${row.id} is being sent, or its next attempt is due within seconds: look again shortly`);
     if (retry.outcome === "render_failed") throw retry.error;
+    if (retry.outcome === "event_gone") throw notFound("event", row.event_id);
     if (retry.outcome === "changed") throw new GatewayError(409, "conflict", `Delivery ${row.id} changed meanwhile: it is now ${(await load(row.id)).status}`);
     await handOver(deps, [{ id: row.id, dueAt: retry.delivery.next_attempt_at }]);
     return c.json(deliveryView(retry.delivery), 202);

@@ -17,8 +17,8 @@ export const RECOVER_PAGE = 200;
 
 /**
  * Retries the rule's failed deliveries created in the window, oldest first, a page at a time, each as a retry
- * by hand does; one changed meanwhile (retried by hand, say) is passed over, and one that still cannot be
- * rendered stays failed and is counted. What was retried is then handed to the queue together.
+ * by hand does; one changed meanwhile (retried by hand, say) or deleted with its event by a retention pass is
+ * passed over, and one that still cannot be rendered stays failed and is counted. What was retried is then handed to the queue together.
  */
 export async function recoverFailed(deps: AppDeps, webhook: Webhook, request: RecoverRequest): Promise<RecoverView> {
   const limit = deps.recoverPage ?? RECOVER_PAGE;

@@ -1,6 +1,6 @@
 import { isoAt } from "../clock.js";
 import type { RenderedRequest } from "../domain/delivery.js";
-import { found, GatewayError } from "../domain/errors.js";
+import { GatewayError } from "../domain/errors.js";
 import type { Webhook } from "../domain/webhook.js";
 import { otherCredentialHeaders } from "../delivery/credential-headers.js";
 import { madeForElsewhere } from "../delivery/destination.js";
@@ -19,7 +19,9 @@ export type Retry =
   /** Changed since it was read: someone else sent it or retried it meanwhile. */
   | { outcome: "changed" }
   /** It had not been rendered, and still cannot be: the 422 naming the field. */
-  | { outcome: "render_failed"; error: GatewayError };
+  | { outcome: "render_failed"; error: GatewayError }
+  /** To be rendered anew, but its event is gone: deleted by a retention pass since the delivery was read. */
+  | { outcome: "event_gone" };
 
 /**
  * Whether an attempt of the delivery is out: it is being sent, or its rule's change failed it meanwhile and
@@ -41,10 +43,11 @@ async function fitsRuleNow(request: RenderedRequest, webhook: Webhook): Promise<
  * The request the delivery sends: as rendered when it was created, or rendered anew from the rule as it is now
  * when it had not been, or does not fit the rule's credentials now (see fitsRuleNow).
  */
-async function requestOf(deps: AppDeps, row: DeliveryRow, webhook: Webhook): Promise<RenderedRequest> {
+async function requestOf(deps: AppDeps, row: DeliveryRow, webhook: Webhook): Promise<RenderedRequest | null> {
   if (row.request !== null && (await fitsRuleNow(row.request, webhook))) return row.request;
-  const event = canonicalOf(found(await deps.store.events.get(row.event_id), "event", row.event_id));
-  return renderRuleRequest(webhook, event, deps.partials).catch((error) => {
+  const event = await deps.store.events.get(row.event_id);
+  if (!event) return null;
+  return renderRuleRequest(webhook, canonicalOf(event), deps.partials).catch((error) => {
     throw renderFailed(error);
   });
 }
@@ -62,13 +65,14 @@ const isRenderFailure = (error: unknown): error is GatewayError => error instanc
 export async function retryDelivery(deps: AppDeps, row: DeliveryRow, webhook: Webhook): Promise<Retry> {
   const now = deps.clock.now();
   if (attemptOut(row, now)) return { outcome: "sending" };
-  let request: RenderedRequest;
+  let request: RenderedRequest | null;
   try {
     request = await requestOf(deps, row, webhook);
   } catch (error) {
     if (isRenderFailure(error)) return { outcome: "render_failed", error };
     throw error;
   }
+  if (request === null) return { outcome: "event_gone" };
   const changes: Partial<DeliveryRow> = {
     status: "pending",
     request,

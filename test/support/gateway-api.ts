@@ -24,7 +24,7 @@ export interface Answer<T = any> {
 }
 
 /** A write of the store that a test can hold, to interleave two requests at that point. */
-export type HeldWrite = "delete source" | "update source" | "insert rule" | "update rule" | "insert missed deliveries";
+export type HeldWrite = "delete source" | "update source" | "insert rule" | "update rule" | "insert missed deliveries" | "retry delivery";
 
 /** A held call: `reached` resolves once it is made (and waits); `release()` lets it run as it would have. */
 export interface Held {

@@ -26,6 +26,7 @@ const HELD_WRITES: Record<HeldWrite, (store: NodeGateway["store"]) => [object, s
   "insert rule": (store) => [store.webhooks, "insert"],
   "update rule": (store) => [store.webhooks, "replace"],
   "insert missed deliveries": (store) => [store.deliveries, "insertMissing"],
+  "retry delivery": (store) => [store.deliveries, "update"],
 };
 
 /** Holds the next call of `queries[method]` until released; the call then runs as it would have. */

@@ -63,6 +63,8 @@ const HELD_WRITES: Record<HeldWrite, RegExp> = {
   "insert rule": /^insert into "webhooks"/i,
   "update rule": /^update "webhooks"/i,
   "insert missed deliveries": /^insert into "deliveries" [^]* select [^]* where /i,
+  // Only a retry by hand starts a delivery's budget anew.
+  "retry delivery": /^update "deliveries" set [^]*"budget_start" = \?/i,
 };
 
 /**
