@@ -98,6 +98,44 @@ const configSchema = envSchema.transform((env) => ({
 
 export type GatewayConfig = z.output<typeof configSchema>;
 
+/** The names of the settings, as the environment gives them. */
+const SETTING_NAMES = Object.keys(envSchema.shape);
+
+/** Edits (insert, delete, replace a letter) between two names. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
+}
+
+/** The setting a name that is not one was likely meant to be: one edit away, or sharing its first word (`INGEST_`). */
+function meantSetting(name: string): string | undefined {
+  const upper = name.toUpperCase();
+  const closest = SETTING_NAMES.map((setting) => ({ setting, edits: editDistance(upper, setting) })).sort((a, b) => a.edits - b.edits)[0];
+  const firstWord = (text: string) => /^([A-Z]+_)/.exec(text)?.[1];
+  const sameFamily = SETTING_NAMES.some((setting) => firstWord(setting) !== undefined && firstWord(setting) === firstWord(upper));
+  // Short names one edit away are too many (HOME, HOST): only a longer one, or one of our families.
+  if (closest.edits === 0 || (closest.edits === 1 && upper.length >= 6) || sameFamily) return closest.setting;
+  return undefined;
+}
+
+/**
+ * Variables that look like a setting but are not one (`RETENTION_DAY`, `ingest_burst`), each with the setting
+ * it was likely meant to be: unread, they would leave that setting at its default without a word.
+ */
+export function misspelledSettings(env: Record<string, string | undefined>): Array<{ name: string; meant: string }> {
+  return Object.keys(env)
+    .filter((name) => !SETTING_NAMES.includes(name))
+    .flatMap((name) => {
+      const meant = meantSetting(name);
+      return meant ? [{ name, meant }] : [];
+    });
+}
+
 export function configFromEnv(env: Record<string, string | undefined>): GatewayConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
   const result = configSchema.safeParse(present);

@@ -190,6 +190,23 @@ describe("npm start that cannot start", () => {
     }
   });
 
+  it("names a variable that looks like a setting but is not one, and the setting it was likely meant to be", async () => {
+    const started = await spawnGateway({
+      databaseFile: join(dir, "misspelled.db"),
+      env: { RETENTION_DAY: "7", ingest_burst: "50", OUTBOUND_ALLOWED: "127.0.0.0/8", HOME_DIR: "/srv", TERM: "xterm" },
+    });
+    try {
+      expect(started.printed).toContain("Not a setting, not read: RETENTION_DAY (did you mean RETENTION_DAYS?)");
+      expect(started.printed).toContain("Not a setting, not read: ingest_burst (did you mean INGEST_BURST?)");
+      expect(started.printed).toContain("Not a setting, not read: OUTBOUND_ALLOWED (did you mean OUTBOUND_ALLOW?)");
+      // Names of other programs' settings, however near a short one (HOST, PORT), are left alone.
+      expect(started.printed).not.toMatch(/HOME_DIR|TERM \(/);
+      expect(started.printed).toContain("Retention: events and deliveries deleted after 30 days (RETENTION_DAYS)");
+    } finally {
+      await started.kill();
+    }
+  });
+
   it("refuses a second gateway on the database another one runs on, before touching it: a key rotation started by mistake leaves the first one working", async () => {
     const databaseFile = join(dir, "shared.db");
     const first = await spawnGateway({ databaseFile });

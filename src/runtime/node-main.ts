@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { configFromEnv } from "../config.js";
+import { configFromEnv, misspelledSettings } from "../config.js";
 import { exitWithReason } from "./node-failure.js";
 import { startNodeGateway, type NodeGateway } from "./node.js";
 
@@ -29,6 +29,11 @@ function outboundLine(allow: string | undefined): string {
   return "Outbound: private destinations refused (for a receiver on this machine: OUTBOUND_ALLOW=127.0.0.0/8,::1)";
 }
 
+/** A line for each variable that looks like a setting but is not one: it is not read. */
+function misspelledLines(env: Record<string, string | undefined>): string[] {
+  return misspelledSettings(env).map(({ name, meant }) => `Not a setting, not read: ${name} (did you mean ${meant}?)`);
+}
+
 async function main() {
   const config = configFromEnv(process.env);
   const gateway = await startNodeGateway(config);
@@ -42,6 +47,7 @@ async function main() {
       retentionLine(config.retentionDays),
       adminTokenLine(Boolean(config.adminToken), gateway.generatedAdminToken),
       `Use it as:  curl -H "Authorization: Bearer <token>" ${gateway.url}/api/webhooks`,
+      ...misspelledLines(process.env),
     ].join("\n"),
   );
   const shutdown = (signal: NodeJS.Signals) => gateway.close(signal).then(() => process.exit(0));
