@@ -839,6 +839,29 @@ describe("stored credentials and a change of destination", () => {
     expect((await t.gw.api("PATCH", `/api/webhooks/${rule.id}`, { name: "renamed", headers: rule.headers })).status).toBe(200);
   });
 
+  it("judges a URL whose host a value may leave empty by the whole URL: what follows it would be the host", async () => {
+    // `http://{{crm_host}}/127.0.0.1:port/calls` with no crm_host is `http:///127.0.0.1:port/calls`, whose host URL
+    // parsing takes from the path (extra slashes are skipped); so is one whose scheme a value precedes.
+    const elsewhere = await new Receiver().start();
+    try {
+      const hostIn = (url: string, template: string) => url.replace("http://", template);
+      for (const template of ["http://{{crm_host}}/", "{{crm_scheme}}http://"]) {
+        const rule = await createWebhook(t.gw, { url: `${hostIn(t.receiver.url, template)}/calls`, headers: { "X-Api-Key": KEY } });
+        const patch = { url: `${hostIn(elsewhere.url, template)}/calls`, headers: rule.headers };
+        const answer = await t.gw.api("PATCH", `/api/webhooks/${rule.id}`, patch);
+        expect(answer.status, template).toBe(400);
+        expect(answer.body.error.details).toEqual(moved("headers.X-Api-Key"));
+      }
+      const source = await createSource(t.gw);
+      await ingest(t.gw, source, callEvent({ uniqueid: "empty.host" }));
+      await t.gw.settle();
+      expect(elsewhere.requests).toEqual([]);
+      expect(t.receiver.requests.map((r) => [r.path, r.headers["x-api-key"]])).toEqual([["/calls", KEY], ["/calls", KEY]]);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+
   it("refuses to move a preset's secret setting with its URL setting; a path setting or another setting keeps it", async () => {
     const elsewhere = await new Receiver().start();
     t.receiver.handler = () => ({ body: '{"code":0}' });

@@ -120,6 +120,27 @@ describe("a rotated credential header", () => {
     }
   });
 
+  it("does not go to the host the rule sent to when a value left empty had let the path name it", async () => {
+    // `http://{{crm_host}}/127.0.0.1:port/calls` renders `http:///127.0.0.1:port/calls`: the path names the host.
+    const moved = await new Receiver().start();
+    try {
+      t.receiver.replyWith({ status: 503, headers: { "retry-after": "60" } });
+      const hostIn = (url: string) => `${url.replace("http://", "http://{{crm_host}}/")}/calls`;
+      const rule = await createRule({ url: hostIn(t.receiver.url), headers: { Authorization: OLD }, retries: 1 });
+      const waiting = await deliveryOf(rule, "old.1");
+      expect(waiting.status).toBe("pending");
+
+      await edit(rule, { url: hostIn(moved.url), headers: { Authorization: NEW } });
+      t.gw.clock.advance(60_000);
+      await t.gw.sweep();
+      await t.gw.settle();
+      expect(t.receiver.requests.map((r) => r.headers.authorization)).toEqual([OLD]);
+      expect((await shown(waiting.id)).last_error).toMatch(/^not sent: the rule sends elsewhere since this delivery was made/);
+    } finally {
+      await moved.stop();
+    }
+  });
+
   it("that the delivery was made without (added since, or the rule's header removed) makes it anew when retried by hand", async () => {
     t.receiver.handler = (request) => ({ status: request.headers["x-api-key"] === "crm-key-added-3333" ? 200 : 401 });
     const rule = await createRule({ url: `${t.receiver.url}/calls`, retries: 0 });

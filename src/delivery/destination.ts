@@ -13,6 +13,17 @@ const PLAIN_MUSTACHE = /^\{\{\{?\s*[\w@.]+\s*\}?\}\}$/;
 /** Where a URL template's path begins: what comes before is the scheme, host and port, mustaches included. */
 const ORIGIN_PART = /^(?:[a-z][a-z0-9+.-]*:)?[/\\]*(?:\{\{[^]*?\}\}\}?|[^/\\?#{]|\{(?!\{))*/i;
 
+/**
+ * An origin part that names its host in its own text (`https://{{agent.extension}}.crm.example`), or is only
+ * settings (`{{{config.instance_url}}}`, in the destination by value). Otherwise a value left empty may let the
+ * path name the host: `http://{{crm_host}}/crm.example/x` renders `http:///crm.example/x`, whose host is
+ * crm.example (URL parsing skips the extra slashes), and so does `{{scheme}}http://crm.example/x`.
+ */
+function namesItsHost(origin: string): boolean {
+  const text = origin.replace(/\{\{[^]*?\}\}\}?/g, "");
+  return /^[a-z][a-z0-9+.-]*:[/\\]*[^\s\x00-\x1f/\\?#]/i.test(text) || /^(?:\{\{\{?\s*config\.\w+\s*\}?\}\})+$/.test(origin);
+}
+
 /** The settings a text reads as `config.<name>`; all of them when it reads `config` another way (`lookup config ...`). */
 function settingsRead(text: string, preset: Preset): string[] {
   const named = [...text.matchAll(/\bconfig\.([a-z][a-z0-9_]*)/g)].map((m) => m[1]);
@@ -22,13 +33,15 @@ function settingsRead(text: string, preset: Preset): string[] {
 
 /**
  * What decides the host a rule sends to: its URL up to the path (the whole URL when a block or helper there
- * could reach past it), the settings that part reads, and a preset's URL settings (its own calls, such as
- * Salesforce's token request, go there). A setting that must start with `/` writes a path, not a host.
+ * could reach past it, or a value left empty could let the path name the host), the settings that part reads,
+ * and a preset's URL settings (its own calls, such as Salesforce's token request, go there). A setting that must
+ * start with `/` writes a path, not a host.
  */
 export function destinationOf(rule: Pick<Webhook, "url" | "preset_config">, preset: Preset | undefined): string {
   const origin = ORIGIN_PART.exec(rule.url.trim())![0];
   // `\{{` renders as `{{`, its backslash gone: the host part may run on past where it seems to end.
-  const plain = (origin.match(/\{\{[^]*?\}\}\}?/g) ?? []).every((mustache) => PLAIN_MUSTACHE.test(mustache)) && !rule.url.includes("\\{{");
+  const mustaches = origin.match(/\{\{[^]*?\}\}\}?/g) ?? [];
+  const plain = mustaches.every((mustache) => PLAIN_MUSTACHE.test(mustache)) && !rule.url.includes("\\{{") && namesItsHost(origin);
   const part = plain ? origin : rule.url;
   if (!preset) return part;
   const names = new Set(Object.keys(preset.config).filter((name) => preset.config[name].type === "url"));
