@@ -132,6 +132,8 @@ describe("GET /openapi.json", () => {
       expect(secret).toEqual({ type: "string", description: expect.stringContaining("masked") });
     }
     expect(doc.components.schemas.EventDetail.properties.deliveries.items).toEqual({ $ref: "#/components/schemas/Delivery" });
+    // What a stored request keeps to fill its secrets in when sent (secrets_mark, _escape, _for) is never shown.
+    expect(Object.keys(doc.components.schemas.Request.properties)).toEqual(["method", "url", "headers", "body", "meta", "sqs"]);
   });
 
   it("describes the webhook create body the API accepts: a preset rule without url and events, not a custom one", async () => {

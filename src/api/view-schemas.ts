@@ -75,8 +75,12 @@ export type WebhookView = z.infer<typeof webhookViewSchema>;
 
 /** A rendered request as shown: credential headers and secret settings masked. */
 export const requestViewSchema = renderedRequestSchema
-  .omit({ secrets_mark: true, secrets_escape: true })
-  .extend({ headers: maskedHeaders })
+  .omit({ secrets_mark: true, secrets_escape: true, secrets_for: true })
+  .extend({
+    headers: maskedHeaders.meta({
+      description: "Values of credential headers masked (`Bearer ****abcd`); in a delivery's request, a rule's fixed credential header, filled in as the rule has it when each attempt is sent, is `****`",
+    }),
+  })
   .meta({ description: "The exact request, as rendered when the delivery was created; for an SQS rule `url` is the queue and `body` the message" });
 export type RequestView = z.infer<typeof requestViewSchema>;
 
