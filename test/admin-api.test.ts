@@ -114,6 +114,28 @@ describe("webhooks", () => {
     expect((await t.gw.api("DELETE", `/api/webhooks/${created.id}`)).status).toBe(404);
   });
 
+  it("keeps a credential sent back masked under its name in another case, and refuses a masked value it has no credential for", async () => {
+    const created = await createWebhook(t.gw, { url: `${t.receiver.url}/x`, headers: { "X-Api-Key": "key-1234567890abcdef" } });
+    // The name retyped in another case (HTTP names ignore case): still the same credential.
+    const recased = await t.gw.api("PATCH", `/api/webhooks/${created.id}`, { headers: { "x-api-key": "****cdef" } });
+    expect(recased.status, JSON.stringify(recased.body)).toBe(200);
+    expect(recased.body.headers).toEqual({ "x-api-key": "****cdef" });
+    const source = await createSource(t.gw);
+    await ingest(t.gw, source, callEvent());
+    await t.gw.settle();
+    expect(t.receiver.requests[0].headers["x-api-key"]).toBe("key-1234567890abcdef");
+
+    // Renamed, the masked text would be sent as the credential: refused, naming the header.
+    for (const masked of ["****cdef", "****", "Bearer ****cdef"]) {
+      const renamed = await t.gw.api("PATCH", `/api/webhooks/${created.id}`, { headers: { "X-Api-Token": masked } });
+      expect(renamed.status).toBe(400);
+      expect(renamed.body.error.details).toEqual([
+        { field: "headers.X-Api-Token", message: "is how a stored credential is shown, not one: give the credential itself" },
+      ]);
+    }
+    expect((await t.gw.api("GET", `/api/webhooks/${created.id}`)).body.headers).toEqual({ "x-api-key": "****cdef" });
+  });
+
   it("says when a rule was turned off by hand, keeps it through other edits, and forgets it once enabled", async () => {
     const created = await createWebhook(t.gw, { url: `${t.receiver.url}/x`, enabled: false });
     const byHand = (at: string) => ({ at, reason: "manual", delivery_id: null, status_code: null });

@@ -1,3 +1,6 @@
+import { invalidField } from "./errors.js";
+import { headerValue } from "./headers.js";
+
 // Secrets are write-only: after creation every response shows them masked. A masked value sent back
 // unchanged (a console form saving what it was shown) keeps the stored secret, unless the edit changes where
 // the rule sends (api/credential-destination.ts).
@@ -36,13 +39,23 @@ export function keepUnlessChanged(incoming: string, stored: string): string {
   return incoming === maskSecret(stored) ? stored : incoming;
 }
 
-/** Headers from an update, keeping each stored sensitive value whose masked form came back. */
+/** A value as masking shows a credential (`****`, `****abcd`, `Bearer ****abcd`): no credential itself. */
+const MASKED = /^(?:(?:Bearer|Basic|Token|Digest)\s+)?\*{4}\S{0,4}$/i;
+
+/**
+ * Headers from an update, keeping each stored sensitive value whose masked form came back under its name (in
+ * any case, as HTTP compares names). A masked form with no stored value behind it (the header renamed) would
+ * be sent as the credential: refused.
+ */
 export function mergeHeaders(incoming: Record<string, string>, stored: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(incoming).map(([name, value]) => [
-      name,
-      stored[name] !== undefined && isSensitiveHeader(name) && value === maskHeaderValue(stored[name]) ? stored[name] : value,
-    ]),
+    Object.entries(incoming).map(([name, value]) => {
+      if (!isSensitiveHeader(name)) return [name, value];
+      const kept = headerValue(stored, name);
+      if (kept !== undefined && value === maskHeaderValue(kept)) return [name, kept];
+      if (MASKED.test(value)) throw invalidField(`headers.${name}`, "is how a stored credential is shown, not one: give the credential itself");
+      return [name, value];
+    }),
   );
 }
 
