@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeEach, describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../src/domain/event.js";
-import { ADMIN_TOKEN, createSource, createWebhook, ingest } from "./support/gateway.js";
-import { gatewayPerTest } from "./support/gateway-per-test.js";
+import { consolePerTest, VIEWPORT } from "./support/console-page.js";
+import { createSource, createWebhook, ingest } from "./support/gateway.js";
 import { projectJson } from "./support/files.js";
 import { SalesforceStandIn } from "./support/salesforce-standin.js";
 import { LocalSqs, SQS_CREDENTIALS } from "./support/sqs.js";
@@ -12,42 +12,14 @@ import { LocalSqs, SQS_CREDENTIALS } from "./support/sqs.js";
 // Screenshots of the main screens go to docs/screenshots/ (linked from the README).
 
 const SCREENSHOTS = new URL("../docs/screenshots/", import.meta.url).pathname;
-const VIEWPORT = { width: 1366, height: 800 };
-let browser: Browser;
+mkdirSync(SCREENSHOTS, { recursive: true });
+const session = consolePerTest();
+const t = session.t;
+const signIn = session.signIn;
 let page: Page;
-let requested: string[];
-let pageErrors: string[];
-
-beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-  });
+beforeEach(() => {
+  page = session.page;
 });
-afterAll(() => browser?.close());
-
-// Registered before the gateway, so run after it stops (and after the page closes): nothing but the gateway
-// itself was asked for anything, and no script failed.
-afterEach(() => {
-  expect(requested.filter((url) => !url.startsWith(t.gw.url) && !url.startsWith("data:"))).toEqual([]);
-  expect(pageErrors).toEqual([]);
-});
-const t = gatewayPerTest({ source: false });
-beforeEach(async () => {
-  page = await browser.newPage({ viewport: VIEWPORT });
-  requested = [];
-  pageErrors = [];
-  page.on("request", (request) => requested.push(request.url()));
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-});
-afterEach(() => page.close());
-
-async function signIn(token = ADMIN_TOKEN) {
-  await page.goto(`${t.gw.url}/`);
-  await page.getByLabel("Admin token").fill(token);
-  await page.keyboard.press("Enter");
-}
 
 /** Nothing is wider than the window: long URLs and bodies wrap or scroll inside their box. */
 async function expectNoHorizontalOverflow() {
@@ -938,7 +910,7 @@ describe("console", () => {
     const later = await createWebhook(t.gw, { name: "Outbound, made later", url: `${t.receiver.url}/l`, call_types: ["outbound"] });
     await page.goto(`${t.gw.url}/#/events/${taken.event_id}`);
     await expect.poll(() => why.locator("h3").textContent()).toBe("The other webhooks");
-    expect(await page.locator("section.panel ul.plain").first().locator("li").count()).toBe(1);
+    expect(await page.locator("#event-deliveries tbody tr").count()).toBe(1);
     expect(await why.locator(".hint").textContent()).toBe("Checked now, against the webhooks as they are now; those made or changed since this event came in say so.");
     expect(await why.locator(`li[data-id="${paused.id}"]`).textContent()).toBe(
       "Paused: it would take this event now (changed after this event came in); Send missed events on its page sends it.",

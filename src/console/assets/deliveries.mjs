@@ -18,16 +18,28 @@ function lastResult(d) {
   return d.last_status_code ? `HTTP ${d.last_status_code}` : "";
 }
 
-function deliveryRow(d, names) {
-  return h(
-    "tr",
-    { "data-id": d.id },
-    h("td", {}, h("a", { href: `#/deliveries/${d.id}` }, when(d.created_at))),
-    h("td", {}, names.get(d.webhook_id) ?? d.webhook_id),
-    h("td", { class: "mono" }, h("a", { href: `#/events/${d.event_id}` }, d.event_id)),
-    h("td", {}, deliveryBadge(d.status)),
-    h("td", {}, `${d.attempt_count} / ${d.max_attempts}`),
-    h("td", {}, lastResult(d)),
+/** The columns a delivery row may show: the header, the cell's content and its class, by the `col-*` name that sizes it. */
+const COLUMNS = {
+  created: ["Created", (d) => h("a", { href: `#/deliveries/${d.id}` }, when(d.created_at))],
+  webhook: ["Webhook", (d, names) => h("a", { href: `#/webhooks/${d.webhook_id}` }, names.get(d.webhook_id) ?? d.webhook_id)],
+  event: ["Event", (d) => h("a", { href: `#/events/${d.event_id}` }, d.event_id), "mono"],
+  status: ["Status", (d) => deliveryBadge(d.status)],
+  attempts: ["Attempts", (d) => `${d.attempt_count} / ${d.max_attempts}`],
+  result: ["Last result", lastResult],
+};
+const LOG_COLUMNS = ["created", "webhook", "event", "status", "attempts", "result"];
+
+function deliveryRow(d, names, columns = LOG_COLUMNS) {
+  return h("tr", { "data-id": d.id }, columns.map((name) => h("td", { class: COLUMNS[name][2] }, COLUMNS[name][1](d, names))));
+}
+
+/** A table of deliveries, a row each with `columns` (the log's by default); `names` are the webhooks' by id. */
+export function deliveriesTable(attrs, deliveries, names, columns = LOG_COLUMNS) {
+  return table(
+    attrs,
+    columns,
+    columns.map((name) => COLUMNS[name][0]),
+    deliveries.map((d) => deliveryRow(d, names, columns)),
   );
 }
 
@@ -111,12 +123,7 @@ async function deliveryAlone(id) {
 /** The deliveries the filter picks: a table with "Load more", or a line saying there are none. */
 async function deliveryList(filter, names, view) {
   const page = await api("GET", `/api/deliveries${queryOf(filter)}`);
-  const list = table(
-    { id: "deliveries" },
-    ["created", "webhook", "event", "status", "attempts", "result"],
-    ["Created", "Webhook", "Event", "Status", "Attempts", "Last result"],
-    page.data.map((d) => deliveryRow(d, names)),
-  );
+  const list = deliveriesTable({ id: "deliveries" }, page.data, names);
   const follow = followUnfinished(list, filter, names, view);
   follow.add(page.data);
   const more = moreButton(page.next_cursor, async (cursor) => {

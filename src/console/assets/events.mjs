@@ -1,7 +1,7 @@
 // Events as received: the list, and each event's canonical form beside the payload the PBX posted.
 
 import { api, namesById, queryOf } from "./api.mjs";
-import { deliveryBadge } from "./deliveries.mjs";
+import { deliveriesTable } from "./deliveries.mjs";
 import { filteredResults, h, moreButton, pretty, table, when } from "./dom.mjs";
 import { EVENT_TYPES } from "./vocabulary.mjs";
 
@@ -18,7 +18,15 @@ function eventRow(e, names) {
   );
 }
 
-/** The events of the chosen type: a table with "Load more", or a line saying there are none. */
+/** What the list says when nothing matches: the call searched for, else the type, else that none came yet. */
+function emptyText(filter) {
+  if (filter.uniqueid) return `No event of the call ${filter.uniqueid}${filter.type ? ` of type ${filter.type}` : ""}${filter.source_id ? " from this source" : ""}.`;
+  if (filter.type && !filter.source_id) return "No event of this type.";
+  if (filter.type || filter.source_id) return "No event matches.";
+  return "No event yet: events appear here as your PBX posts them.";
+}
+
+/** The events the filter picks: a table with "Load more", or a line saying there are none. */
 async function eventList(filter, names) {
   const page = await api("GET", `/api/events${queryOf(filter)}`);
   const list = table(
@@ -32,31 +40,61 @@ async function eventList(filter, names) {
     list.tBodies[0].append(...next.data.map((e) => eventRow(e, names)));
     return next.next_cursor;
   });
-  const empty = filter.type ? "No event of this type." : "No event yet: events appear here as your PBX posts them.";
-  return { nodes: [page.data.length ? list : h("p", { class: "panel empty" }, empty), more], shown: page.data.length, more: Boolean(page.next_cursor) };
+  return { nodes: [page.data.length ? list : h("p", { class: "panel empty" }, emptyText(filter)), more], shown: page.data.length, more: Boolean(page.next_cursor) };
 }
 
-export async function showEvents(view) {
-  const filter = { type: view.query.get("type") ?? "" };
-  const names = await namesById("/api/sources");
-  const { results, status, show, choose } = filteredResults(filter, {
-    address: (f) => `#/events${queryOf(f)}`,
-    load: (f) => eventList(f, names),
-    count: (shown, more) => `${shown}${more ? "+" : ""} ${shown === 1 && !more ? "event" : "events"}`,
-  });
+/**
+ * The filters: type and source as drop-downs, and the call's id (its uniqueid, as the PBX and the CRM know it),
+ * applied when typed and Enter pressed (or focus leaves), so that one call's whole story is one search away.
+ */
+function filterBar(filter, names, choose) {
+  const search = (value) => value.trim() !== filter.uniqueid && choose("uniqueid", value.trim());
   const type = h(
     "select",
     { id: "filter-type", onchange: (e) => choose("type", e.target.value) },
     h("option", { value: "" }, "All types"),
     [...EVENT_TYPES, "unmapped"].map((t) => h("option", { value: t, selected: filter.type === t }, t)),
   );
-  await show();
-  view.mount(
-    h("div", { class: "toolbar" }, h("h1", {}, "Events")),
-    h("div", { class: "filters" }, h("label", { for: "filter-type" }, "Type"), type),
-    status,
-    results,
+  const source = h(
+    "select",
+    { id: "filter-source", onchange: (e) => choose("source_id", e.target.value) },
+    h("option", { value: "" }, "All sources"),
+    [...names].map(([id, name]) => h("option", { value: id, selected: filter.source_id === id }, name)),
   );
+  const call = h("input", {
+    id: "filter-uniqueid",
+    type: "search",
+    class: "mono",
+    spellcheck: "false",
+    value: filter.uniqueid,
+    "aria-describedby": "filter-uniqueid-hint",
+    onchange: (e) => search(e.target.value),
+    // Emptied (its clear button, say): every call again, without waiting for Enter.
+    oninput: (e) => e.target.value === "" && search(""),
+  });
+  return h(
+    "div",
+    { class: "filters" },
+    h("label", { for: "filter-type" }, "Type"),
+    type,
+    h("label", { for: "filter-source" }, "Source"),
+    source,
+    h("label", { for: "filter-uniqueid" }, "Call id"),
+    call,
+    h("span", { class: "hint", id: "filter-uniqueid-hint" }, "the uniqueid the PBX gave the call; Enter to search"),
+  );
+}
+
+export async function showEvents(view) {
+  const filter = Object.fromEntries(["type", "source_id", "uniqueid"].map((name) => [name, view.query.get(name) ?? ""]));
+  const names = await namesById("/api/sources");
+  const { results, status, show, choose } = filteredResults(filter, {
+    address: (f) => `#/events${queryOf(f)}`,
+    load: (f) => eventList(f, names),
+    count: (shown, more) => `${shown}${more ? "+" : ""} ${shown === 1 && !more ? "event" : "events"}`,
+  });
+  await show();
+  view.mount(h("div", { class: "toolbar" }, h("h1", {}, "Events")), filterBar(filter, names, choose), status, results);
 }
 
 /** Tabs over one `<pre>`: each tab shows its own text. Arrow keys move between tabs, as in any tab list. */
@@ -130,22 +168,38 @@ function rulesWithoutDelivery(event, { rules, more }, delivered) {
   );
 }
 
+/** The call the event belongs to, linked to all its events (a PBX sends several per call: start, answer, end). */
+function callLine(event, sources) {
+  const address = `#/events${queryOf({ source_id: event.source_id, uniqueid: event.uniqueid })}`;
+  return h(
+    "p",
+    { id: "event-call" },
+    "Call ",
+    h("span", { class: "mono" }, event.uniqueid),
+    ` from ${sources.get(event.source_id) ?? event.source_id}`,
+    [event.src, event.dst].some(Boolean) ? [", ", h("span", { class: "mono" }, [event.src, event.dst].filter(Boolean).join(" → "))] : null,
+    ": ",
+    h("a", { href: address }, "all its events"),
+  );
+}
+
 export async function showEvent(view) {
-  const event = await api("GET", `/api/events/${encodeURIComponent(view.id)}`);
+  const [event, sources, webhooks] = await Promise.all([
+    api("GET", `/api/events/${encodeURIComponent(view.id)}`),
+    namesById("/api/sources"),
+    namesById("/api/webhooks"),
+  ]);
   const { raw, deliveries, rules_without_delivery: others, ...canonical } = event;
   view.mount(
     h("div", { class: "toolbar" }, h("h1", {}, "Event ", h("span", { class: "mono" }, event.event_id)), h("span", { class: "muted" }, event.type)),
+    callLine(event, sources),
     h("section", { class: "panel" }, tabs([["Canonical", pretty(canonical)], ["Raw payload", pretty(raw)]])),
     h(
       "section",
       { class: "panel" },
       h("h2", {}, "Deliveries"),
       deliveries.length
-        ? h(
-            "ul",
-            { class: "plain" },
-            deliveries.map((d) => h("li", {}, h("a", { href: `#/deliveries/${d.id}` }, d.id), " ", deliveryBadge(d.status), " ", when(d.created_at))),
-          )
+        ? deliveriesTable({ id: "event-deliveries" }, deliveries, webhooks, ["created", "webhook", "status", "attempts", "result"])
         : h("p", { class: "muted" }, "No delivery: no webhook took this event."),
       rulesWithoutDelivery(event, others, deliveries.length > 0),
     ),

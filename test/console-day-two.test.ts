@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { consolePerTest } from "./support/console-page.js";
+import { createSource, createWebhook, ingest } from "./support/gateway.js";
+
+// The console after set-up: what an integrator does when a receiver starts refusing, or a customer asks about
+// one call. The same browser, gateway and receiver as test/console.test.ts.
+
+const session = consolePerTest();
+const t = session.t;
+const PHONE = { width: 390, height: 844 };
+
+/** A CRM that takes only the key it has now; any other gets 401 and says why. */
+function crmWithKey(key: string) {
+  t.receiver.handler = (request) =>
+    request.headers.authorization === `Bearer ${key}` ? { status: 200 } : { status: 401, body: '{"error": "invalid_key", "message": "API key rotated"}' };
+}
+
+describe("console, day two", () => {
+  it("finds one call's whole story from its uniqueid: its events, each one's deliveries by webhook, their attempts", async () => {
+    const { page } = session;
+    const source = await createSource(t.gw, "Office PBX");
+    const crm = await createWebhook(t.gw, { name: "CRM", url: `${t.receiver.url}/crm`, headers: { Authorization: "Bearer old-key" }, retries: 0 });
+    await createWebhook(t.gw, { name: "Call log", url: `${t.receiver.url}/log`, headers: { Authorization: "Bearer new-key" }, retries: 0 });
+    crmWithKey("new-key");
+    const call = { uniqueid: "call-42", direction: "inbound", src: "+15551234567", dst: "+15557654321" };
+    await ingest(t.gw, source, { ...call, type: "call.start", occurred_at: "2026-11-20T14:03:00Z" });
+    const end = (await ingest(t.gw, source, { ...call, type: "call.end", occurred_at: "2026-11-20T14:08:40Z" })).body;
+    await ingest(t.gw, source, { type: "call.end", uniqueid: "call-7", direction: "inbound" });
+    await t.gw.settle();
+
+    // The call's id, typed and Enter: its events only, focus kept on the field, the search in the address.
+    await session.signIn();
+    await page.getByRole("link", { name: "Events" }).click();
+    await expect.poll(() => page.locator("#events tbody tr").count()).toBe(3);
+    const field = page.getByLabel("Call id");
+    await field.focus();
+    await page.keyboard.type("call-42");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("#events tbody tr").count()).toBe(2);
+    expect(await page.locator("#events tbody td:nth-child(2)").allTextContents()).toEqual(["call.end", "call.start"]);
+    expect(await page.getByRole("status").first().textContent()).toBe("2 events");
+    expect(await field.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(page.url()).toContain("uniqueid=call-42");
+    await field.fill("no-such-call");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator(".empty").textContent()).toBe("No event of the call no-such-call.");
+    // Emptied: every call again.
+    await field.fill("");
+    await expect.poll(() => page.locator("#events tbody tr").count()).toBe(3);
+
+    // The event names its call (linked to all its events) and each delivery by its webhook, with its result.
+    await page.goto(`${t.gw.url}/#/events/${end.event_id}`);
+    await expect.poll(() => page.locator("#event-call").textContent()).toBe("Call call-42 from Office PBX, +15551234567 → +15557654321: all its events");
+    const rows = page.locator("#event-deliveries tbody tr");
+    await expect.poll(() => rows.count()).toBe(2);
+    const crmRow = rows.filter({ hasText: "CRM" });
+    expect(await crmRow.locator("td").allTextContents()).toEqual([expect.any(String), "CRM", "failed", "1 / 1", "HTTP 401 (not retryable)"]);
+    expect(await rows.filter({ hasText: "Call log" }).locator(".badge").textContent()).toBe("delivered");
+    expect(await crmRow.getByRole("link", { name: "CRM" }).getAttribute("href")).toBe(`#/webhooks/${crm.id}`);
+    await page.getByRole("link", { name: "all its events" }).click();
+    await expect.poll(() => page.locator("#events tbody tr").count()).toBe(2);
+    expect(page.url()).toContain(`source_id=${source.id}`);
+    expect(await page.getByLabel("Source").inputValue()).toBe(source.id);
+    expect(await page.getByLabel("Call id").inputValue()).toBe("call-42");
+
+    // Its delivery's attempts say what the CRM answered; its webhook is one link away, to rotate the key.
+    await page.goBack();
+    await crmRow.getByRole("link").first().click();
+    await expect.poll(() => page.locator("#attempts tbody").textContent()).toContain("API key rotated");
+    await page.goBack();
+    await crmRow.getByRole("link", { name: "CRM" }).click();
+    await page.getByRole("heading", { name: "Edit “CRM”" }).waitFor();
+    await page.getByRole("textbox", { name: "Value" }).fill("Bearer new-key");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(() => page.locator("#toast").textContent()).toBe("Saved “CRM”");
+    // From before the rule was made (the gateway's clock is the test's, not this browser's).
+    const since = await page.evaluate((iso) => {
+      const at = new Date(Date.parse(iso) - 3600_000);
+      const two = (n: number) => String(n).padStart(2, "0");
+      return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}:${two(at.getMinutes())}`;
+    }, crm.created_at);
+    await page.getByLabel("Made since").fill(since);
+    await page.getByRole("button", { name: "Retry failed deliveries" }).click();
+    await expect.poll(() => page.locator("#recover-outcome").textContent()).toBe("2 failed deliveries retried.");
+    await t.gw.settle();
+    // Both failed deliveries of the CRM (this call's and call-7's) went again, with the new key.
+    expect(t.receiver.requests.filter((r) => r.path === "/crm").map((r) => r.headers.authorization)).toEqual([
+      "Bearer old-key",
+      "Bearer old-key",
+      "Bearer new-key",
+      "Bearer new-key",
+    ]);
+  });
+
+  it("shows what a receiver answered on a phone's width, on the attempt's own lines rather than off to the side", async () => {
+    const { page } = session;
+    const crm = await createWebhook(t.gw, { name: "CRM", url: `${t.receiver.url}/crm`, retries: 0 });
+    crmWithKey("new-key");
+    const delivery = (await t.gw.api("POST", `/api/webhooks/${crm.id}/test`)).body;
+    await t.gw.settle();
+    await page.setViewportSize(PHONE);
+    await session.signIn();
+    await page.goto(`${t.gw.url}/#/deliveries/${delivery.id}`);
+    const response = page.locator("#attempts tbody td").last();
+    await expect.poll(() => response.textContent()).toContain("API key rotated");
+    const box = (await response.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width);
+    expect(await page.locator("#attempts").evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    // Still a table to a screen reader: each value under its column's header.
+    expect(await page.getByRole("columnheader").allTextContents()).toContain("Response");
+    expect(await page.getByRole("cell", { name: /API key rotated/ }).count()).toBe(1);
+  });
+});
