@@ -15,8 +15,20 @@ function crmWithKey(key: string) {
     request.headers.authorization === `Bearer ${key}` ? { status: 200 } : { status: 401, body: '{"error": "invalid_key", "message": "API key rotated"}' };
 }
 
+/** A `datetime-local` input's value, in this browser's time zone, for `iso` moved by `shiftMs`. */
+function localInputValue(iso: string, shiftMs: number): Promise<string> {
+  return session.page.evaluate(
+    ([at, shift]) => {
+      const time = new Date(Date.parse(at) + shift);
+      const two = (n: number) => String(n).padStart(2, "0");
+      return `${time.getFullYear()}-${two(time.getMonth() + 1)}-${two(time.getDate())}T${two(time.getHours())}:${two(time.getMinutes())}`;
+    },
+    [iso, shiftMs] as const,
+  );
+}
+
 describe("console, day two", () => {
-  it("finds one call's whole story from its uniqueid: its events, each one's deliveries by webhook, their attempts", async () => {
+  it("finds one call's whole story from its uniqueid (events, deliveries by webhook, attempts), then rotates the key on the failing webhook and retries", async () => {
     const { page } = session;
     const source = await createSource(t.gw, "Office PBX");
     const crm = await createWebhook(t.gw, { name: "CRM", url: `${t.receiver.url}/crm`, headers: { Authorization: "Bearer old-key" }, retries: 0 });
@@ -73,16 +85,21 @@ describe("console, day two", () => {
     await page.getByRole("textbox", { name: "Value" }).fill("Bearer new-key");
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect.poll(() => page.locator("#toast").textContent()).toBe("Saved “CRM”");
-    // From before the rule was made (the gateway's clock is the test's, not this browser's).
-    const since = await page.evaluate((iso) => {
-      const at = new Date(Date.parse(iso) - 3600_000);
-      const two = (n: number) => String(n).padStart(2, "0");
-      return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}:${two(at.getMinutes())}`;
-    }, crm.created_at);
-    await page.getByLabel("Made since").fill(since);
-    await page.getByRole("button", { name: "Retry failed deliveries" }).click();
-    await expect.poll(() => page.locator("#recover-outcome").textContent()).toBe("2 failed deliveries retried.");
+    // A time after the failures: nothing to retry, and how far back to go instead.
+    const panel = page.getByRole("form", { name: "Failed deliveries" });
+    const outcome = page.locator("#recover-outcome");
+    const newest = (await t.gw.api("GET", `/api/deliveries?webhook_id=${crm.id}&status=failed&limit=1`)).body.data[0];
+    await panel.getByLabel("Made since").fill(await localInputValue(newest.created_at, 3600_000));
+    await panel.getByRole("button", { name: "Retry failed deliveries" }).click();
+    const shown = await page.evaluate((iso) => new Date(iso).toLocaleString(), newest.created_at);
+    await expect.poll(() => outcome.textContent()).toBe(`No failed delivery was made since then: the newest was made ${shown}. Pick a time before it.`);
+    // From before the rule was made (the gateway's clock is the test's, not this browser's): both retried.
+    await panel.getByLabel("Made since").fill(await localInputValue(crm.created_at, -3600_000));
+    await panel.getByRole("button", { name: "Retry failed deliveries" }).click();
+    await expect.poll(() => outcome.textContent()).toBe("2 failed deliveries retried.");
     await t.gw.settle();
+    await panel.getByRole("button", { name: "Retry failed deliveries" }).click();
+    await expect.poll(() => outcome.textContent()).toBe("No failed delivery is left to retry.");
     // Both failed deliveries of the CRM (this call's and call-7's) went again, with the new key.
     expect(t.receiver.requests.filter((r) => r.path === "/crm").map((r) => r.headers.authorization)).toEqual([
       "Bearer old-key",
