@@ -51,6 +51,14 @@ describe("helperNames", () => {
     );
   });
 
+  it("lookup given one argument says what it takes, not a JavaScript error (a missing object still renders nothing, as in Handlebars)", () => {
+    const error = renderError(() => r("{{lookup agent.name}}", { agent: { name: "Alex" } }));
+    expect(error.message).toContain('lookup takes an object and a key: {{lookup agent "name"}}');
+    expect(error.message).not.toContain("lookupProperty");
+    expect(r("[{{lookup missing}}]")).toBe("[]");
+    expect(r('{{lookup agent "name"}}', { agent: { name: "Alex" } })).toBe("Alex");
+  });
+
   it("log renders nothing", () => {
     expect(r('a{{log "message" level="error"}}b{{log}}c')).toBe("abc");
   });

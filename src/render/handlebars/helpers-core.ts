@@ -38,6 +38,8 @@ export function withHelper(this: unknown, context: unknown, options: HelperOptio
 
 export function lookupHelper(obj: unknown, field: unknown, options: HelperOptions): unknown {
   if (!obj) return obj;
+  // Given one argument, the options object comes as `field` (Handlebars then fails reading a property of nothing).
+  if (!options) throw new Error('lookup takes an object and a key: {{lookup agent "name"}}');
   return options.lookupProperty(obj, field);
 }
 
