@@ -66,9 +66,9 @@ describe("console, day two", () => {
     const rows = page.locator("#event-deliveries tbody tr");
     await expect.poll(() => rows.count()).toBe(2);
     const crmRow = rows.filter({ hasText: "CRM" });
-    expect(await crmRow.locator("td").allTextContents()).toEqual([expect.any(String), "CRM", "failed", "1 / 1", "HTTP 401 (not retryable)"]);
+    expect(await crmRow.locator("td").allTextContents()).toEqual([expect.any(String), "CRM", "failed", "1 / 1", "HTTP 401 (not retryable)", "Preview with this event"]);
     expect(await rows.filter({ hasText: "Call log" }).locator(".badge").textContent()).toBe("delivered");
-    expect(await crmRow.getByRole("link", { name: "CRM" }).getAttribute("href")).toBe(`#/webhooks/${crm.id}`);
+    expect(await crmRow.getByRole("link", { name: "CRM", exact: true }).getAttribute("href")).toBe(`#/webhooks/${crm.id}`);
     await page.getByRole("link", { name: "all its events" }).click();
     await expect.poll(() => page.locator("#events tbody tr").count()).toBe(2);
     expect(page.url()).toContain(`source_id=${source.id}`);
@@ -80,7 +80,7 @@ describe("console, day two", () => {
     await crmRow.getByRole("link").first().click();
     await expect.poll(() => page.locator("#attempts tbody").textContent()).toContain("API key rotated");
     await page.goBack();
-    await crmRow.getByRole("link", { name: "CRM" }).click();
+    await crmRow.getByRole("link", { name: "CRM", exact: true }).click();
     await page.getByRole("heading", { name: "Edit “CRM”" }).waitFor();
     await page.getByRole("textbox", { name: "Value" }).fill("Bearer new-key");
     await page.getByRole("button", { name: "Save changes" }).click();
@@ -107,6 +107,63 @@ describe("console, day two", () => {
       "Bearer new-key",
       "Bearer new-key",
     ]);
+  });
+
+  it("previews the webhook with the very event a delivery failed on, though 20 newer ones came since, from the delivery and from the event", async () => {
+    const { page } = session;
+    const source = await createSource(t.gw, "Office PBX");
+    // The CRM wants the caller under "caller"; the rule sends it as "from".
+    t.receiver.handler = (request) => (JSON.parse(request.body).caller ? { status: 200 } : { status: 422, body: '{"error": "caller is required"}' });
+    const crm = await createWebhook(t.gw, { name: "CRM", url: `${t.receiver.url}/crm`, body_template: '{"call": "{{uniqueid}}", "from": "{{src}}"}', retries: 0 });
+    const failed = (await ingest(t.gw, source, { type: "call.end", uniqueid: "call-old", direction: "inbound", src: "+15550001111" })).body;
+    await t.gw.settle();
+    // Newer events (none the rule takes) push it out of the preview's 20 latest.
+    t.gw.clock.advance(1_000);
+    for (let i = 0; i < 20; i++) await ingest(t.gw, source, { type: "call.start", uniqueid: `call-new-${i}`, direction: "inbound" });
+    const delivery = (await t.gw.api("GET", `/api/deliveries?webhook_id=${crm.id}`)).body.data[0];
+    expect(delivery).toMatchObject({ event_id: failed.event_id, status: "failed" });
+
+    const chooser = page.locator("#preview-event");
+    const previewed = page.locator("#preview-request pre.body");
+    /** The rule's page, opened on the failed event: chosen in its own group, focused, its rendering (`body`) and fields shown. */
+    const expectPreviewOfFailed = async (body: string) => {
+      await page.getByRole("heading", { name: "Edit “CRM”" }).waitFor();
+      expect(new URL(page.url()).hash).toBe(`#/webhooks/${crm.id}?event=${failed.event_id}`);
+      expect(await chooser.inputValue()).toBe(`event:${failed.event_id}`);
+      expect(await chooser.locator("option:checked").evaluate((option) => (option.parentElement as HTMLOptGroupElement).label)).toBe("Linked event");
+      expect(await chooser.evaluate((el) => el === document.activeElement)).toBe(true);
+      await expect.poll(() => previewed.textContent()).toBe(body);
+      expect(await page.locator("#preview-match").textContent()).toBe("would be sent This event matches the rule.");
+      expect(JSON.parse((await page.locator("#preview-event-json").textContent())!)).toMatchObject({ event_id: failed.event_id, uniqueid: "call-old" });
+    };
+
+    // From the delivery's page.
+    await session.signIn();
+    await page.goto(`${t.gw.url}/#/deliveries/${delivery.id}`);
+    await page.getByRole("link", { name: "Preview CRM with this event" }).click();
+    await expectPreviewOfFailed('{"call": "call-old", "from": "+15550001111"}');
+    // The fix shows at once on that event, and Send test event sends it.
+    await page.getByRole("textbox", { name: "Body template" }).fill('{"call": "{{uniqueid}}", "caller": "{{src}}"}');
+    await expect.poll(() => previewed.textContent()).toBe('{"call": "call-old", "caller": "+15550001111"}');
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(() => page.locator("#toast").textContent()).toBe("Saved “CRM”");
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await page.getByRole("heading", { name: /^Delivery / }).waitFor();
+    await t.gw.settle();
+    // A copy of that event (a test has its own id), sent with the fix.
+    expect((await t.gw.api("GET", `/api/deliveries/${new URL(page.url()).hash.split("/").at(-1)}`)).body.status).toBe("delivered");
+    expect(t.receiver.requests.map((r) => r.body)).toEqual(['{"call": "call-old", "from": "+15550001111"}', '{"call": "call-old", "caller": "+15550001111"}']);
+
+    // From the event's page, on its delivery's row.
+    await page.goto(`${t.gw.url}/#/events/${failed.event_id}`);
+    await page.locator("#event-deliveries").waitFor();
+    await page.locator("#event-deliveries tbody tr").first().getByRole("link", { name: "Preview CRM with this event" }).click();
+    await expectPreviewOfFailed('{"call": "call-old", "caller": "+15550001111"}');
+
+    // An event no longer stored: said so, and a sample previewed instead.
+    await page.goto(`${t.gw.url}/#/webhooks/${crm.id}?event=evt_gone`);
+    await expect.poll(() => page.locator("#preview-event-unknown").textContent()).toBe("The event evt_gone is not stored (any more): pick another.");
+    expect(await chooser.inputValue()).toMatch(/^sample:/);
   });
 
   it("shows what a receiver answered on a phone's width, on the attempt's own lines rather than off to the side", async () => {

@@ -42,8 +42,8 @@ async function expectBadgesWhole(table: string, count: number) {
   await page.setViewportSize(VIEWPORT);
 }
 
-/** Columns whose every word stays whole: dates, and the short words of a type, a PBX, a method, event names, a count, a direction. */
-const WHOLE_WORDS = /^(created|received|started|type|pbx|method|events|direction|attempts)$/i;
+/** Columns whose every word stays whole: dates, and the short words of a type, a PBX, a method, event names, a count, a direction, a link. */
+const WHOLE_WORDS = /^(created|received|started|type|pbx|method|events|direction|attempts|preview)$/i;
 
 /**
  * No word of the table's column headers, nor of its columns named in WHOLE_WORDS, is broken across lines
@@ -911,6 +911,7 @@ describe("console", () => {
     await page.goto(`${t.gw.url}/#/events/${taken.event_id}`);
     await expect.poll(() => why.locator("h3").textContent()).toBe("The other webhooks");
     expect(await page.locator("#event-deliveries tbody tr").count()).toBe(1);
+    await expectWordsWhole("#event-deliveries", 1);
     expect(await why.locator(".hint").textContent()).toBe("Checked now, against the webhooks as they are now; those made or changed since this event came in say so.");
     expect(await why.locator(`li[data-id="${paused.id}"]`).textContent()).toBe(
       "Paused: it would take this event now (changed after this event came in); Send missed events on its page sends it.",

@@ -21,6 +21,7 @@ export const CONSOLE_FILES = {
   "webhook-save.mjs": "text/javascript; charset=utf-8",
   "webhook-notices.mjs": "text/javascript; charset=utf-8",
   "preview.mjs": "text/javascript; charset=utf-8",
+  "preview-events.mjs": "text/javascript; charset=utf-8",
   "recover.mjs": "text/javascript; charset=utf-8",
   "replay.mjs": "text/javascript; charset=utf-8",
   "since-panel.mjs": "text/javascript; charset=utf-8",

@@ -8,6 +8,7 @@ import fields from "../console/assets/fields.mjs";
 import html from "../console/assets/index.html";
 import presetPicker from "../console/assets/preset-picker.mjs";
 import preview from "../console/assets/preview.mjs";
+import previewEvents from "../console/assets/preview-events.mjs";
 import recover from "../console/assets/recover.mjs";
 import replay from "../console/assets/replay.mjs";
 import sincePanel from "../console/assets/since-panel.mjs";
@@ -37,6 +38,7 @@ export const WORKER_CONSOLE: ConsoleAssets = {
   "webhook-save.mjs": webhookSave,
   "webhook-notices.mjs": webhookNotices,
   "preview.mjs": preview,
+  "preview-events.mjs": previewEvents,
   "recover.mjs": recover,
   "replay.mjs": replay,
   "since-panel.mjs": sincePanel,

@@ -18,6 +18,12 @@ function lastResult(d) {
   return d.last_status_code ? `HTTP ${d.last_status_code}` : "";
 }
 
+/** The rule's page with the delivery's event chosen in its preview: what the rule, as it is now, sends for it. */
+function previewLink(d, names, attrs = {}) {
+  const name = names.get(d.webhook_id) ?? d.webhook_id;
+  return h("a", { href: `#/webhooks/${d.webhook_id}${queryOf({ event: d.event_id })}`, "aria-label": `Preview ${name} with this event`, ...attrs }, "Preview with this event");
+}
+
 /** The columns a delivery row may show: the header, the cell's content and its class, by the `col-*` name that sizes it. */
 const COLUMNS = {
   created: ["Created", (d) => h("a", { href: `#/deliveries/${d.id}` }, when(d.created_at))],
@@ -26,6 +32,7 @@ const COLUMNS = {
   status: ["Status", (d) => deliveryBadge(d.status)],
   attempts: ["Attempts", (d) => `${d.attempt_count} / ${d.max_attempts}`],
   result: ["Last result", lastResult],
+  preview: ["Preview", previewLink],
 };
 const LOG_COLUMNS = ["created", "webhook", "event", "status", "attempts", "result"];
 
@@ -250,6 +257,7 @@ function deliveryPage(d, names, retry) {
       h("h2", {}, "Request"),
       h("p", { class: "hint" }, "As rendered when the event arrived. Each attempt adds webhook-id, the signature headers and a preset's credentials (a Salesforce token, say), as the preview shows them."),
       requestBlock(d.request, "delivery-request"),
+      h("p", {}, previewLink(d, names, { id: "preview-with-event" }), h("span", { class: "muted" }, ": what the webhook, as it is now, would send for this event.")),
     ),
     h(
       "section",

@@ -199,7 +199,7 @@ export async function showEvent(view) {
       { class: "panel" },
       h("h2", {}, "Deliveries"),
       deliveries.length
-        ? deliveriesTable({ id: "event-deliveries" }, deliveries, webhooks, ["created", "webhook", "status", "attempts", "result"])
+        ? deliveriesTable({ id: "event-deliveries" }, deliveries, webhooks, ["created", "webhook", "status", "attempts", "result", "preview"])
         : h("p", { class: "muted" }, "No delivery: no webhook took this event."),
       rulesWithoutDelivery(event, others, deliveries.length > 0),
     ),

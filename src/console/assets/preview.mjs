@@ -3,25 +3,13 @@
 
 import { api, ApiError } from "./api.mjs";
 import { requestBlock } from "./deliveries.mjs";
-import { badge, h, pretty, when } from "./dom.mjs";
+import { badge, h, pretty } from "./dom.mjs";
+import { choiceOf, eventChooser, eventOf } from "./preview-events.mjs";
 
 const DEBOUNCE_MS = 150;
 // After a refusal (a 4xx, which the browser logs in its console each time), a longer pause: typing through a
 // fix asks the gateway about once, not at each keystroke.
 const REFUSED_DEBOUNCE_MS = 800;
-
-function eventOptions(samples, recent) {
-  return [
-    h("optgroup", { label: "Samples" }, samples.map((s) => h("option", { value: `sample:${s.id}` }, s.label))),
-    recent.length
-      ? h(
-          "optgroup",
-          { label: "Recent events" },
-          recent.map((e) => h("option", { value: `event:${e.event_id}` }, `${e.type} · ${[e.src, e.dst].filter(Boolean).join(" → ")} · ${when(e.received_at)}`)),
-        )
-      : null,
-  ];
-}
 
 /** What the gateway is asked to preview: a draft need not be named or have events yet. */
 function previewRule(rule) {
@@ -77,13 +65,19 @@ function showWarnings(box, warnings) {
   );
 }
 
+/** Said when the event a link names is not stored (any more, past RETENTION_DAYS): the chooser has not got it. */
+function unknownEvent(id) {
+  return id ? h("p", { class: "error", id: "preview-event-unknown" }, `The event ${id} is not stored (any more): pick another.`) : null;
+}
+
 /**
  * The preview panel. `rule()` reads the form; `missing()` says what the draft still needs before it can be
- * previewed (null when nothing), so that a fresh form asks the gateway nothing it must refuse. Problems the
- * gateway finds show on the form's fields (`errors`), the rest in the panel.
+ * previewed (null when nothing), so that a fresh form asks the gateway nothing it must refuse. `events` are
+ * those it offers (preview-events.mjs). Problems the gateway finds show on the form's fields (`errors`), the
+ * rest in the panel.
  */
-export function livePreview({ rule, missing, samples, recent, errors }) {
-  const chooser = h("select", { id: "preview-event" }, eventOptions(samples, recent));
+export function livePreview({ rule, missing, events, errors }) {
+  const chooser = eventChooser(events);
   const verdict = h("p", { id: "preview-match" });
   const output = h("div", { id: "preview-output" });
   // In the page from the start, so that a screen reader hears what is put in it later.
@@ -95,16 +89,8 @@ export function livePreview({ rule, missing, samples, recent, errors }) {
   let asked = null;
   let answer = null;
 
-  // Options are `sample:<id>` or `event:<id>`.
-  const chosen = () => chooser.value.split(/:(.*)/s);
-  const eventChoice = () => {
-    const [kind, id] = chosen();
-    return kind === "sample" ? { sample: id } : { event_id: id };
-  };
-  const chosenEvent = () => {
-    const [kind, id] = chosen();
-    return (kind === "sample" ? samples.find((s) => s.id === id)?.event : recent.find((e) => e.event_id === id)) ?? {};
-  };
+  const eventChoice = () => choiceOf(chooser.value);
+  const chosenEvent = () => eventOf(events, chooser.value);
   const showEvent = () => (eventFields.textContent = pretty(chosenEvent()));
 
   async function render() {
@@ -159,10 +145,11 @@ export function livePreview({ rule, missing, samples, recent, errors }) {
     h("p", { class: "hint" }, "The exact request this rule sends for the chosen event. Nothing is sent."),
     h("label", { for: "preview-event" }, "Event"),
     chooser,
+    unknownEvent(events.unknown),
     verdict,
     warnings,
     output,
     h("details", {}, h("summary", {}, "Fields of this event"), eventFields),
   );
-  return { element, refresh, eventChoice };
+  return { element, refresh, eventChoice, focusEvent: () => chooser.focus() };
 }

@@ -7,6 +7,7 @@ import { api } from "./api.mjs";
 import { h } from "./dom.mjs";
 import { FieldErrors } from "./fields.mjs";
 import { presetPicker } from "./preset-picker.mjs";
+import { previewEvents } from "./preview-events.mjs";
 import { livePreview } from "./preview.mjs";
 import { recoverPanel } from "./recover.mjs";
 import { replayPanel } from "./replay.mjs";
@@ -24,15 +25,16 @@ function missingForPreview(c, preset, settings) {
 }
 
 export async function showWebhookForm(view, id) {
-  const [presets, sources, samples, recent, existing] = await Promise.all([
+  // `?event=evt_...` (a delivery's or an event's "Preview with this event"): the preview opens on that event.
+  const linked = view.query.get("event");
+  const [presets, sources, events, existing] = await Promise.all([
     api("GET", "/api/presets").then((r) => r.data),
     api("GET", "/api/sources?limit=200").then((r) => r.data),
-    api("GET", "/api/samples").then((r) => r.data),
-    api("GET", "/api/events?limit=20").then((r) => r.data),
+    previewEvents(linked),
     id ? api("GET", `/api/webhooks/${encodeURIComponent(id)}`) : null,
   ]);
   const errors = new FieldErrors();
-  const c = webhookControls(errors, sources, samples[0]?.event ?? {});
+  const c = webhookControls(errors, sources, events.samples[0]?.event ?? {});
   const presetChoice = presetPicker({ presets, existing, c, errors, refilled: () => showChosen(c, parts, existing) });
   const parts = requestParts(c, errors, existing);
   followChoices(c, parts, existing);
@@ -48,7 +50,7 @@ export async function showWebhookForm(view, id) {
     return rule;
   };
   const missing = () => missingForPreview(c, presetChoice.preset(), presetChoice.settings());
-  const preview = livePreview({ rule: draft, missing, samples, recent, errors });
+  const preview = livePreview({ rule: draft, missing, events, errors });
   const changed = (event) => {
     errors.touch(event.target);
     preview.refresh();
@@ -80,4 +82,6 @@ export async function showWebhookForm(view, id) {
     replay,
   );
   preview.refresh();
+  // Opened to preview an event: focus lands on its chooser (in view: the preview is below the form on a narrow screen).
+  if (linked) preview.focusEvent();
 }
