@@ -8,6 +8,7 @@ import type { Webhook } from "../domain/webhook.js";
 import { renderRuleRequest, unmatchedField } from "../delivery/plan.js";
 import { attemptHeaders, withHeaders } from "../delivery/attempt-headers.js";
 import { withRuleCredentials } from "../delivery/credential-headers.js";
+import { withRuleQueryCredentials } from "../delivery/credential-query.js";
 import { messageAttributes, sendMessageInput } from "../delivery/sqs.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { headerValue } from "../domain/headers.js";
@@ -92,8 +93,8 @@ function warningsOf(request: RenderedRequest, headers: Record<string, string>): 
 /** The exact request the rule would send for the event, with the headers (or SQS attributes) of an attempt; secrets masked. */
 export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalEvent): Promise<PreviewView> {
   try {
-    // Credential headers as an attempt fills them in, to be shown masked as the rule shows them.
-    const request = withRuleCredentials(await renderRuleRequest(webhook, event, deps.partials), webhook);
+    // Credentials as an attempt fills them in, to be shown masked as the rule shows them.
+    const request = withRuleQueryCredentials(withRuleCredentials(await renderRuleRequest(webhook, event, deps.partials), webhook), webhook);
     // What the preset adds when sending, masked, where its `prepare` would put it.
     const presetHeaders = authOf(presetById(webhook.preset)).previewHeaders ?? {};
     const prepared = { ...request, headers: withHeaders(request.headers, presetHeaders) };

@@ -3,6 +3,7 @@ import type { RenderedRequest } from "../domain/delivery.js";
 import { GatewayError } from "../domain/errors.js";
 import type { Webhook } from "../domain/webhook.js";
 import { otherCredentialHeaders } from "../delivery/credential-headers.js";
+import { otherQueryCredentials } from "../delivery/credential-query.js";
 import { madeForElsewhere } from "../delivery/destination.js";
 import { renderRuleRequest } from "../delivery/plan.js";
 import { presetById } from "../presets/registry.js";
@@ -33,10 +34,12 @@ function attemptOut(row: DeliveryRow, nowMs: number): boolean {
 
 /**
  * Whether the stored request can go with the rule's credentials as they are now: made for where the rule sends
- * (its credentials go only there), with the fixed credential headers it gives (filled in when sent).
+ * (its credentials go only there), with the fixed credential headers and query credentials it gives (filled in
+ * when sent).
  */
 async function fitsRuleNow(request: RenderedRequest, webhook: Webhook): Promise<boolean> {
-  return !otherCredentialHeaders(request, webhook) && !(await madeForElsewhere(request, webhook, presetById(webhook.preset)));
+  const otherCredentials = otherCredentialHeaders(request, webhook) || otherQueryCredentials(request, webhook);
+  return !otherCredentials && !(await madeForElsewhere(request, webhook, presetById(webhook.preset)));
 }
 
 /**

@@ -3,7 +3,7 @@ import { urlRefusal } from "../delivery/address-policy.js";
 import { SIGNED_HEADERS } from "../delivery/signing.js";
 import { invalidField, parseWith } from "../domain/errors.js";
 import { ID_PREFIX, newId, newWebhookSecret } from "../domain/ids.js";
-import { keepUnlessChanged, mergeHeaders } from "../domain/mask.js";
+import { keepUnlessChanged, mergeHeaders, mergeUrl } from "../domain/mask.js";
 import { queueNameOf, sqsRegion, sqsSettingsSchema, type SqsSettings } from "../domain/sqs.js";
 import {
   createWebhookSchema,
@@ -206,6 +206,7 @@ export async function ruleWithPatch(deps: AppDeps, current: Webhook, body: unkno
     disabled: disabledAfter(current, patch.enabled, now),
     preset_config:
       preset && patch.preset_config ? resolveConfig(preset, patch.preset_config, current.preset_config) : (patch.preset_config ?? current.preset_config),
+    url: patch.url !== undefined ? mergeUrl(patch.url, current.url) : current.url,
     headers: patch.headers ? mergeHeaders(patch.headers, current.headers) : current.headers,
     secret: patch.secret ? keepUnlessChanged(patch.secret, current.secret) : current.secret,
     sqs: sqsWithPatch(patch.sqs, current.sqs),

@@ -1,5 +1,5 @@
 import { isoAt } from "../clock.js";
-import { maskHeaders, maskSecret } from "../domain/mask.js";
+import { maskHeaders, maskSecret, maskUrl } from "../domain/mask.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import type { Webhook } from "../domain/webhook.js";
 import { maskedConfig } from "../presets/config.js";
@@ -45,6 +45,7 @@ export function webhookView(webhook: Webhook, revealSecret = false): WebhookView
     id,
     name,
     ...rule,
+    url: maskUrl(webhook.url, true),
     headers: maskHeaders(webhook.headers),
     preset_config: maskedConfig(preset, webhook.preset_config),
     secret: revealSecret ? webhook.secret : maskSecret(webhook.secret),
@@ -53,10 +54,10 @@ export function webhookView(webhook: Webhook, revealSecret = false): WebhookView
   };
 }
 
-/** A request as shown: credential headers and secret settings masked. */
+/** A request as shown: credential headers, credentials in the URL's query and secret settings masked. */
 export function requestView(request: RenderedRequest): RequestView {
   const { secrets_mark: _mark, secrets_escape: _escape, secrets_for: _for, ...masked } = maskSecretRefs(request);
-  return { ...masked, headers: maskHeaders(masked.headers) };
+  return { ...masked, url: maskUrl(masked.url, false), headers: maskHeaders(masked.headers) };
 }
 
 export function deliveryView(row: DeliveryRow): DeliveryView {

@@ -1,7 +1,7 @@
 import { isoAt, type Clock } from "../clock.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { ID_PREFIX, newId } from "../domain/ids.js";
-import { headerSecrets, withoutSecrets } from "../domain/mask.js";
+import { headerSecrets, urlSecrets, withoutSecrets } from "../domain/mask.js";
 import { utf8Prefix, withoutNul } from "../domain/utf8.js";
 import type { Webhook } from "../domain/webhook.js";
 import { authOf } from "../presets/auth.js";
@@ -14,6 +14,7 @@ import type { AttemptRow } from "../store/schema.js";
 import type { Preset } from "../presets/schema.js";
 import { blockedDestinationOf } from "./address-policy.js";
 import { changedCredentialHeader, withRuleCredentials } from "./credential-headers.js";
+import { changedQueryCredential, withRuleQueryCredentials } from "./credential-query.js";
 import { madeForElsewhere } from "./destination.js";
 import { attemptHeaders } from "./attempt-headers.js";
 import { requestRefused, retryAfterMs, verdictFor, type Verdict } from "./policy.js";
@@ -128,14 +129,16 @@ async function refuseMovedDestination(request: RenderedRequest, rule: SendingRul
 }
 
 /**
- * A request with a credential header the rule no longer gives as a fixed value is not sent: it would go without
- * it, or with the placeholder that stands for it.
+ * A request with a credential header or query credential the rule no longer gives as a fixed value is not sent:
+ * it would go without it, or with the placeholder that stands for it.
  */
 function refuseChangedCredentials(request: RenderedRequest, rule: SendingRule): void {
-  const name = changedCredentialHeader(request, rule);
-  if (name === null) return;
+  const header = changedCredentialHeader(request, rule);
+  const param = header === null ? changedQueryCredential(request, rule) : null;
+  const what = header !== null ? `credential header ${header}` : param !== null ? `query parameter ${param}` : null;
+  if (what === null) return;
   throw new PrepareError(
-    `not sent: the rule's credential header ${name} changed since this delivery was made (removed, or written with a template), and a delivery sends the rule's credentials as they are; retried by hand, it is made anew from the rule as it is now`,
+    `not sent: the rule's ${what} changed since this delivery was made (removed, or written with a template), and a delivery sends the rule's credentials as they are; retried by hand, it is made anew from the rule as it is now`,
     false,
   );
 }
@@ -161,7 +164,7 @@ async function sendOnce(
   const { method, url, body } = prepared.request;
   const headers = await attemptHeaders(prepared.request, rule, messageId, nowMs);
   // The rule's and the preset's credentials; the gateway's own signature is no secret.
-  secrets.push(...headerSecrets(prepared.request.headers));
+  secrets.push(...headerSecrets(prepared.request.headers), ...urlSecrets(url));
   // The stored request decides, not the rule's current transport: a rule changed since keeps its deliveries' shape.
   const response = prepared.request.sqs
     ? await sendSqsMessage(context.transport, sendMessageInput(prepared.request, messageAttributes(headers), messageId), rule.sqs, nowMs, context.signal)
@@ -234,7 +237,7 @@ export async function sendAttempt(
     refuseChangedCredentials(delivery.request, rule);
     // Escaped as rendered; a request stored before that was kept is escaped as the rule renders now.
     const escape = delivery.request.secrets_escape ?? bodyEscapeModeOf(rule);
-    const request = revealSecrets(withRuleCredentials(delivery.request, rule), presetSecrets, escape);
+    const request = revealSecrets(withRuleQueryCredentials(withRuleCredentials(delivery.request, rule), rule), presetSecrets, escape);
     let reply = await sendOnce(request, delivery.id, rule, auth, context, notes, secrets, started);
     if (auth.expired?.(reply.status, reply.body, context)) {
       notes.push(`credentials expired (HTTP ${reply.status}): renewed and sent again`);

@@ -8,6 +8,7 @@ import { bodyEscapeModeOf, RenderError, renderRequest, renderTexts } from "../re
 import { renderSqsMessage } from "../render/sqs-message.js";
 import { yieldIfSliceLong } from "../render/time-slice.js";
 import { fixedCredentials, withCredentialPlaceholders } from "./credential-headers.js";
+import { queryPlaceholderNames, withQueryPlaceholders } from "./credential-query.js";
 import { destinationStamp } from "./destination.js";
 import { secretNames, templateConfig } from "../presets/config.js";
 import { alteredSecretIn, newPlaceholderMark } from "../presets/secrets.js";
@@ -48,10 +49,12 @@ async function filterVerdict(webhook: Webhook, event: CanonicalEvent): Promise<b
 
 /**
  * A secret is filled in only when sent, where its placeholder stands as rendered: one an expression or helper
- * changed (`$uppercase(config.secret_key)`, a base64 of it) would go out as placeholder text, not the secret.
+ * changed (`$uppercase(config.secret_key)`, a base64 of it, a block helper around a query credential) would go
+ * out as placeholder text, not the secret.
  */
-function refuseAlteredSecrets(webhook: Webhook, preset: Preset, request: RenderedRequest, mark: string): void {
-  const where = alteredSecretIn(request, mark, secretNames(preset));
+function refuseAlteredSecrets(webhook: Webhook, preset: Preset | undefined, request: RenderedRequest, mark: string): void {
+  const names = new Set([...(preset ? secretNames(preset) : []), ...queryPlaceholderNames(webhook)]);
+  const where = alteredSecretIn(request, mark, names);
   if (where === null) return;
   const field = where === "body" ? (webhook.body_template !== null ? "body_template" : "params") : where;
   throw new RenderError(field, "a secret setting is changed here (by an expression or helper): secrets are filled in when sent, so they can only be inserted as they are");
@@ -66,7 +69,7 @@ async function renderPresetRequest(
   mark: string,
 ): Promise<RenderedRequest> {
   const config = templateConfig(preset, webhook.preset_config, mark);
-  const request = withTextLimits(await renderRequest(webhook, event, partials, config), preset.text_limits);
+  const request = withTextLimits(await renderRequest(withUrlPlaceholders(webhook, mark), event, partials, config), preset.text_limits);
   refuseAlteredSecrets(webhook, preset, request, mark);
   if (Object.keys(preset.meta).length === 0) return request;
   try {
@@ -76,10 +79,20 @@ async function renderPresetRequest(
   }
 }
 
+/** The rule, its URL's fixed query credentials as placeholders bearing `mark` (credential-query.ts). */
+const withUrlPlaceholders = (webhook: Webhook, mark: string): Webhook => ({ ...webhook, url: withQueryPlaceholders(webhook, mark) });
+
+/** The request of a rule without a preset, its URL's fixed query credentials as placeholders bearing `mark`; throws RenderError. */
+async function renderCustomRequest(webhook: Webhook, event: CanonicalEvent, partials: Record<string, string>, mark: string): Promise<RenderedRequest> {
+  const request = await renderRequest(withUrlPlaceholders(webhook, mark), event, partials, webhook.preset_config);
+  refuseAlteredSecrets(webhook, undefined, request, mark);
+  return request;
+}
+
 /**
  * The rule's request for the event, with its preset's settings and meta; throws RenderError. Its secrets (a
- * preset's secret settings, the rule's fixed credential headers) are placeholders, filled in when each attempt
- * is sent while the rule sends where it did (`secrets_for`).
+ * preset's secret settings, the rule's fixed credential headers and query credentials) are placeholders, filled
+ * in when each attempt is sent while the rule sends where it did (`secrets_for`).
  */
 export async function renderRuleRequest(
   webhook: Webhook,
@@ -89,9 +102,11 @@ export async function renderRuleRequest(
   if (webhook.transport === "sqs") return renderSqsMessage(webhook, event, partials);
   const preset = presetById(webhook.preset);
   // A rule without a secret sends what it rendered, wherever it sends.
-  if (!preset && fixedCredentials(webhook).size === 0) return renderRequest(webhook, event, partials, webhook.preset_config);
+  if (!preset && fixedCredentials(webhook).size === 0 && queryPlaceholderNames(webhook).length === 0) {
+    return renderRequest(webhook, event, partials, webhook.preset_config);
+  }
   const mark = newPlaceholderMark();
-  const rendered = preset ? await renderPresetRequest(webhook, preset, event, partials, mark) : await renderRequest(webhook, event, partials, webhook.preset_config);
+  const rendered = preset ? await renderPresetRequest(webhook, preset, event, partials, mark) : await renderCustomRequest(webhook, event, partials, mark);
   const request = withCredentialPlaceholders(rendered, webhook, mark);
   return { ...request, secrets_mark: mark, secrets_escape: bodyEscapeModeOf(webhook), secrets_for: await destinationStamp(webhook, preset) };
 }

@@ -1,5 +1,6 @@
 import { invalidField } from "./errors.js";
 import { headerValue } from "./headers.js";
+import { paramName, queryParams, withParamValues, type QueryParam } from "./url-query.js";
 
 // Secrets are write-only: after creation every response shows them masked. A masked value sent back
 // unchanged (a console form saving what it was shown) keeps the stored secret, unless the edit changes where
@@ -13,6 +14,34 @@ export function maskSecret(value: string): string {
 
 export function isSensitiveHeader(name: string): boolean {
   return SENSITIVE_HEADER.test(name);
+}
+
+/**
+ * Whether a URL query parameter holds a credential (`api_key`, `secretKey`, `access_token`): named as a credential
+ * header would be, or Azure's `code` (a Functions key) and `sig` (a SAS signature). The names are matched as
+ * broadly as headers' are: a value shown as **** by mistake (`?keyword=sales`) is still sent and kept when saved
+ * back, while a key shown in the clear cannot be taken back.
+ */
+export function isSensitiveParam(name: string): boolean {
+  const read = paramName(name);
+  return isSensitiveHeader(read) || /^(code|sig)$/i.test(read);
+}
+
+/**
+ * The URL's parameters that hold a credential as written: a sensitive name, and a value that is neither empty
+ * nor, in a template, written with Handlebars (that renders the event, and is shown as written).
+ */
+export function credentialParams(url: string, template: boolean): QueryParam[] {
+  return queryParams(url, template).filter((param) => !param.templated && param.value !== "" && isSensitiveParam(param.name));
+}
+
+/**
+ * A URL with each credential in its query masked (`?api_key=****abcd`). `template`: a rule's URL, whose values
+ * written with Handlebars are shown as written; a rendered one (a delivery's) has every sensitive value masked,
+ * as its credential headers are, whatever made it.
+ */
+export function maskUrl(url: string, template: boolean): string {
+  return withParamValues(url, credentialParams(url, template), ({ value }) => maskSecret(value));
 }
 
 /** A credential header's value as its scheme (`Bearer `, or empty) and the credential itself. */
@@ -57,6 +86,31 @@ export function mergeHeaders(incoming: Record<string, string>, stored: Record<st
       return [name, value];
     }),
   );
+}
+
+/**
+ * A rule's URL from an update, keeping each stored credential of its query whose masked form came back under its
+ * name (the n-th parameter of a name for the n-th stored one). A masked form with nothing behind it would be
+ * sent as the credential: refused, as for headers.
+ */
+export function mergeUrl(incoming: string, stored: string): string {
+  const kept = credentialParams(stored, true);
+  const seen = new Map<string, number>();
+  return withParamValues(incoming, credentialParams(incoming, true), ({ name, value }) => {
+    const index = seen.get(name) ?? 0;
+    seen.set(name, index + 1);
+    const storedValue = kept.filter((param) => param.name === name)[index]?.value;
+    if (storedValue !== undefined && value === maskSecret(storedValue)) return storedValue;
+    if (MASKED.test(value)) {
+      throw invalidField("url", `the query parameter ${paramName(name)}=${value} is how a stored credential is shown, not one: give the credential itself`);
+    }
+    return value;
+  });
+}
+
+/** The credentials in a sent URL's query, as written there and as they read (a receiver may echo either). */
+export function urlSecrets(url: string): string[] {
+  return credentialParams(url, false).flatMap(({ value }) => [value, paramName(value)]);
 }
 
 /** Shorter values are left alone: hiding every "1" or "ab" in a reply would hide nothing and garble it. */

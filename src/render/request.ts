@@ -1,6 +1,7 @@
 import type { CanonicalEvent } from "../domain/event.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { headerValue } from "../domain/headers.js";
+import { maskUrl } from "../domain/mask.js";
 import { HEADER_VALUE_CONTROL, httpMethodOf, type Params, type WebhookSpec } from "../domain/webhook.js";
 import { evaluationContext } from "./context.js";
 import { evaluateExpression } from "./jsonata.js";
@@ -156,14 +157,16 @@ function renderHeaders(
 
 function renderUrl(template: string, context: Record<string, unknown>, partials: Record<string, string>): URL {
   const text = wellFormed(renderTemplate(template, context, { partials, escape: "url" }));
+  // Quoted in the error, which the delivery log keeps: its query's credentials masked.
+  const quoted = () => maskUrl(text, false).slice(0, 200);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new RenderError("url", `rendered URL is not valid: ${text.slice(0, 200)}`);
+    throw new RenderError("url", `rendered URL is not valid: ${quoted()}`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new RenderError("url", `rendered URL must be http or https: ${text.slice(0, 200)}`);
+    throw new RenderError("url", `rendered URL must be http or https: ${quoted()}`);
   }
   // Neither would be sent: a request carries the URL's path and query only.
   if (url.username || url.password) {

@@ -1,12 +1,11 @@
 import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
 import type { RenderedRequest } from "../domain/delivery.js";
-import { isSensitiveHeader } from "../domain/mask.js";
 import { firstIdAt, ID_PREFIX } from "../domain/ids.js";
 import { EncryptionKeyError, keyIdOf, type SecretBox } from "../domain/secret-box.js";
 import type { Webhook } from "../domain/webhook.js";
 import type { Database } from "./database.js";
 import { deliveries, settings, sources, webhooks } from "./schema.js";
-import { openDelivery, openWebhook, sealDelivery, sealWebhook } from "./sealed-rows.js";
+import { openDelivery, openWebhook, requestSecrets, sealDelivery, sealWebhook } from "./sealed-rows.js";
 import { settingQueries, settingUpsert } from "./settings.js";
 
 // Check that the key opens what the database holds, and seal with it whatever is not sealed with it yet
@@ -121,8 +120,8 @@ async function sealSources(db: Database, box: SecretBox): Promise<number> {
 async function sealWebhooks(db: Database, box: SecretBox): Promise<number> {
   const rows = (await db.select().from(webhooks)) as Webhook[];
   for (const row of rows) {
-    const { secret, headers, preset_config, sqs } = await sealWebhook(box, await openWebhook(box, row));
-    await db.update(webhooks).set({ secret, headers, preset_config, sqs }).where(and(eq(webhooks.id, row.id), eq(webhooks.updated_at, row.updated_at)));
+    const { url, secret, headers, preset_config, sqs } = await sealWebhook(box, await openWebhook(box, row));
+    await db.update(webhooks).set({ url, secret, headers, preset_config, sqs }).where(and(eq(webhooks.id, row.id), eq(webhooks.updated_at, row.updated_at)));
   }
   return rows.length;
 }
@@ -147,8 +146,7 @@ async function sealDeliveryPage(db: Database, box: SecretBox, page: Awaited<Retu
   const updates = [];
   for (const row of page) {
     const stored = { request: JSON.parse(row.stored) as RenderedRequest };
-    const sensitive = Object.entries(stored.request.headers).filter(([name]) => isSensitiveHeader(name)).map(([, value]) => value);
-    if (!needsSealing(box, sensitive)) continue;
+    if (!needsSealing(box, requestSecrets(stored.request))) continue;
     const { request } = await sealDelivery(box, await openDelivery(box, stored));
     updates.push(db.update(deliveries).set({ request }).where(and(eq(deliveries.id, row.id), sql`${deliveries.request} = ${row.stored}`)));
   }

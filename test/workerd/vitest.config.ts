@@ -34,6 +34,7 @@ export const SHARED_TESTS = [
   "test/source-voipcloud.test.ts",
   "test/source-wildix.test.ts",
   "test/templates.test.ts",
+  "test/url-credentials.test.ts",
 ];
 
 /** Partials and the console's files as text, as wrangler's `Text` rules bundle them for a deployment. */
