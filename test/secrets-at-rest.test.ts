@@ -20,6 +20,8 @@ const KEY_A = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=";
 const KEY_B = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=";
 const WILDIX_SECRET = "wildix-integration-secret-5f0c";
 const API_KEY = "crm-api-key-7d3e9b21";
+/** A key the CRM takes in the URL's query. */
+const URL_KEY = "crm-url-key-0c4f8a63";
 const SQS_SECRET_KEY = "sqs-secret-access-key-3c9a";
 
 let dir: string;
@@ -89,7 +91,7 @@ async function createSecrets(gateway: TestGateway) {
   const wildix = await createSource(gateway, "Wildix", "wildix", WILDIX_SECRET);
   const canonical = await createSource(gateway, "PBX");
   const signed = await createWebhook(gateway, {
-    url: `${receiver.url}/calls`,
+    url: `${receiver.url}/calls?api_key=${URL_KEY}&agent={{agent.extension}}`,
     events: ["call.end"],
     method: "POST_JSON",
     headers: { "X-Api-Key": API_KEY, "X-Agent": "{{agent.extension}}" },
@@ -110,7 +112,7 @@ async function createSecrets(gateway: TestGateway) {
     url: `${receiver.url}/123456789012/calls`,
     sqs: { region: "eu-west-1", access_key_id: "AKIAIOSFODNN7EXAMPLE", secret_access_key: SQS_SECRET_KEY },
   });
-  const secrets = [WILDIX_SECRET, canonical.secret, signed.secret, API_KEY, sf.clientSecret, sf.refreshToken, SQS_SECRET_KEY];
+  const secrets = [WILDIX_SECRET, canonical.secret, signed.secret, API_KEY, URL_KEY, sf.clientSecret, sf.refreshToken, SQS_SECRET_KEY];
   return { wildix, canonical, signed, salesforce, queue, secrets };
 }
 
@@ -130,6 +132,7 @@ describe("secrets at rest", () => {
     // The rule's request: its credential header as configured, signed with its secret, after a retry.
     const [, sent] = receiver.requests.filter((r) => r.path === "/calls");
     expect(sent.headers["x-api-key"]).toBe(API_KEY);
+    expect(sent.query.get("api_key")).toBe(URL_KEY);
     expect(sent.headers["x-signature"]).toBe(createHmac("sha256", signed.secret).update(sent.body).digest("hex"));
     // The Salesforce rule's secret settings reached the token endpoint.
     const [tokenRequest] = sf.requestsTo("/services/oauth2/token");
@@ -142,6 +145,7 @@ describe("secrets at rest", () => {
     expect((await gw.api("GET", `/api/sources/${wildix.id}`)).body.secret).toBe("****5f0c");
     const rule = (await gw.api("GET", `/api/webhooks/${signed.id}`)).body;
     expect(rule.headers["X-Api-Key"]).toBe("****9b21");
+    expect(rule.url).toBe(`${receiver.url}/calls?api_key=****8a63&agent={{agent.extension}}`);
     expect(rule.secret).toMatch(/^\*\*\*\*/);
     const sfRule = (await gw.api("GET", `/api/webhooks/${salesforce.id}`)).body;
     expect(sfRule.preset_config).toMatchObject({ client_secret: "****1f2a", refresh_token: "****oken", client_id: sf.clientId });
@@ -276,6 +280,7 @@ describe("secrets at rest", () => {
     expect((await ingest(gw, canonical, callEvent())).status).toBe(202);
     await gw.settle();
     expect(receiver.requests[0].headers["x-api-key"]).toBe(API_KEY);
+    expect(receiver.requests[0].query.get("api_key")).toBe(URL_KEY);
     for (const secret of secrets) expect(await databaseText()).not.toContain(secret);
   });
 
@@ -291,22 +296,26 @@ describe("secrets at rest", () => {
     const [delivery] = (await execute("SELECT id, request FROM deliveries")).rows;
     const request = JSON.parse(String(delivery.request));
     request.headers["X-Api-Key"] = API_KEY;
+    // As the previous version rendered it: the URL's key as written, no placeholder.
+    request.url = `${receiver.url}/calls?api_key=${URL_KEY}&agent=201`;
     await execute("UPDATE deliveries SET request = ? WHERE id = ?", [JSON.stringify(request), String(delivery.id)]);
     await execute("UPDATE sources SET secret = ? WHERE id = ?", [WILDIX_SECRET, wildix.id]);
-    await execute("UPDATE webhooks SET secret = ?, headers = ? WHERE id = ?", [signed.secret, JSON.stringify({ "X-Api-Key": API_KEY }), signed.id]);
+    const plainUrl = `${receiver.url}/calls?api_key=${URL_KEY}&agent={{agent.extension}}`;
+    await execute("UPDATE webhooks SET secret = ?, headers = ?, url = ? WHERE id = ?", [signed.secret, JSON.stringify({ "X-Api-Key": API_KEY }), plainUrl, signed.id]);
     await execute("UPDATE webhooks SET sqs = ? WHERE id = ?", [JSON.stringify({ ...queue.sqs, secret_access_key: SQS_SECRET_KEY }), queue.id]);
     await execute("DELETE FROM settings WHERE key = 'secrets_key_check'");
     expect(await databaseText()).toContain(WILDIX_SECRET);
 
     gw = await start();
     expect(logs.some((line) => line.includes("secrets at rest sealed with the current key"))).toBe(true);
-    for (const secret of [WILDIX_SECRET, signed.secret, API_KEY, SQS_SECRET_KEY]) expect(await databaseText()).not.toContain(secret);
+    for (const secret of [WILDIX_SECRET, signed.secret, API_KEY, URL_KEY, SQS_SECRET_KEY]) expect(await databaseText()).not.toContain(secret);
     expect((await gw.api("GET", `/api/webhooks/${queue.id}`)).body.sqs.secret_access_key).toBe("****3c9a");
     const retried = await gw.api("POST", `/api/deliveries/${delivery.id}/retry`);
     expect(retried.status).toBe(202);
     await gw.settle();
     const [, sent] = receiver.requests;
     expect(sent.headers["x-api-key"]).toBe(API_KEY);
+    expect(sent.query.get("api_key")).toBe(URL_KEY);
     expect(sent.headers["x-signature"]).toBe(createHmac("sha256", signed.secret).update(sent.body).digest("hex"));
   });
 });
