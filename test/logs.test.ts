@@ -137,3 +137,18 @@ it("says on a line of its own that a 410 Gone disabled a rule, with the delivery
   expect(entries().filter((e) => e.msg === "webhook disabled")).toHaveLength(1);
   expect((await t.gw.api("GET", `/api/webhooks/${hook.id}`)).body.disabled).toMatchObject({ delivery_id: delivery.id, at: delivery.updated_at });
 });
+
+it("never logs a key a rule gives in its URL's query, not even where an attempt's error quotes a redirect echoing the request", async () => {
+  const source = await createSource(t.gw);
+  const key = "crm-url-key-never-logged";
+  await createWebhook(t.gw, { url: `${t.receiver.url}/notes?api_key=${key}&source=pbx`, retries: 0 });
+  t.receiver.handler = (request) => ({ status: 302, headers: { location: `https://login.crm.example${request.target}` } });
+  expect((await ingest(t.gw, source, callEvent({ uniqueid: "log.2" }))).status).toBe(202);
+  await t.gw.settle();
+  expect(t.receiver.requests[0].query.get("api_key")).toBe(key);
+  expect(entries().find((e) => e.msg === "delivery failed")).toMatchObject({
+    status_code: 302,
+    error: expect.stringContaining("redirect to https://login.crm.example/notes?api_key=****&source=pbx not followed"),
+  });
+  expect(lines.join("\n")).not.toContain(key);
+});
