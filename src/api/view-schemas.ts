@@ -50,6 +50,9 @@ const maskedHeaders = z.record(z.string(), z.string()).meta({ description: "Valu
 /** A rule as shown: every field a rule has, secrets masked. */
 export const webhookViewSchema = webhookFieldsSchema.required().extend({
   id: z.string(),
+  url: webhookFieldsSchema.required().shape.url.meta({
+    description: "Values of credentials in its query (`?api_key=****abcd`) masked, unless written with Handlebars",
+  }),
   headers: maskedHeaders,
   preset_config: z.record(z.string(), z.unknown()).meta({ description: "The preset's settings (texts and flags); secret ones masked" }),
   secret: masked("The signing secret"),
@@ -77,6 +80,9 @@ export type WebhookView = z.infer<typeof webhookViewSchema>;
 export const requestViewSchema = renderedRequestSchema
   .omit({ secrets_mark: true, secrets_escape: true, secrets_for: true })
   .extend({
+    url: renderedRequestSchema.shape.url.meta({
+      description: "Values of credentials in its query (`?api_key=****`) masked; a rule's fixed one, filled in when each attempt is sent, is `****`",
+    }),
     headers: maskedHeaders.meta({
       description: "Values of credential headers masked (`Bearer ****abcd`); in a delivery's request, a rule's fixed credential header, filled in as the rule has it when each attempt is sent, is `****`",
     }),
