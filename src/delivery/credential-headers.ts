@@ -18,10 +18,27 @@ type CredentialRule = Pick<Webhook, "headers" | "transport">;
 
 /** The rule's fixed credential headers, by lower-case name (names ignore case), each as it is sent. An SQS message has no headers. */
 export function fixedCredentials(rule: CredentialRule): Map<string, string> {
-  if (rule.transport === "sqs") return new Map();
-  const fixed = Object.entries(rule.headers).filter(([name, template]) => isSensitiveHeader(name) && !template.includes("{{"));
-  // A template without an expression renders as itself.
-  return new Map(fixed.map(([name, template]) => [name.toLowerCase(), sentHeaderValue(template)]));
+  return fixedOf(rule, fixedByRule, () => {
+    if (rule.transport === "sqs") return new Map();
+    const fixed = Object.entries(rule.headers).filter(([name, template]) => isSensitiveHeader(name) && !template.includes("{{"));
+    // A template without an expression renders as itself.
+    return new Map(fixed.map(([name, template]) => [name.toLowerCase(), sentHeaderValue(template)]));
+  });
+}
+
+const fixedByRule = new WeakMap<object, Map<string, string>>();
+
+/**
+ * What `find` gives for the rule, worked out once per rule object: every render and attempt asks, and a rule
+ * is one object until it is edited (an edit makes a new one, as the store's snapshot of rules does).
+ */
+export function fixedOf<T>(rule: object, cache: WeakMap<object, T>, find: () => T): T {
+  let found = cache.get(rule);
+  if (found === undefined) {
+    found = find();
+    cache.set(rule, found);
+  }
+  return found;
 }
 
 /** The rendered request with each of the rule's fixed credential headers as a placeholder bearing `mark`. */

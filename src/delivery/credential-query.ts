@@ -1,6 +1,7 @@
 import { toHex } from "../domain/crypto.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { credentialParams } from "../domain/mask.js";
+import { fixedOf } from "./credential-headers.js";
 import { paramName, withParamValues } from "../domain/url-query.js";
 import type { Webhook } from "../domain/webhook.js";
 import { secretPlaceholder } from "../presets/secrets.js";
@@ -41,8 +42,10 @@ const sentValue = (value: string) => new URL(`http://h/?${value}`).search.slice(
 
 /** The rule's fixed query credentials by placeholder name, each as it is sent. */
 export function fixedQueryCredentials(rule: CredentialRule): Map<string, string> {
-  return new Map(namedCredentials(rule.url, rule.transport).map(({ param, placeholder }) => [placeholder, sentValue(param.value)]));
+  return fixedOf(rule, fixedByRule, () => new Map(namedCredentials(rule.url, rule.transport).map(({ param, placeholder }) => [placeholder, sentValue(param.value)])));
 }
+
+const fixedByRule = new WeakMap<object, Map<string, string>>();
 
 /** The rule's URL template with each fixed query credential as its placeholder bearing `mark`, to be rendered. */
 export function withQueryPlaceholders(rule: CredentialRule, mark: string): string {
