@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
-import { deliveriesOf, ingest } from "./support/gateway.js";
+import { createWebhook, deliveriesOf, editWebhook, ingest } from "./support/gateway.js";
 import { gatewayPerTest } from "./support/gateway-per-test.js";
 import { Receiver, type Received, type Reply } from "./support/receiver.js";
 
@@ -15,16 +15,8 @@ const NEW = "Bearer new-token-rotated-2222";
 /** The CRM after the rotation: only the new key is let in. */
 const crm = (request: Received): Reply => ({ status: request.headers.authorization === NEW ? 200 : 401 });
 
-async function createRule(body: Record<string, unknown>) {
-  const created = await t.gw.api("POST", "/api/webhooks", { name: "CRM", events: ["call.end"], ...body });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return created.body;
-}
-
-async function edit(rule: { id: string }, patch: Record<string, unknown>) {
-  const patched = await t.gw.api("PATCH", `/api/webhooks/${rule.id}`, patch);
-  expect(patched.status, JSON.stringify(patched.body)).toBe(200);
-}
+const createRule = (body: Record<string, unknown>) => createWebhook(t.gw, { name: "CRM", ...body });
+const edit = (rule: { id: string }, patch: Record<string, unknown>) => editWebhook(t.gw, rule, patch);
 
 /** The delivery `rule` made of one event, once it is as far as its attempts go for now. */
 async function deliveryOf(rule: { id: string }, uniqueid: string) {

@@ -109,6 +109,13 @@ export async function createWebhook(gw: Pick<GatewayUnderTest, "api">, rule: Rec
   return body;
 }
 
+/** Applies `patch` to a rule; the rule as saved. */
+export async function editWebhook(gw: Pick<GatewayUnderTest, "api">, rule: { id: string }, patch: Record<string, unknown>): Promise<any> {
+  const { status, body } = await gw.api("PATCH", `/api/webhooks/${rule.id}`, patch);
+  if (status !== 200) throw new Error(`webhook not saved: ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
 /** Posts events to a source the way a PBX does, with its bearer secret. */
 export function ingest(gw: Pick<GatewayUnderTest, "send">, source: { id: string; secret: string }, payload: unknown): Promise<Answer> {
   return gw.send(`/ingest/${source.id}`, {
