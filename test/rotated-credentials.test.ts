@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
-import { createWebhook, deliveriesOf, editWebhook, ingest } from "./support/gateway.js";
+import { createWebhook, editWebhook } from "./support/gateway.js";
 import { gatewayPerTest } from "./support/gateway-per-test.js";
+import { deliveryOfNew } from "./support/ingest-and-settle.js";
 import { Receiver, type Received, type Reply } from "./support/receiver.js";
 
 // A rule's credential header written as a fixed value is the rule's, as it is when each attempt is sent: an
@@ -18,13 +19,7 @@ const crm = (request: Received): Reply => ({ status: request.headers.authorizati
 const createRule = (body: Record<string, unknown>) => createWebhook(t.gw, { name: "CRM", ...body });
 const edit = (rule: { id: string }, patch: Record<string, unknown>) => editWebhook(t.gw, rule, patch);
 
-/** The delivery `rule` made of one event, once it is as far as its attempts go for now. */
-async function deliveryOf(rule: { id: string }, uniqueid: string) {
-  const answer = await ingest(t.gw, t.source, callEvent({ uniqueid }));
-  expect(answer.status).toBe(202);
-  await t.gw.settle();
-  return (await deliveriesOf(t.gw, answer.body.event_id)).find((d) => d.webhook_id === rule.id);
-}
+const deliveryOf = (rule: { id: string }, uniqueid: string) => deliveryOfNew(t.gw, t.source, rule, callEvent({ uniqueid }));
 
 const shown = async (id: string) => (await t.gw.api("GET", `/api/deliveries/${id}`)).body;
 const retry = async (id: string) => expect((await t.gw.api("POST", `/api/deliveries/${id}/retry`)).status).toBe(202);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { callEvent } from "./support/events.js";
-import { createWebhook, deliveriesOf, editWebhook, ingest } from "./support/gateway.js";
+import { createWebhook, editWebhook } from "./support/gateway.js";
 import { gatewayPerTest } from "./support/gateway-per-test.js";
+import { deliveryOfNew } from "./support/ingest-and-settle.js";
 import { Receiver, type Received, type Reply } from "./support/receiver.js";
 
 // A CRM that takes its key in the URL's query (`?api_key=...`) gets it as a credential header would be kept:
@@ -22,13 +23,7 @@ const urlOf = (base: string, key = KEY) => `${base}/notes?api_key=${key}&token={
 const createRule = (body: Record<string, unknown>) => createWebhook(t.gw, { name: "CRM", ...body });
 const edit = (rule: { id: string }, patch: Record<string, unknown>) => editWebhook(t.gw, rule, patch);
 
-/** The delivery `rule` made of one event, once it is as far as its attempts go for now. */
-async function deliveryOf(rule: { id: string }, uniqueid: string) {
-  const answer = await ingest(t.gw, t.source, callEvent({ uniqueid }));
-  expect(answer.status).toBe(202);
-  await t.gw.settle();
-  return (await deliveriesOf(t.gw, answer.body.event_id)).find((d) => d.webhook_id === rule.id);
-}
+const deliveryOf = (rule: { id: string }, uniqueid: string) => deliveryOfNew(t.gw, t.source, rule, callEvent({ uniqueid }));
 
 /** A CRM that echoes the request (as an error page might) and points elsewhere with it. */
 const echoing = (request: Received): Reply => ({
