@@ -7,8 +7,7 @@ import { SAMPLE_EVENT } from "../domain/sample-event.js";
 import type { Webhook } from "../domain/webhook.js";
 import { renderRuleRequest, unmatchedField } from "../delivery/plan.js";
 import { attemptHeaders, withHeaders } from "../delivery/attempt-headers.js";
-import { withRuleCredentials } from "../delivery/credential-headers.js";
-import { withRuleQueryCredentials } from "../delivery/credential-query.js";
+import { withRuleCredentials } from "../delivery/rule-credentials.js";
 import { messageAttributes, sendMessageInput } from "../delivery/sqs.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { headerValue } from "../domain/headers.js";
@@ -94,7 +93,7 @@ function warningsOf(request: RenderedRequest, headers: Record<string, string>): 
 export async function preview(deps: AppDeps, webhook: Webhook, event: CanonicalEvent): Promise<PreviewView> {
   try {
     // Credentials as an attempt fills them in, to be shown masked as the rule shows them.
-    const request = withRuleQueryCredentials(withRuleCredentials(await renderRuleRequest(webhook, event, deps.partials), webhook), webhook);
+    const request = withRuleCredentials(await renderRuleRequest(webhook, event, deps.partials), webhook);
     // What the preset adds when sending, masked, where its `prepare` would put it.
     const presetHeaders = authOf(presetById(webhook.preset)).previewHeaders ?? {};
     const prepared = { ...request, headers: withHeaders(request.headers, presetHeaders) };

@@ -2,9 +2,8 @@ import { isoAt } from "../clock.js";
 import type { RenderedRequest } from "../domain/delivery.js";
 import { GatewayError } from "../domain/errors.js";
 import type { Webhook } from "../domain/webhook.js";
-import { otherCredentialHeaders } from "../delivery/credential-headers.js";
-import { otherQueryCredentials } from "../delivery/credential-query.js";
 import { madeForElsewhere } from "../delivery/destination.js";
+import { otherCredentials } from "../delivery/rule-credentials.js";
 import { renderRuleRequest } from "../delivery/plan.js";
 import { presetById } from "../presets/registry.js";
 import { canonicalOf } from "../store/events.js";
@@ -38,8 +37,7 @@ function attemptOut(row: DeliveryRow, nowMs: number): boolean {
  * when sent).
  */
 async function fitsRuleNow(request: RenderedRequest, webhook: Webhook): Promise<boolean> {
-  const otherCredentials = otherCredentialHeaders(request, webhook) || otherQueryCredentials(request, webhook);
-  return !otherCredentials && !(await madeForElsewhere(request, webhook, presetById(webhook.preset)));
+  return !otherCredentials(request, webhook) && !(await madeForElsewhere(request, webhook, presetById(webhook.preset)));
 }
 
 /**

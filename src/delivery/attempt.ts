@@ -13,9 +13,8 @@ import { bodyEscapeModeOf } from "../render/request.js";
 import type { AttemptRow } from "../store/schema.js";
 import type { Preset } from "../presets/schema.js";
 import { blockedDestinationOf } from "./address-policy.js";
-import { changedCredentialHeader, withRuleCredentials } from "./credential-headers.js";
-import { changedQueryCredential, withRuleQueryCredentials } from "./credential-query.js";
 import { madeForElsewhere } from "./destination.js";
+import { changedCredential, withRuleCredentials } from "./rule-credentials.js";
 import { attemptHeaders } from "./attempt-headers.js";
 import { requestRefused, retryAfterMs, verdictFor, type Verdict } from "./policy.js";
 import { judgeSqsReply, messageAttributes, sendMessageInput, sendSqsMessage } from "./sqs.js";
@@ -133,9 +132,7 @@ async function refuseMovedDestination(request: RenderedRequest, rule: SendingRul
  * it would go without it, or with the placeholder that stands for it.
  */
 function refuseChangedCredentials(request: RenderedRequest, rule: SendingRule): void {
-  const header = changedCredentialHeader(request, rule);
-  const param = header === null ? changedQueryCredential(request, rule) : null;
-  const what = header !== null ? `credential header ${header}` : param !== null ? `query parameter ${param}` : null;
+  const what = changedCredential(request, rule);
   if (what === null) return;
   throw new PrepareError(
     `not sent: the rule's ${what} changed since this delivery was made (removed, or written with a template), and a delivery sends the rule's credentials as they are; retried by hand, it is made anew from the rule as it is now`,
@@ -237,7 +234,7 @@ export async function sendAttempt(
     refuseChangedCredentials(delivery.request, rule);
     // Escaped as rendered; a request stored before that was kept is escaped as the rule renders now.
     const escape = delivery.request.secrets_escape ?? bodyEscapeModeOf(rule);
-    const request = revealSecrets(withRuleQueryCredentials(withRuleCredentials(delivery.request, rule), rule), presetSecrets, escape);
+    const request = revealSecrets(withRuleCredentials(delivery.request, rule), presetSecrets, escape);
     let reply = await sendOnce(request, delivery.id, rule, auth, context, notes, secrets, started);
     if (auth.expired?.(reply.status, reply.body, context)) {
       notes.push(`credentials expired (HTTP ${reply.status}): renewed and sent again`);

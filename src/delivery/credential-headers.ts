@@ -73,7 +73,7 @@ export function otherCredentialHeaders(request: RenderedRequest, rule: Credentia
 }
 
 /** The request with its credential headers filled in from the rule as it is now; one it no longer gives stays a placeholder (see changedCredentialHeader). */
-export function withRuleCredentials(request: RenderedRequest, rule: CredentialRule): RenderedRequest {
+export function withRuleHeaderCredentials(request: RenderedRequest, rule: CredentialRule): RenderedRequest {
   const names = placeholderHeaders(request);
   if (names.length === 0) return request;
   const fixed = fixedCredentials(rule);
